@@ -1,0 +1,64 @@
+/**
+ * Types shared by every stage of the pipeline (load → validate → model → rules → report).
+ * Data flows one way: each stage takes the previous stage's output and returns its own.
+ */
+
+/** Severity of a finding. `error` makes `meshlint check` exit with 1; `warn` counts against `--max-warnings`; `info` never changes the exit code. */
+export type Severity = 'error' | 'warn' | 'info';
+
+/** Severity as configured: a severity, or `off` to disable a rule. */
+export type ConfiguredSeverity = Severity | 'off';
+
+/** A path into a parsed document: mapping keys and sequence indexes, e.g. `['spec', 'subsets', 0, 'name']`. */
+export type FieldPath = readonly (string | number)[];
+
+/** A position in an input file. `line` and `column` are 1-based; columns count UTF-16 code units (SARIF's default `columnKind`). */
+export interface SourcePosition {
+  /** File path as the user gave it (relative paths stay relative); `<stdin>` for standard input; `cluster://…` for objects read from a cluster. */
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Identity of a Kubernetes object: what a baseline fingerprint or a `kubectl edit` hint keys on. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  /** Namespace after defaulting (`metadata.namespace`, else the default namespace of the run). Empty for cluster-scoped kinds. */
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Where a value came from: a file position (always present) and, for values inside a Kubernetes object, the
+ * object and the field path within it (`spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection`).
+ */
+export interface Location extends SourcePosition {
+  object?: ObjectRef;
+  /** Dotted field path inside the object, with `[i]` for list items, e.g. `spec.http[0].retries.attempts`. */
+  fieldPath?: string;
+}
+
+/** One problem reported by a rule. */
+export interface Finding {
+  /** Stable rule id, e.g. `keepalive-disabled`. */
+  ruleId: string;
+  severity: Severity;
+  /** One sentence, no trailing period needed; states the fact and the consequence. */
+  message: string;
+  location: Location;
+  /** An optional second line: how to fix it. */
+  hint?: string;
+  /**
+   * The value that triggered the finding (e.g. `1` for `maxRequestsPerConnection: 1`), kept so that a
+   * baseline fingerprint changes when the substance of the finding changes.
+   */
+  value?: unknown;
+}
+
+/** A problem with the run itself (missing path, unreadable file): printed to stderr, makes the exit code 2. */
+export interface RunError {
+  /** Path or argument the error is about. */
+  subject: string;
+  message: string;
+}
