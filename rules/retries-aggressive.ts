@@ -1,0 +1,86 @@
+import { defineRule } from '../src/rules/engine.js';
+import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../src/model/values.js';
+
+/** `retryOn` conditions that retry after the upstream already did work or reset: with no per-try timeout each try can hang for the whole route timeout. */
+const HEAVY_RETRY_ON = ['5xx', 'gateway-error', 'reset', 'reset-before-request'];
+
+/**
+ * Retry policies that multiply attempts: high `retries.attempts`; `retryOn` with 5xx / gateway-error / reset
+ * and no `perTryTimeout`; tries × `perTryTimeout` beyond the route `timeout`; retries stacked across legs
+ * (application, sidecar, egress gateway).
+ */
+export default defineRule({
+  meta: {
+    id: 'retries-aggressive',
+    code: 'MSH104',
+    family: 'config',
+    description: 'High retries.attempts, 5xx/gateway-error/reset retries without perTryTimeout, tries × perTryTimeout beyond the route timeout, or retries stacked across legs',
+    defaultSeverity: 'warn',
+    docs: 'docs/rules/retries-aggressive.md',
+    inputs: ['VirtualService'],
+    defaultOptions: { maxAttempts: 3 },
+    fixable: true,
+  },
+  create(context) {
+    const maxAttempts = Number(context.options.maxAttempts);
+    return {
+      VirtualService(vs) {
+        asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
+          const base = ['spec', 'http', i, 'retries'];
+          const retries = asRecord(dig(route, 'retries'));
+          if (!retries) return;
+          const attempts = asNumber(retries.attempts);
+          if (attempts !== undefined && attempts > maxAttempts) {
+            context.report({
+              object: vs,
+              path: [...base, 'attempts'],
+              value: attempts,
+              message: `retries.attempts: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
+              hint: `use at most ${maxAttempts} retries with a perTryTimeout`,
+            });
+          }
+          if (!attempts) return;
+          const retryOn = asString(retries.retryOn) ?? '';
+          const heavy = retryOn.split(',').map((s) => s.trim()).filter((s) => HEAVY_RETRY_ON.includes(s));
+          const perTry = parseDurationSeconds(retries.perTryTimeout);
+          if (heavy.length && retries.perTryTimeout === undefined) {
+            context.report({
+              object: vs,
+              path: [...base, 'retryOn'],
+              value: heavy.join(','),
+              message: `retryOn ${heavy.join(',')} without perTryTimeout: each try may wait the whole route timeout before the next, and slow upstreams get ${attempts + 1}× the requests`,
+              hint: 'add retries.perTryTimeout (e.g. 2s)',
+            });
+          }
+          const timeout = parseDurationSeconds(dig(route, 'timeout'));
+          if (perTry !== undefined && timeout !== undefined && timeout > 0 && perTry * (attempts + 1) > timeout) {
+            context.report({
+              object: vs,
+              path: [...base, 'perTryTimeout'],
+              value: `${attempts + 1}x${perTry}s>${timeout}s`,
+              message: `${attempts + 1} tries × perTryTimeout ${perTry} s = ${+(perTry * (attempts + 1)).toFixed(3)} s exceeds the route timeout of ${timeout} s: the last tries are cut off while their connections were already opened`,
+              hint: 'make (attempts + 1) × perTryTimeout fit within timeout',
+            });
+          }
+        });
+      },
+      route(route) {
+        const factors: string[] = [];
+        let previous = 1;
+        for (const leg of route.legs) {
+          if (leg.tries > previous) factors.push(`${leg.name} ×${+(leg.tries / previous).toFixed(2)}`);
+          previous = Math.max(previous, leg.tries);
+        }
+        if (route.legs[0] && route.legs[0].tries > 1) factors.unshift(`application ×${route.legs[0].tries}`);
+        if (factors.length < 2) return;
+        context.report({
+          object: route.definedBy.object,
+          path: route.definedBy.path,
+          value: factors.join(' · '),
+          message: `retries stack across legs to ${route.host} (${factors.join(' · ')}): up to ${route.legs[route.legs.length - 1].tries} tries reach the destination per request`,
+          hint: 'retry at one layer only (usually the sidecar closest to the destination)',
+        });
+      },
+    };
+  },
+});

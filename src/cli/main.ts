@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
+import { check, type AnalysisResult } from '../pipeline.js';
+import { FORMATS, type Format, type ReportOptions } from '../report/format.js';
+import { render } from '../report/index.js';
+import { allRules } from '../rules/registry.js';
+import type { RuleSetting } from '../rules/engine.js';
+import type { ConfiguredSeverity } from '../types.js';
+import { EXIT, UserError, writeFileAtomic } from './io.js';
+
+/** meshlint's version, from package.json. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Options shared by `check`, `explain` and `audit`. */
+export interface OutputFlags {
+  format: Format;
+  output?: string;
+  maxWarnings?: number;
+  rps?: number;
+  portRange?: { low: number; high: number };
+  timeWait?: number;
+  rule?: Map<string, RuleSetting>;
+  explain?: boolean;
+  color?: boolean;
+}
+
+function parsePositive(name: string, integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UserError(`${name} must be a ${integer ? 'whole ' : ''}number ≥ 0, got "${value}"`);
+    return n;
+  };
+}
+
+function parsePortRange(value: string): { low: number; high: number } {
+  const parts = value.split(/[-\s]+/).map(Number);
+  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 65535) || parts[0] > parts[1]) {
+    throw new UserError(`--port-range must be LOW-HIGH with 1 ≤ LOW ≤ HIGH ≤ 65535, got "${value}"`);
+  }
+  return { low: parts[0], high: parts[1] };
+}
+
+function collectRule(value: string, previous: Map<string, RuleSetting> = new Map()): Map<string, RuleSetting> {
+  const [id, severity] = value.split(':');
+  const known = allRules().some((r) => r.meta.id === id);
+  if (!known) throw new UserError(`--rule: unknown rule "${id}" (meshlint rules lists them)`);
+  if (!['off', 'info', 'warn', 'error'].includes(severity)) throw new UserError(`--rule ${id}: severity must be off, info, warn or error, got "${severity ?? ''}"`);
+  previous.set(id, { ...(previous.get(id) ?? {}), severity: severity as ConfiguredSeverity });
+  return previous;
+}
+
+/** Adds the output and arithmetic options shared by `check`, `explain` and `audit`. */
+export function addOutputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', 'output format').choices([...FORMATS]).default('stylish'))
+    .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
+    .option('--max-warnings <n>', 'exit with 1 when there are more warnings than this', parsePositive('--max-warnings', true))
+    .option('--rps <n>', 'request rate per route, requests/s: adds ports held in TIME_WAIT', parsePositive('--rps', false))
+    .option('--port-range <low-high>', `ephemeral port range of the nodes (default ${DEFAULT_EPHEMERAL_PORTS.toLocaleString('en-US')} ports: 32768-60999)`, parsePortRange)
+    .option('--time-wait <seconds>', `seconds a port stays in TIME_WAIT (default ${TIME_WAIT_SECONDS})`, parsePositive('--time-wait', false))
+    .option('--rule <id:severity>', 'set a rule’s severity for this run (off, info, warn, error); repeatable', collectRule)
+    .option('--explain', 'show every route of the connection multiplier with its trace');
+}
+
+/** Writes the report and returns the exit code for it. */
+export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<ReportOptions> = {}): number {
+  const toFile = Boolean(flags.output);
+  const color = flags.color ?? (!toFile && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb');
+  const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
+  if (flags.output) writeFileAtomic(flags.output, text);
+  else process.stdout.write(text);
+  for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
+  if (result.errors.length) return EXIT.USAGE;
+  const errors = result.findings.filter((f) => f.severity === 'error').length;
+  const warnings = result.findings.filter((f) => f.severity === 'warn').length;
+  if (errors > 0) return EXIT.FINDINGS;
+  if (flags.maxWarnings !== undefined && warnings > flags.maxWarnings) {
+    process.stderr.write(`meshlint: ${warnings} warnings, more than --max-warnings ${flags.maxWarnings}\n`);
+    return EXIT.FINDINGS;
+  }
+  return EXIT.OK;
+}
+
+/** Budget figures from the flags. */
+export function budgetFrom(flags: OutputFlags): { ports?: number; timeWaitSeconds?: number; rps?: number } {
+  return { ports: flags.portRange ? flags.portRange.high - flags.portRange.low + 1 : undefined, timeWaitSeconds: flags.timeWait, rps: flags.rps };
+}
+
+/** Builds the command-line program. Exported for tests; `main` runs it. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('meshlint')
+    .description('Find connection churn that exhausts ephemeral ports in Istio meshes, and the connection multiplier per request')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run meshlint --help for usage)');
+
+  const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & { defaultNamespace: string; maxFileSize?: number }) => {
+    const result = check({
+      paths: paths.length ? paths : ['.'],
+      cwd: process.cwd(),
+      defaultNamespace: flags.defaultNamespace,
+      maxFileBytes: flags.maxFileSize !== undefined ? flags.maxFileSize * 1024 * 1024 : undefined,
+      rules: flags.rule,
+      ...budgetFrom(flags),
+    });
+    setExit(emit(result, { ...flags, explain: explain || flags.explain }));
+  };
+  const addCheckOptions = (cmd: Command) =>
+    addOutputOptions(cmd)
+      .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
+      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false));
+
+  addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
+  addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
+
+  program
+    .command('rules')
+    .description('list the rules with their ids, codes and default severities')
+    .option('--json', 'as JSON')
+    .action((flags: { json?: boolean }) => {
+      const metas = allRules().map((r) => r.meta);
+      if (flags.json) process.stdout.write(JSON.stringify(metas, null, 2) + '\n');
+      else for (const m of metas) process.stdout.write(`${m.id.padEnd(30)} ${m.code}  ${m.defaultSeverity.padEnd(5)}  ${m.description}\n`);
+      setExit(EXIT.OK);
+    });
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (as `process.argv`). Never throws: usage errors and {@link UserError}s print one
+ * line to stderr and set exit code 2; an unexpected error prints one line asking for a bug report (stack
+ * only with `MESHLINT_DEBUG=1`).
+ */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram((c) => (code = c));
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const sub of program.commands) sub.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      code = error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
+    } else if (error instanceof UserError) {
+      process.stderr.write(`meshlint: ${error.message}\n`);
+      code = error.exitCode;
+    } else {
+      process.stderr.write(`meshlint: internal error: ${error instanceof Error ? error.message : String(error)} (please report this; MESHLINT_DEBUG=1 shows the stack)\n`);
+      if (process.env.MESHLINT_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
+      code = EXIT.USAGE;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,154 @@
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, sep, extname } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { globSync, isDynamicPattern } from 'tinyglobby';
+import type { RunError } from '../types.js';
+
+/** Extensions read as Kubernetes manifests. */
+export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+/** Extensions read as application source (issue 3), by language. */
+export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.tsx']);
+/** Directory names never descended into: dependencies, build output, VCS metadata. */
+export const SKIPPED_DIRECTORIES = new Set(['node_modules', 'vendor', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'target', '__pycache__', '.venv', 'venv', '.tox', '.next', '.terraform']);
+
+/** What the command-line paths expand to. `-` (standard input) is kept as the path `-`. */
+export interface DiscoveredInputs {
+  /** Manifest files (and `-`), in a stable order: the order given, directories sorted. */
+  manifests: string[];
+  /** Source files found in directories or named explicitly. */
+  sources: string[];
+  errors: RunError[];
+}
+
+/**
+ * Expands command-line paths: files as given, directories recursively (manifests: `.yaml`, `.yml`, `.json`;
+ * sources: Go, Python, Java, JS/TS), globs (tinyglobby), and `-` for standard input. Directories skip
+ * {@link SKIPPED_DIRECTORIES}, what `.gitignore` files inside them ignore, and symlinked directories already
+ * visited (symlink loops). A path that does not exist or cannot be listed becomes a {@link RunError}; the
+ * other paths are still expanded. Never throws.
+ */
+export function discoverInputs(paths: readonly string[], cwd: string = process.cwd()): DiscoveredInputs {
+  const out: DiscoveredInputs = { manifests: [], sources: [], errors: [] };
+  const seen = new Set<string>();
+  const add = (file: string, explicit: boolean) => {
+    if (seen.has(file)) return;
+    const ext = extname(file).toLowerCase();
+    if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
+      seen.add(file);
+      out.manifests.push(file);
+    } else if (SOURCE_EXTENSIONS.has(ext)) {
+      seen.add(file);
+      out.sources.push(file);
+    }
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      if (!seen.has('-')) out.manifests.push('-');
+      seen.add('-');
+      continue;
+    }
+    let stat;
+    try {
+      stat = statSync(resolveFrom(cwd, path));
+    } catch (error) {
+      if (isDynamicPattern(path)) {
+        const matches = globSync(path, { cwd, onlyFiles: true, dot: false, ignore: [...SKIPPED_DIRECTORIES].map((d) => `**/${d}/**`) }).sort();
+        if (matches.length === 0) out.errors.push({ subject: path, message: 'no files match this pattern' });
+        for (const m of matches) add(m, false);
+        continue;
+      }
+      out.errors.push({ subject: path, message: describeFsError(error) });
+      continue;
+    }
+    if (stat.isDirectory()) {
+      walk(cwd, path, out, add);
+    } else {
+      add(path, true);
+    }
+  }
+  return out;
+}
+
+function resolveFrom(cwd: string, path: string): string {
+  return isAbsolute(path) ? path : join(cwd, path);
+}
+
+function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: string, explicit: boolean) => void): void {
+  const visited = new Set<string>();
+  const visit = (dir: string, rules: { base: string; ig: Ignore }[]) => {
+    const abs = resolveFrom(cwd, dir);
+    let real: string;
+    try {
+      real = realpathSync(abs);
+    } catch (error) {
+      out.errors.push({ subject: dir, message: describeFsError(error) });
+      return;
+    }
+    if (visited.has(real)) return; // symlink loop or a directory reached twice
+    visited.add(real);
+    let entries: string[];
+    try {
+      entries = readdirSync(abs).sort();
+    } catch (error) {
+      out.errors.push({ subject: dir, message: describeFsError(error) });
+      return;
+    }
+    let scoped = rules;
+    if (entries.includes('.gitignore')) {
+      try {
+        scoped = [...rules, { base: abs, ig: ignore().add(readFileSync(join(abs, '.gitignore'), 'utf8')) }];
+      } catch {
+        /* an unreadable .gitignore ignores nothing */
+      }
+    }
+    for (const name of entries) {
+      const child = dir === '.' ? name : join(dir, name);
+      const childAbs = join(abs, name);
+      let st;
+      try {
+        st = lstatSync(childAbs);
+        if (st.isSymbolicLink()) st = statSync(childAbs);
+      } catch (error) {
+        out.errors.push({ subject: child, message: describeFsError(error) });
+        continue;
+      }
+      const isDir = st.isDirectory();
+      if (isDir && (SKIPPED_DIRECTORIES.has(name) || name.startsWith('.'))) continue;
+      if (isIgnored(scoped, childAbs, isDir)) continue;
+      if (isDir) visit(child, scoped);
+      else if (st.isFile()) add(child, false);
+    }
+  };
+  visit(root, []);
+}
+
+function isIgnored(rules: { base: string; ig: Ignore }[], abs: string, isDir: boolean): boolean {
+  for (const { base, ig } of rules) {
+    const rel = relative(base, abs).split(sep).join('/');
+    if (!rel || rel.startsWith('..')) continue;
+    if (ig.ignores(isDir ? `${rel}/` : rel)) return true;
+  }
+  return false;
+}
+
+/** One-line description of a file-system error, without a stack trace. */
+export function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'ENAMETOOLONG':
+      return 'file name too long';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    default:
+      return e?.message ? String(e.message).split('\n')[0] : String(error);
+  }
+}

@@ -1,0 +1,131 @@
+import type { FieldPath, Location, ObjectRef } from '../types.js';
+import type { PositionIndex } from './positions.js';
+import type { ParsedDocument } from './parse.js';
+
+/** Kinds of `networking.istio.io` meshlint analyses. */
+export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway']);
+/** `networking.istio.io` versions with the same schema for those kinds (DESIGN.md §2, API versions). */
+export const ISTIO_NETWORKING_VERSIONS = new Set(['v1', 'v1beta1', 'v1alpha3']);
+/** Kubernetes kinds that feed the model (injection, bypass annotations, replicas, Services). */
+export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Namespace', 'Service', 'ReplicaSet', 'Job', 'CronJob']);
+
+/**
+ * Where an object sits in its input: the file, the document's position index (null for objects read from a
+ * cluster, which have no lines), and the path of the object inside the document (`['items', 3]` in a `List`).
+ */
+export interface Origin {
+  file: string;
+  docIndex: number;
+  positions: PositionIndex | null;
+  basePath: FieldPath;
+}
+
+/** A Kubernetes object from the input, with its identity defaulted and its origin kept. */
+export interface ManifestObject {
+  ref: ObjectRef;
+  /** API group, `''` for the core group. */
+  group: string;
+  /** API version without the group, e.g. `v1beta1`. */
+  version: string;
+  raw: Record<string, unknown>;
+  origin: Origin;
+  /** Position of the object in input order (file order, then document order); stands in for creation time. */
+  order: number;
+}
+
+/** Why a document produced no object. */
+export type SkipReason = 'empty' | 'not-a-mapping' | 'not-a-kubernetes-object' | 'other-kind';
+
+/** Result of splitting documents into objects. */
+export interface ObjectsOfFile {
+  objects: ManifestObject[];
+  /** Documents that are not a mapping: reported as `schema-invalid`. */
+  notMappings: { origin: Origin; got: string }[];
+  /** Counts of skipped objects per `kind` (or per reason when there is no kind). */
+  skipped: Map<string, number>;
+}
+
+/**
+ * Splits parsed documents into Kubernetes objects, expanding `kind: List` (and `<Kind>List`) items as
+ * `kubectl get -o yaml` prints them. Objects of kinds meshlint does not read are counted in `skipped`.
+ * `defaultNamespace` fills `metadata.namespace` where it is absent, as `kubectl apply` would.
+ */
+export function objectsOf(file: string, documents: readonly ParsedDocument[], defaultNamespace: string, nextOrder: () => number): ObjectsOfFile {
+  const result: ObjectsOfFile = { objects: [], notMappings: [], skipped: new Map() };
+  const count = (key: string) => result.skipped.set(key, (result.skipped.get(key) ?? 0) + 1);
+  const visit = (value: unknown, origin: Origin, depth: number) => {
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      result.notMappings.push({ origin, got: Array.isArray(value) ? 'a list' : `a ${typeof value}` });
+      return;
+    }
+    const raw = value as Record<string, unknown>;
+    const kind = typeof raw.kind === 'string' ? raw.kind : undefined;
+    const apiVersion = typeof raw.apiVersion === 'string' ? raw.apiVersion : undefined;
+    if (kind && Array.isArray(raw.items) && (kind === 'List' || kind.endsWith('List')) && depth === 0) {
+      const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+      raw.items.forEach((item, i) => {
+        if (itemKind && item && typeof item === 'object' && !Array.isArray(item)) {
+          const it = item as Record<string, unknown>;
+          if (it.kind === undefined) it.kind = itemKind;
+          if (it.apiVersion === undefined && apiVersion) it.apiVersion = apiVersion;
+        }
+        visit(item, { ...origin, basePath: [...origin.basePath, 'items', i] }, depth + 1);
+      });
+      return;
+    }
+    if (!kind || !apiVersion) {
+      count('(not a Kubernetes object)');
+      return;
+    }
+    const slash = apiVersion.indexOf('/');
+    const group = slash === -1 ? '' : apiVersion.slice(0, slash);
+    const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
+    const wanted = group === 'networking.istio.io' ? ISTIO_NETWORKING_KINDS.has(kind) : (group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind);
+    if (!wanted) {
+      count(kind);
+      return;
+    }
+    const metadata = (raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {}) as Record<string, unknown>;
+    const clusterScoped = kind === 'Namespace';
+    const ref: ObjectRef = {
+      apiVersion,
+      kind,
+      name: typeof metadata.name === 'string' ? metadata.name : '',
+      namespace: clusterScoped ? '' : typeof metadata.namespace === 'string' && metadata.namespace ? metadata.namespace : defaultNamespace,
+    };
+    result.objects.push({ ref, group, version, raw, origin, order: nextOrder() });
+  };
+  for (const doc of documents) {
+    visit(doc.value, { file, docIndex: doc.index, positions: doc.positions, basePath: [] }, 0);
+  }
+  return result;
+}
+
+/** `spec.http[0].retries.attempts` from `['spec', 'http', 0, 'retries', 'attempts']`. */
+export function formatFieldPath(path: FieldPath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out ? `.${segment}` : segment;
+  }
+  return out;
+}
+
+/**
+ * Location of a field of an object: the line and column of the deepest part of `path` that exists (the key
+ * of the field itself when present), with the object identity and the dotted field path.
+ */
+export function locate(object: ManifestObject, path: FieldPath): Location {
+  return locateIn(object.origin, path, object.ref);
+}
+
+/** {@link locate} for an origin that may not be a whole object (a document that is not a mapping). */
+export function locateIn(origin: Origin, path: FieldPath, ref?: ObjectRef): Location {
+  const full = origin.basePath.length ? [...origin.basePath, ...path] : path;
+  const at = origin.positions ? origin.positions.resolve(full) : { line: 1, column: 1 };
+  const location: Location = { file: origin.file, line: at.line, column: at.column };
+  if (ref) location.object = ref;
+  if (path.length) location.fieldPath = formatFieldPath(path);
+  return location;
+}

@@ -1,0 +1,62 @@
+import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { describeFsError } from './discover.js';
+
+/** Default largest file meshlint reads, in bytes (64 MiB): larger than any realistic `kubectl get -A -o yaml` of a mesh, small enough to bound memory. */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** A file's text, or why it has none. */
+export type ReadResult =
+  | { ok: true; text: string }
+  | { ok: false; kind: 'io'; message: string }
+  | { ok: false; kind: 'content'; message: string };
+
+/**
+ * Reads a manifest file (or standard input for `-`) as UTF-8. Never throws. I/O failures (missing,
+ * unreadable, a directory) are `kind: 'io'` (the run exits with 2); content that cannot be a manifest (a
+ * binary file, a file over `maxBytes`) is `kind: 'content'` (reported as a `parse-error` finding).
+ * A file is taken as binary when its first 8,000 bytes contain a NUL byte (the heuristic git uses).
+ */
+export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_FILE_BYTES, stdin?: () => Buffer): ReadResult {
+  let buffer: Buffer;
+  try {
+    if (path === '-') {
+      buffer = stdin ? stdin() : readFileSync(0);
+    } else {
+      const fd = openSync(isAbsolute(path) ? path : join(cwd, path), 'r');
+      try {
+        const st = fstatSync(fd);
+        if (st.isDirectory()) return { ok: false, kind: 'io', message: 'is a directory' };
+        if (st.size > maxBytes) {
+          return { ok: false, kind: 'content', message: `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size)` };
+        }
+        buffer = Buffer.allocUnsafe(st.size);
+        let read = 0;
+        while (read < st.size) {
+          const n = readSync(fd, buffer, read, st.size - read, read);
+          if (n === 0) break; // the file shrank while being read
+          read += n;
+        }
+        buffer = buffer.subarray(0, read);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (error) {
+    return { ok: false, kind: 'io', message: describeFsError(error) };
+  }
+  if (buffer.length > maxBytes) {
+    return { ok: false, kind: 'content', message: `input is ${formatBytes(buffer.length)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size)` };
+  }
+  if (buffer.subarray(0, 8000).includes(0)) {
+    return { ok: false, kind: 'content', message: 'binary file (contains NUL bytes); not a manifest' };
+  }
+  return { ok: true, text: buffer.toString('utf8') };
+}
+
+/** `12.3 MiB`-style size. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,458 @@
+import type { ManifestObject } from '../load/objects.js';
+import type { FieldPath } from '../types.js';
+import { DEFAULT_CLUSTER_DOMAIN, ISTIO_DEFAULT_RETRY_ATTEMPTS, ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
+import { hostMatches, hostSpecificity, isExportedTo, resolveHost, serviceNamespaceOfHost } from './hosts.js';
+import { asArray, asNumber, asRecord, asString, dig } from './values.js';
+
+/** Mesh-wide settings that change the model; from meshConfig (the `istio` ConfigMap) or meshlint's config. */
+export interface MeshSettings {
+  /** `meshConfig.rootNamespace`; default `istio-system`. */
+  rootNamespace: string;
+  clusterDomain: string;
+  /** Retries applied to routes with no `retries` block (`meshConfig.defaultHttpRetryPolicy.attempts`); default 2. */
+  defaultRetryAttempts: number;
+  /** `meshConfig.h2UpgradePolicy`; Istio's default is `DO_NOT_UPGRADE`. */
+  h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
+}
+
+/** Defaults of {@link MeshSettings}, from the Istio API reference (MeshConfig). */
+export const DEFAULT_MESH_SETTINGS: MeshSettings = {
+  rootNamespace: ISTIO_DEFAULT_ROOT_NAMESPACE,
+  clusterDomain: DEFAULT_CLUSTER_DOMAIN,
+  defaultRetryAttempts: ISTIO_DEFAULT_RETRY_ATTEMPTS,
+  h2UpgradePolicy: 'DO_NOT_UPGRADE',
+};
+
+/** A value read from an object, with where it was read (for traces and findings). */
+export interface Sourced<T> {
+  value: T;
+  object: ManifestObject;
+  path: FieldPath;
+}
+
+/** A DestinationRule with its host resolved. */
+export interface DestinationRuleView {
+  object: ManifestObject;
+  host: string;
+  namespace: string;
+  exportTo: unknown;
+  workloadSelector: Record<string, string> | undefined;
+}
+
+/**
+ * The DestinationRule configuration a client sees for a host: after precedence across namespaces and the
+ * merge of same-host rules in the winning namespace (DESIGN.md §2, "Which policy applies").
+ */
+export interface MergedDestinationRule {
+  host: string;
+  /** The rule whose top-level `trafficPolicy` applies: the oldest of the merged ones. */
+  primary: DestinationRuleView;
+  /** All merged rules, oldest first; subsets are taken from all of them, first name wins. */
+  rules: DestinationRuleView[];
+}
+
+/** Whole blocks of a traffic policy that each layer replaces (DESIGN.md §2, "Layering"). */
+export type PolicyBlock = 'connectionPool' | 'outlierDetection' | 'loadBalancer' | 'tls';
+
+/** Effective traffic policy for one (host, subset, port): each block from the layer that set it last. */
+export type EffectivePolicy = Partial<Record<PolicyBlock, Sourced<Record<string, unknown>>>>;
+
+/** A workload (Deployment, StatefulSet, DaemonSet, Pod, …) with what the model needs of it. */
+export interface WorkloadView {
+  object: ManifestObject;
+  namespace: string;
+  podLabels: Record<string, string>;
+  podAnnotations: Record<string, string>;
+  replicas: number | undefined;
+  /** Sidecar injected: true/false, or undefined when neither the pod nor its namespace (if present) says. */
+  sidecar: boolean | undefined;
+  /** Why the sidecar decision was made, e.g. `namespace label istio-injection=enabled`. */
+  sidecarReason: string;
+  hostNetwork: boolean;
+}
+
+/** A ServiceEntry host with the entry's properties. */
+export interface ServiceEntryHost {
+  object: ManifestObject;
+  host: string;
+  index: number;
+  location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  ports: { number: number; protocol: string; name: string; index: number }[];
+}
+
+/**
+ * The mesh as the input defines it: indexes over the Istio and workload objects, and the lookups the
+ * rules and the multiplier need. Built once per run; every lookup is an index access plus a scan of the
+ * (few) wildcard rules of one namespace, so the cost grows linearly with the input.
+ */
+export class MeshModel {
+  readonly destinationRules: DestinationRuleView[] = [];
+  readonly virtualServices: ManifestObject[] = [];
+  readonly serviceEntries: ManifestObject[] = [];
+  readonly sidecars: ManifestObject[] = [];
+  readonly gateways: ManifestObject[] = [];
+  readonly services: ManifestObject[] = [];
+  readonly workloads: WorkloadView[] = [];
+  readonly namespaces = new Map<string, ManifestObject>();
+  /** ServiceEntry hosts by exact host (wildcard hosts in `serviceEntryWildcards`). */
+  readonly serviceEntryHosts = new Map<string, ServiceEntryHost[]>();
+  readonly serviceEntryWildcards: ServiceEntryHost[] = [];
+  private readonly drByNamespace = new Map<string, { exact: Map<string, DestinationRuleView[]>; wildcard: DestinationRuleView[] }>();
+  private readonly servicesByHost = new Map<string, ManifestObject>();
+
+  constructor(
+    readonly objects: readonly ManifestObject[],
+    readonly settings: MeshSettings = DEFAULT_MESH_SETTINGS,
+  ) {
+    for (const object of objects) {
+      switch (object.ref.kind) {
+        case 'DestinationRule':
+          this.addDestinationRule(object);
+          break;
+        case 'VirtualService':
+          this.virtualServices.push(object);
+          break;
+        case 'ServiceEntry':
+          this.addServiceEntry(object);
+          break;
+        case 'Sidecar':
+          this.sidecars.push(object);
+          break;
+        case 'Gateway':
+          this.gateways.push(object);
+          break;
+        case 'Namespace':
+          this.namespaces.set(object.ref.name, object);
+          break;
+        case 'Service':
+          this.services.push(object);
+          this.servicesByHost.set(`${object.ref.name}.${object.ref.namespace}.svc.${settings.clusterDomain}`, object);
+          break;
+        default:
+          break;
+      }
+    }
+    for (const object of objects) {
+      if (['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'ReplicaSet', 'Job', 'CronJob'].includes(object.ref.kind)) {
+        this.workloads.push(this.workloadView(object));
+      }
+    }
+  }
+
+  /** Host of a rule field resolved against the rule's namespace. */
+  resolve(host: string, namespace: string): string {
+    return resolveHost(host, namespace, this.settings.clusterDomain);
+  }
+
+  private addDestinationRule(object: ManifestObject): void {
+    const host = asString(dig(object.raw, 'spec', 'host'));
+    if (!host) return;
+    const view: DestinationRuleView = {
+      object,
+      host: this.resolve(host, object.ref.namespace),
+      namespace: object.ref.namespace,
+      exportTo: dig(object.raw, 'spec', 'exportTo'),
+      workloadSelector: stringMap(dig(object.raw, 'spec', 'workloadSelector', 'matchLabels')),
+    };
+    this.destinationRules.push(view);
+    let index = this.drByNamespace.get(view.namespace);
+    if (!index) {
+      index = { exact: new Map(), wildcard: [] };
+      this.drByNamespace.set(view.namespace, index);
+    }
+    if (view.host.startsWith('*')) index.wildcard.push(view);
+    else {
+      const list = index.exact.get(view.host) ?? [];
+      list.push(view);
+      index.exact.set(view.host, list);
+    }
+  }
+
+  private addServiceEntry(object: ManifestObject): void {
+    this.serviceEntries.push(object);
+    const location = asString(dig(object.raw, 'spec', 'location')) === 'MESH_INTERNAL' ? 'MESH_INTERNAL' : 'MESH_EXTERNAL';
+    const ports = asArray(dig(object.raw, 'spec', 'ports')).flatMap((p, index) => {
+      const number = asNumber(dig(p, 'number'));
+      return number === undefined ? [] : [{ number, protocol: (asString(dig(p, 'protocol')) ?? '').toUpperCase(), name: asString(dig(p, 'name')) ?? '', index }];
+    });
+    asArray(dig(object.raw, 'spec', 'hosts')).forEach((h, index) => {
+      const host = asString(h);
+      if (!host) return;
+      const entry: ServiceEntryHost = { object, host: host.toLowerCase(), index, location, ports };
+      if (entry.host.startsWith('*')) this.serviceEntryWildcards.push(entry);
+      else {
+        const list = this.serviceEntryHosts.get(entry.host) ?? [];
+        list.push(entry);
+        this.serviceEntryHosts.set(entry.host, list);
+      }
+    });
+  }
+
+  /** ServiceEntry hosts that define `host` (exact first, then wildcards), visible to `clientNamespace` when given. */
+  serviceEntriesFor(host: string, clientNamespace?: string): ServiceEntryHost[] {
+    const visible = (e: ServiceEntryHost) => clientNamespace === undefined || isExportedTo(dig(e.object.raw, 'spec', 'exportTo'), e.object.ref.namespace, clientNamespace);
+    const exact = (this.serviceEntryHosts.get(host) ?? []).filter(visible);
+    if (exact.length) return exact;
+    return this.serviceEntryWildcards.filter((e) => hostMatches(e.host, host) && visible(e));
+  }
+
+  /** The Kubernetes Service object for a cluster host, when the input has it. */
+  serviceFor(host: string): ManifestObject | undefined {
+    return this.servicesByHost.get(host);
+  }
+
+  /**
+   * True when `host` is outside the mesh: a host with an exact `MESH_EXTERNAL` ServiceEntry (the default
+   * `location`), or a host outside the cluster domain that no `MESH_INTERNAL` entry claims.
+   */
+  isExternal(host: string): boolean {
+    const inCluster = host.endsWith(`.${this.settings.clusterDomain}`);
+    const exact = this.serviceEntryHosts.get(host);
+    if (exact?.length) return exact.some((e) => e.location === 'MESH_EXTERNAL');
+    if (inCluster) return false; // a wildcard ServiceEntry does not make a cluster Service external
+    const wildcard = this.serviceEntryWildcards.filter((e) => hostMatches(e.host, host));
+    if (wildcard.length) return wildcard.some((e) => e.location === 'MESH_EXTERNAL');
+    return true;
+  }
+
+  /**
+   * DestinationRule configuration a client in `clientNamespace` (optionally a workload with `clientLabels`)
+   * gets for `host` (DESIGN.md §2): the client's namespace first (any exportTo; rules with a
+   * `workloadSelector` only for matching workloads, and before selector-less ones), then the host's namespace
+   * (the Service's, or the ServiceEntry's) if exported to the client, then the root namespace if exported;
+   * the first namespace with a match wins and nothing merges across namespaces. Within it the exact host
+   * beats the most specific wildcard, and rules for the same host merge (oldest first).
+   * Returns null when no DestinationRule applies.
+   */
+  destinationRuleFor(clientNamespace: string, host: string, clientLabels?: Record<string, string>): MergedDestinationRule | null {
+    const order: string[] = [clientNamespace];
+    const hostNs = serviceNamespaceOfHost(host, this.settings.clusterDomain) ?? this.serviceEntriesFor(host)[0]?.object.ref.namespace;
+    if (hostNs && !order.includes(hostNs)) order.push(hostNs);
+    if (!order.includes(this.settings.rootNamespace)) order.push(this.settings.rootNamespace);
+    for (const ns of order) {
+      const index = this.drByNamespace.get(ns);
+      if (!index) continue;
+      const usable = (dr: DestinationRuleView) => {
+        if (dr.workloadSelector) return ns === clientNamespace && clientLabels !== undefined && selects(dr.workloadSelector, clientLabels);
+        return ns === clientNamespace || isExportedTo(dr.exportTo, ns, clientNamespace);
+      };
+      let candidates = (index.exact.get(host) ?? []).filter(usable);
+      if (!candidates.length) {
+        let best = -1;
+        for (const dr of index.wildcard) {
+          if (!hostMatches(dr.host, host) || !usable(dr)) continue;
+          const s = hostSpecificity(dr.host);
+          if (s > best) {
+            best = s;
+            candidates = [dr];
+          } else if (s === best && candidates[0]?.host === dr.host) candidates.push(dr);
+        }
+      }
+      if (!candidates.length) continue;
+      const withSelector = candidates.filter((c) => c.workloadSelector);
+      const chosen = (withSelector.length ? withSelector : candidates).slice().sort(byAge);
+      return { host: chosen[0].host, primary: chosen[0], rules: chosen };
+    }
+    return null;
+  }
+
+  /**
+   * Effective traffic policy for (subset, port) of a merged DestinationRule: layers top level →
+   * `portLevelSettings[port]` → `subsets[].trafficPolicy` → that subset's `portLevelSettings[port]`; each
+   * layer replaces `connectionPool`, `outlierDetection`, `loadBalancer` and `tls` as whole blocks.
+   */
+  effectivePolicy(dr: MergedDestinationRule, subset?: string, port?: number): EffectivePolicy {
+    const policy: EffectivePolicy = {};
+    const apply = (object: ManifestObject, layerPath: FieldPath) => {
+      const layer = asRecord(dig(object.raw, ...layerPath));
+      if (!layer) return;
+      for (const block of ['connectionPool', 'outlierDetection', 'loadBalancer', 'tls'] as const) {
+        const value = asRecord(layer[block]);
+        if (value) policy[block] = { value, object, path: [...layerPath, block] };
+      }
+    };
+    const applyWithPorts = (object: ManifestObject, tpPath: FieldPath) => {
+      apply(object, tpPath);
+      if (port === undefined) return;
+      asArray(dig(object.raw, ...tpPath, 'portLevelSettings')).forEach((pls, i) => {
+        if (asNumber(dig(pls, 'port', 'number')) === port) apply(object, [...tpPath, 'portLevelSettings', i]);
+      });
+    };
+    applyWithPorts(dr.primary.object, ['spec', 'trafficPolicy']);
+    if (subset !== undefined) {
+      for (const rule of dr.rules) {
+        const i = asArray(dig(rule.object.raw, 'spec', 'subsets')).findIndex((s) => asString(dig(s, 'name')) === subset);
+        if (i >= 0) {
+          applyWithPorts(rule.object, ['spec', 'subsets', i, 'trafficPolicy']);
+          break;
+        }
+      }
+    }
+    return policy;
+  }
+
+  /**
+   * VirtualServices that route `host` for sidecars of clients in `clientNamespace` (gateways absent or
+   * including `mesh`, exported to the client). Ordered: client's own namespace first, exact host before
+   * wildcard, then oldest; Istio uses the first for a sidecar.
+   */
+  virtualServicesFor(clientNamespace: string, host: string): ManifestObject[] {
+    const index = this.vsIndex();
+    const found = new Map<ManifestObject, number>();
+    const consider = (vs: ManifestObject, specificity: number) => {
+      if (!isExportedTo(dig(vs.raw, 'spec', 'exportTo'), vs.ref.namespace, clientNamespace)) return;
+      found.set(vs, Math.max(found.get(vs) ?? -1, specificity));
+    };
+    for (const vs of index.exact.get(host) ?? []) consider(vs, hostSpecificity(host));
+    for (const { pattern, vs } of index.wildcard) if (hostMatches(pattern, host)) consider(vs, hostSpecificity(pattern));
+    return [...found.entries()]
+      .sort(([a, sa], [b, sb]) => Number(b.ref.namespace === clientNamespace) - Number(a.ref.namespace === clientNamespace) || sb - sa || byAge({ object: a }, { object: b }))
+      .map(([vs]) => vs);
+  }
+
+  private vsIndexCache: { exact: Map<string, ManifestObject[]>; wildcard: { pattern: string; vs: ManifestObject }[] } | undefined;
+
+  /** Mesh-bound VirtualServices indexed by resolved host, built on first use. */
+  private vsIndex() {
+    if (this.vsIndexCache) return this.vsIndexCache;
+    const index = { exact: new Map<string, ManifestObject[]>(), wildcard: [] as { pattern: string; vs: ManifestObject }[] };
+    for (const vs of this.virtualServices) {
+      if (!appliesToMesh(vs)) continue;
+      for (const h of asArray(dig(vs.raw, 'spec', 'hosts'))) {
+        if (typeof h !== 'string') continue;
+        const resolved = this.resolve(h, vs.ref.namespace);
+        if (resolved.startsWith('*')) index.wildcard.push({ pattern: resolved, vs });
+        else {
+          const list = index.exact.get(resolved) ?? [];
+          if (!list.includes(vs)) list.push(vs);
+          index.exact.set(resolved, list);
+        }
+      }
+    }
+    this.vsIndexCache = index;
+    return index;
+  }
+
+  /** Workloads of a namespace. */
+  workloadsIn(namespace: string): WorkloadView[] {
+    return this.workloads.filter((w) => w.namespace === namespace);
+  }
+
+  /** Whether clients in `namespace` run a sidecar: from its workloads when the input has some, else from the namespace's labels, else assumed (undefined). */
+  namespaceSidecar(namespace: string): { sidecar: boolean | undefined; reason: string } {
+    const workloads = this.workloadsIn(namespace);
+    if (workloads.length) {
+      const injected = workloads.filter((w) => w.sidecar !== false);
+      if (injected.length === 0) return { sidecar: false, reason: `no workload of ${namespace} has a sidecar (${workloads[0].sidecarReason})` };
+      return { sidecar: true, reason: injected[0].sidecarReason };
+    }
+    const ns = this.namespaces.get(namespace);
+    if (ns) {
+      const decision = namespaceInjection(ns);
+      if (decision !== undefined) return { sidecar: decision, reason: `namespace ${namespace} ${decision ? 'has' : 'lacks'} injection labels` };
+    }
+    return { sidecar: undefined, reason: 'assumed: no workload or Namespace object for this namespace in the input' };
+  }
+
+  private workloadView(object: ManifestObject): WorkloadView {
+    const podPath = podTemplatePath(object.ref.kind);
+    const pod = asRecord(dig(object.raw, ...podPath)) ?? {};
+    const podLabels = stringMap(dig(pod, 'metadata', 'labels')) ?? {};
+    const podAnnotations = stringMap(dig(pod, 'metadata', 'annotations')) ?? {};
+    const hostNetwork = dig(pod, 'spec', 'hostNetwork') === true;
+    let sidecar: boolean | undefined;
+    let sidecarReason: string;
+    const label = podLabels['sidecar.istio.io/inject'];
+    if (hostNetwork) {
+      sidecar = false;
+      sidecarReason = 'hostNetwork: true (no sidecar)';
+    } else if (label === 'true' || label === 'false') {
+      sidecar = label === 'true';
+      sidecarReason = `pod label sidecar.istio.io/inject=${label}`;
+    } else {
+      const ns = this.namespaces.get(object.ref.namespace);
+      const decision = ns ? namespaceInjection(ns) : undefined;
+      if (decision !== undefined) {
+        sidecar = decision;
+        sidecarReason = `namespace ${object.ref.namespace} ${decision ? 'enables' : 'does not enable'} injection`;
+      } else if (ns) {
+        sidecar = false;
+        sidecarReason = `namespace ${object.ref.namespace} has no injection label`;
+      } else {
+        sidecarReason = 'assumed injected: the namespace is not in the input';
+      }
+    }
+    return { object, namespace: object.ref.namespace, podLabels, podAnnotations, replicas: asNumber(dig(object.raw, 'spec', 'replicas')), sidecar, sidecarReason, hostNetwork };
+  }
+}
+
+/** Path of the pod template in a workload kind. */
+export function podTemplatePath(kind: string): FieldPath {
+  if (kind === 'Pod') return [];
+  if (kind === 'CronJob') return ['spec', 'jobTemplate', 'spec', 'template'];
+  return ['spec', 'template'];
+}
+
+function namespaceInjection(ns: ManifestObject): boolean | undefined {
+  const labels = stringMap(dig(ns.raw, 'metadata', 'labels')) ?? {};
+  if (labels['istio-injection'] === 'enabled') return true;
+  if (labels['istio-injection'] === 'disabled') return false;
+  if (labels['istio.io/rev']) return true;
+  return undefined;
+}
+
+/** True when a VirtualService applies to sidecars: no `gateways`, or `gateways` includes `mesh`. */
+export function appliesToMesh(vs: ManifestObject): boolean {
+  const gateways = dig(vs.raw, 'spec', 'gateways');
+  return !Array.isArray(gateways) || gateways.length === 0 || gateways.includes('mesh');
+}
+
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+function stringMap(value: unknown): Record<string, string> | undefined {
+  const record = asRecord(value);
+  if (!record) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record)) if (v !== null && v !== undefined) out[k] = String(v);
+  return out;
+}
+
+/** Oldest first: `metadata.creationTimestamp` when both have one, else input order (Istio: the oldest rule wins). */
+function byAge(a: { object: ManifestObject }, b: { object: ManifestObject }): number {
+  const ta = asString(dig(a.object.raw, 'metadata', 'creationTimestamp'));
+  const tb = asString(dig(b.object.raw, 'metadata', 'creationTimestamp'));
+  if (ta && tb && ta !== tb) return ta < tb ? -1 : 1;
+  return a.object.order - b.object.order;
+}
+
+/** One place a DestinationRule sets a traffic policy, with a human label (`subset v2, port 8080`). */
+export interface PolicyLayer {
+  path: FieldPath;
+  label: string;
+  subset?: string;
+  port?: number;
+}
+
+/**
+ * Every traffic-policy layer of a DestinationRule: `spec.trafficPolicy`, its `portLevelSettings[i]`,
+ * `spec.subsets[j].trafficPolicy` and their `portLevelSettings[k]`; only those present.
+ */
+export function trafficPolicyLayers(dr: ManifestObject): PolicyLayer[] {
+  const layers: PolicyLayer[] = [];
+  const withPorts = (base: FieldPath, label: string, subset?: string) => {
+    if (!asRecord(dig(dr.raw, ...base))) return;
+    layers.push({ path: base, label, subset });
+    asArray(dig(dr.raw, ...base, 'portLevelSettings')).forEach((pls, i) => {
+      const port = asNumber(dig(pls, 'port', 'number'));
+      layers.push({ path: [...base, 'portLevelSettings', i], label: `${label}, port ${port ?? '?'}`, subset, port });
+    });
+  };
+  withPorts(['spec', 'trafficPolicy'], 'top level');
+  asArray(dig(dr.raw, 'spec', 'subsets')).forEach((s, j) => {
+    const name = asString(dig(s, 'name')) ?? `#${j}`;
+    withPorts(['spec', 'subsets', j, 'trafficPolicy'], `subset ${name}`, name);
+  });
+  return layers;
+}

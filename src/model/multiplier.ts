@@ -1,0 +1,329 @@
+import type { ManifestObject } from '../load/objects.js';
+import { locate } from '../load/objects.js';
+import type { AppCallSite } from '../source/types.js';
+import type { FieldPath, Location } from '../types.js';
+import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
+import type { MeshModel, MergedDestinationRule } from './mesh.js';
+import { appliesToMesh } from './mesh.js';
+import { asArray, asNumber, asRecord, asString, dig } from './values.js';
+
+/** One fact behind a figure: what was read and where (file:line), or a default that applied. */
+export interface TraceItem {
+  text: string;
+  location?: Location;
+}
+
+/** One TCP leg of a request (DESIGN.md §2, "Legs"). */
+export interface Leg {
+  /** e.g. `app → sidecar`, `sidecar → api.example.com:80`, `egress gateway → api.example.com:443`. */
+  name: string;
+  /** Tries on this leg per logical request: the product of every retry factor at or before it. */
+  tries: number;
+  /** New TCP connections per try: 1 when keep-alive is off, 1/N for `maxRequestsPerConnection: N`, 0 when pooled. */
+  connectionsPerTry: number;
+  /** True when this leg leaves the node towards an external address: SNAT'd onto the node's ports. */
+  snat: boolean;
+  trace: TraceItem[];
+}
+
+/** The connection multiplier of one route: a client scope calling one destination (DESIGN.md §3). */
+export interface RouteMultiplier {
+  /** Client namespace; rows are computed for clients in the namespace of the VirtualService (or ServiceEntry) that defines the route. */
+  clientNamespace: string;
+  sidecar: boolean | undefined;
+  sidecarReason: string;
+  /** Destination host (FQDN) the client calls. */
+  host: string;
+  /** Destination the route sends to, when it differs from `host` (e.g. an egress gateway). */
+  destination: string;
+  subset?: string;
+  port?: number;
+  /** `http` when the sidecar sees HTTP (retries and `http` pool settings apply), else `tcp` (opaque TLS, TCP). */
+  protocol: 'http' | 'tcp';
+  external: boolean;
+  /** The object and field that defines the route: a VirtualService `http[i]` or a ServiceEntry host. */
+  definedBy: { object: ManifestObject; path: FieldPath };
+  legs: Leg[];
+  /** Extra new connections per request from mirroring: mirrorPercentage × the mirror destination's figure. */
+  mirrors: { host: string; percentage: number; connections: number; trace: TraceItem[] }[];
+  /** Worst-case new connections per logical request, M: Σ legs tries × connectionsPerTry + mirrors. */
+  total: number;
+  /** Whose ephemeral ports the budget is: the node's (SNAT'd legs to external addresses) or the pod's. */
+  budgetScope: 'node' | 'pod';
+  /** New connections per request that draw on that budget (M_snat, or the pod-leaving legs for in-mesh traffic). */
+  budgetConnections: number;
+  /** Requests/s at which TIME_WAIT fills the port range: ports / (budgetConnections × TIME_WAIT seconds); null when pooled (no churn). */
+  exhaustionRps: number | null;
+  /** Ports held in TIME_WAIT at the given request rate: rps × budgetConnections × TIME_WAIT seconds; absent without `--rps`. */
+  portsHeld?: number;
+  /** The application call site linked to this route, or a note that the app leg was not analysed. */
+  appLeg: AppCallSite | null;
+  /** Human notes (assumptions that applied). */
+  notes: string[];
+}
+
+/** Inputs of the arithmetic besides the model. */
+export interface MultiplierOptions {
+  /** Request rate per route, requests/s (`--rps`). */
+  rps?: number;
+  /** Usable ephemeral ports per source IP (range less reserved); default 28,232 (Linux 32768–60999). */
+  ports?: number;
+  /** Seconds a port stays in TIME_WAIT; default 60 (`TCP_TIMEWAIT_LEN`). */
+  timeWaitSeconds?: number;
+  /** Application call sites from source scanning (issue 3). */
+  callSites?: readonly AppCallSite[];
+}
+
+/**
+ * Computes the connection multiplier (DESIGN.md §3) for every route the input defines: each HTTP route
+ * destination of a mesh-bound VirtualService (client scope: the VirtualService's namespace), and each
+ * `MESH_EXTERNAL` ServiceEntry host and port that no VirtualService routes (client scope: the entry's
+ * namespace; Istio's default route with its default retries applies). Stated assumptions: the client side
+ * closes first (worst case), `tcp_tw_reuse` ≠ 1, one destination `ip:port`.
+ */
+export function computeMultipliers(model: MeshModel, options: MultiplierOptions = {}): RouteMultiplier[] {
+  const ports = options.ports ?? DEFAULT_EPHEMERAL_PORTS;
+  const tw = options.timeWaitSeconds ?? TIME_WAIT_SECONDS;
+  const rows: RouteMultiplier[] = [];
+  const routedHosts = new Set<string>();
+
+  for (const vs of model.virtualServices) {
+    if (!appliesToMesh(vs)) continue;
+    const ns = vs.ref.namespace;
+    const vsHosts = asArray(dig(vs.raw, 'spec', 'hosts')).filter((h): h is string => typeof h === 'string').map((h) => model.resolve(h, ns));
+    vsHosts.forEach((h) => routedHosts.add(h));
+    const callHost = vsHosts.find((h) => !h.startsWith('*'));
+    asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
+      const retries = retriesOf(model, vs, ['spec', 'http', i]);
+      asArray(dig(route, 'route')).forEach((dest, j) => {
+        const destHost = asString(dig(dest, 'destination', 'host'));
+        if (!destHost) return;
+        const destination = model.resolve(destHost, ns);
+        rows.push(
+          buildRow(model, {
+            clientNamespace: ns,
+            host: callHost ?? destination,
+            destination,
+            subset: asString(dig(dest, 'destination', 'subset')),
+            port: asNumber(dig(dest, 'destination', 'port', 'number')),
+            protocol: 'http',
+            definedBy: { object: vs, path: ['spec', 'http', i, 'route', j, 'destination', 'host'] },
+            retries,
+            mirrors: mirrorsOf(model, vs, ['spec', 'http', i]),
+            callSites: options.callSites,
+          }),
+        );
+      });
+    });
+  }
+
+  for (const se of model.serviceEntries) {
+    if (asString(dig(se.raw, 'spec', 'location')) === 'MESH_INTERNAL') continue;
+    const ns = se.ref.namespace;
+    asArray(dig(se.raw, 'spec', 'hosts')).forEach((h, hi) => {
+      const host = asString(h)?.toLowerCase();
+      if (!host || host.startsWith('*') || routedHosts.has(host)) return;
+      asArray(dig(se.raw, 'spec', 'ports')).forEach((p) => {
+        const port = asNumber(dig(p, 'number'));
+        const protocol = isHttpProtocol(asString(dig(p, 'protocol'))) ? 'http' : 'tcp';
+        rows.push(
+          buildRow(model, {
+            clientNamespace: ns,
+            host,
+            destination: host,
+            port,
+            protocol,
+            definedBy: { object: se, path: ['spec', 'hosts', hi] },
+            retries: protocol === 'http' ? defaultRetries(model, se, ['spec', 'hosts', hi], 'no VirtualService routes this host') : undefined,
+            mirrors: [],
+            callSites: options.callSites,
+          }),
+        );
+      });
+    });
+  }
+
+  for (const row of rows) {
+    row.exhaustionRps = row.budgetConnections > 0 ? ports / (row.budgetConnections * tw) : null;
+    if (options.rps !== undefined) row.portsHeld = options.rps * row.budgetConnections * tw;
+  }
+  return rows;
+}
+
+/** Protocols on which the sidecar sees HTTP (Istio protocol selection: HTTP, HTTP2, GRPC, GRPC-Web). */
+export function isHttpProtocol(protocol: string | undefined): boolean {
+  const p = (protocol ?? '').toUpperCase();
+  return p === 'HTTP' || p === 'HTTP2' || p === 'GRPC' || p === 'GRPC-WEB' || p === 'HTTP_PROXY';
+}
+
+interface RetryFactor {
+  attempts: number;
+  trace: TraceItem;
+}
+
+/**
+ * Retries of an HTTP route (Istio API reference, `HTTPRetry`): `retries.attempts` retries, i.e. 1 + attempts
+ * tries; no `retries` block → the mesh default (2); a `retries` block without `attempts`, or `attempts: 0`,
+ * → none; a route with `fault` injection → none.
+ */
+export function retriesOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): RetryFactor {
+  const route = asRecord(dig(vs.raw, ...routePath)) ?? {};
+  if (route.fault !== undefined) return { attempts: 0, trace: { text: 'fault injection on the route disables retries', location: locate(vs, [...routePath, 'fault']) } };
+  const retries = asRecord(route.retries);
+  if (!retries) return defaultRetries(model, vs, routePath, 'no retries block');
+  const attempts = asNumber(retries.attempts);
+  if (attempts === undefined) return { attempts: 0, trace: { text: 'retries block without attempts: no retries', location: locate(vs, [...routePath, 'retries']) } };
+  return { attempts: Math.max(0, attempts), trace: { text: `retries.attempts: ${attempts}`, location: locate(vs, [...routePath, 'retries', 'attempts']) } };
+}
+
+function defaultRetries(model: MeshModel, object: ManifestObject, path: FieldPath, why: string): RetryFactor {
+  const n = model.settings.defaultRetryAttempts;
+  return { attempts: n, trace: { text: `${why}: Istio's default of ${n} retries applies`, location: locate(object, path) } };
+}
+
+function mirrorsOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): { host: string; percentage: number; path: FieldPath }[] {
+  const out: { host: string; percentage: number; path: FieldPath }[] = [];
+  const route = asRecord(dig(vs.raw, ...routePath)) ?? {};
+  const single = asString(dig(route, 'mirror', 'host'));
+  if (single) {
+    const pct = asNumber(dig(route, 'mirrorPercentage', 'value')) ?? 100;
+    out.push({ host: model.resolve(single, vs.ref.namespace), percentage: pct, path: [...routePath, 'mirror'] });
+  }
+  asArray(route.mirrors).forEach((m, i) => {
+    const host = asString(dig(m, 'destination', 'host'));
+    if (!host) return;
+    const pct = asNumber(dig(m, 'percentage', 'value')) ?? 100;
+    out.push({ host: model.resolve(host, vs.ref.namespace), percentage: pct, path: [...routePath, 'mirrors', i] });
+  });
+  return out;
+}
+
+/**
+ * New connections per try on the sidecar's upstream leg from the effective `connectionPool`:
+ * `http.maxRequestsPerConnection` 1 → 1 (keep-alive off), N → 1/N, unset or 0 → pooled (0).
+ */
+export function sidecarConnectionsPerTry(model: MeshModel, dr: MergedDestinationRule | null, subset: string | undefined, port: number | undefined): { value: number; trace: TraceItem } {
+  if (!dr) return { value: 0, trace: { text: 'no DestinationRule: pooled (keep-alive on by default)' } };
+  const pool = model.effectivePolicy(dr, subset, port).connectionPool;
+  const mrpc = pool ? asNumber(dig(pool.value, 'http', 'maxRequestsPerConnection')) : undefined;
+  if (!pool || mrpc === undefined || mrpc <= 0) {
+    return { value: 0, trace: { text: 'keep-alive on (maxRequestsPerConnection unset): pooled', location: pool ? locate(pool.object, pool.path) : locate(dr.primary.object, ['spec', 'host']) } };
+  }
+  return { value: 1 / mrpc, trace: { text: `maxRequestsPerConnection: ${mrpc}${mrpc === 1 ? ' (keep-alive off)' : ''}`, location: locate(pool!.object, [...pool!.path, 'http', 'maxRequestsPerConnection']) } };
+}
+
+interface RowInput {
+  clientNamespace: string;
+  host: string;
+  destination: string;
+  subset?: string;
+  port?: number;
+  protocol: 'http' | 'tcp';
+  definedBy: { object: ManifestObject; path: FieldPath };
+  retries?: RetryFactor;
+  mirrors: { host: string; percentage: number; path: FieldPath }[];
+  callSites?: readonly AppCallSite[];
+}
+
+function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
+  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace);
+  const external = model.isExternal(input.host);
+  const notes: string[] = [];
+  const appLeg = findCallSite(input.callSites, input.host, input.port);
+  const appTries = appLeg?.appTries ?? 1;
+  const appConns = appLeg && (appLeg.clientPerRequest || appLeg.keepAliveOff) ? 1 : 0;
+  const appTrace: TraceItem[] = appLeg
+    ? [{ text: appLeg.evidence, location: { file: appLeg.file, line: appLeg.line, column: appLeg.column } }]
+    : [{ text: 'app leg: not analysed (no source given); counted as pooled, 1 try' }];
+  const legs: Leg[] = [];
+  const hasSidecar = sidecar !== false;
+  if (sidecar === undefined) notes.push(`sidecar ${reason}`);
+  const viaGateway = hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
+
+  if (!hasSidecar) {
+    legs.push({ name: `app → ${input.host}`, tries: appTries, connectionsPerTry: appConns, snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
+  } else {
+    legs.push({ name: 'app → sidecar', tries: appTries, connectionsPerTry: appConns, snat: false, trace: appTrace });
+    const sidecarTries = input.protocol === 'http' && input.retries ? appTries * (1 + input.retries.attempts) : appTries;
+    const dr = model.destinationRuleFor(input.clientNamespace, input.destination);
+    const conns = input.protocol === 'http' ? sidecarConnectionsPerTry(model, dr, input.subset, input.port) : { value: appConns, trace: { text: 'TCP/opaque TLS: one upstream connection per app connection' } };
+    const trace: TraceItem[] = [];
+    if (input.retries && input.protocol === 'http') trace.push(input.retries.trace);
+    trace.push(conns.trace);
+    legs.push({ name: `sidecar → ${input.destination}${input.port ? `:${input.port}` : ''}`, tries: sidecarTries, connectionsPerTry: conns.value, snat: external && !viaGateway, trace });
+    if (viaGateway) {
+      const gw = gatewayRoute(model, input.host);
+      const gwTries = sidecarTries * (1 + (gw?.retries.attempts ?? 0));
+      const gwNs = gw?.vs.ref.namespace ?? model.settings.rootNamespace;
+      const gwDr = model.destinationRuleFor(gwNs, input.host);
+      const gwConns = sidecarConnectionsPerTry(model, gwDr, gw?.subset, gw?.port);
+      legs.push({
+        name: `egress gateway → ${input.host}${gw?.port ? `:${gw.port}` : ''}`,
+        tries: gwTries,
+        connectionsPerTry: gwConns.value,
+        snat: external,
+        trace: [gw ? gw.retries.trace : { text: 'no gateway VirtualService found for this host: 1 try' }, gwConns.trace],
+      });
+    }
+  }
+  const mirrors = input.mirrors.map((m) => {
+    const dr = model.destinationRuleFor(input.clientNamespace, m.host);
+    const conns = sidecarConnectionsPerTry(model, dr, undefined, undefined);
+    return { host: m.host, percentage: m.percentage, connections: (m.percentage / 100) * appTries * conns.value, trace: [{ text: `mirror ${m.percentage}% to ${m.host}`, location: locate(input.definedBy.object, m.path) }, conns.trace] };
+  });
+  const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
+  const snatLegs = legs.filter((l) => l.snat);
+  const budgetScope = snatLegs.length ? 'node' : 'pod';
+  const budgetLegs = snatLegs.length ? snatLegs : legs.slice(hasSidecar ? 1 : 0);
+  const budgetConnections = budgetLegs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.filter((m) => model.isExternal(m.host) === (budgetScope === 'node')).reduce((s, m) => s + m.connections, 0);
+  return {
+    clientNamespace: input.clientNamespace,
+    sidecar,
+    sidecarReason: reason,
+    host: input.host,
+    destination: input.destination,
+    subset: input.subset,
+    port: input.port,
+    protocol: input.protocol,
+    external,
+    definedBy: input.definedBy,
+    legs,
+    mirrors,
+    total,
+    budgetScope,
+    budgetConnections,
+    exhaustionRps: null,
+    appLeg,
+    notes,
+  };
+}
+
+/** The gateway-bound VirtualService route for `host` (egress pattern): its retries and destination port. */
+function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryFactor; port?: number; subset?: string } | null {
+  for (const vs of model.virtualServices) {
+    if (appliesToMesh(vs)) continue;
+    const hosts = asArray(dig(vs.raw, 'spec', 'hosts')).map((h) => (typeof h === 'string' ? model.resolve(h, vs.ref.namespace) : ''));
+    if (!hosts.includes(host)) continue;
+    const http = asArray(dig(vs.raw, 'spec', 'http'));
+    const i = http.findIndex((r) => asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
+    if (i < 0) continue;
+    const dest = asArray(dig(http[i], 'route')).find((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host);
+    return { vs, retries: retriesOf(model, vs, ['spec', 'http', i]), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };
+  }
+  return null;
+}
+
+function findCallSite(callSites: readonly AppCallSite[] | undefined, host: string, port: number | undefined): AppCallSite | null {
+  if (!callSites?.length) return null;
+  const shortNames = new Set([host]);
+  const svc = /^([^.]+)\.([^.]+)\.svc\./.exec(host);
+  if (svc) {
+    shortNames.add(svc[1]);
+    shortNames.add(`${svc[1]}.${svc[2]}`);
+    shortNames.add(`${svc[1]}.${svc[2]}.svc`);
+  }
+  const matches = callSites.filter((c) => c.host && shortNames.has(c.host) && (port === undefined || c.port === undefined || c.port === port));
+  if (!matches.length) return null;
+  // Worst case: the call site that opens the most connections.
+  return matches.sort((a, b) => Number(b.clientPerRequest || b.keepAliveOff) - Number(a.clientPerRequest || a.keepAliveOff) || b.appTries - a.appTries)[0];
+}

@@ -1,0 +1,12 @@
+import type { AnalysisResult } from '../pipeline.js';
+import type { Format, ReportOptions, Reporter } from './format.js';
+import { json } from './json.js';
+import { sarif } from './sarif.js';
+import { stylish } from './stylish.js';
+
+const REPORTERS: Record<Format, Reporter> = { stylish, json, sarif };
+
+/** Renders an analysis in a format. */
+export function render(format: Format, result: AnalysisResult, options: ReportOptions): string {
+  return REPORTERS[format](result, options);
+}

@@ -1,0 +1,65 @@
+import { locate } from '../load/objects.js';
+import type { AnalysisResult } from '../pipeline.js';
+import type { TraceItem } from '../model/multiplier.js';
+import { ruleMeta } from '../rules/registry.js';
+import { countBySeverity, type ReportOptions } from './format.js';
+
+/** Version of the JSON report's shape (`schemas/report.schema.json`); bumped on any incompatible change. */
+export const JSON_REPORT_VERSION = 1;
+
+function trace(t: TraceItem) {
+  return t.location ? { text: t.text, file: t.location.file, line: t.location.line, column: t.location.column } : { text: t.text };
+}
+
+/** Plain-object report, shaped as `schemas/report.schema.json` documents. */
+export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
+  const c = countBySeverity(result.findings);
+  return {
+    schemaVersion: JSON_REPORT_VERSION,
+    tool: { name: 'meshlint', version: options.version },
+    summary: { errors: c.error, warnings: c.warn, info: c.info, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped },
+    findings: result.findings.map((f) => ({
+      ruleId: f.ruleId,
+      code: ruleMeta(f.ruleId)?.code ?? null,
+      severity: f.severity,
+      message: f.message,
+      ...(f.hint ? { hint: f.hint } : {}),
+      file: f.location.file,
+      line: f.location.line,
+      column: f.location.column,
+      ...(f.location.object ? { object: f.location.object } : {}),
+      ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
+    })),
+    routes: result.routes.map((r) => {
+      const at = locate(r.definedBy.object, r.definedBy.path);
+      return {
+        clientNamespace: r.clientNamespace,
+        host: r.host,
+        destination: r.destination,
+        subset: r.subset ?? null,
+        port: r.port ?? null,
+        protocol: r.protocol,
+        external: r.external,
+        sidecar: r.sidecar ?? null,
+        definedBy: { file: at.file, line: at.line, column: at.column, object: at.object, fieldPath: at.fieldPath ?? '' },
+        legs: r.legs.map((l) => ({ name: l.name, tries: l.tries, connectionsPerTry: l.connectionsPerTry, snat: l.snat, trace: l.trace.map(trace) })),
+        mirrors: r.mirrors.map((m) => ({ host: m.host, percentage: m.percentage, connections: m.connections, trace: m.trace.map(trace) })),
+        total: r.total,
+        budgetScope: r.budgetScope,
+        budgetConnections: r.budgetConnections,
+        exhaustionRps: r.exhaustionRps,
+        portsHeld: r.portsHeld ?? null,
+        appLeg: r.appLeg ? { file: r.appLeg.file, line: r.appLeg.line, column: r.appLeg.column, evidence: r.appLeg.evidence, appTries: r.appLeg.appTries } : null,
+        notes: r.notes,
+      };
+    }),
+    budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null },
+    errors: result.errors,
+    coverage: options.coverage ?? [],
+  };
+}
+
+/** The JSON report as text (two-space indented, trailing newline). */
+export function json(result: AnalysisResult, options: ReportOptions): string {
+  return JSON.stringify(toJsonReport(result, options), null, 2) + '\n';
+}

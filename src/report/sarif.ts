@@ -1,0 +1,46 @@
+import { SarifBuilder, SarifResultBuilder, SarifRuleBuilder, SarifRunBuilder } from 'node-sarif-builder';
+import type { AnalysisResult } from '../pipeline.js';
+import { allRules } from '../rules/registry.js';
+import type { Severity } from '../types.js';
+import type { ReportOptions } from './format.js';
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
+const REPO = 'https://github.com/meshlint/meshlint/blob/main/';
+
+/**
+ * SARIF 2.1.0 log (OASIS SARIF v2.1.0), built with node-sarif-builder: one run, every rule in
+ * `tool.driver.rules` with its description, help text and default level, one result per finding with its
+ * physical location. Objects read from a cluster carry `cluster://` URIs and a logical location.
+ */
+export function sarif(result: AnalysisResult, options: ReportOptions): string {
+  const builder = new SarifBuilder();
+  const run = new SarifRunBuilder().initSimple({ toolDriverName: 'meshlint', toolDriverVersion: options.version, url: 'https://github.com/meshlint/meshlint' });
+  for (const rule of allRules()) {
+    const rb = new SarifRuleBuilder().initSimple({ ruleId: rule.meta.id, shortDescriptionText: rule.meta.description, helpUri: REPO + rule.meta.docs });
+    rb.rule.help = { text: `${rule.meta.description}. See ${REPO + rule.meta.docs}`, markdown: `${rule.meta.description}. [Documentation](${REPO + rule.meta.docs})` };
+    rb.rule.defaultConfiguration = { level: LEVEL[rule.meta.defaultSeverity] };
+    rb.rule.properties = { code: rule.meta.code, family: rule.meta.family, inputs: [...rule.meta.inputs] };
+    run.addRule(rb);
+  }
+  for (const f of result.findings) {
+    const rb = new SarifResultBuilder().initSimple({
+      level: LEVEL[f.severity],
+      messageText: f.hint ? `${f.message}. Fix: ${f.hint}` : f.message,
+      ruleId: f.ruleId,
+      fileUri: f.location.file,
+      startLine: f.location.line,
+      startColumn: f.location.column,
+    });
+    if (f.location.object) {
+      const o = f.location.object;
+      const loc = rb.result.locations?.[0];
+      if (loc) loc.logicalLocations = [{ fullyQualifiedName: `${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}${f.location.fieldPath ? `#${f.location.fieldPath}` : ''}`, kind: 'object' }];
+    }
+    run.addResult(rb);
+  }
+  if (options.coverage?.length) {
+    run.run.invocations = [{ executionSuccessful: true, toolExecutionNotifications: options.coverage.map((c) => ({ level: 'warning' as const, message: { text: c.message } })) }];
+  }
+  builder.addRun(run);
+  return builder.buildSarifJsonString({ indent: true }) + '\n';
+}

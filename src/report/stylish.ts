@@ -1,0 +1,97 @@
+import { styleText } from 'node:util';
+import type { AnalysisResult } from '../pipeline.js';
+import type { RouteMultiplier } from '../model/multiplier.js';
+import type { Finding, Severity } from '../types.js';
+import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatNumber, worstRoutes, type ReportOptions } from './format.js';
+
+type Style = Parameters<typeof styleText>[0];
+
+/**
+ * ESLint-style text: findings grouped by file (`line:col  severity  message  rule-id`, hint below), a
+ * summary line, then the connection-multiplier table (the worst routes), or with `explain` every route's
+ * legs and the file:line each figure came from.
+ */
+export function stylish(result: AnalysisResult, options: ReportOptions): string {
+  const paint = (style: Style, text: string) => (options.color ? styleText(style, text) : text);
+  const lines: string[] = [];
+  const byFile = new Map<string, Finding[]>();
+  for (const f of result.findings) {
+    const list = byFile.get(f.location.file) ?? [];
+    list.push(f);
+    byFile.set(f.location.file, list);
+  }
+  const sevStyle: Record<Severity, Style> = { error: 'red', warn: 'yellow', info: 'blue' };
+  const sevText: Record<Severity, string> = { error: 'error', warn: 'warning', info: 'info' };
+  for (const [file, findings] of byFile) {
+    lines.push('', paint('underline', file));
+    for (const f of findings) {
+      const pos = `${f.location.line}:${f.location.column}`.padEnd(8);
+      lines.push(`  ${paint('dim', pos)}${paint(sevStyle[f.severity], sevText[f.severity].padEnd(8))}${f.message}  ${paint('dim', f.ruleId)}`);
+      if (f.hint) lines.push(`  ${' '.repeat(16)}${paint('dim', `→ ${f.hint}`)}`);
+    }
+  }
+  const c = countBySeverity(result.findings);
+  const total = c.error + c.warn + c.info;
+  lines.push('');
+  if (total === 0) lines.push(paint('green', '✔ no problems'));
+  else lines.push(paint(c.error ? 'red' : c.warn ? 'yellow' : 'blue', `✖ ${total} problem${total === 1 ? '' : 's'} (${c.error} error${c.error === 1 ? '' : 's'}, ${c.warn} warning${c.warn === 1 ? '' : 's'}, ${c.info} info)`));
+  const s = result.stats;
+  const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
+  lines.push(paint('dim', `${s.files} file${s.files === 1 ? '' : 's'}, ${s.documents} documents, ${s.objects} objects analysed${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
+  for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
+  if (result.routes.length) {
+    lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function describeLegs(route: RouteMultiplier): string {
+  return route.legs.map((l) => `${formatNumber(l.tries)}×${formatConnectionsPerTry(l.connectionsPerTry)}`).join(' + ') + (route.mirrors.length ? ` + mirror ${formatNumber(route.mirrors.reduce((s, m) => s + m.connections, 0))}` : '');
+}
+
+function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: string) => string): string[] {
+  const routes = worstRoutes(result.routes);
+  const header = ['client → destination', 'legs (tries×new conns/try)', 'M', 'budget', 'exhausts at'];
+  if (result.budget.rps !== undefined) header.push(`TIME_WAIT @${formatNumber(result.budget.rps)} rps`);
+  const body = routes.slice(0, rows).map((r) => {
+    const row = [
+      `${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` (${r.subset})` : ''}`,
+      describeLegs(r),
+      formatNumber(r.total),
+      r.budgetScope === 'node' ? 'node (SNAT)' : 'pod',
+      formatExhaustion(r),
+    ];
+    if (result.budget.rps !== undefined) row.push(`${formatNumber(Math.round(r.portsHeld ?? 0))} / ${formatNumber(result.budget.ports)} ports`);
+    return row;
+  });
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((r) => r[i].length))));
+  const fmt = (cells: string[]) => cells.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + '…' : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [paint('bold', 'Connection multiplier (new connections per logical request, worst case)'), paint('dim', fmt(header))];
+  for (const r of body) out.push(fmt(r));
+  if (routes.length > rows) out.push(paint('dim', `… ${routes.length - rows} more route${routes.length - rows === 1 ? '' : 's'}: meshlint explain for all`));
+  out.push(paint('dim', `ports = ${formatNumber(result.budget.ports)} ephemeral ports, TIME_WAIT = ${result.budget.timeWaitSeconds} s; exhausts at = ports / (M on the budget's legs × TIME_WAIT). Details: meshlint explain`));
+  return out;
+}
+
+function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => string): string[] {
+  const out: string[] = [paint('bold', 'Connection multiplier, every route'), paint('dim', `Assumptions: the client side closes first (worst case), tcp_tw_reuse ≠ 1, one destination ip:port; ports = ${formatNumber(result.budget.ports)}, TIME_WAIT = ${result.budget.timeWaitSeconds} s.`)];
+  for (const r of worstRoutes(result.routes)) {
+    const def = r.definedBy.object;
+    out.push('', paint('bold', `${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` subset ${r.subset}` : ''} (${r.protocol}${r.external ? ', MESH_EXTERNAL' : ''})`));
+    out.push(`  route: ${def.ref.kind} ${def.ref.namespace}/${def.ref.name} at ${def.origin.file}`);
+    out.push(`  sidecar: ${r.sidecar === false ? 'no' : r.sidecar ? 'yes' : 'assumed'} (${r.sidecarReason})`);
+    for (const leg of r.legs) {
+      out.push(`  leg ${leg.name}: ${formatNumber(leg.tries)} tries × ${formatConnectionsPerTry(leg.connectionsPerTry)} new conns/try = ${formatNumber(leg.tries * leg.connectionsPerTry)}${leg.snat ? ' [SNAT: node ports]' : ''}`);
+      for (const t of leg.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${t.location.file}:${t.location.line}:${t.location.column})` : ''}`));
+    }
+    for (const m of r.mirrors) {
+      out.push(`  mirror ${m.host}: ${formatNumber(m.percentage)}% → +${formatNumber(m.connections)}`);
+      for (const t of m.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${t.location.file}:${t.location.line}:${t.location.column})` : ''}`));
+    }
+    out.push(`  M = ${formatNumber(r.total)} new connections per request; on the ${r.budgetScope === 'node' ? "node's SNAT ports" : "pod's ports"}: ${formatNumber(r.budgetConnections)}`);
+    out.push(`  exhausts at ${formatExhaustion(r)}${r.exhaustionRps !== null ? ` = ${formatNumber(result.budget.ports)} / (${formatNumber(r.budgetConnections)} × ${result.budget.timeWaitSeconds} s)` : ''}`);
+    if (r.portsHeld !== undefined) out.push(`  at ${formatNumber(result.budget.rps!)} req/s: ${formatNumber(Math.round(r.portsHeld))} ports in TIME_WAIT (${formatNumber((100 * r.portsHeld) / result.budget.ports)}% of the range)`);
+    for (const n of r.notes) out.push(paint('dim', `  note: ${n}`));
+  }
+  return out;
+}

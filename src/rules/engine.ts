@@ -1,0 +1,121 @@
+import type { ManifestObject } from '../load/objects.js';
+import { locate } from '../load/objects.js';
+import type { MeshModel } from '../model/mesh.js';
+import type { RouteMultiplier } from '../model/multiplier.js';
+import type { ConfiguredSeverity, FieldPath, Finding, Severity } from '../types.js';
+import type { RuleMeta } from './meta.js';
+
+/** What a rule passes to `context.report`. */
+export interface ReportDescriptor {
+  /** The object the finding is about, and the field inside it (its line is the finding's line). */
+  object: ManifestObject;
+  path: FieldPath;
+  message: string;
+  hint?: string;
+  /** Value that triggered the finding (baseline fingerprints key on it). */
+  value?: unknown;
+  /** Overrides the configured severity for this finding only when the rule's own logic grades it (e.g. internal vs MESH_EXTERNAL). */
+  severity?: Severity;
+}
+
+/** What a config rule sees: the model, the multiplier rows, its options, and `report`. */
+export interface RuleContext {
+  readonly model: MeshModel;
+  readonly routes: readonly RouteMultiplier[];
+  /** The rule's options: its `defaultOptions` overlaid with the user's. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The severity configured for this rule. */
+  readonly severity: Severity;
+  report(descriptor: ReportDescriptor): void;
+}
+
+/**
+ * Visitors a config rule returns from `create` (ESLint style): one per input kind it declares, `route` for
+ * each multiplier row, and `end` after everything was visited.
+ */
+export interface RuleVisitors {
+  DestinationRule?(object: ManifestObject): void;
+  VirtualService?(object: ManifestObject): void;
+  ServiceEntry?(object: ManifestObject): void;
+  Sidecar?(object: ManifestObject): void;
+  Gateway?(object: ManifestObject): void;
+  route?(route: RouteMultiplier): void;
+  end?(): void;
+}
+
+/** A rule: metadata plus, for config rules, `create`. Input and source rules carry metadata only here; their findings come from the loader, validator and source scanners. */
+export interface Rule {
+  meta: RuleMeta;
+  create?(context: RuleContext): RuleVisitors;
+}
+
+/** Per-rule settings of one run. */
+export interface RuleSetting {
+  severity: ConfiguredSeverity;
+  options?: Record<string, unknown>;
+}
+
+/** Identity helper that gives a rule module its type. */
+export function defineRule(rule: Rule): Rule {
+  return rule;
+}
+
+const KIND_VISITORS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway'] as const;
+
+/**
+ * Runs config rules over the model in one pass per kind: every rule's visitor for an object is called
+ * before the next object. A rule that throws does not stop the others: its error becomes an `error`
+ * finding naming the rule and object (and should be reported as a meshlint bug).
+ * @returns findings in the order rules reported them.
+ */
+export function runRules(rules: readonly Rule[], model: MeshModel, routes: readonly RouteMultiplier[], settings: ReadonlyMap<string, RuleSetting>): Finding[] {
+  const findings: Finding[] = [];
+  const active: { rule: Rule; visitors: RuleVisitors }[] = [];
+  for (const rule of rules) {
+    if (!rule.create) continue;
+    const setting = settings.get(rule.meta.id);
+    const severity = setting?.severity ?? rule.meta.defaultSeverity;
+    if (severity === 'off') continue;
+    const context: RuleContext = {
+      model,
+      routes,
+      options: { ...rule.meta.defaultOptions, ...(setting?.options ?? {}) },
+      severity,
+      report(d) {
+        const finding: Finding = { ruleId: rule.meta.id, severity: d.severity ?? severity, message: d.message, location: locate(d.object, d.path) };
+        if (d.hint) finding.hint = d.hint;
+        if (d.value !== undefined) finding.value = d.value;
+        findings.push(finding);
+      },
+    };
+    active.push({ rule, visitors: rule.create(context) });
+  }
+  const guarded = (rule: Rule, object: ManifestObject | undefined, fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      const where = object ? locate(object, []) : { file: '<meshlint>', line: 1, column: 1 };
+      findings.push({ ruleId: rule.meta.id, severity: 'error', message: `internal error in rule ${rule.meta.id}: ${error instanceof Error ? error.message : String(error)} (please report this)`, location: where });
+    }
+  };
+  const byKind: Record<string, ManifestObject[]> = {
+    DestinationRule: model.destinationRules.map((d) => d.object),
+    VirtualService: model.virtualServices,
+    ServiceEntry: model.serviceEntries,
+    Sidecar: model.sidecars,
+    Gateway: model.gateways,
+  };
+  for (const kind of KIND_VISITORS) {
+    for (const object of byKind[kind]) {
+      for (const { rule, visitors } of active) {
+        const visit = visitors[kind];
+        if (visit) guarded(rule, object, () => visit(object));
+      }
+    }
+  }
+  for (const route of routes) {
+    for (const { rule, visitors } of active) if (visitors.route) guarded(rule, route.definedBy.object, () => visitors.route!(route));
+  }
+  for (const { rule, visitors } of active) if (visitors.end) guarded(rule, undefined, () => visitors.end!());
+  return findings;
+}

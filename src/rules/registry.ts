@@ -1,0 +1,21 @@
+import { configRules, inputRules } from '../../rules/index.js';
+import type { Rule } from './engine.js';
+import type { RuleMeta } from './meta.js';
+
+/** All rules, input rules first, then config rules, then source and node rules. */
+export function allRules(): readonly Rule[] {
+  return [...inputRules, ...configRules, ...extraRules];
+}
+
+/** Rules registered by other families (source, node) at start-up. */
+const extraRules: Rule[] = [];
+
+/** Adds rules of another family (their metadata; findings come from their own scanners). */
+export function registerRules(rules: readonly Rule[]): void {
+  for (const rule of rules) if (!extraRules.some((r) => r.meta.id === rule.meta.id)) extraRules.push(rule);
+}
+
+/** Metadata of the rule with this id, or undefined. */
+export function ruleMeta(id: string): RuleMeta | undefined {
+  return allRules().find((r) => r.meta.id === id)?.meta;
+}

@@ -1,0 +1,28 @@
+import type { ManifestObject, Origin } from '../load/objects.js';
+import { locate, locateIn } from '../load/objects.js';
+import type { Finding, Severity } from '../types.js';
+import { validateIstioObject } from './istio-schema.js';
+
+/**
+ * The validate stage: Istio networking objects against Istio's published CRD schemas, and documents that
+ * are not mappings. Each problem is a `schema-invalid` finding at the offending field's line; the object
+ * still goes on to the model, which reads what it can.
+ */
+export function validateObjects(objects: readonly ManifestObject[], notMappings: readonly { origin: Origin; got: string }[], severity: Severity): Finding[] {
+  const findings: Finding[] = [];
+  for (const { origin, got } of notMappings) {
+    findings.push({ ruleId: 'schema-invalid', severity, message: `document is ${got}, not a mapping: a Kubernetes object must be a mapping with apiVersion and kind`, location: locateIn(origin, []) });
+  }
+  for (const object of objects) {
+    if (object.group !== 'networking.istio.io') continue;
+    const issues = validateIstioObject(object.ref.apiVersion, object.ref.kind, object.raw);
+    if (issues === null) {
+      findings.push({ ruleId: 'schema-invalid', severity, message: `${object.ref.kind} is not served in ${object.ref.apiVersion} (Istio serves it in networking.istio.io/v1, v1beta1 and v1alpha3)`, location: locate(object, ['apiVersion']) });
+      continue;
+    }
+    for (const issue of issues) {
+      findings.push({ ruleId: 'schema-invalid', severity, message: `${object.ref.kind} ${object.ref.namespace}/${object.ref.name}: ${issue.message}`, location: locate(object, issue.path), value: issue.message });
+    }
+  }
+  return findings;
+}
