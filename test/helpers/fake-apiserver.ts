@@ -92,6 +92,8 @@ export interface FakeApiServer {
   unexpected: string[];
   /** Highest number of requests in flight at once. */
   maxInFlight: number;
+  /** TLS connections accepted (fewer than requests when the client reuses connections). */
+  connections: number;
   /** Stops the server, destroys open connections (including ones held by slow endpoints) and removes the temp dir. */
   close(): Promise<void>;
 }
@@ -207,6 +209,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     requests,
     unexpected,
     maxInFlight: 0,
+    connections: 0,
     close: async () => {},
   };
 
@@ -369,6 +372,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       }
     },
   );
+  httpsServer.on('secureConnection', () => {
+    server.connections++;
+  });
   // Client certificates that do not verify are not a TLS error here: the request is then unauthenticated (401), as on a real server.
   await new Promise<void>((resolve, reject) => {
     httpsServer.once('error', reject);

@@ -1,0 +1,93 @@
+/**
+ * Command-line options of `meshlint audit` that choose the cluster and what is read. The main CLI adds them with
+ * {@link addAuditOptions} and turns the parsed values into {@link AuditOptions} with {@link auditOptionsFrom}.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { AuditOptions } from './cluster.js';
+
+/** Parsed values of the options added by {@link addAuditOptions} (commander's camelCase names). */
+export interface AuditFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string[];
+  allNamespaces?: boolean;
+  /** Seconds; 0 = no timeout. */
+  requestTimeout?: number;
+  dump?: string;
+}
+
+/** {@link AuditOptions} plus what the CLI does with the result. */
+export interface AuditCliOptions extends AuditOptions {
+  /** `--dump DIR`: write what was read there with `dumpObjects`. */
+  dump?: string;
+}
+
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/**
+ * Parses a duration in kubectl's `--request-timeout` syntax: a Go duration (`30s`, `1m`, `1m30s`, `500ms`, `1.5h`)
+ * or a bare number of seconds (`30`); `0` means no timeout.
+ *
+ * @returns the duration in seconds (may be fractional).
+ * @throws InvalidArgumentError (a commander error: usage message, exit code 2) when `value` is not a duration.
+ */
+export function parseDuration(value: string): number {
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let end = 0;
+  let matched = false;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * UNIT_SECONDS[m[2]];
+    end = re.lastIndex;
+    matched = true;
+  }
+  if (!matched || end !== text.length) {
+    throw new InvalidArgumentError('expected a duration such as 30s, 1m, 1m30s or 0 (no timeout)');
+  }
+  return total;
+}
+
+function collectNamespaces(value: string, previous: string[] | undefined): string[] {
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const n of names) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63) {
+      throw new InvalidArgumentError(`"${n}" is not a valid namespace name`);
+    }
+  }
+  return [...(previous ?? []), ...names];
+}
+
+/**
+ * Adds the cluster options of `meshlint audit` to `cmd` and returns it:
+ * `--kubeconfig <file>`, `--context <name>`, `-n, --namespace <ns>` (repeatable, or comma-separated),
+ * `-A, --all-namespaces` (the default; conflicts with `--namespace`), `--request-timeout <duration>` (kubectl syntax,
+ * default 30s, `0` = none) and `--dump <dir>`.
+ */
+export function addAuditOptions(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else the pod’s service account)')
+    .option('--context <name>', 'kubeconfig context to use (default: current-context)')
+    .addOption(
+      new Option('-n, --namespace <ns>', 'read only this namespace; repeatable, or comma-separated (default: all namespaces)')
+        .argParser(collectNamespaces)
+        .conflicts('allNamespaces'),
+    )
+    .addOption(new Option('-A, --all-namespaces', 'read all namespaces (the default)'))
+    .addOption(
+      new Option('--request-timeout <duration>', 'timeout of each API request, e.g. 30s, 1m; 0 = none (default 30s)').argParser(parseDuration),
+    )
+    .option('--dump <dir>', 'also write the objects read to DIR as YAML files, replayable with meshlint check DIR');
+}
+
+/** Turns the parsed values of the options added by {@link addAuditOptions} into options for `readCluster` (plus `dump`). */
+export function auditOptionsFrom(flags: AuditFlags): AuditCliOptions {
+  const options: AuditCliOptions = {};
+  if (flags.kubeconfig !== undefined) options.kubeconfig = flags.kubeconfig;
+  if (flags.context !== undefined) options.context = flags.context;
+  if (!flags.allNamespaces && flags.namespace && flags.namespace.length > 0) options.namespaces = [...new Set(flags.namespace)];
+  if (flags.requestTimeout !== undefined) options.requestTimeoutSeconds = flags.requestTimeout;
+  if (flags.dump !== undefined) options.dump = flags.dump;
+  return options;
+}
