@@ -1,0 +1,37 @@
+import { ruleTester } from '../helpers/rule-tester.js';
+
+const se = (location = '') => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: ext
+  namespace: shop
+spec:
+  hosts:
+  - api.example.com
+  ports:
+  - number: 80
+    name: http
+    protocol: HTTP
+${location}---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: ext
+  namespace: shop
+spec:
+  host: api.example.com
+  trafficPolicy:
+    connectionPool:
+`;
+
+ruleTester('connection-limit-unbounded', {
+  valid: [
+    { name: 'maxConnections set', yaml: se() + '      tcp:\n        maxConnections: 100\n' },
+    { name: 'near miss: internal ServiceEntry (MESH_INTERNAL)', yaml: se('  location: MESH_INTERNAL\n') + '      http:\n        http1MaxPendingRequests: 10\n' },
+    { name: 'no pool at all is connection-pool-missing, not this rule', yaml: se().replace('  trafficPolicy:\n    connectionPool:\n', '') },
+  ],
+  invalid: [
+    { name: 'pool with only http settings', yaml: se() + '      http:\n        http1MaxPendingRequests: 10\n', errors: [{ line: 22, column: 5, message: /no tcp\.maxConnections/ }] },
+    { name: 'near miss: connectTimeout is not a limit', yaml: se() + '      tcp:\n        connectTimeout: 1s\n', errors: [{ line: 22 }] },
+  ],
+});

@@ -1,0 +1,70 @@
+import { ruleTester } from '../helpers/rule-tester.js';
+
+const vs = (route: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: pay
+  namespace: shop
+spec:
+  hosts:
+  - payments
+  http:
+  - route:
+    - destination:
+        host: payments
+${route}`;
+
+ruleTester('retries-aggressive', {
+  valid: [
+    { name: 'three retries with perTryTimeout', yaml: vs('    retries:\n      attempts: 3\n      perTryTimeout: 2s\n      retryOn: 5xx\n') },
+    { name: 'near miss: 5xx with attempts 0 (disabled)', yaml: vs('    retries:\n      attempts: 0\n      retryOn: 5xx\n') },
+    { name: 'near miss: connect-failure only, no perTryTimeout', yaml: vs('    retries:\n      attempts: 2\n      retryOn: connect-failure,refused-stream\n') },
+    { name: 'tries fit the timeout exactly', yaml: vs('    timeout: 6s\n    retries:\n      attempts: 2\n      perTryTimeout: 2s\n') },
+    { name: 'no retries block (implicit default is another rule)', yaml: vs('    timeout: 1s\n') },
+    { name: 'option allows 5', yaml: vs('    retries:\n      attempts: 5\n      perTryTimeout: 1s\n'), options: { maxAttempts: 5 } },
+  ],
+  invalid: [
+    { name: 'attempts above 3', yaml: vs('    retries:\n      attempts: 4\n      perTryTimeout: 1s\n'), errors: [{ line: 14, column: 7, message: /5 tries per request/ }] },
+    { name: 'gateway-error without perTryTimeout', yaml: vs('    retries:\n      attempts: 2\n      retryOn: gateway-error,connect-failure\n'), errors: [{ line: 15, message: /gateway-error without perTryTimeout/ }] },
+    { name: 'tries exceed route timeout', yaml: vs('    timeout: 5s\n    retries:\n      attempts: 2\n      perTryTimeout: 2s\n'), errors: [{ line: 16, message: /3 tries × perTryTimeout 2 s = 6 s exceeds the route timeout of 5 s/ }] },
+    { name: 'high attempts and reset without perTryTimeout', yaml: vs('    retries:\n      attempts: 10\n      retryOn: reset\n'), errors: [{ line: 14 }, { line: 15 }] },
+    {
+      name: 'retries stacked on the mesh route and the egress gateway route',
+      yaml: `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: via-egress
+  namespace: shop
+spec:
+  hosts:
+  - api.example.com
+  http:
+  - route:
+    - destination:
+        host: istio-egressgateway.istio-system.svc.cluster.local
+    retries:
+      attempts: 2
+      perTryTimeout: 1s
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: egress-out
+  namespace: istio-system
+spec:
+  hosts:
+  - api.example.com
+  gateways:
+  - istio-egressgateway
+  http:
+  - route:
+    - destination:
+        host: api.example.com
+    retries:
+      attempts: 3
+      perTryTimeout: 1s
+`,
+      errors: [{ line: 12, message: /retries stack across legs.*up to 12 tries/ }],
+    },
+  ],
+});

@@ -1,0 +1,32 @@
+import { ruleTester } from '../helpers/rule-tester.js';
+
+const vs = (routes: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+  namespace: prod
+spec:
+  hosts:
+  - reviews
+  http:
+${routes}`;
+
+ruleTester('retries-implicit-default', {
+  valid: [
+    { name: 'explicit retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    retries:\n      attempts: 1\n      perTryTimeout: 1s\n') },
+    { name: 'near miss: retries disabled with attempts 0', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    retries:\n      attempts: 0\n') },
+    { name: 'near miss: fault injection disables retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    fault:\n      abort:\n        httpStatus: 500\n        percentage:\n          value: 1\n') },
+    { name: 'near miss: redirect route sends nothing upstream', yaml: vs('  - redirect:\n      uri: /v2\n') },
+    { name: 'mesh default retries set to 0', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), mesh: { defaultRetryAttempts: 0 } },
+    { name: 'tcp route only', yaml: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: db\nspec:\n  hosts:\n  - db\n  tcp:\n  - route:\n    - destination:\n        host: db\n' },
+  ],
+  invalid: [
+    { name: 'route without retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), errors: [{ line: 10, column: 5, severity: 'info', message: /default of 2 retries applies, up to 3 tries/ }] },
+    {
+      name: 'only the second of two routes',
+      yaml: vs('  - name: canary\n    match:\n    - headers:\n        x-canary:\n          exact: "1"\n    route:\n    - destination:\n        host: reviews\n        subset: v2\n    retries:\n      attempts: 1\n  - name: default\n    route:\n    - destination:\n        host: reviews\n'),
+      errors: [{ line: 21, message: /"default"/ }],
+    },
+    { name: 'mesh default of 4 retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), mesh: { defaultRetryAttempts: 4 }, errors: [{ line: 10, message: /default of 4 retries applies, up to 5 tries/ }] },
+  ],
+});
