@@ -1,0 +1,196 @@
+/**
+ * The JavaScript/TypeScript source scanner: runs meshlint's ESLint rules (and only those) over files with
+ * `@typescript-eslint/parser`, through ESLint's `Linter` class — which reads no configuration from disk, so
+ * the user's own `eslint.config.js` plays no part — and turns the result into meshlint Findings and
+ * AppCallSites. ESLint and the parser are imported lazily: nothing heavy loads when there are no JS/TS files.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Linter as LinterType, Rule } from 'eslint';
+import type { Finding, Severity } from '../../types.js';
+import type { AppCallSite, SourceScanResult } from '../types.js';
+import type { MeshlintEslintRule } from './rule-support.js';
+
+/** Extensions the scanner reads. */
+export const JS_EXTENSIONS: readonly string[] = ['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx'];
+
+/** Options of {@link scanJavaScript}. */
+export interface ScanJavaScriptOptions {
+  /** Directory relative file paths are read from. */
+  cwd: string;
+  /** Environment-variable name → destination host (`host`, `host:port` or a URL), for `process.env.X` URLs. */
+  envHosts?: Record<string, string>;
+  /** Per-rule options (rule id → options object), validated by each rule's schema. */
+  ruleOptions?: Record<string, Record<string, unknown>>;
+  /** Rule ids to leave out. */
+  disabledRules?: readonly string[];
+}
+
+/** Whether a path has one of the extensions the scanner reads. */
+export function isJavaScriptFile(file: string): boolean {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.d.ts') || lower.endsWith('.d.mts') || lower.endsWith('.d.cts')) return false;
+  return JS_EXTENSIONS.some((e) => lower.endsWith(e));
+}
+
+interface Loaded {
+  Linter: typeof LinterType;
+  parser: LinterType.Parser;
+  rules: Readonly<Record<string, MeshlintEslintRule>>;
+  callSiteCollector: typeof import('./callsites.js').callSiteCollector;
+}
+
+let loading: Promise<Loaded> | undefined;
+
+/** Imports ESLint, the TypeScript parser and the rules on first use. */
+function load(): Promise<Loaded> {
+  loading ??= (async () => {
+    const [eslint, parser, plugin, callsites] = await Promise.all([
+      import('eslint'),
+      import('@typescript-eslint/parser'),
+      import('./plugin.js'),
+      import('./callsites.js'),
+    ]);
+    return {
+      Linter: eslint.Linter,
+      parser: parser as unknown as LinterType.Parser,
+      rules: plugin.rules,
+      callSiteCollector: callsites.callSiteCollector,
+    };
+  })();
+  return loading;
+}
+
+/** A report as the rule made it (kept to recover `data.value`, which ESLint's messages drop). */
+interface RawReport {
+  ruleId: string;
+  messageId: string;
+  line: number;
+  column: number;
+  value?: string;
+}
+
+/** Wraps a rule so that its reports are also recorded in `sink` (ESLint still gets them, for disable comments). */
+function recording(ruleId: string, rule: Rule.RuleModule, sink: RawReport[]): Rule.RuleModule {
+  return {
+    meta: rule.meta,
+    create(context) {
+      const proxy = Object.create(context, {
+        report: {
+          value(descriptor: Rule.ReportDescriptor) {
+            const d = descriptor as Rule.ReportDescriptor & { node?: { loc: { start: { line: number; column: number } } }; messageId?: string; data?: Record<string, unknown> };
+            const start = d.node?.loc.start ?? (d as { loc?: { start: { line: number; column: number } } }).loc?.start;
+            if (start) {
+              sink.push({
+                ruleId,
+                messageId: d.messageId ?? '',
+                line: start.line,
+                column: start.column + 1,
+                value: typeof d.data?.['value'] === 'string' ? (d.data['value'] as string) : undefined,
+              });
+            }
+            context.report(descriptor);
+          },
+        },
+      }) as Rule.RuleContext;
+      return rule.create(proxy);
+    },
+  };
+}
+
+/**
+ * Scans JavaScript/TypeScript files with meshlint's source rules. Files that are not JS/TS are skipped;
+ * a file that cannot be read or parsed is reported in `errors` (`file:line:column: message`) and the scan
+ * goes on. Finding and call-site paths are the paths as given.
+ */
+export async function scanJavaScript(files: string[], opts: ScanJavaScriptOptions): Promise<SourceScanResult> {
+  const targets = files.filter(isJavaScriptFile);
+  const result: SourceScanResult = { findings: [], callSites: [], filesScanned: 0, errors: [] };
+  if (targets.length === 0) return result;
+  const { Linter, parser, rules, callSiteCollector } = await load();
+  // Config `files` patterns only match paths under the Linter's cwd; files may live anywhere, so each file
+  // is linted with its filesystem root as cwd (one Linter per root).
+  const linters = new Map<string, LinterType>();
+  const linterFor = (abs: string): LinterType => {
+    const root = path.parse(abs).root;
+    let l = linters.get(root);
+    if (!l) {
+      l = new Linter({ configType: 'flat', cwd: root });
+      linters.set(root, l);
+    }
+    return l;
+  };
+  const disabled = new Set(opts.disabledRules ?? []);
+
+  for (const file of targets) {
+    const abs = path.resolve(opts.cwd, file);
+    let text: string;
+    try {
+      text = await readFile(abs, 'utf8');
+    } catch (e) {
+      result.errors.push({ file, message: `${file}: cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const raw: RawReport[] = [];
+    const sites: AppCallSite[] = [];
+    const pluginRules: Record<string, Rule.RuleModule> = { 'call-sites': callSiteCollector((s) => sites.push({ ...s, file })) };
+    const enabled: LinterType.RulesRecord = { 'meshlint/call-sites': 'error' };
+    for (const [id, rule] of Object.entries(rules)) {
+      if (disabled.has(id)) continue;
+      pluginRules[id] = recording(id, rule, raw);
+      const o = opts.ruleOptions?.[id];
+      enabled[`meshlint/${id}`] = o ? ['error', o] : 'error';
+    }
+    const lower = abs.toLowerCase();
+    const config: LinterType.Config[] = [
+      {
+        files: JS_EXTENSIONS.map((e) => `**/*${e}`),
+        plugins: { meshlint: { rules: pluginRules } },
+        languageOptions: {
+          parser,
+          ecmaVersion: 'latest',
+          sourceType: lower.endsWith('.cjs') || lower.endsWith('.cts') ? 'commonjs' : 'module',
+          parserOptions: { ecmaFeatures: { jsx: true } },
+        },
+        linterOptions: { reportUnusedDisableDirectives: 'off', reportUnusedInlineConfigs: 'off' },
+        settings: { meshlint: { envHosts: opts.envHosts ?? {} } },
+        rules: enabled,
+      },
+    ];
+    let messages: LinterType.LintMessage[];
+    try {
+      messages = linterFor(abs).verify(text, config, { filename: abs });
+    } catch (e) {
+      result.errors.push({ file, message: `${file}: ${(e as Error).message}` });
+      continue;
+    }
+    const fatal = messages.find((m) => m.fatal || (m.ruleId === null && m.line === 0));
+    if (fatal) {
+      const where = fatal.line ? `${file}:${fatal.line}:${fatal.column}` : file;
+      result.errors.push({ file, message: `${where}: ${fatal.message}` });
+      continue;
+    }
+    result.filesScanned++;
+    result.callSites.push(...sites);
+    for (const m of messages) {
+      if (!m.ruleId?.startsWith('meshlint/') || m.ruleId === 'meshlint/call-sites') continue;
+      const id = m.ruleId.slice('meshlint/'.length);
+      const rule = rules[id];
+      if (!rule) continue;
+      const messageId = m.messageId ?? '';
+      const severity: Severity = rule.messageSeverity[messageId] ?? rule.meshlint.defaultSeverity;
+      const rawReport = raw.find((r) => r.ruleId === id && r.line === m.line && r.column === m.column && r.messageId === messageId);
+      const finding: Finding = {
+        ruleId: id,
+        severity,
+        message: m.message.replace(/\.$/, ''),
+        location: { file, line: m.line, column: m.column },
+      };
+      const hint = rule.hints[messageId];
+      if (hint) finding.hint = hint;
+      if (rawReport?.value !== undefined) finding.value = rawReport.value;
+      result.findings.push(finding);
+    }
+  }
+  return result;
+}
