@@ -37,12 +37,17 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   else lines.push(paint(c.error ? 'red' : c.warn ? 'yellow' : 'blue', `✖ ${total} problem${total === 1 ? '' : 's'} (${c.error} error${c.error === 1 ? '' : 's'}, ${c.warn} warning${c.warn === 1 ? '' : 's'}, ${c.info} info)`));
   const s = result.stats;
   const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
-  lines.push(paint('dim', `${s.files} file${s.files === 1 ? '' : 's'}, ${s.documents} documents, ${s.objects} objects analysed${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
+  lines.push(paint('dim', `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
   for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
   if (result.routes.length) {
     lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
   }
   return lines.join('\n') + '\n';
+}
+
+/** `1 file`, `2 files`. */
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function describeLegs(route: RouteMultiplier): string {
