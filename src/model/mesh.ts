@@ -363,9 +363,14 @@ export class MeshModel {
     let sidecar: boolean | undefined;
     let sidecarReason: string;
     const label = podLabels['sidecar.istio.io/inject'];
+    const nsLabels = stringMap(dig(this.namespaces.get(object.ref.namespace)?.raw, 'metadata', 'labels')) ?? {};
     if (hostNetwork) {
       sidecar = false;
       sidecarReason = 'hostNetwork: true (no sidecar)';
+    } else if (nsLabels['istio-injection'] === 'disabled') {
+      // Istio's injection webhook excludes such namespaces in its namespaceSelector: the pod label cannot override it.
+      sidecar = false;
+      sidecarReason = `namespace ${object.ref.namespace} has istio-injection=disabled`;
     } else if (label === 'true' || label === 'false') {
       sidecar = label === 'true';
       sidecarReason = `pod label sidecar.istio.io/inject=${label}`;
@@ -421,10 +426,16 @@ function stringMap(value: unknown): Record<string, string> | undefined {
 
 /** Oldest first: `metadata.creationTimestamp` when both have one, else input order (Istio: the oldest rule wins). */
 function byAge(a: { object: ManifestObject }, b: { object: ManifestObject }): number {
-  const ta = asString(dig(a.object.raw, 'metadata', 'creationTimestamp'));
-  const tb = asString(dig(b.object.raw, 'metadata', 'creationTimestamp'));
-  if (ta && tb && ta !== tb) return ta < tb ? -1 : 1;
+  const ta = timestamp(dig(a.object.raw, 'metadata', 'creationTimestamp'));
+  const tb = timestamp(dig(b.object.raw, 'metadata', 'creationTimestamp'));
+  if (ta !== undefined && tb !== undefined && ta !== tb) return ta - tb;
   return a.object.order - b.object.order;
+}
+
+/** Milliseconds of an RFC 3339 timestamp; YAML parses an unquoted one into a `Date`, kubectl quotes it. */
+function timestamp(value: unknown): number | undefined {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** One place a DestinationRule sets a traffic policy, with a human label (`subset v2, port 8080`). */

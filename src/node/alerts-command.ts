@@ -1,0 +1,102 @@
+/**
+ * `meshlint alerts`: print a PrometheusRule for ephemeral-port pressure (see `alerts.ts`).
+ */
+import type { Command } from 'commander';
+import { renderPrometheusRule, type AlertOptions } from './alerts.js';
+import { defaultIO, UsageError, type CommandIO } from './io.js';
+import { parseRangeOption } from './ports-command.js';
+import { parsePortRange, parseReservedPorts } from './sysctl.js';
+
+/** Options of `meshlint alerts` as commander passes them. */
+interface RawAlertsOptions {
+  portRange?: string;
+  reservedPorts?: string;
+  warning: string;
+  critical: string;
+  multiplier?: string;
+  rps?: string;
+  name?: string;
+  namespace?: string;
+  label: string[];
+  selector?: string;
+}
+
+function percentOption(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a percentage in (0, 100]`);
+  return n / 100;
+}
+
+function positiveNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a number > 0`);
+  return n;
+}
+
+/** Validate commander's raw option strings into {@link AlertOptions}. @throws UsageError with a one-line message. */
+export function validateAlertsOptions(raw: RawAlertsOptions): AlertOptions {
+  const out: AlertOptions = {
+    warningFraction: percentOption(raw.warning, '--warning'),
+    criticalFraction: percentOption(raw.critical, '--critical'),
+  };
+  if (raw.portRange !== undefined) out.portRange = parsePortRange(parseRangeOption(raw.portRange, '--port-range'))!;
+  if (raw.reservedPorts !== undefined) {
+    try {
+      out.reserved = parseReservedPorts(raw.reservedPorts);
+    } catch (e) {
+      throw new UsageError(`--reserved-ports: ${(e as Error).message}`);
+    }
+  }
+  if (raw.multiplier !== undefined) out.multiplier = positiveNumber(raw.multiplier, '--multiplier');
+  if (raw.rps !== undefined) {
+    if (raw.multiplier === undefined) throw new UsageError('--rps needs --multiplier M (new connections per request)');
+    out.rps = positiveNumber(raw.rps, '--rps');
+  }
+  if (raw.name !== undefined) out.name = raw.name;
+  if (raw.namespace !== undefined) out.namespace = raw.namespace;
+  if (raw.selector !== undefined) out.selector = raw.selector;
+  if (raw.label.length > 0) {
+    out.labels = {};
+    for (const l of raw.label) {
+      const eq = l.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--label ${JSON.stringify(l)}: expected KEY=VALUE`);
+      out.labels[l.slice(0, eq)] = l.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+/**
+ * Add the `alerts` subcommand to `program`. It writes the YAML to `io.stdout`; exit code 2 with a one-line
+ * message on stderr when an option value is invalid.
+ *
+ * @param program the CLI's root command.
+ * @param io where output goes (tests pass their own); defaults to the process's stdout/stderr/exit code.
+ * @returns the new subcommand.
+ */
+export function registerAlertsCommand(program: Command, io: Partial<CommandIO> = {}): Command {
+  const sink = defaultIO(io);
+  return program
+    .command('alerts')
+    .description(
+      'print a PrometheusRule (prometheus-operator) that alerts on TIME_WAIT sockets (node_sockstat_TCP_tw) and outbound connection churn (node_netstat_Tcp_ActiveOpens), with thresholds from the node port range',
+    )
+    .option('--port-range <low-high>', 'ip_local_port_range of the nodes (default 32768-60999)')
+    .option('--reserved-ports <list>', 'ip_local_reserved_ports of the nodes, e.g. 30000-32767,8080')
+    .option('--warning <percent>', 'warning threshold, percent of usable ports', '70')
+    .option('--critical <percent>', 'critical threshold, percent of usable ports', '90')
+    .option('--multiplier <m>', 'new connections per request (from meshlint check), for an estimate annotation')
+    .option('--rps <r>', 'requests per second, with --multiplier, for the estimate annotation')
+    .option('--name <name>', 'metadata.name', 'meshlint-ephemeral-ports')
+    .option('--namespace <namespace>', 'metadata.namespace')
+    .option('--label <key=value>', 'metadata label, repeatable (e.g. release=kube-prometheus-stack for a ruleSelector)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--selector <matchers>', 'PromQL label matchers for the node-exporter series, e.g. job="node-exporter"')
+    .action((raw: RawAlertsOptions) => {
+      try {
+        sink.stdout.write(renderPrometheusRule(validateAlertsOptions(raw)));
+      } catch (e) {
+        sink.stderr.write(`meshlint alerts: ${(e as Error)?.message ?? String(e)}\n`);
+        sink.setExitCode(2);
+      }
+    });
+}

@@ -1,0 +1,204 @@
+/**
+ * Evaluation of the source scanners against the labelled corpus in `fixtures/source/<language>/`.
+ *
+ * Labels are trailing comments on the line a finding applies to: `// expect: client-per-request` (several:
+ * `// expect: client-per-request, app-retries`), `# expect: …` in Python. A finding matches a label when
+ * file, line and rule id agree (several findings of one rule on one line count once). Per rule and language
+ * the evaluation reports true positives, false positives, false negatives, precision and recall.
+ *
+ * Scanners plug in through {@link LanguageSpec}: to add a language, add an entry to {@link LANGUAGES}
+ * (or pass `languages` to {@link evaluate}) with its directory, extensions, comment marker and scanner.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SourceScanResult } from './types.js';
+
+/** A scanner as the evaluation calls it: files relative to `cwd`, result paths as given. */
+export type SourceScanner = (files: string[], opts: { cwd: string }) => Promise<SourceScanResult>;
+
+/** How to evaluate one language. */
+export interface LanguageSpec {
+  /** Directory under `fixtures/source/`. */
+  dir: string;
+  /** File extensions of the language's sources (with the dot). */
+  extensions: readonly string[];
+  /** Line-comment marker that introduces `expect:` labels (`//` or `#`). */
+  commentMarker: '//' | '#';
+  /** The scanner to evaluate. */
+  scan: SourceScanner;
+}
+
+/** Built-in languages. The Go/Python/Java scanners add their entries here. */
+export const LANGUAGES: Record<string, LanguageSpec> = {
+  javascript: {
+    dir: 'javascript',
+    extensions: ['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx'],
+    commentMarker: '//',
+    scan: async (files, opts) => (await import('./eslint/scan.js')).scanJavaScript(files, opts),
+  },
+};
+
+/** One expected finding. */
+export interface Expectation {
+  file: string;
+  line: number;
+  ruleId: string;
+}
+
+/** Counts for one rule in one language. */
+export interface RuleScore {
+  language: string;
+  ruleId: string;
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  /** TP / (TP + FP); 1 when nothing was reported. */
+  precision: number;
+  /** TP / (TP + FN); 1 when nothing was expected. */
+  recall: number;
+  /** `file:line` of each false positive and false negative, for debugging the corpus or the rule. */
+  misses: { falsePositives: string[]; falseNegatives: string[] };
+}
+
+/** The result of {@link evaluate}. */
+export interface EvalResult {
+  scores: RuleScore[];
+  /** Files per language that the scanner reported as unparseable. */
+  errors: { language: string; file: string; message: string }[];
+  filesScanned: Record<string, number>;
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Repository root (holds `fixtures/source`); found from this module's location by default. */
+  root?: string;
+  /** Language specs to use instead of / in addition to {@link LANGUAGES}. */
+  languages?: Record<string, LanguageSpec>;
+}
+
+/** The repository root: the nearest ancestor of this module with a package.json named meshlint. */
+export function repoRoot(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'meshlint') return dir;
+      } catch {
+        // keep looking
+      }
+    }
+    if (path.dirname(dir) === dir) throw new Error(`meshlint repository root not found above ${from}`);
+  }
+}
+
+/**
+ * Reads `expect:` labels from one file's text: on each line, the last `<marker> expect:` comment lists
+ * comma-separated rule ids.
+ */
+export function parseExpectations(file: string, text: string, marker: '//' | '#'): Expectation[] {
+  const out: Expectation[] = [];
+  const needle = `${marker} expect:`;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const at = line.lastIndexOf(needle);
+    if (at < 0) continue;
+    for (const id of line.slice(at + needle.length).split(',')) {
+      const ruleId = id.trim().split(/\s/)[0];
+      if (ruleId) out.push({ file, line: i + 1, ruleId });
+    }
+  }
+  return out;
+}
+
+async function listFiles(dir: string, extensions: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (extensions.some((x) => e.name.endsWith(x))) out.push(p);
+    }
+  };
+  if (existsSync(dir)) await walk(dir);
+  return out;
+}
+
+/**
+ * Runs each language's scanner over its corpus and scores it against the labels. `langs` selects
+ * languages (default: every language with a spec whose corpus directory exists).
+ */
+export async function evaluate(langs?: readonly string[], opts: EvaluateOptions = {}): Promise<EvalResult> {
+  const root = opts.root ?? repoRoot();
+  const specs = { ...LANGUAGES, ...opts.languages };
+  const selected = langs ?? Object.keys(specs);
+  const result: EvalResult = { scores: [], errors: [], filesScanned: {} };
+  for (const language of selected) {
+    const spec = specs[language];
+    if (!spec) throw new Error(`no scanner registered for language '${language}' (known: ${Object.keys(specs).join(', ')})`);
+    const dir = path.join(root, 'fixtures', 'source', spec.dir);
+    if (!langs && !existsSync(dir)) continue;
+    const absFiles = await listFiles(dir, spec.extensions);
+    const files = absFiles.map((f) => path.relative(root, f));
+    const expected: Expectation[] = [];
+    for (const f of files) expected.push(...parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker));
+    const scan = await spec.scan(files, { cwd: root });
+    result.filesScanned[language] = scan.filesScanned;
+    for (const e of scan.errors) result.errors.push({ language, ...e });
+    const key = (file: string, line: number, ruleId: string): string => `${ruleId}\u0000${path.normalize(file)}\u0000${line}`;
+    const want = new Set(expected.map((e) => key(e.file, e.line, e.ruleId)));
+    const got = new Set(scan.findings.map((f) => key(f.location.file, f.location.line, f.ruleId)));
+    const ruleIds = [...new Set([...expected.map((e) => e.ruleId), ...scan.findings.map((f) => f.ruleId)])].sort();
+    for (const ruleId of ruleIds) {
+      const score: RuleScore = {
+        language,
+        ruleId,
+        truePositives: 0,
+        falsePositives: 0,
+        falseNegatives: 0,
+        precision: 1,
+        recall: 1,
+        misses: { falsePositives: [], falseNegatives: [] },
+      };
+      for (const k of got) {
+        if (!k.startsWith(`${ruleId}\u0000`)) continue;
+        if (want.has(k)) score.truePositives++;
+        else {
+          score.falsePositives++;
+          score.misses.falsePositives.push(k.split('\u0000').slice(1).join(':'));
+        }
+      }
+      for (const k of want) {
+        if (!k.startsWith(`${ruleId}\u0000`) || got.has(k)) continue;
+        score.falseNegatives++;
+        score.misses.falseNegatives.push(k.split('\u0000').slice(1).join(':'));
+      }
+      const reported = score.truePositives + score.falsePositives;
+      const expectedCount = score.truePositives + score.falseNegatives;
+      score.precision = reported ? score.truePositives / reported : 1;
+      score.recall = expectedCount ? score.truePositives / expectedCount : 1;
+      result.scores.push(score);
+    }
+  }
+  return result;
+}
+
+/** The scores as a plain-text table (language, rule, TP, FP, FN, precision, recall). */
+export function formatTable(result: EvalResult): string {
+  const header = ['language', 'rule', 'TP', 'FP', 'FN', 'precision', 'recall'];
+  const rows = result.scores.map((s) => [
+    s.language,
+    s.ruleId,
+    String(s.truePositives),
+    String(s.falsePositives),
+    String(s.falseNegatives),
+    s.precision.toFixed(2),
+    s.recall.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+}
