@@ -78,9 +78,10 @@ export interface CheckOptions extends AnalysisOptions {
 
 /**
  * `meshlint check`: load → validate → model → rules, over files, directories, globs and standard input.
+ * Asynchronous because the source scanners (ESLint, tree-sitter) are loaded and run asynchronously.
  * Never throws for bad input: unreadable paths are `errors`, unparsable files are `parse-error` findings.
  */
-export function check(options: CheckOptions): AnalysisResult {
+export async function check(options: CheckOptions): Promise<AnalysisResult> {
   const loaded = loadInputs({
     paths: options.paths,
     cwd: options.cwd,

@@ -95,7 +95,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run meshlint --help for usage)');
 
   const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & { defaultNamespace: string; maxFileSize?: number }) => {
-    const result = check({
+    const result = await check({
       paths: paths.length ? paths : ['.'],
       cwd: process.cwd(),
       defaultNamespace: flags.defaultNamespace,

@@ -23,8 +23,8 @@ export interface InvalidCase extends ValidCase {
 }
 
 /** Runs `yaml` (as standard input) through the whole `check` pipeline and returns the findings of `ruleId`. */
-export function findingsOf(ruleId: string, c: ValidCase): Finding[] {
-  const result = check({
+export async function findingsOf(ruleId: string, c: ValidCase): Promise<Finding[]> {
+  const result = await check({
     paths: ['-'],
     cwd: ROOT,
     defaultNamespace: 'default',
@@ -57,8 +57,8 @@ export function ruleTester(ruleId: string, cases: { valid: ValidCase[]; invalid:
       assert.ok(validate(rule.meta.defaultOptions), `defaultOptions match the schema: ${JSON.stringify(validate.errors)}`);
     });
     for (const c of cases.valid) {
-      it(`valid: ${c.name}`, () => {
-        const found = findingsOf(ruleId, c);
+      it(`valid: ${c.name}`, async () => {
+        const found = await findingsOf(ruleId, c);
         assert.deepEqual(
           found.map((f) => `${f.location.line}:${f.location.column} ${f.message}`),
           [],
@@ -67,8 +67,8 @@ export function ruleTester(ruleId: string, cases: { valid: ValidCase[]; invalid:
       });
     }
     for (const c of cases.invalid) {
-      it(`invalid: ${c.name}`, () => {
-        const found = findingsOf(ruleId, c);
+      it(`invalid: ${c.name}`, async () => {
+        const found = await findingsOf(ruleId, c);
         assert.equal(found.length, c.errors.length, `expected ${c.errors.length} finding(s), got: ${found.map((f) => `${f.location.line}:${f.location.column} ${f.message}`).join(' | ')}`);
         c.errors.forEach((e, i) => {
           assert.equal(found[i].location.line, e.line, `finding ${i} line`);
