@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
 import { check, type AnalysisResult } from '../pipeline.js';
-import { FORMATS, type Format, type ReportOptions } from '../report/format.js';
+import { FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
 import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
@@ -57,7 +57,7 @@ export function addOutputOptions(cmd: Command): Command {
     .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
     .option('--max-warnings <n>', 'exit with 1 when there are more warnings than this', parsePositive('--max-warnings', true))
     .option('--rps <n>', 'request rate per route, requests/s: adds ports held in TIME_WAIT', parsePositive('--rps', false))
-    .option('--port-range <low-high>', `ephemeral port range of the nodes (default ${DEFAULT_EPHEMERAL_PORTS.toLocaleString('en-US')} ports: 32768-60999)`, parsePortRange)
+    .option('--port-range <low-high>', `ephemeral port range of the nodes (default ${groupThousands(DEFAULT_EPHEMERAL_PORTS)} ports: 32768-60999)`, parsePortRange)
     .option('--time-wait <seconds>', `seconds a port stays in TIME_WAIT (default ${TIME_WAIT_SECONDS})`, parsePositive('--time-wait', false))
     .option('--rule <id:severity>', 'set a rule’s severity for this run (off, info, warn, error); repeatable', collectRule)
     .option('--explain', 'show every route of the connection multiplier with its trace');

@@ -333,13 +333,61 @@ export class MeshModel {
     return index;
   }
 
-  /** Workloads of a namespace. */
-  workloadsIn(namespace: string): WorkloadView[] {
-    return this.workloads.filter((w) => w.namespace === namespace);
+  private gatewayVsIndex: Map<string, ManifestObject[]> | undefined;
+
+  /**
+   * Gateway-bound VirtualServices (those whose `gateways` do not include `mesh`) that list `host` (resolved
+   * against their namespace) in `spec.hosts`, in input order. An index built on first use: O(1) per call.
+   */
+  gatewayVirtualServicesFor(host: string): readonly ManifestObject[] {
+    if (!this.gatewayVsIndex) {
+      const index = new Map<string, ManifestObject[]>();
+      for (const vs of this.virtualServices) {
+        if (appliesToMesh(vs)) continue;
+        for (const h of asArray(dig(vs.raw, 'spec', 'hosts'))) {
+          if (typeof h !== 'string') continue;
+          const resolved = this.resolve(h, vs.ref.namespace);
+          const list = index.get(resolved);
+          if (!list) index.set(resolved, [vs]);
+          else if (!list.includes(vs)) list.push(vs);
+        }
+      }
+      this.gatewayVsIndex = index;
+    }
+    return this.gatewayVsIndex.get(host) ?? [];
   }
 
-  /** Whether clients in `namespace` run a sidecar: from its workloads when the input has some, else from the namespace's labels, else assumed (undefined). */
+  private workloadsByNamespace: Map<string, WorkloadView[]> | undefined;
+
+  /** Workloads of a namespace, in input order (an index built on first use: O(1) per call). */
+  workloadsIn(namespace: string): WorkloadView[] {
+    if (!this.workloadsByNamespace) {
+      this.workloadsByNamespace = new Map();
+      for (const w of this.workloads) {
+        const list = this.workloadsByNamespace.get(w.namespace);
+        if (list) list.push(w);
+        else this.workloadsByNamespace.set(w.namespace, [w]);
+      }
+    }
+    return this.workloadsByNamespace.get(namespace) ?? [];
+  }
+
+  private readonly sidecarByNamespace = new Map<string, { sidecar: boolean | undefined; reason: string }>();
+
+  /**
+   * Whether clients in `namespace` run a sidecar: from its workloads when the input has some, else from the
+   * namespace's labels, else assumed (undefined). Computed once per namespace.
+   */
   namespaceSidecar(namespace: string): { sidecar: boolean | undefined; reason: string } {
+    let known = this.sidecarByNamespace.get(namespace);
+    if (!known) {
+      known = this.computeNamespaceSidecar(namespace);
+      this.sidecarByNamespace.set(namespace, known);
+    }
+    return known;
+  }
+
+  private computeNamespaceSidecar(namespace: string): { sidecar: boolean | undefined; reason: string } {
     const workloads = this.workloadsIn(namespace);
     if (workloads.length) {
       const injected = workloads.filter((w) => w.sidecar !== false);

@@ -300,10 +300,7 @@ function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
 
 /** The gateway-bound VirtualService route for `host` (egress pattern): its retries and destination port. */
 function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryFactor; port?: number; subset?: string } | null {
-  for (const vs of model.virtualServices) {
-    if (appliesToMesh(vs)) continue;
-    const hosts = asArray(dig(vs.raw, 'spec', 'hosts')).map((h) => (typeof h === 'string' ? model.resolve(h, vs.ref.namespace) : ''));
-    if (!hosts.includes(host)) continue;
+  for (const vs of model.gatewayVirtualServicesFor(host)) {
     const http = asArray(dig(vs.raw, 'spec', 'http'));
     const i = http.findIndex((r) => asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
     if (i < 0) continue;
@@ -311,6 +308,25 @@ function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; ret
     return { vs, retries: retriesOf(model, vs, ['spec', 'http', i]), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };
   }
   return null;
+}
+
+const callSiteIndexes = new WeakMap<readonly AppCallSite[], Map<string, { site: AppCallSite; order: number }[]>>();
+
+/** Call sites by `host`, built once per call-site list (so linking is O(1) per route, not a scan). */
+function callSitesByHost(callSites: readonly AppCallSite[]): Map<string, { site: AppCallSite; order: number }[]> {
+  let index = callSiteIndexes.get(callSites);
+  if (!index) {
+    index = new Map();
+    for (let order = 0; order < callSites.length; order++) {
+      const site = callSites[order]!;
+      if (!site.host) continue;
+      const list = index.get(site.host);
+      if (list) list.push({ site, order });
+      else index.set(site.host, [{ site, order }]);
+    }
+    callSiteIndexes.set(callSites, index);
+  }
+  return index;
 }
 
 function findCallSite(callSites: readonly AppCallSite[] | undefined, host: string, port: number | undefined): AppCallSite | null {
@@ -322,7 +338,12 @@ function findCallSite(callSites: readonly AppCallSite[] | undefined, host: strin
     shortNames.add(`${svc[1]}.${svc[2]}`);
     shortNames.add(`${svc[1]}.${svc[2]}.svc`);
   }
-  const matches = callSites.filter((c) => c.host && shortNames.has(c.host) && (port === undefined || c.port === undefined || c.port === port));
+  const byHost = callSitesByHost(callSites);
+  const matches = [...shortNames]
+    .flatMap((name) => byHost.get(name) ?? [])
+    .filter(({ site }) => port === undefined || site.port === undefined || site.port === port)
+    .sort((a, b) => a.order - b.order) // input order, as a scan would find them
+    .map(({ site }) => site);
   if (!matches.length) return null;
   // Worst case: the call site that opens the most connections.
   return matches.sort((a, b) => Number(b.clientPerRequest || b.keepAliveOff) - Number(a.clientPerRequest || a.keepAliveOff) || b.appTries - a.appTries)[0];

@@ -2,7 +2,7 @@ import { styleText } from 'node:util';
 import type { AnalysisResult } from '../pipeline.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, Severity } from '../types.js';
-import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatNumber, worstRoutes, type ReportOptions } from './format.js';
+import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatNumber, groupThousands, worstRoutes, type ReportOptions } from './format.js';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -47,7 +47,7 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
 
 /** `1 file`, `2 files`. */
 function plural(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+  return `${groupThousands(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function describeLegs(route: RouteMultiplier): string {

@@ -17,6 +17,7 @@
  * - `metadata` only has to be an object.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 
@@ -78,35 +79,21 @@ export function hasIstioSchema(apiVersion: string, kind: string): boolean {
   return schemaIndex().has(key(apiVersion, kind));
 }
 
-/** Strict base64, as Go's `base64.StdEncoding` (which skips `\r` and `\n`) accepts it for `format: byte`. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Where the validators precompiled at build time live: `dist/src/validate/compiled/<schema file>.cjs`. */
+const COMPILED_DIR = './compiled/';
+/** How generated validator code reaches {@link duplicateListMapKeys} and the formats (relative to {@link COMPILED_DIR}). */
+const RUNTIME_FROM_COMPILED = '../schema-runtime.cjs';
 
-/** Validates `x-kubernetes-list-map-keys`: no two items of the list may have equal values for all key fields. */
-function listMapKeys(keys: string[], data: unknown): boolean {
-  listMapKeys.errors = undefined;
-  if (!Array.isArray(data)) return true;
-  const seen = new Map<string, number>();
-  const errors: Partial<ErrorObject>[] = [];
-  data.forEach((item, i) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) return;
-    const values = keys.map((k) => (item as Record<string, unknown>)[k]);
-    const id = JSON.stringify(values);
-    const first = seen.get(id);
-    if (first === undefined) seen.set(id, i);
-    else errors.push({ keyword: 'x-kubernetes-list-map-keys', params: { index: i, duplicateOf: first, keys, values } });
-  });
-  if (errors.length === 0) return true;
-  listMapKeys.errors = errors;
-  return false;
-}
-listMapKeys.errors = undefined as Partial<ErrorObject>[] | undefined;
-
-/** Creates the ajv instance on first use (loading ajv costs tens of milliseconds, so runs without Istio objects skip it). */
-function getAjv(): AjvInstance {
-  if (ajv !== undefined) return ajv;
+/**
+ * Creates an ajv instance with the options, formats and keyword every Istio validator is compiled with.
+ * With `source: true` the instance keeps the generated code so that ajv's `standaloneCode` can write it out
+ * (the build's `scripts/precompile-istio-validators.ts`). Loads ajv (tens of milliseconds): call it only when
+ * a schema must be compiled.
+ */
+export function createIstioAjv(options: { source?: boolean } = {}): AjvInstance {
   const require = createRequire(import.meta.url);
-  const { Ajv } = require('ajv') as typeof import('ajv');
-  const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default;
+  const { Ajv, _, stringify } = require('ajv') as typeof import('ajv');
+  const runtime = require('./schema-runtime.cjs') as typeof import('./schema-runtime.cjs');
   const instance = new Ajv({
     allErrors: true,
     // The generated schemas are checked against the meta-schema by the tests; skipping that here saves compile time.
@@ -117,12 +104,49 @@ function getAjv(): AjvInstance {
     messages: false,
     // Repeated blocks are `$ref`s to `definitions` (see factorRepeatedSubschemas in the generator): compile each once.
     inlineRefs: false,
+    formats: runtime.formats,
+    code: { source: options.source ?? false, formats: _`require(${RUNTIME_FROM_COMPILED}).formats` },
   });
-  addFormats(instance, ['int32', 'int64', 'float', 'double', 'date-time']);
-  instance.addFormat('byte', { type: 'string', validate: (s: string) => BASE64.test(s.replace(/[\r\n]/g, '')) });
-  instance.addKeyword({ keyword: 'x-kubernetes-list-map-keys', type: 'array', schemaType: 'array', errors: true, validate: listMapKeys });
-  ajv = instance;
+  instance.addKeyword({
+    keyword: 'x-kubernetes-list-map-keys',
+    type: 'array',
+    schemaType: 'array',
+    error: { message: 'must not repeat the key fields of an earlier item', params: ({ params }) => _`{duplicates: ${params.duplicates}}` },
+    // Generated code (not a `validate` function) so that precompiled validators can reference the check.
+    code(cxt) {
+      const check = cxt.gen.scopeValue('func', { ref: runtime.duplicateListMapKeys, code: _`require(${RUNTIME_FROM_COMPILED}).duplicateListMapKeys` });
+      const duplicates = cxt.gen.const('duplicates', _`${check}(${stringify(cxt.schema)}, ${cxt.data})`);
+      cxt.setParams({ duplicates });
+      cxt.fail(_`${duplicates}.length > 0`);
+    },
+  });
   return instance;
+}
+
+/** The shared ajv instance, created on first use (runs without Istio objects, or with precompiled validators, never load ajv). */
+function getAjv(): AjvInstance {
+  ajv ??= createIstioAjv();
+  return ajv;
+}
+
+/**
+ * The validator precompiled at build time for a schema file, when it exists and was made from this exact
+ * schema text (its `schemaSha1` matches); undefined otherwise (the caller compiles with ajv).
+ */
+function precompiled(file: string, text: string): ValidateFunction | undefined {
+  let mod: { default?: ValidateFunction; schemaSha1?: string };
+  try {
+    mod = createRequire(import.meta.url)(`${COMPILED_DIR}${file.replace(/\.json$/, '.cjs')}`) as typeof mod;
+  } catch {
+    return undefined;
+  }
+  if (typeof mod.default !== 'function' || mod.schemaSha1 !== schemaDigest(text)) return undefined;
+  return mod.default;
+}
+
+/** SHA-1 of a schema file's text: ties a precompiled validator to the schema it was made from. */
+export function schemaDigest(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }
 
 /** Reads and compiles the schema for a key, once. @throws Error when the file is unreadable or not a valid schema. */
@@ -132,8 +156,9 @@ function compiledFor(apiVersion: string, kind: string): CompiledSchema | undefin
   if (cached !== undefined) return cached;
   const file = schemaIndex().get(k);
   if (file === undefined) return undefined;
-  const schema = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as JsonSchema;
-  const entry: CompiledSchema = { validate: getAjv().compile(schema), schema };
+  const text = readFileSync(new URL(file, SCHEMA_DIR), 'utf8');
+  const schema = JSON.parse(text) as JsonSchema;
+  const entry: CompiledSchema = { validate: precompiled(file, text) ?? getAjv().compile(schema), schema };
   compiled.set(k, entry);
   return entry;
 }
@@ -387,7 +412,12 @@ function describe(located: Located, data: unknown, schema: JsonSchema): { path: 
 const PRIORITY: Record<string, number> = { additionalProperties: 0, type: 1, required: 2, enum: 3, oneOf: 5, anyOf: 5, not: 5 };
 
 function toIssues(errors: readonly ErrorObject[], data: unknown, schema: JsonSchema): SchemaIssue[] {
-  let located: Located[] = errors.map((error) => ({ error, at: parsePointer(error.instancePath, data) }));
+  // One `x-kubernetes-list-map-keys` error lists every repeating item: one error per item.
+  const expanded = errors.flatMap((error) => {
+    const duplicates = error.keyword === 'x-kubernetes-list-map-keys' ? (error.params as { duplicates?: unknown }).duplicates : undefined;
+    return Array.isArray(duplicates) ? duplicates.map((d) => ({ ...error, params: d as Record<string, unknown> })) : [error];
+  });
+  let located: Located[] = expanded.map((error) => ({ error, at: parsePointer(error.instancePath, data) }));
 
   // Errors inside a failed combinator's branches explain the combinator, not the object: keep the combinator's.
   // (A `$ref`'d block has one schemaPath wherever it is used, so the instance path must match too.)
