@@ -38,7 +38,7 @@ export const MAX_EXPANDED_NODES = 200_000;
  * every document before handing any back), matching `kubectl apply`, which rejects the whole file.
  */
 export function parseManifestText(text: string, filename: string): ParsedFile {
-  const recorder = new PositionRecorder();
+  const recorder = new PositionRecorder(text.length);
   const documents: ParsedDocument[] = [];
   const problems: ParseProblem[] = [];
   try {
@@ -55,6 +55,7 @@ export function parseManifestText(text: string, filename: string): ParsedFile {
     problems.push(describeYamlError(error, text));
     return { documents: [], problems };
   }
+  recorder.store.trim();
   if (text.includes('*')) {
     for (let i = documents.length - 1; i >= 0; i--) {
       const size = expandedSize(documents[i].value, MAX_EXPANDED_NODES);

@@ -3,22 +3,19 @@
  *
  * Why not the `yaml` package's Document API: building full `yaml` Documents costs 5–8× a plain js-yaml parse
  * (issue 7 measured 3.5–4.5 s against 0.56 s for 10,000 objects), and `check` must stay within 2× of that
- * floor. js-yaml calls a `listener(event, state)` when it opens and closes each node; recording the open
- * position of each node and the nesting costs about 10 % over the plain parse and gives the line and column
- * of every mapping key and sequence item. Paths are resolved to positions lazily, only for fields that a
+ * floor. js-yaml calls a `listener(event, state)` when it opens and closes each node (`composeNode`); the
+ * recorder keeps, per node, where it opened and where its subtree ends, in flat typed arrays (no object per
+ * node: 10,000 Kubernetes objects have about two million nodes, and an object each made the garbage
+ * collector the largest cost of a run). Paths are resolved to positions lazily, only for fields that a
  * finding or a multiplier trace names. The `yaml` package is still used where documents are edited (`--fix`).
  */
 
-/** One js-yaml `composeNode` call: where it opened, what it produced, and the nodes it composed inside it. */
-export interface PositionFrame {
-  /** 0-based line where the node opened. */
-  line: number;
-  /** 0-based column (UTF-16 code units) where the node opened. */
-  column: number;
-  /** The composed value (a string for a mapping key). */
-  result: unknown;
-  children: PositionFrame[] | null;
-}
+/** Kind of a recorded node. */
+const SCALAR = 0;
+const SEQUENCE = 1;
+const MAPPING = 2;
+/** Flag: a collection node whose only child holds the same value (js-yaml wraps sequence items and document roots). */
+const WRAPPER = 4;
 
 /** Minimal view of js-yaml's internal parser state passed to `listener`. */
 interface ListenerState {
@@ -29,37 +26,121 @@ interface ListenerState {
 }
 
 /**
- * Collects frames for every document of one `loadAll` call. Pass `recorder.listener` as js-yaml's `listener`
- * option and call `recorder.takeDocument(doc)` from the `loadAll` iterator.
+ * The nodes of one `loadAll` call (one file), in the order js-yaml opened them (pre-order): node `i`'s
+ * subtree is the nodes `i + 1 … end[i] - 1`, its direct children are `i + 1`, then `end[i + 1]`, and so on.
+ */
+export class PositionStore {
+  /** 0-based line where each node opened. */
+  line: Int32Array;
+  /** 0-based column (UTF-16 code units) where each node opened. */
+  column: Int32Array;
+  /** One past the last node of each node's subtree. */
+  end: Int32Array;
+  /** {@link SCALAR}, {@link SEQUENCE} or {@link MAPPING}, plus {@link WRAPPER}. */
+  kind: Uint8Array;
+  /** The value of scalar nodes (mapping keys are scalars); undefined for collections. */
+  scalar: unknown[] = [];
+  count = 0;
+
+  constructor(capacity: number) {
+    const n = Math.max(16, capacity);
+    this.line = new Int32Array(n);
+    this.column = new Int32Array(n);
+    this.end = new Int32Array(n);
+    this.kind = new Uint8Array(n);
+  }
+
+  /** Appends a node; returns its index. */
+  open(line: number, column: number): number {
+    if (this.count === this.line.length) this.grow();
+    const i = this.count++;
+    this.line[i] = line;
+    this.column[i] = column;
+    return i;
+  }
+
+  private grow(): void {
+    const n = this.line.length * 2;
+    const copy = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.line = copy(this.line, (k) => new Int32Array(k));
+    this.column = copy(this.column, (k) => new Int32Array(k));
+    this.end = copy(this.end, (k) => new Int32Array(k));
+    this.kind = copy(this.kind, (k) => new Uint8Array(k));
+  }
+
+  /** Releases unused capacity once the file is parsed. */
+  trim(): void {
+    if (this.line.length - this.count < 1024) return;
+    this.line = this.line.slice(0, this.count);
+    this.column = this.column.slice(0, this.count);
+    this.end = this.end.slice(0, this.count);
+    this.kind = this.kind.slice(0, this.count);
+  }
+
+  /** Direct children of node `i`, in document order. */
+  children(i: number): number[] {
+    const out: number[] = [];
+    for (let j = i + 1; j < this.end[i]!; j = this.end[j]!) out.push(j);
+    return out;
+  }
+}
+
+/**
+ * Collects node positions for every document of one `loadAll` call. Pass `recorder.listener` as js-yaml's
+ * `listener` option and call `recorder.takeDocument(doc)` from the `loadAll` iterator.
  */
 export class PositionRecorder {
-  private stack: PositionFrame[] = [];
-  private roots: PositionFrame[] = [];
+  readonly store: PositionStore;
+  private readonly stack: number[] = [];
+  /** Root nodes not yet matched to a document, with their values. */
+  private readonly roots: { index: number; value: unknown }[] = [];
+  private lastClosed = -1;
+  private lastClosedValue: unknown = undefined;
+
+  /** @param textLength length of the text to parse: sizes the arrays (about one node per 8 characters). */
+  constructor(textLength = 0) {
+    this.store = new PositionStore(textLength >> 3);
+  }
 
   /** js-yaml listener; bound so it can be passed directly. */
   readonly listener = (event: 'open' | 'close', state: ListenerState): void => {
+    const store = this.store;
     if (event === 'open') {
-      this.stack.push({ line: state.line, column: state.position - state.lineStart, result: undefined, children: null });
+      this.stack.push(store.open(state.line, state.position - state.lineStart));
       return;
     }
-    const frame = this.stack.pop();
-    if (!frame) return;
-    frame.result = state.result;
-    const parent = this.stack[this.stack.length - 1];
-    if (parent) (parent.children ??= []).push(frame);
-    else this.roots.push(frame);
+    const i = this.stack.pop();
+    if (i === undefined) return;
+    const value = state.result;
+    store.end[i] = store.count;
+    let kind = SCALAR;
+    if (value !== null && typeof value === 'object') {
+      kind = Array.isArray(value) ? SEQUENCE : MAPPING;
+      // Only child (it closed just before this node and its subtree reaches this node's end) with the same value.
+      if (this.lastClosed === i + 1 && store.end[i + 1] === store.count && this.lastClosedValue === value) kind |= WRAPPER;
+    } else {
+      store.scalar[i] = value;
+    }
+    store.kind[i] = kind;
+    this.lastClosed = i;
+    this.lastClosedValue = value;
+    if (this.stack.length === 0) this.roots.push({ index: i, value });
   };
 
   /**
    * Returns the position index of the document js-yaml just produced. js-yaml composes all documents before
-   * calling the iterator, so frames are matched to documents by identity of the composed value, in order.
+   * calling the iterator, so root nodes are matched to documents by identity of the composed value, in order.
    */
   takeDocument(doc: unknown): PositionIndex {
     while (this.roots.length > 0) {
       const root = this.roots.shift()!;
-      if (root.result === doc) return new PositionIndex(root);
+      if (root.value === doc) return new PositionIndex(this.store, root.index);
     }
-    return new PositionIndex(null);
+    return new PositionIndex(null, -1);
   }
 }
 
@@ -73,7 +154,14 @@ export interface ResolvedPosition {
 
 /** Resolves field paths of one document to line/column. */
 export class PositionIndex {
-  constructor(private readonly root: PositionFrame | null) {}
+  /**
+   * @param store the nodes of the document's file, or null when nothing is known.
+   * @param root index of the document's root node in `store`.
+   */
+  constructor(
+    private readonly store: PositionStore | null,
+    private readonly root: number,
+  ) {}
 
   /**
    * Position of the deepest existing node along `path`: the key of a mapping entry (so a finding about
@@ -81,51 +169,49 @@ export class PositionIndex {
    * document stops at the last node found. Returns line 1, column 1 when nothing is known.
    */
   resolve(path: readonly (string | number)[]): ResolvedPosition {
-    let frame = this.root;
-    if (!frame) return { line: 1, column: 1, depth: 0 };
-    let best = { line: frame.line + 1, column: frame.column + 1, depth: 0 };
+    const s = this.store;
+    if (!s || this.root < 0) return { line: 1, column: 1, depth: 0 };
+    let node = this.root;
+    let best = { line: s.line[node]! + 1, column: s.column[node]! + 1, depth: 0 };
     for (let i = 0; i < path.length; i++) {
-      const container = unwrap(frame!);
+      const container = unwrap(s, node);
+      const kind = s.kind[container]! & 3;
       const segment = path[i];
-      const value = container.result;
-      let next: PositionFrame | null = null;
-      let at: PositionFrame | null = null;
-      if (typeof segment === 'number' && Array.isArray(value)) {
-        const item = container.children?.[segment] ?? null;
-        next = item;
-        at = item;
-      } else if (typeof segment === 'string' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        const pair = findKey(container.children, segment);
-        if (pair) {
-          at = pair.key;
-          next = pair.value;
-        }
+      let next = -1;
+      let at = -1;
+      if (typeof segment === 'number' && kind === SEQUENCE) {
+        const item = s.children(container)[segment];
+        if (item !== undefined) next = at = item;
+      } else if (typeof segment === 'string' && kind === MAPPING) {
+        const pair = findKey(s, s.children(container), segment);
+        if (pair) [at, next] = pair;
       }
-      if (!at || !next) break;
-      best = { line: at.line + 1, column: at.column + 1, depth: i + 1 };
-      frame = next;
+      if (at < 0 || next < 0) break;
+      best = { line: s.line[at]! + 1, column: s.column[at]! + 1, depth: i + 1 };
+      node = next;
     }
     return best;
   }
 }
 
-/** js-yaml wraps some nodes in a frame with one child holding the same value (sequence items, document roots). */
-function unwrap(frame: PositionFrame): PositionFrame {
-  let f = frame;
-  while (f.children && f.children.length >= 1 && f.children[0].result === f.result && typeof f.result === 'object' && f.result !== null && f.children.length === 1) {
-    f = f.children[0];
-  }
-  return f;
+/** Skips js-yaml's wrapper nodes (a node whose only child holds the same value: sequence items, document roots). */
+function unwrap(s: PositionStore, node: number): number {
+  let n = node;
+  while (s.kind[n]! & WRAPPER) n = n + 1;
+  return n;
 }
 
-/** Children of a mapping frame alternate key, value; js-yaml may add one empty trailing frame. */
-function findKey(children: PositionFrame[] | null, key: string): { key: PositionFrame; value: PositionFrame } | null {
-  if (!children) return null;
+/** Children of a mapping node alternate key, value; js-yaml may add one empty leading node. Returns [key, value]. */
+function findKey(s: PositionStore, children: number[], key: string): [number, number] | null {
   for (let i = 0; i + 1 < children.length; i += 2) {
-    if (String(children[i].result) === key) return { key: children[i], value: children[i + 1] };
+    if (isKey(s, children[i]!, key)) return [children[i]!, children[i + 1]!];
   }
   for (let i = 1; i + 1 < children.length; i++) {
-    if (String(children[i].result) === key) return { key: children[i], value: children[i + 1] };
+    if (isKey(s, children[i]!, key)) return [children[i]!, children[i + 1]!];
   }
   return null;
+}
+
+function isKey(s: PositionStore, node: number, key: string): boolean {
+  return (s.kind[node]! & 3) === SCALAR && String(s.scalar[node]) === key;
 }
