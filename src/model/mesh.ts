@@ -408,8 +408,31 @@ function namespaceInjection(ns: ManifestObject): boolean | undefined {
 
 /** True when a VirtualService applies to sidecars: no `gateways`, or `gateways` includes `mesh`. */
 export function appliesToMesh(vs: ManifestObject): boolean {
-  const gateways = dig(vs.raw, 'spec', 'gateways');
-  return !Array.isArray(gateways) || gateways.length === 0 || gateways.includes('mesh');
+  return virtualServiceGateways(vs).includes('mesh');
+}
+
+/** `spec.gateways` of a VirtualService; absent or empty means `['mesh']` (Istio VirtualService reference). */
+export function virtualServiceGateways(vs: ManifestObject): string[] {
+  const gateways = asArray(dig(vs.raw, 'spec', 'gateways')).filter((g): g is string => typeof g === 'string');
+  return gateways.length ? gateways : ['mesh'];
+}
+
+/**
+ * Gateways an HTTP route (`spec.http[i]`) applies to. Per the Istio VirtualService reference,
+ * `HTTPMatchRequest.gateways` restricts a match to those gateways and overrides the VirtualService's
+ * `gateways`; a route with no `match`, or with a match that names no gateways, applies to all of the
+ * VirtualService's gateways. Returns gateway names as written (`mesh` for sidecars).
+ */
+export function httpRouteGateways(vs: ManifestObject, route: unknown): string[] {
+  const all = virtualServiceGateways(vs);
+  const matches = asArray(dig(route, 'match'));
+  if (matches.length === 0) return all;
+  const out = new Set<string>();
+  for (const m of matches) {
+    const named = asArray(dig(m, 'gateways')).filter((g): g is string => typeof g === 'string');
+    for (const g of named.length ? named : all) out.add(g);
+  }
+  return [...out];
 }
 
 function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {

@@ -4,7 +4,7 @@ import type { AppCallSite } from '../source/types.js';
 import type { FieldPath, Location } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
-import { appliesToMesh } from './mesh.js';
+import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 
 /** One fact behind a figure: what was read and where (file:line), or a default that applied. */
@@ -94,6 +94,7 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
     vsHosts.forEach((h) => routedHosts.add(h));
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
     asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
+      if (!httpRouteGateways(vs, route).includes('mesh')) return;
       const retries = retriesOf(model, vs, ['spec', 'http', i]);
       asArray(dig(route, 'route')).forEach((dest, j) => {
         const destHost = asString(dig(dest, 'destination', 'host'));
@@ -301,11 +302,11 @@ function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
 /** The gateway-bound VirtualService route for `host` (egress pattern): its retries and destination port. */
 function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryFactor; port?: number; subset?: string } | null {
   for (const vs of model.virtualServices) {
-    if (appliesToMesh(vs)) continue;
     const hosts = asArray(dig(vs.raw, 'spec', 'hosts')).map((h) => (typeof h === 'string' ? model.resolve(h, vs.ref.namespace) : ''));
     if (!hosts.includes(host)) continue;
     const http = asArray(dig(vs.raw, 'spec', 'http'));
-    const i = http.findIndex((r) => asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
+    const onGateway = (r: unknown) => httpRouteGateways(vs, r).some((g) => g !== 'mesh');
+    const i = http.findIndex((r) => onGateway(r) && asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
     if (i < 0) continue;
     const dest = asArray(dig(http[i], 'route')).find((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host);
     return { vs, retries: retriesOf(model, vs, ['spec', 'http', i]), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };

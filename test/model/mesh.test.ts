@@ -302,7 +302,6 @@ describe('same-namespace merge (subsets concatenated, the oldest rule’s top-le
 
   it(
     'by creationTimestamp written as a plain YAML timestamp (unquoted) as well',
-    { todo: 'disagrees with DESIGN.md §2 (oldest DR wins): an unquoted creationTimestamp is read by js-yaml as a Date, which byAge ignores (asString), so input order decides' },
     () => {
       const model = modelFromYaml(
         docs(
@@ -826,7 +825,6 @@ describe('connection multiplier arithmetic (DESIGN.md §3)', () => {
 
   it(
     'egress through one VirtualService bound to both `mesh` and the gateway (Istio’s documented pattern): the gateway leg multiplies by that route’s tries',
-    { todo: 'disagrees with DESIGN.md §3 (gateway leg × the gateway VirtualService tries): gatewayRoute() skips VirtualServices that also apply to mesh, so the gateway route’s retries are dropped (gateway leg tries 2, not 2 × 3 = 6)' },
     () => {
       const single = dedent(`
         apiVersion: networking.istio.io/v1
