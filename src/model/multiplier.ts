@@ -227,7 +227,7 @@ interface RowInput {
 }
 
 function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
-  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace);
+  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace, { port: input.port, addresses: model.addressesOf(input.host) });
   const external = model.isExternal(input.host);
   const notes: string[] = [];
   const appLeg = findCallSite(input.callSites, input.host, input.port);
