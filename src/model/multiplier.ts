@@ -4,7 +4,7 @@ import type { AppCallSite } from '../source/types.js';
 import type { FieldPath, Location } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
-import { appliesToMesh } from './mesh.js';
+import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 
 /** One fact behind a figure: what was read and where (file:line), or a default that applied. */
@@ -94,6 +94,7 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
     vsHosts.forEach((h) => routedHosts.add(h));
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
     asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
+      if (!httpRouteGateways(vs, route).includes('mesh')) return;
       const retries = retriesOf(model, vs, ['spec', 'http', i]);
       asArray(dig(route, 'route')).forEach((dest, j) => {
         const destHost = asString(dig(dest, 'destination', 'host'));
@@ -226,7 +227,7 @@ interface RowInput {
 }
 
 function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
-  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace);
+  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace, { port: input.port, addresses: model.addressesOf(input.host) });
   const external = model.isExternal(input.host);
   const notes: string[] = [];
   const appLeg = findCallSite(input.callSites, input.host, input.port);
@@ -300,9 +301,10 @@ function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
 
 /** The gateway-bound VirtualService route for `host` (egress pattern): its retries and destination port. */
 function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryFactor; port?: number; subset?: string } | null {
-  for (const vs of model.gatewayVirtualServicesFor(host)) {
+  for (const vs of model.virtualServicesWithHost(host)) {
     const http = asArray(dig(vs.raw, 'spec', 'http'));
-    const i = http.findIndex((r) => asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
+    const onGateway = (r: unknown) => httpRouteGateways(vs, r).some((g) => g !== 'mesh');
+    const i = http.findIndex((r) => onGateway(r) && asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
     if (i < 0) continue;
     const dest = asArray(dig(http[i], 'route')).find((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host);
     return { vs, retries: retriesOf(model, vs, ['spec', 'http', i]), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };
