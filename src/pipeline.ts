@@ -1,6 +1,6 @@
 import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
-import { loadInputs } from './load/index.js';
+import { loadInputsParallel } from './load/index.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
 import { computeMultipliers, type RouteMultiplier } from './model/multiplier.js';
 import type { AppCallSite } from './source/types.js';
@@ -82,7 +82,7 @@ export interface CheckOptions extends AnalysisOptions {
  * Never throws for bad input: unreadable paths are `errors`, unparsable files are `parse-error` findings.
  */
 export async function check(options: CheckOptions): Promise<AnalysisResult> {
-  const loaded = loadInputs({
+  const loaded = await loadInputsParallel({
     paths: options.paths,
     cwd: options.cwd,
     defaultNamespace: options.defaultNamespace,

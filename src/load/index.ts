@@ -1,9 +1,12 @@
 import type { Finding, RunError, Severity } from '../types.js';
-import { discoverInputs } from './discover.js';
+import { discoverInputs, type DiscoveredInputs } from './discover.js';
 import type { ManifestObject, Origin } from './objects.js';
 import { objectsOf } from './objects.js';
-import { parseManifestText } from './parse.js';
-import { readManifest, DEFAULT_MAX_FILE_BYTES } from './read.js';
+import { readAndParse, type FileParse } from './file-parse.js';
+import { parseInParallel } from './parallel.js';
+import { DEFAULT_MAX_FILE_BYTES } from './read.js';
+
+export { readAndParse, type FileParse } from './file-parse.js';
 
 /** Options of the load stage. */
 export interface LoadOptions {
@@ -46,10 +49,28 @@ export interface Loaded {
  * The load stage: expands paths, reads each file (or standard input), parses every YAML/JSON document
  * with positions, and splits documents into Kubernetes objects. A file that cannot be parsed becomes a
  * `parse-error` finding and the other files are still loaded; a path that cannot be read becomes a
- * {@link RunError}. Never throws for bad input.
+ * {@link RunError}. Never throws for bad input. Single-threaded; {@link loadInputsParallel} parses large
+ * inputs on several cores with the same result.
  */
 export function loadInputs(options: LoadOptions): Loaded {
   const discovered = discoverInputs(options.paths, options.cwd);
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  return assemble(options, discovered, discovered.manifests.map((path) => readAndParse(path, options.cwd, maxBytes, options.stdin)));
+}
+
+/**
+ * {@link loadInputs}, with the files of large inputs read and parsed by worker threads as well as the main
+ * thread (see `parallel.ts` for when that pays). Same result, in the same order. Never throws for bad input.
+ */
+export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> {
+  const discovered = discoverInputs(options.paths, options.cwd);
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const parses = await parseInParallel(discovered.manifests, options.cwd, maxBytes, options.stdin);
+  return assemble(options, discovered, parses);
+}
+
+/** Turns per-file parses (in discovery order) into objects, findings, errors and counts. */
+function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: readonly FileParse[]): Loaded {
   const out: Loaded = {
     objects: [],
     notMappings: [],
@@ -60,16 +81,15 @@ export function loadInputs(options: LoadOptions): Loaded {
   };
   let order = 0;
   const nextOrder = () => order++;
-  for (const path of discovered.manifests) {
+  for (const { path, read, parsed } of parses) {
     const display = path === '-' ? '<stdin>' : path;
-    const read = readManifest(path, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, options.stdin);
-    if (!read.ok) {
-      if (read.kind === 'io') out.errors.push({ subject: display, message: read.message });
-      else if (options.parseErrorSeverity !== 'off') out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message: read.message, location: { file: display, line: 1, column: 1 } });
+    if (!read.ok || !parsed) {
+      const message = read.ok ? 'not parsed' : read.message;
+      if (!read.ok && read.kind === 'io') out.errors.push({ subject: display, message });
+      else if (options.parseErrorSeverity !== 'off') out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message, location: { file: display, line: 1, column: 1 } });
       continue;
     }
     out.stats.files++;
-    const parsed = parseManifestText(read.text, display);
     if (options.parseErrorSeverity !== 'off') {
       for (const p of parsed.problems) {
         const finding: Finding = { ruleId: 'parse-error', severity: options.parseErrorSeverity, message: p.message, location: { file: display, line: p.line, column: p.column } };
@@ -79,8 +99,8 @@ export function loadInputs(options: LoadOptions): Loaded {
     }
     out.stats.documents += parsed.documents.filter((d) => d.value !== null && d.value !== undefined).length;
     const split = objectsOf(display, parsed.documents, options.defaultNamespace, nextOrder);
-    out.objects.push(...split.objects);
-    out.notMappings.push(...split.notMappings);
+    for (const o of split.objects) out.objects.push(o);
+    for (const n of split.notMappings) out.notMappings.push(n);
     for (const [kind, n] of split.skipped) out.stats.skipped[kind] = (out.stats.skipped[kind] ?? 0) + n;
   }
   for (const o of out.objects) out.stats.byKind[o.ref.kind] = (out.stats.byKind[o.ref.kind] ?? 0) + 1;

@@ -80,13 +80,6 @@ export class PositionStore {
     this.end = this.end.slice(0, this.count);
     this.kind = this.kind.slice(0, this.count);
   }
-
-  /** Direct children of node `i`, in document order. */
-  children(i: number): number[] {
-    const out: number[] = [];
-    for (let j = i + 1; j < this.end[i]!; j = this.end[j]!) out.push(j);
-    return out;
-  }
 }
 
 /**
@@ -159,9 +152,19 @@ export class PositionIndex {
    * @param root index of the document's root node in `store`.
    */
   constructor(
-    private readonly store: PositionStore | null,
-    private readonly root: number,
+    readonly store: PositionStore | null,
+    readonly root: number,
   ) {}
+
+  /**
+   * Gives an index that went through structured clone (a parse worker's message: a plain object with the
+   * same fields) its class back, and its store, once per store. Returns the same object.
+   */
+  static revive(cloned: PositionIndex): PositionIndex {
+    Object.setPrototypeOf(cloned, PositionIndex.prototype);
+    if (cloned.store && !(cloned.store instanceof PositionStore)) Object.setPrototypeOf(cloned.store, PositionStore.prototype);
+    return cloned;
+  }
 
   /**
    * Position of the deepest existing node along `path`: the key of a mapping entry (so a finding about
@@ -180,11 +183,10 @@ export class PositionIndex {
       let next = -1;
       let at = -1;
       if (typeof segment === 'number' && kind === SEQUENCE) {
-        const item = s.children(container)[segment];
-        if (item !== undefined) next = at = item;
+        next = at = nthChild(s, container, segment);
       } else if (typeof segment === 'string' && kind === MAPPING) {
-        const pair = findKey(s, s.children(container), segment);
-        if (pair) [at, next] = pair;
+        at = findKey(s, container, segment);
+        if (at >= 0) next = s.end[at]! < s.end[container]! ? s.end[at]! : -1;
       }
       if (at < 0 || next < 0) break;
       best = { line: s.line[at]! + 1, column: s.column[at]! + 1, depth: i + 1 };
@@ -201,15 +203,32 @@ function unwrap(s: PositionStore, node: number): number {
   return n;
 }
 
-/** Children of a mapping node alternate key, value; js-yaml may add one empty leading node. Returns [key, value]. */
-function findKey(s: PositionStore, children: number[], key: string): [number, number] | null {
-  for (let i = 0; i + 1 < children.length; i += 2) {
-    if (isKey(s, children[i]!, key)) return [children[i]!, children[i + 1]!];
+/** The `n`th direct child of `node`, or -1. */
+function nthChild(s: PositionStore, node: number, n: number): number {
+  if (n < 0) return -1;
+  const stop = s.end[node]!;
+  let j = node + 1;
+  for (let k = 0; j < stop; k++, j = s.end[j]!) if (k === n) return j;
+  return -1;
+}
+
+/**
+ * The key node of `key` in a mapping node, whose children alternate key, value (its value is the next
+ * sibling); js-yaml may add one empty leading node, so keys at odd positions are tried next. Returns -1.
+ */
+function findKey(s: PositionStore, node: number, key: string): number {
+  const stop = s.end[node]!;
+  for (let j = node + 1; j < stop; ) {
+    const value = s.end[j]!;
+    if (value >= stop) break;
+    if (isKey(s, j, key)) return j;
+    j = s.end[value]!;
   }
-  for (let i = 1; i + 1 < children.length; i++) {
-    if (isKey(s, children[i]!, key)) return [children[i]!, children[i + 1]!];
+  const first = node + 1 < stop ? s.end[node + 1]! : stop;
+  for (let j = first; j < stop; j = s.end[j]!) {
+    if (s.end[j]! < stop && isKey(s, j, key)) return j;
   }
-  return null;
+  return -1;
 }
 
 function isKey(s: PositionStore, node: number, key: string): boolean {

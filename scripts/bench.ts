@@ -1,0 +1,335 @@
+/**
+ * `npm run bench` (issue 7): speed and memory of `meshlint check`, measured against the floor (read + js-yaml
+ * `loadAll` of the same files), a peer (Spectral CLI with equivalent single-resource rules), across sizes
+ * (1k / 10k / 100k objects), at cold start, with and without parse workers, and for the JS/TS source scanner.
+ *
+ * Every figure is the median of repeated runs of a fresh process (wall time from spawn to exit), with min–max;
+ * peak RSS comes from `process.resourceUsage().maxRSS` of the measured process (`scripts/bench/rss-probe.ts`).
+ * Runs of compared commands are interleaved so that a change in machine load hits both. Inputs are generated
+ * with fixed seeds under `.bench/data/` (kept between runs); results are written to `.bench/results-*.json`
+ * and `.bench/latest.json`, and a Markdown table is printed (`--update-docs` also writes it into
+ * `docs/benchmarks.md`).
+ *
+ * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,…] [--update-docs]`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeMesh, writeMeshOnePerFile } from './bench/mesh-generator.js';
+import { writeSourceTree } from './bench/source-generator.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BENCH_DIR = join(ROOT, '.bench');
+const DATA_DIR = join(BENCH_DIR, 'data');
+const BIN = join(ROOT, 'bin', 'meshlint.js');
+const PROBE = new URL('./bench/rss-probe.js', import.meta.url).href;
+const FLOOR = fileURLToPath(new URL('./bench/floor.js', import.meta.url));
+const SCAN = fileURLToPath(new URL('./bench/scan-source.js', import.meta.url));
+const SPECTRAL = join(ROOT, 'node_modules', '@stoplight', 'spectral-cli', 'dist', 'index.js');
+const SPECTRAL_RULESET = join(ROOT, 'bench', 'spectral-ruleset.yaml');
+/** Bump when the generators change so cached inputs are rebuilt. */
+const GENERATOR_VERSION = 1;
+const SEED = 20261201;
+
+/** Targets from issue 7. */
+export const TARGETS = {
+  floorRatio: 2.0,
+  spectralSpeedup: 20,
+  scaling100kOver10k: 12,
+  peakRss100kMiB: 1024,
+  coldStartOverheadMs: 200,
+} as const;
+
+interface Options {
+  runs: number;
+  spectralRuns: number;
+  skip: Set<string>;
+  updateDocs: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { runs: 5, spectralRuns: 3, skip: new Set(), updateDocs: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--runs') o.runs = positive(a, next());
+    else if (a === '--spectral-runs') o.spectralRuns = positive(a, next());
+    else if (a === '--skip') for (const s of next().split(',')) o.skip.add(s.trim());
+    else if (a === '--quick') {
+      o.runs = 3;
+      o.spectralRuns = 1;
+    } else if (a === '--update-docs') o.updateDocs = true;
+    else throw new Error(`unknown option ${a} (see the header of scripts/bench.ts)`);
+  }
+  return o;
+}
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got "${value}"`);
+  return n;
+}
+
+/** One measured process run. */
+interface Sample {
+  ms: number;
+  rssKiB?: number;
+  /** CPU time of the process, all threads (user + system), ms. */
+  cpuMs?: number;
+  code: number | null;
+}
+
+/** A command to measure. */
+interface Command {
+  label: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Exit codes that mean the run worked (meshlint exits 1 when it has findings). */
+  okCodes?: number[];
+  /** Preload the RSS probe (off for cold start, where the probe's own load would count). */
+  probe?: boolean;
+}
+
+/** Median, min and max of repeated runs, in ms; peak RSS in MiB (largest of the runs). */
+export interface Figure {
+  label: string;
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  peakRssMiB?: number;
+  /** Median CPU time (all threads), ms: less sensitive than wall time to other load on the machine. */
+  medianCpuMs?: number;
+}
+
+function runOnce(cmd: Command): Sample {
+  const probeFile = join(BENCH_DIR, `probe-${process.pid}.json`);
+  rmSync(probeFile, { force: true });
+  const args = cmd.probe === false ? cmd.args : ['--import', PROBE, ...cmd.args];
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, {
+    cwd: cmd.cwd ?? ROOT,
+    env: { ...process.env, ...cmd.env, MESHLINT_BENCH_PROBE: probeFile, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 30 * 60 * 1000,
+  });
+  const ms = performance.now() - start;
+  if (r.error) throw new Error(`${cmd.label}: ${r.error.message}`);
+  if (!(cmd.okCodes ?? [0]).includes(r.status ?? -1)) throw new Error(`${cmd.label}: exit code ${r.status}: ${String(r.stderr).split('\n').slice(0, 3).join(' ')}`);
+  let rssKiB: number | undefined;
+  let cpuMs: number | undefined;
+  if (existsSync(probeFile)) {
+    ({ maxRssKiB: rssKiB, cpuMs } = JSON.parse(readFileSync(probeFile, 'utf8')) as { maxRssKiB: number; cpuMs: number });
+    rmSync(probeFile, { force: true });
+  }
+  return { ms, rssKiB, cpuMs, code: r.status };
+}
+
+function summarise(label: string, samples: Sample[]): Figure {
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const mid = Math.floor(ms.length / 2);
+  const median = ms.length % 2 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
+  const rss = samples.map((s) => s.rssKiB).filter((x): x is number => x !== undefined);
+  const figure: Figure = { label, runs: samples.length, medianMs: median, minMs: ms[0]!, maxMs: ms[ms.length - 1]! };
+  if (rss.length) figure.peakRssMiB = Math.max(...rss) / 1024;
+  const cpu = samples.map((s) => s.cpuMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (cpu.length) figure.medianCpuMs = cpu[Math.floor(cpu.length / 2)];
+  return figure;
+}
+
+/** Runs the commands `runs` times each, interleaved (a, b, a, b, …), after one unmeasured warm-up run of each. */
+function measure(commands: Command[], runs: number, warmUp = true): Figure[] {
+  if (warmUp) for (const c of commands) runOnce(c);
+  const samples = commands.map(() => [] as Sample[]);
+  for (let i = 0; i < runs; i++) {
+    commands.forEach((c, k) => samples[k]!.push(runOnce(c)));
+    process.stderr.write('.');
+  }
+  return commands.map((c, k) => summarise(c.label, samples[k]!));
+}
+
+/** Generates (or reuses) a dataset directory; `make` writes into the directory it is given. */
+function dataset(name: string, make: (dir: string) => unknown): string {
+  const dir = join(DATA_DIR, name);
+  const marker = join(dir, '.meshlint-bench.json');
+  const want = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, name });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`generating ${name}…\n`);
+  const info = make(dir);
+  writeFileSync(join(dir, 'info.json.txt'), JSON.stringify({ ...(info as object), files: undefined }, null, 2));
+  writeFileSync(marker, want);
+  return dir;
+}
+
+const check = (label: string, dir: string, env?: NodeJS.ProcessEnv): Command => ({ label, args: [BIN, 'check', dir], env, okCodes: [0, 1] });
+const floor = (label: string, dir: string): Command => ({ label, args: [FLOOR, dir] });
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
+  };
+}
+
+const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const fmtFigure = (f: Figure) => `${fmtMs(f.medianMs)} (${fmtMs(f.minMs)}–${fmtMs(f.maxMs)}, n=${f.runs}${f.medianCpuMs !== undefined ? `; CPU ${fmtMs(f.medianCpuMs)}` : ''})`;
+
+interface Row {
+  figure: string;
+  measured: string;
+  target: string;
+  ok?: boolean;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  mkdirSync(DATA_DIR, { recursive: true });
+  const startMachine = machine();
+  const results: Record<string, unknown> = { date: new Date().toISOString(), machine: startMachine, options: { ...options, skip: [...options.skip] } };
+  const rows: Row[] = [];
+  const figures: Figure[] = [];
+
+  const mesh = (n: number) => dataset(`mesh-${n / 1000}k`, (dir) => writeMesh(dir, { objects: n, seed: SEED }));
+  const m1k = mesh(1_000);
+  const m10k = mesh(10_000);
+  const m100k = options.skip.has('100k') ? undefined : mesh(100_000);
+
+  // 1. check of 10k objects vs the floor
+  process.stderr.write('check 10k vs floor ');
+  const [check10k, floor10k] = measure([check('meshlint check, 10k objects', m10k), floor('floor: read + js-yaml loadAll, 10k objects', m10k)], options.runs);
+  process.stderr.write('\n');
+  figures.push(check10k!, floor10k!);
+  const floorRatio = check10k!.medianMs / floor10k!.medianMs;
+  rows.push({ figure: 'check / floor, 10k objects', measured: `${floorRatio.toFixed(2)}: ${fmtFigure(check10k!)} / ${fmtFigure(floor10k!)}`, target: `≤ ${TARGETS.floorRatio}`, ok: floorRatio <= TARGETS.floorRatio });
+
+  // 2. vs Spectral on the same objects, one per file
+  if (!options.skip.has('spectral')) {
+    if (!existsSync(SPECTRAL)) throw new Error('Spectral CLI is not installed (npm ci installs @stoplight/spectral-cli as a dev dependency)');
+    const single = dataset('mesh-10k-one-per-file', (dir) => writeMeshOnePerFile(dir, { objects: 10_000, seed: SEED }));
+    process.stderr.write('meshlint vs Spectral ');
+    const spectral: Command = { label: 'Spectral CLI, 4 rules, 10k one-object files', args: [SPECTRAL, 'lint', join(single, '**', '*.yaml'), '-r', SPECTRAL_RULESET, '-f', 'json', '-q'], okCodes: [0, 1] };
+    const [spec] = measure([spectral], options.spectralRuns, false);
+    const [mine] = measure([check('meshlint check, 10k one-object files', single)], options.runs);
+    process.stderr.write('\n');
+    figures.push(spec!, mine!);
+    const speedup = spec!.medianMs / mine!.medianMs;
+    rows.push({ figure: 'Spectral / meshlint, same 10k objects one per file', measured: `${speedup.toFixed(1)}×: ${fmtFigure(spec!)} / ${fmtFigure(mine!)}`, target: `≥ ${TARGETS.spectralSpeedup}×`, ok: speedup >= TARGETS.spectralSpeedup });
+  }
+
+  // 3. scaling
+  process.stderr.write('scaling ');
+  const [s1k] = measure([check('meshlint check, 1k objects', m1k)], options.runs);
+  figures.push(s1k!);
+  rows.push({ figure: 'check, 1k objects', measured: `${fmtFigure(s1k!)}, peak RSS ${s1k!.peakRssMiB?.toFixed(0)} MiB`, target: '' });
+  rows.push({ figure: 'check, 10k objects', measured: `${fmtFigure(check10k!)}, peak RSS ${check10k!.peakRssMiB?.toFixed(0)} MiB`, target: '' });
+  if (m100k) {
+    const [s100k] = measure([check('meshlint check, 100k objects', m100k)], Math.max(1, Math.min(options.runs, 3)), false);
+    figures.push(s100k!);
+    const scaling = s100k!.medianMs / check10k!.medianMs;
+    rows.push({ figure: 'check, 100k objects', measured: `${fmtFigure(s100k!)}, peak RSS ${s100k!.peakRssMiB?.toFixed(0)} MiB`, target: `RSS ≤ ${TARGETS.peakRss100kMiB} MiB`, ok: (s100k!.peakRssMiB ?? Infinity) <= TARGETS.peakRss100kMiB });
+    rows.push({ figure: 'time 100k / 10k', measured: scaling.toFixed(1), target: `≤ ${TARGETS.scaling100kOver10k}`, ok: scaling <= TARGETS.scaling100kOver10k });
+  }
+  process.stderr.write('\n');
+
+  // 4. cold start
+  if (!options.skip.has('cold')) {
+    process.stderr.write('cold start ');
+    const small = join(ROOT, 'fixtures', 'api-gateway', 'egress.yaml');
+    const [bare, cold] = measure(
+      [
+        { label: 'node -e 0', args: ['-e', '0'], probe: false },
+        { label: 'meshlint check of one small file (fixtures/api-gateway/egress.yaml)', args: [BIN, 'check', small], okCodes: [0, 1], probe: false },
+      ],
+      Math.max(options.runs * 3, 9),
+    );
+    process.stderr.write('\n');
+    figures.push(bare!, cold!);
+    const overhead = cold!.medianMs - bare!.medianMs;
+    rows.push({ figure: 'cold start: check of one small file − node -e 0', measured: `${fmtMs(overhead)}: ${fmtFigure(cold!)} − ${fmtFigure(bare!)}`, target: `≤ ${TARGETS.coldStartOverheadMs} ms`, ok: overhead <= TARGETS.coldStartOverheadMs });
+  }
+
+  // 5. parse workers
+  if (!options.skip.has('workers')) {
+    process.stderr.write('parse workers ');
+    for (const [name, dir] of [['10k', m10k], ['100k', m100k]] as const) {
+      if (!dir) continue;
+      const runs = name === '100k' ? Math.max(1, Math.min(options.runs, 3)) : options.runs;
+      const [one, two] = measure([check(`meshlint check, ${name}, no parse worker`, dir, { MESHLINT_PARSE_WORKERS: '0' }), check(`meshlint check, ${name}, parse workers (default)`, dir)], runs, name !== '100k');
+      figures.push(one!, two!);
+      rows.push({ figure: `parse workers, ${name} objects: speed-up`, measured: `${(one!.medianMs / two!.medianMs).toFixed(2)}×: ${fmtFigure(one!)} → ${fmtFigure(two!)}`, target: '' });
+    }
+    process.stderr.write('\n');
+  }
+
+  // 6. source scanner (JS/TS)
+  if (!options.skip.has('source')) {
+    process.stderr.write('source scanner ');
+    const tree = dataset('source-2000', (dir) => writeSourceTree(dir, { files: 2000, seed: SEED }));
+    const info = JSON.parse(readFileSync(join(tree, 'info.json.txt'), 'utf8')) as { withPattern: Record<string, number> };
+    const [scan] = measure([{ label: 'JS/TS scanner (ESLint), generated tree', args: [SCAN, 'typescript', tree] }], Math.max(1, Math.min(options.runs, 3)));
+    process.stderr.write('\n');
+    figures.push(scan!);
+    const files = countFiles(tree, ['.ts', '.js']);
+    rows.push({ figure: `JS/TS source scan, ${files} files (${info.withPattern.typescript + info.withPattern.javascript} with a pattern)`, measured: `${fmtFigure(scan!)}, ${(scan!.medianMs / files).toFixed(1)} ms/file`, target: '' });
+  }
+
+  results.figures = figures;
+  results.rows = rows;
+  results.machineAtEnd = machine();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(BENCH_DIR, `results-${stamp}.json`), JSON.stringify(results, null, 2));
+  writeFileSync(join(BENCH_DIR, 'latest.json'), JSON.stringify(results, null, 2));
+  const table = markdown(rows, startMachine, results.machineAtEnd as ReturnType<typeof machine>);
+  writeFileSync(join(BENCH_DIR, 'latest.md'), table);
+  process.stdout.write(table);
+  if (options.updateDocs) updateDocs(table);
+  if (rows.some((r) => r.ok === false)) process.exitCode = 1;
+}
+
+function countFiles(dir: string, extensions: string[]): number {
+  const out = spawnSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).stdout.split('\n');
+  return out.filter((f) => extensions.some((x) => f.endsWith(x))).length;
+}
+
+function markdown(rows: Row[], m: ReturnType<typeof machine>, end: ReturnType<typeof machine>): string {
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node.js ${m.node}, ${m.os}; load average ${m.loadAverage.join(' / ')} at start, ${end.loadAverage.join(' / ')} at end.`,
+    '',
+    '| figure | measured (median, min–max) | target | |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.figure} | ${r.measured} | ${r.target} | ${r.ok === undefined ? '' : r.ok ? 'met' : '**not met**'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function updateDocs(table: string): void {
+  const file = join(ROOT, 'docs', 'benchmarks.md');
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`docs/benchmarks.md has no ${start} … ${end} section`);
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${table}${text.slice(b)}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nbench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+});

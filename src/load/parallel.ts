@@ -1,0 +1,112 @@
+/**
+ * Parallel parsing of large inputs (issue 7, "two cores"): the files are cut into contiguous runs by size;
+ * worker threads (`parse-worker.ts`) read and parse some runs while the main thread parses the first one, and
+ * the results come back by structured clone (documents and their position stores in one message, so shared
+ * YAML anchors stay shared). Results are in discovery order, identical to a single-threaded parse.
+ *
+ * When it pays: a worker costs about 40 ms to start and the main thread pays ~20 ms per MiB to receive what a
+ * worker parsed, against ~70 ms per MiB to parse it. Below {@link PARALLEL_MIN_BYTES} of manifests (or on one
+ * core) everything is parsed on the main thread. `MESHLINT_PARSE_WORKERS=0` turns workers off, `=N` asks for N.
+ * A worker that fails to start or dies leaves its files to the main thread: the result is the same.
+ */
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { readAndParse, type FileParse } from './file-parse.js';
+import { PositionIndex } from './positions.js';
+
+/** Total manifest size from which parse workers are used (bytes): about 4,000 Kubernetes objects. Measured by `npm run bench`. */
+export const PARALLEL_MIN_BYTES = 3 * 1024 * 1024;
+/** Most workers started, whatever the core count. */
+export const MAX_PARSE_WORKERS = 3;
+/** Share of the bytes the main thread parses, relative to one worker's share (it starts at once, but must also receive the workers' results). */
+const MAIN_SHARE = 1.15;
+
+/** What the main thread sends a parse worker. */
+export interface ParseJob {
+  files: string[];
+  cwd: string;
+  maxFileBytes: number;
+}
+
+/** Number of parse workers for an input of `bytes`, from `MESHLINT_PARSE_WORKERS` or the core count. */
+export function parseWorkerCount(bytes: number, env: NodeJS.ProcessEnv = process.env): number {
+  const configured = env.MESHLINT_PARSE_WORKERS;
+  if (configured !== undefined && configured !== '') {
+    const n = Number(configured);
+    return Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 0;
+  }
+  if (bytes < PARALLEL_MIN_BYTES) return 0;
+  return Math.max(0, Math.min(availableParallelism() - 1, MAX_PARSE_WORKERS));
+}
+
+/**
+ * Reads and parses `paths` (discovery order; `-` is standard input), on worker threads as well as this one
+ * when the input is large enough. Never throws for bad input; returns one {@link FileParse} per path, in order.
+ */
+export async function parseInParallel(paths: readonly string[], cwd: string, maxFileBytes: number, stdin?: () => Buffer): Promise<FileParse[]> {
+  const sizes = paths.map((p) => (p === '-' ? 0 : sizeOf(isAbsolute(p) ? p : join(cwd, p))));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const workers = paths.includes('-') ? 0 : parseWorkerCount(total);
+  if (workers === 0) return paths.map((p) => readAndParse(p, cwd, maxFileBytes, stdin));
+
+  // Contiguous runs by size: the main thread's run first.
+  const unit = total / (MAIN_SHARE + workers);
+  const runs: string[][] = [[]];
+  let limit = unit * MAIN_SHARE;
+  let acc = 0;
+  paths.forEach((p, i) => {
+    if (acc >= limit && runs.length <= workers) {
+      runs.push([]);
+      limit += unit;
+    }
+    runs[runs.length - 1]!.push(p);
+    acc += sizes[i]!;
+  });
+  const [mine, ...theirs] = runs;
+  const pending = theirs.map((files) => startWorker({ files, cwd, maxFileBytes }));
+  const out: FileParse[] = mine!.map((p) => readAndParse(p, cwd, maxFileBytes, stdin));
+  for (let k = 0; k < theirs.length; k++) {
+    const result = await pending[k]!;
+    out.push(...(result ?? theirs[k]!.map((p) => readAndParse(p, cwd, maxFileBytes, stdin))));
+  }
+  return out;
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // reported when it is read
+  }
+}
+
+/** Runs one job on a new worker; resolves with its parses, or null when the worker could not do it. */
+function startWorker(job: ParseJob): Promise<FileParse[] | null> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: job });
+    } catch {
+      resolve(null);
+      return;
+    }
+    let settled = false;
+    const settle = (value: FileParse[] | null) => {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+      void worker.terminate();
+    };
+    worker.once('message', (parses: FileParse[]) => settle(revive(parses)));
+    worker.once('error', () => settle(null));
+    worker.once('exit', () => settle(null));
+  });
+}
+
+/** Restores the classes structured clone dropped (position indexes and their stores). */
+function revive(parses: FileParse[]): FileParse[] {
+  for (const p of parses) for (const d of p.parsed?.documents ?? []) PositionIndex.revive(d.positions);
+  return parses;
+}
