@@ -155,6 +155,8 @@ export function describeFsError(error: unknown): string {
       return 'file name too long';
     case 'ENOTDIR':
       return 'a component of the path is not a directory';
+    case 'ENXIO':
+      return 'not a regular file (a socket or a device without a reader)';
     default:
       return e?.message ? String(e.message).split('\n')[0] : String(error);
   }

@@ -27,17 +27,12 @@ export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_F
       try {
         const st = fstatSync(fd);
         if (st.isDirectory()) return { ok: false, kind: 'io', message: 'is a directory' };
-        if (st.size > maxBytes) {
+        if (st.isFile() && st.size > maxBytes) {
           return { ok: false, kind: 'content', message: `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size)` };
         }
-        buffer = Buffer.allocUnsafe(st.size);
-        let read = 0;
-        while (read < st.size) {
-          const n = readSync(fd, buffer, read, st.size - read, read);
-          if (n === 0) break; // the file shrank while being read
-          read += n;
-        }
-        buffer = buffer.subarray(0, read);
+        // Read until end of file, not just st.size bytes: a pipe (`meshlint check <(helm template …)`) has size
+        // 0, and a file that grows while being read is read whole. Stops once over the limit.
+        buffer = readToEnd(fd, st.isFile() ? st.size : 64 * 1024, maxBytes);
       } finally {
         closeSync(fd);
       }
@@ -52,6 +47,24 @@ export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_F
     return { ok: false, kind: 'content', message: 'binary file (contains NUL bytes); not a manifest' };
   }
   return { ok: true, text: buffer.toString('utf8') };
+}
+
+/** Reads `fd` from offset 0 (or the current position, for pipes) to end of file; at most `maxBytes + 1` bytes. */
+function readToEnd(fd: number, sizeHint: number, maxBytes: number): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.min(Math.max(sizeHint, 1024), maxBytes + 1));
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) break;
+      const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (n === 0) break;
+    length += n;
+  }
+  return buffer.subarray(0, length);
 }
 
 /** `12.3 MiB`-style size. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -191,5 +193,105 @@ describe('meshlint check: the shipped fixtures', () => {
     assert.match(r.stdout, /leg sidecar → api\.payments-provider\.com:80: 6 tries × 1 new conns\/try = 6 \[SNAT: node ports\]/);
     assert.match(r.stdout, /retries\.attempts: 5 {2}\(fixtures\/api-gateway\/egress\.yaml:54:9\)/);
     assert.match(r.stdout, /exhausts at 358 req\/s = 64,512 \/ \(6 × 30 s\)/);
+  });
+});
+
+describe('meshlint check: file-system edge cases (real files)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  const DR = (name: string, host: string) => KEEPALIVE_OFF.replace('name: ext', `name: ${name}`).replace('api.example.com', host);
+  before(() => {
+    ({ dir, cleanup } = tempDir());
+  });
+  after(() => {
+    // GNU rm removes trees deeper than PATH_MAX (Node's rmSync cannot).
+    spawnSync('rm', ['-rf', dir]);
+    cleanup();
+  });
+
+  it('a symlinked directory that loops back is walked once, not forever', () => {
+    mkdirSync(join(dir, 'loop/sub'), { recursive: true });
+    writeFileSync(join(dir, 'loop/sub/dr.yaml'), KEEPALIVE_OFF);
+    symlinkSync('..', join(dir, 'loop/sub/up'));
+    const r = runCli(['check', 'loop', '-f', 'json'], { cwd: dir, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.summary.files, 1, 'the file is read once');
+    assert.equal(report.findings.filter((f: { ruleId: string }) => f.ruleId === 'keepalive-disabled').length, 1);
+  });
+
+  it('a file that cannot be opened (a Unix socket named .yaml) is a one-line I/O error; the rest is checked', async () => {
+    mkdirSync(join(dir, 'sock'));
+    writeFileSync(join(dir, 'sock/good.yaml'), KEEPALIVE_OFF);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(dir, 'sock/api.yaml'), resolve));
+    try {
+      const r = runCli(['check', 'sock/api.yaml', 'sock/good.yaml', '-f', 'json'], { cwd: dir });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^meshlint: sock\/api\.yaml: not a regular file \(a socket or a device without a reader\)$/m);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.ok(JSON.parse(r.stdout).findings.some((f: { file: string }) => f.file === 'sock/good.yaml'));
+      // Walking the directory skips the socket (only regular files are read).
+      const walked = runCli(['check', 'sock', '-f', 'json'], { cwd: dir });
+      assert.equal(walked.code, 1, walked.stderr);
+      assert.equal(JSON.parse(walked.stdout).summary.files, 1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a directory named like a manifest inside a walked tree is descended into, not read as a file', () => {
+    mkdirSync(join(dir, 'tree/x.yaml'), { recursive: true });
+    writeFileSync(join(dir, 'tree/x.yaml/inner.yml'), DR('inner', 'inner.example.com'));
+    writeFileSync(join(dir, 'tree/y.yaml'), DR('outer', 'outer.example.com'));
+    const r = runCli(['check', 'tree', '-f', 'json'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, '');
+    const files = new Set(JSON.parse(r.stdout).findings.map((f: { file: string }) => f.file));
+    assert.deepEqual([...files].sort(), ['tree/x.yaml/inner.yml', 'tree/y.yaml']);
+  });
+
+  it('a path longer than PATH_MAX is a clear error, a 255-byte file name works, the rest is checked', () => {
+    mkdirSync(join(dir, 'long'));
+    const name = `${'n'.repeat(250)}.yaml`;
+    writeFileSync(join(dir, 'long', name), DR('longname', 'long.example.com'));
+    // 20 nested directories of 240 characters: about 4,800 bytes, past Linux's PATH_MAX of 4,096.
+    const segment = 'd'.repeat(240);
+    const script = `const fs = require('node:fs'); process.chdir('long'); for (let i = 0; i < 20; i++) { fs.mkdirSync('${segment}'); process.chdir('${segment}'); } fs.writeFileSync('deep.yaml', process.argv[1]);`;
+    const made = spawnSync(process.execPath, ['-e', script, DR('deep', 'deep.example.com')], { cwd: dir });
+    assert.equal(made.status, 0, String(made.stderr));
+    const r = runCli(['check', 'long', '-f', 'json'], { cwd: dir });
+    assert.equal(r.code, 2, 'a path that cannot be read is an I/O error');
+    assert.match(r.stderr, /: file name too long$/m);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    const report = JSON.parse(r.stdout);
+    assert.ok(report.findings.some((f: { file: string }) => f.file === join('long', name)), 'the 255-byte name is checked');
+  });
+
+  it('a file whose content arrives while it is read (a FIFO fed in two parts) is read to the end', async () => {
+    const fifo = join(dir, 'fifo.yaml');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    writeFileSync(join(dir, 'part1.yaml'), `${DR('first', 'first.example.com')}---\n`);
+    writeFileSync(join(dir, 'part2.yaml'), DR('second', 'second.example.com'));
+    const writer = spawn('sh', ['-c', '{ cat part1.yaml; sleep 0.3; cat part2.yaml; } > fifo.yaml'], { cwd: dir, stdio: 'ignore' });
+    const done = new Promise((resolve) => writer.on('exit', resolve));
+    const r = runCli(['check', 'fifo.yaml', '-f', 'json'], { cwd: dir, timeoutMs: 30_000 });
+    await done;
+    assert.equal(r.code, 1, r.stderr);
+    const names = JSON.parse(r.stdout).findings.filter((f: { ruleId: string }) => f.ruleId === 'keepalive-disabled').map((f: { object: { name: string } }) => f.object.name);
+    assert.deepEqual(names.sort(), ['first', 'second'], 'both parts, not just what had arrived when the file was opened');
+  });
+
+  it('a file that vanished (a dangling symlink in a walked tree) is a clear error; the rest is checked', () => {
+    mkdirSync(join(dir, 'gone'));
+    writeFileSync(join(dir, 'gone/here.yaml'), DR('here', 'here.example.com'));
+    writeFileSync(join(dir, 'gone/later.yaml'), DR('later', 'later.example.com'));
+    symlinkSync('later.yaml', join(dir, 'gone/link.yaml'));
+    rmSync(join(dir, 'gone/later.yaml'));
+    const r = runCli(['check', 'gone', '-f', 'json'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^meshlint: gone\/link\.yaml: no such file or directory$/m);
+    assert.ok(JSON.parse(r.stdout).findings.some((f: { file: string }) => f.file === 'gone/here.yaml'));
   });
 });
