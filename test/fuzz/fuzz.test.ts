@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { caseInput, checkInput, fuzzProperty, seedFiles } from './harness.js';
+import { runCli } from '../helpers/cli.js';
+import { ROOT } from '../helpers/paths.js';
+import { caseArbitrary, caseInput, checkInput, exitCodeOf, fuzzProperty, seedFiles } from './harness.js';
 
 /** Fixed seed and size of the run in the test suite; `npm run fuzz` runs longer with a random seed. */
 const SEED = 7_2026;
@@ -14,6 +16,18 @@ describe('fuzz: mutated real manifests through check()', () => {
     if (!corpus) t.diagnostic('shared Istio corpus absent (CI): mutating the fixtures only');
     assert.ok(seeds.length >= 3, 'seed manifests found');
     await fc.assert(fuzzProperty(seeds), { seed: SEED, numRuns: RUNS, endOnFailure: true });
+  });
+
+  it('a few mutated inputs through the real CLI: exit code as in-process, JSON on stdout, no stack trace', async () => {
+    const cases = fc.sample(caseArbitrary(seeds.length), { seed: SEED, numRuns: 8 });
+    for (const c of cases) {
+      const input = caseInput(c, seeds);
+      const expected = exitCodeOf(await checkInput(input));
+      const r = runCli(['check', '-', '-f', 'json'], { cwd: ROOT, input });
+      assert.equal(r.code, expected, `${JSON.stringify(c)}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      JSON.parse(r.stdout);
+    }
   });
 
   it('the harness itself catches a broken invariant (a finding outside the text would fail)', async () => {
