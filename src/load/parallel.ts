@@ -26,9 +26,14 @@ const MAIN_SHARE = 1.15;
 /** What the main thread sends a parse worker. */
 export interface ParseJob {
   files: string[];
+  /** Size of each file, bytes (for chunking). */
+  sizes: number[];
   cwd: string;
   maxFileBytes: number;
 }
+
+/** What a parse worker posts: parses of the next files, in order, then `done`. */
+export type ParseChunk = { parses: FileParse[]; done?: undefined } | { done: true; parses?: undefined };
 
 /** Number of parse workers for an input of `bytes`, from `MESHLINT_PARSE_WORKERS` or the core count. */
 export function parseWorkerCount(bytes: number, env: NodeJS.ProcessEnv = process.env): number {
@@ -53,23 +58,27 @@ export async function parseInParallel(paths: readonly string[], cwd: string, max
 
   // Contiguous runs by size: the main thread's run first.
   const unit = total / (MAIN_SHARE + workers);
-  const runs: string[][] = [[]];
+  const runs: { files: string[]; sizes: number[] }[] = [{ files: [], sizes: [] }];
   let limit = unit * MAIN_SHARE;
   let acc = 0;
   paths.forEach((p, i) => {
     if (acc >= limit && runs.length <= workers) {
-      runs.push([]);
+      runs.push({ files: [], sizes: [] });
       limit += unit;
     }
-    runs[runs.length - 1]!.push(p);
+    runs[runs.length - 1]!.files.push(p);
+    runs[runs.length - 1]!.sizes.push(sizes[i]!);
     acc += sizes[i]!;
   });
   const [mine, ...theirs] = runs;
-  const pending = theirs.map((files) => startWorker({ files, cwd, maxFileBytes }));
-  const out: FileParse[] = mine!.map((p) => readAndParse(p, cwd, maxFileBytes, stdin));
+  const pending = theirs.map((run) => startWorker({ ...run, cwd, maxFileBytes }));
+  const out: FileParse[] = mine!.files.map((p) => readAndParse(p, cwd, maxFileBytes, stdin));
   for (let k = 0; k < theirs.length; k++) {
     const result = await pending[k]!;
-    out.push(...(result ?? theirs[k]!.map((p) => readAndParse(p, cwd, maxFileBytes, stdin))));
+    // A worker that failed part-way: its remaining files are parsed here.
+    const files = theirs[k]!.files;
+    for (const p of result) out.push(p);
+    for (let i = result.length; i < files.length; i++) out.push(readAndParse(files[i]!, cwd, maxFileBytes, stdin));
   }
   return out;
 }
@@ -82,26 +91,30 @@ function sizeOf(path: string): number {
   }
 }
 
-/** Runs one job on a new worker; resolves with its parses, or null when the worker could not do it. */
-function startWorker(job: ParseJob): Promise<FileParse[] | null> {
+/** Runs one job on a new worker; resolves with the parses it delivered, in order (all of them unless it failed). */
+function startWorker(job: ParseJob): Promise<FileParse[]> {
   return new Promise((resolve) => {
+    const parses: FileParse[] = [];
     let worker: Worker;
     try {
       worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: job });
     } catch {
-      resolve(null);
+      resolve(parses);
       return;
     }
     let settled = false;
-    const settle = (value: FileParse[] | null) => {
+    const settle = () => {
       if (settled) return;
       settled = true;
-      resolve(value);
+      resolve(parses);
       void worker.terminate();
     };
-    worker.once('message', (parses: FileParse[]) => settle(revive(parses)));
-    worker.once('error', () => settle(null));
-    worker.once('exit', () => settle(null));
+    worker.on('message', (message: ParseChunk) => {
+      if (message.done) settle();
+      else for (const p of revive(message.parses)) parses.push(p);
+    });
+    worker.once('error', settle);
+    worker.once('exit', settle);
   });
 }
 

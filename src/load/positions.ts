@@ -72,9 +72,9 @@ export class PositionStore {
     this.kind = copy(this.kind, (k) => new Uint8Array(k));
   }
 
-  /** Releases unused capacity once the file is parsed. */
+  /** Releases unused capacity once the file is parsed (the arrays are copied to their exact length). */
   trim(): void {
-    if (this.line.length - this.count < 1024) return;
+    if (this.line.length === this.count) return;
     this.line = this.line.slice(0, this.count);
     this.column = this.column.slice(0, this.count);
     this.end = this.end.slice(0, this.count);
@@ -94,9 +94,9 @@ export class PositionRecorder {
   private lastClosed = -1;
   private lastClosedValue: unknown = undefined;
 
-  /** @param textLength length of the text to parse: sizes the arrays (about one node per 8 characters). */
+  /** @param textLength length of the text to parse: sizes the arrays (Kubernetes YAML has about one node per 10 characters). */
   constructor(textLength = 0) {
-    this.store = new PositionStore(textLength >> 3);
+    this.store = new PositionStore(Math.ceil(textLength / 10));
   }
 
   /** js-yaml listener; bound so it can be passed directly. */
@@ -108,7 +108,14 @@ export class PositionRecorder {
     }
     const i = this.stack.pop();
     if (i === undefined) return;
-    const value = state.result;
+    let value = state.result;
+    if (typeof value === 'string' && value.length >= 13) {
+      // js-yaml cuts scalars out of the file's text, and V8 keeps a cut of 13 characters or more as a view on
+      // the whole text: every file's text would stay in memory as long as its objects (about 100 MB for
+      // 100,000 objects; issue 7's memory target). Hand js-yaml a flat copy to store instead (the concatenation
+      // is flattened when sliced, so the copy's parent is one character longer than the copy).
+      value = state.result = ` ${value}`.slice(1);
+    }
     store.end[i] = store.count;
     let kind = SCALAR;
     if (value !== null && typeof value === 'object') {
