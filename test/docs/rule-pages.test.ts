@@ -109,6 +109,7 @@ function meshlint(args: string[], cwd: string, stdinFile?: string): Promise<{ co
       if (code === -1) reject(error);
       else resolve({ code, stdout, stderr });
     });
+    child.stdin?.on('error', () => {}); // a command that does not read standard input may exit before it is written
     child.stdin?.end(stdinFile ? readFileSync(join(cwd, stdinFile)) : '');
   });
 }
