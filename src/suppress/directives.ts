@@ -135,6 +135,8 @@ function sourceLanguage(file: string): { builtin?: 'TypeScript' | 'Tsx' | 'JavaS
   }
 }
 
+const DYNAMIC_LANGUAGES: readonly TsLanguage[] = ['go', 'python', 'java'];
+
 /** Comment node kinds of each grammar (tree-sitter-java splits line and block comments). */
 const COMMENT_KINDS: Record<string, string[]> = { java: ['line_comment', 'block_comment'] };
 
@@ -146,7 +148,9 @@ const COMMENT_KINDS: Record<string, string[]> = { java: ['line_comment', 'block_
 export async function sourceDirectives(file: string, text: string): Promise<CommentDirective[]> {
   const lang = sourceLanguage(file);
   if (!lang) return [];
-  const napi = lang.dynamic ? await ensureLanguages([lang.dynamic]) : await loadNapi();
+  // All three grammars at once: with @ast-grep/napi 0.51 a later registerDynamicLanguage call does not add
+  // languages to those registered by the first one (measured), so asking for one at a time loses the others.
+  const napi = lang.dynamic ? await ensureLanguages(DYNAMIC_LANGUAGES) : await loadNapi();
   const root = napi.parse(lang.builtin ? napi.Lang[lang.builtin] : lang.dynamic!, text).root();
   const kinds = COMMENT_KINDS[lang.dynamic ?? ''] ?? ['comment'];
   const out: CommentDirective[] = [];
