@@ -7,6 +7,9 @@ import { applySuppressions } from '../../src/suppress/index.js';
 import { parseDirective, sourceDirectives, yamlDirectives } from '../../src/suppress/directives.js';
 import type { Finding } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
+import { ROOT } from '../helpers/paths.js';
+import { scanJavaScript } from '../../src/source/eslint/scan.js';
+import { readFileSync } from 'node:fs';
 
 /** A DestinationRule named `name` with keep-alive off; `annotations` and `comment` (before the field) optional. */
 function dr(name: string, opts: { annotations?: string; comment?: string; namespace?: string } = {}): string {
@@ -204,6 +207,24 @@ spec:
       ]);
       assert.deepEqual(out.suppressed.map((f) => `${f.location.file.split('/').pop()}:${f.location.line}`), ['app.ts:3', 'app.js:2', 'main.go:4', 'app.py:3', 'App.java:3', 'App.java:4']);
       assert.equal(out.suppressed[0].suppressions![0].justification, 'one-off script');
+    });
+
+    it('silences a real ESLint-scanner finding on the next line, and only that one', async () => {
+      const original = readFileSync(join(ROOT, 'fixtures/source/javascript/express-payments-agent.js'), 'utf8').split('\n');
+      const at = original.findIndex((l) => l.includes('expect: client-per-request'));
+      assert.ok(at > 0, 'the fixture has a client-per-request line');
+      const withDirective = [...original.slice(0, at), '    // meshlint-disable-next-line client-per-request -- reviewed: one charge per minute', ...original.slice(at)].join('\n');
+      mkdirSync(join(dir, 'real-js'), { recursive: true });
+      writeFileSync(join(dir, 'real-js/plain.js'), original.join('\n'));
+      writeFileSync(join(dir, 'real-js/silenced.js'), withDirective);
+      const files = ['real-js/plain.js', 'real-js/silenced.js'];
+      const scanned = await scanJavaScript(files, { cwd: dir });
+      const cpr = scanned.findings.filter((f) => f.ruleId === 'client-per-request');
+      assert.ok(cpr.some((f) => f.location.file === 'real-js/plain.js' && f.location.line === at + 1), `scanner finds the agent in plain.js: ${cpr.map((f) => `${f.location.file}:${f.location.line}`)}`);
+      const out = await applySuppressions({ findings: scanned.findings, objects: [], manifestTexts: new Map(), sourceFiles: files, cwd: dir, reportUnused: true, unusedSeverity: 'warn' });
+      assert.deepEqual(out.suppressed.map((f) => `${f.ruleId} ${f.location.file}:${f.location.line}`), [`client-per-request real-js/silenced.js:${at + 2}`]);
+      assert.ok(out.findings.some((f) => f.ruleId === 'client-per-request' && f.location.file === 'real-js/plain.js' && f.location.line === at + 1));
+      assert.deepEqual(out.findings.filter((f) => f.ruleId === 'unused-disable-directive'), []);
     });
 
     it('directive parsing: kinds, separators, reason, not a directive', () => {
