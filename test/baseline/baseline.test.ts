@@ -8,31 +8,10 @@ import { check } from '../../src/pipeline.js';
 import { scanJavaScript } from '../../src/source/eslint/scan.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
+import { destinationRule, writeTree } from '../helpers/manifests.js';
 
-const KEEPALIVE = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: 1
-`;
-const CHURN = (mrpc: number, name = 'churn') => `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ${name}
-  namespace: shop
-spec:
-  host: churn.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: ${mrpc}
-`;
+const KEEPALIVE = destinationRule('ext', { host: 'api.example.com' });
+const CHURN = (mrpc: number, name = 'churn') => destinationRule(name, { host: 'churn.example.com', maxRequestsPerConnection: mrpc });
 const RETRIES = (attempts: number) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
@@ -83,10 +62,7 @@ describe('baseline', () => {
   /** Checks `files` (written into a fresh directory) and returns the fingerprints by rule, sorted. */
   async function fingerprints(files: Record<string, string>): Promise<string[]> {
     const sub = `v${n++}`;
-    for (const [name, text] of Object.entries(files)) {
-      mkdirSync(join(dir, sub, name, '..'), { recursive: true });
-      writeFileSync(join(dir, sub, name), text);
-    }
+    writeTree(join(dir, sub), files);
     const result = await check({ paths: [sub], cwd: dir, defaultNamespace: 'default' });
     assert.deepEqual(result.errors, []);
     return identify(result.findings, dir).map((e) => `${e.ruleId} ${e.object} ${e.fingerprint}`).sort();
@@ -142,12 +118,7 @@ describe('baseline', () => {
   });
 
   describe('the CLI', () => {
-    const write = (root: string, files: Record<string, string>) => {
-      for (const [name, text] of Object.entries(files)) {
-        mkdirSync(join(root, name, '..'), { recursive: true });
-        writeFileSync(join(root, name), text);
-      }
-    };
+    const write = writeTree;
 
     it('--baseline-write records sorted, schema-valid JSON atomically; --baseline then reports only new findings and counts the rest', () => {
       const root = join(dir, 'cli1');

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv from 'ajv';
 import { ConfigError, loadConfig, resolveRunConfig } from '../../src/config/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
+import { destinationRule, writeTree } from '../helpers/manifests.js';
 
-const KEEPALIVE_OFF = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: 1
-`;
+const KEEPALIVE_OFF = destinationRule('ext', { host: 'api.example.com' });
 /** A MESH_EXTERNAL host routed by a VirtualService with no retries block: Istio's default retries apply. */
 const ROUTED = `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -58,10 +48,7 @@ describe('configuration', () => {
   let n = 0;
   function project(files: Record<string, string>): string {
     const root = join(dir, `p${n++}`);
-    for (const [name, text] of Object.entries(files)) {
-      mkdirSync(join(root, name, '..'), { recursive: true });
-      writeFileSync(join(root, name), text);
-    }
+    writeTree(root, files);
     return root;
   }
   /** The message of the ConfigError that loading `text` as .meshlintrc.yaml throws. */

@@ -8,19 +8,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
-
-const dr = (name: string, annotations = '', comment = '') => `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ${name}
-  namespace: shop
-${annotations}spec:
-  host: ${name}.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-${comment}        maxRequestsPerConnection: 1
-`;
+import { destinationRule as dr } from '../helpers/manifests.js';
 
 /** Official OASIS SARIF 2.1.0 schema, as test/report/sarif.test.ts reads it. */
 function sarifValidator() {
@@ -39,8 +27,8 @@ describe('suppressed and baselined findings in every format', () => {
     writeFileSync(
       join(dir, 'mesh.yaml'),
       [
-        dr('annotated', '  annotations:\n    meshlint.io/ignore: keepalive-disabled\n    meshlint.io/ignore-reason: vendor closes connections\n'),
-        dr('commented', '', '        # meshlint-disable-next-line keepalive-disabled -- load test only\n'),
+        dr('annotated', { annotations: { 'meshlint.io/ignore': 'keepalive-disabled', 'meshlint.io/ignore-reason': 'vendor closes connections' } }),
+        dr('commented', { comment: '        # meshlint-disable-next-line keepalive-disabled -- load test only\n' }),
         dr('accepted'),
       ].join('---\n'),
     );

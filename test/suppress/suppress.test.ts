@@ -7,24 +7,14 @@ import { applySuppressions } from '../../src/suppress/index.js';
 import { parseDirective, sourceDirectives, yamlDirectives } from '../../src/suppress/directives.js';
 import type { Finding } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
+import { destinationRule, writeTree } from '../helpers/manifests.js';
 import { ROOT } from '../helpers/paths.js';
 import { scanJavaScript } from '../../src/source/eslint/scan.js';
 import { readFileSync } from 'node:fs';
 
-/** A DestinationRule named `name` with keep-alive off; `annotations` and `comment` (before the field) optional. */
-function dr(name: string, opts: { annotations?: string; comment?: string; namespace?: string } = {}): string {
-  return `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ${name}
-  namespace: ${opts.namespace ?? 'shop'}
-${opts.annotations ? `  annotations:\n${opts.annotations}` : ''}spec:
-  host: ${name}.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-${opts.comment ?? ''}        maxRequestsPerConnection: 1
-`;
+/** A keep-alive-off DestinationRule (see test/helpers/manifests.ts). */
+function dr(name: string, opts: { annotations?: Record<string, string>; comment?: string; namespace?: string } = {}): string {
+  return destinationRule(name, opts);
 }
 
 describe('suppressions', () => {
@@ -37,10 +27,7 @@ describe('suppressions', () => {
   let n = 0;
   async function run(files: Record<string, string>, extra: Partial<CheckOptions> = {}) {
     const sub = `case${n++}`;
-    for (const [name, text] of Object.entries(files)) {
-      mkdirSync(join(dir, sub, name, '..'), { recursive: true });
-      writeFileSync(join(dir, sub, name), text);
-    }
+    writeTree(join(dir, sub), files);
     return check({ paths: [sub], cwd: dir, defaultNamespace: 'default', ...extra });
   }
   const ka = (findings: readonly Finding[]) => findings.filter((f) => f.ruleId === 'keepalive-disabled').map((f) => `${f.location.file.split('/').pop()}:${f.location.line}`);
@@ -48,7 +35,7 @@ describe('suppressions', () => {
   describe('object annotations', () => {
     it('meshlint.io/ignore with a list silences those rules on that object only, with its reason', async () => {
       const r = await run({
-        'a.yaml': `${dr('a', { annotations: '    meshlint.io/ignore: "connection-limit-unbounded, keepalive-disabled"\n    meshlint.io/ignore-reason: vendor closes connections anyway\n' })}---\n${dr('b')}`,
+        'a.yaml': `${dr('a', { annotations: { 'meshlint.io/ignore': 'connection-limit-unbounded, keepalive-disabled', 'meshlint.io/ignore-reason': 'vendor closes connections anyway' } })}---\n${dr('b')}`,
       });
       assert.deepEqual(ka(r.findings), ['a.yaml:26'], 'the un-annotated object still reports');
       const s = r.suppressed!.filter((f) => f.ruleId === 'keepalive-disabled');
@@ -59,7 +46,7 @@ describe('suppressions', () => {
 
     it('"*" silences every rule; near misses: another rule id, the same name in another namespace', async () => {
       const r = await run({
-        'a.yaml': [dr('a', { annotations: '    meshlint.io/ignore: "*"\n' }), dr('b', { annotations: '    meshlint.io/ignore: retries-aggressive\n' }), dr('a', { namespace: 'other' })].join('---\n'),
+        'a.yaml': [dr('a', { annotations: { 'meshlint.io/ignore': '*' } }), dr('b', { annotations: { 'meshlint.io/ignore': 'retries-aggressive' } }), dr('a', { namespace: 'other' })].join('---\n'),
       });
       assert.deepEqual(ka(r.findings), ['a.yaml:27', 'a.yaml:39']);
       assert.deepEqual(r.suppressed!.map((f) => `${f.ruleId} ${f.location.object?.namespace}/${f.location.object?.name}`), ['keepalive-disabled shop/a']);
@@ -153,7 +140,7 @@ spec:
 
   describe('unused directives', () => {
     it('are reported per rule id with --report-unused-disable-directives, and only then', async () => {
-      const files = { 'a.yaml': dr('a', { annotations: '    meshlint.io/ignore: keepalive-disabled,mirror-amplification\n', comment: '        # meshlint-disable-next-line keepalive-disabled\n' }) };
+      const files = { 'a.yaml': dr('a', { annotations: { 'meshlint.io/ignore': 'keepalive-disabled,mirror-amplification' }, comment: '        # meshlint-disable-next-line keepalive-disabled\n' }) };
       const quiet = await run(files);
       assert.deepEqual(quiet.findings.filter((f) => f.ruleId === 'unused-disable-directive'), []);
       const loud = await run(files, { reportUnusedDisableDirectives: true });
@@ -164,7 +151,7 @@ spec:
     });
 
     it('are off when the rule is off', async () => {
-      const r = await run({ 'a.yaml': dr('a', { annotations: '    meshlint.io/ignore: mirror-amplification\n' }) }, { reportUnusedDisableDirectives: true, rules: new Map([['unused-disable-directive', { severity: 'off' }]]) });
+      const r = await run({ 'a.yaml': dr('a', { annotations: { 'meshlint.io/ignore': 'mirror-amplification' } }) }, { reportUnusedDisableDirectives: true, rules: new Map([['unused-disable-directive', { severity: 'off' }]]) });
       assert.deepEqual(r.findings.filter((f) => f.ruleId === 'unused-disable-directive'), []);
     });
   });
@@ -181,10 +168,7 @@ spec:
 
     it('comments found with ast-grep in TypeScript, JavaScript, Go, Python and Java; strings are not comments', async () => {
       const sub = 'src-case';
-      for (const [name, text] of Object.entries(sources)) {
-        mkdirSync(join(dir, sub, name, '..'), { recursive: true });
-        writeFileSync(join(dir, sub, name), text);
-      }
+      writeTree(join(dir, sub), sources);
       const files = Object.keys(sources).map((f) => `${sub}/${f}`);
       const findings = [
         finding(`${sub}/svc/app.ts`, 1), // line of the string: not silenced
