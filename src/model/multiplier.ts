@@ -55,7 +55,9 @@ export interface RouteMultiplier {
   budgetConnections: number;
   /** Requests/s at which TIME_WAIT fills the port range: ports / (budgetConnections × TIME_WAIT seconds); null when pooled (no churn). */
   exhaustionRps: number | null;
-  /** Ports held in TIME_WAIT at the given request rate: rps × budgetConnections × TIME_WAIT seconds; absent without `--rps`. */
+  /** Request rate of this route, requests/s (`--rps`, or the configuration's `rps` entry for its host or workload); absent when none is given. */
+  rps?: number;
+  /** Ports held in TIME_WAIT at the route's request rate: rps × budgetConnections × TIME_WAIT seconds; absent without a rate. */
   portsHeld?: number;
   /** The application call site linked to this route, or a note that the app leg was not analysed. */
   appLeg: AppCallSite | null;
@@ -99,6 +101,8 @@ export function upstreamHops(route: RouteMultiplier, clusterDomain?: string): Up
 export interface MultiplierOptions {
   /** Request rate per route, requests/s (`--rps`). */
   rps?: number;
+  /** Rate of one route, requests/s, where it differs from `rps` (the configuration's per-host / per-workload `rps`); undefined → `rps`. */
+  rpsFor?: (route: RouteMultiplier) => number | undefined;
   /** Usable ephemeral ports per source IP (range less reserved); default 28,232 (Linux 32768–60999). */
   ports?: number;
   /** Seconds a port stays in TIME_WAIT; default 60 (`TCP_TIMEWAIT_LEN`). */
@@ -179,7 +183,11 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
 
   for (const row of rows) {
     row.exhaustionRps = row.budgetConnections > 0 ? ports / (row.budgetConnections * tw) : null;
-    if (options.rps !== undefined) row.portsHeld = options.rps * row.budgetConnections * tw;
+    const rate = options.rpsFor?.(row) ?? options.rps;
+    if (rate !== undefined) {
+      row.rps = rate;
+      row.portsHeld = rate * row.budgetConnections * tw;
+    }
   }
   return rows;
 }
