@@ -22,7 +22,7 @@ export default defineRule({
     const seen = new Set<string>();
     return {
       route(route) {
-        if (!route.external) return;
+        if (!route.external || route.passthrough) return;
         const dr = context.model.destinationRuleFor(route.clientNamespace, route.legs.length > 2 ? route.host : route.destination);
         if (!dr) return;
         const pool = context.model.effectivePolicy(dr, route.subset, route.port).connectionPool;

@@ -26,6 +26,7 @@ export default defineRule({
     return {
       route(route) {
         if (!route.external && context.options.internal === false) return;
+        if (route.passthrough) return; // no DestinationRule applies to PassthroughCluster: a connectionPool would not help
         const target = route.legs.length > 2 ? route.host : route.destination;
         const key = `${route.clientNamespace}|${target}|${route.subset ?? ''}|${route.port ?? ''}`;
         if (seen.has(key)) return;

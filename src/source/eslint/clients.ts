@@ -3,6 +3,7 @@
  * client) and what an outbound HTTP call looks like (library, URL, options, the client it goes through).
  * Every rule and the call-site collector classify nodes with these functions, so they agree.
  */
+import type { Scope } from 'eslint';
 import type { TSESTree } from '@typescript-eslint/types';
 import {
   type Node,
@@ -279,7 +280,12 @@ function flowsIntoCache(model: FileModel, node: Node, fn: Node | undefined, dept
     if (p.operator === '??=' || p.operator === '||=') return true;
     const left = unwrap(p.left as Node);
     if (left.type === 'MemberExpression') return true;
-    if (left.type === 'Identifier') return isOuterVariable(model, left, fn);
+    if (left.type === 'Identifier') {
+      if (isOuterVariable(model, left, fn)) return true;
+      // `let pool = cache.get(k); if (!pool) { pool = new Pool(); cache.set(k, pool); }`
+      const v = model.variableOf(left);
+      return !!v && depth < 2 && variableFlowsIntoCache(model, v, fn, depth);
+    }
     return false;
   }
   if (p.type === 'CallExpression' && p.arguments.includes(n as TSESTree.CallExpressionArgument)) {
@@ -289,18 +295,22 @@ function flowsIntoCache(model: FileModel, node: Node, fn: Node | undefined, dept
   if (p.type === 'PropertyDefinition') return true;
   if (p.type === 'VariableDeclarator' && p.init === n && p.id.type === 'Identifier' && depth < 2) {
     const v = model.bindingOf(p);
-    if (!v) return false;
-    return v.references.some((ref) => {
-      if (ref.init) return false;
-      const id = ref.identifier as unknown as Node;
-      const rp = parentOf(id);
-      if (!rp) return false;
-      if (rp.type === 'AssignmentExpression' && rp.right === id) return flowsIntoCache(model, id, fn, depth + 1);
-      if (rp.type === 'CallExpression' && rp.arguments.includes(id as TSESTree.CallExpressionArgument)) return flowsIntoCache(model, id, fn, depth + 1);
-      return false;
-    });
+    return !!v && variableFlowsIntoCache(model, v, fn, depth);
   }
   return false;
+}
+
+/** Whether a local variable holding a creation is later stored for reuse (assigned on, or passed to `.set()`). */
+function variableFlowsIntoCache(model: FileModel, v: Scope.Variable, fn: Node | undefined, depth: number): boolean {
+  return v.references.some((ref) => {
+    if (ref.init || ref.isWrite()) return false;
+    const id = ref.identifier as unknown as Node;
+    const rp = parentOf(id);
+    if (!rp) return false;
+    if (rp.type === 'AssignmentExpression' && rp.right === id) return flowsIntoCache(model, id, fn, depth + 1);
+    if (rp.type === 'CallExpression' && rp.arguments.includes(id as TSESTree.CallExpressionArgument)) return flowsIntoCache(model, id, fn, depth + 1);
+    return false;
+  });
 }
 
 /** A creation together with where it runs. */

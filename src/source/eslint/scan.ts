@@ -1,7 +1,8 @@
 /**
  * The JavaScript/TypeScript source scanner: runs meshlint's ESLint rules (and only those) over files with
  * `@typescript-eslint/parser`, through ESLint's `Linter` class — which reads no configuration from disk, so
- * the user's own `eslint.config.js` plays no part — and turns the result into meshlint Findings and
+ * the user's own `eslint.config.js` plays no part, and inline `eslint-disable`/`eslint` comments are ignored
+ * (`noInlineConfig`) — and turns the result into meshlint Findings and
  * AppCallSites. ESLint and the parser are imported lazily: nothing heavy loads when there are no JS/TS files.
  */
 import { readFile } from 'node:fs/promises';
@@ -70,7 +71,7 @@ interface RawReport {
   value?: string;
 }
 
-/** Wraps a rule so that its reports are also recorded in `sink` (ESLint still gets them, for disable comments). */
+/** Wraps a rule so that its reports are also recorded in `sink` (ESLint still gets them and makes the messages). */
 function recording(ruleId: string, rule: Rule.RuleModule, sink: RawReport[]): Rule.RuleModule {
   return {
     meta: rule.meta,
@@ -152,7 +153,8 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
           sourceType: lower.endsWith('.cjs') || lower.endsWith('.cts') ? 'commonjs' : 'module',
           parserOptions: { ecmaFeatures: { jsx: true } },
         },
-        linterOptions: { reportUnusedDisableDirectives: 'off', reportUnusedInlineConfigs: 'off' },
+        // Comments cannot change what meshlint check runs: no `/* eslint-disable */`, no `/* eslint rule: off */`.
+        linterOptions: { noInlineConfig: true, reportUnusedDisableDirectives: 'off', reportUnusedInlineConfigs: 'off' },
         settings: { meshlint: { envHosts: opts.envHosts ?? {} } },
         rules: enabled,
       },
@@ -167,7 +169,7 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
     const fatal = messages.find((m) => m.fatal || (m.ruleId === null && m.line === 0));
     if (fatal) {
       const where = fatal.line ? `${file}:${fatal.line}:${fatal.column}` : file;
-      result.errors.push({ file, message: `${where}: ${fatal.message}` });
+      result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column: fatal.column } : {}) });
       continue;
     }
     result.filesScanned++;
