@@ -331,7 +331,7 @@ export function creationContext(model: FileModel, creation: ClientCreation, foll
     const loops = allLoops(context);
     let varying = false;
     if (repeated && loops.length) {
-      varying = dependsOnLoop(model, creation.destination, loops);
+      varying = !destinationOfString(model, creation.destination).host && dependsOnLoop(model, creation.destination, loops);
       if (!varying) varying = usedForVaryingDestination(model, creation, loops);
     }
     return { creation, context, repeated, varyingDestination: varying };
@@ -344,7 +344,7 @@ function usedForVaryingDestination(model: FileModel, creation: ClientCreation, l
   if (p?.type !== 'VariableDeclarator' || p.id.type !== 'Identifier') {
     // inline: fetch(url, { dispatcher: new Agent() }) / http.get(url, { agent: new Agent() })
     const call = callUsingInline(model, creation.node);
-    return call ? dependsOnLoop(model, call.url, loops) || dependsOnLoop(model, call.options, loops) : false;
+    return call ? destinationVaries(model, call, loops) : false;
   }
   const v = model.bindingOf(p);
   if (!v) return false;
@@ -352,9 +352,27 @@ function usedForVaryingDestination(model: FileModel, creation: ClientCreation, l
     if (ref.init) continue;
     const id = ref.identifier as unknown as Node;
     const call = callUsingInline(model, id);
-    if (call && (dependsOnLoop(model, call.url, loops) || dependsOnLoop(model, call.options, loops))) return true;
+    if (call && destinationVaries(model, call, loops)) return true;
   }
   return false;
+}
+
+/** Option keys that name a call's destination. */
+const DESTINATION_KEYS = ['host', 'hostname', 'url', 'baseURL', 'prefixUrl', 'origin'];
+
+/**
+ * Whether the destination host of a call changes with the loops' per-iteration variables: its URL or a
+ * destination option depends on them and no static host can be read (`'https://api.example.com/items/' + id`
+ * keeps one host; `` `https://${host}/health` `` does not).
+ */
+export function destinationVaries(model: FileModel, call: OutboundCall, loops: ReturnType<typeof allLoops>): boolean {
+  if (destinationOfCall(model, call).host) return false;
+  if (dependsOnLoop(model, call.url, loops)) return true;
+  if (!call.options) return false;
+  return DESTINATION_KEYS.some((key) => {
+    const p = objectProperty(call.options!, key);
+    return !!p && dependsOnLoop(model, p.value as Node, loops);
+  });
 }
 
 /** The outbound call a value is passed to as `agent`/`dispatcher`/…, or as the receiver of. */

@@ -168,8 +168,11 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
     }
     const fatal = messages.find((m) => m.fatal || (m.ruleId === null && m.line === 0));
     if (fatal) {
-      const where = fatal.line ? `${file}:${fatal.line}:${fatal.column}` : file;
-      result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column: fatal.column } : {}) });
+      // typescript-estree's TSError.column is 0-based and ESLint passes it on as the message's (1-based)
+      // column (measured with @typescript-eslint/parser 8: `express(;` reports the `;` one column early).
+      const column = fatal.column + (fatal.fatal ? 1 : 0);
+      const where = fatal.line ? `${file}:${fatal.line}:${column}` : file;
+      result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column } : {}) });
       continue;
     }
     result.filesScanned++;
