@@ -94,6 +94,7 @@ const CONSTRUCTORS: Record<string, Record<string, CtorSpec>> = {
 const FACTORIES: Record<string, Record<string, CtorSpec>> = {
   axios: { create: { family: 'http', optionsArg: 0 } },
   got: { extend: { family: 'http', optionsArg: 0 }, create: { family: 'http', optionsArg: 0 } },
+  ky: { extend: { family: 'http', optionsArg: 0 }, create: { family: 'http', optionsArg: 0 } },
   redis: { createClient: { family: 'db', optionsArg: 0, destArg: 0 }, createCluster: { family: 'db', optionsArg: 0 } },
   '@redis/client': { createClient: { family: 'db', optionsArg: 0, destArg: 0 }, createCluster: { family: 'db', optionsArg: 0 } },
   mysql: { createConnection: { family: 'db', optionsArg: 0, destArg: 0 }, createPool: { family: 'db', optionsArg: 0, destArg: 0 } },
@@ -107,7 +108,7 @@ const FACTORIES: Record<string, Record<string, CtorSpec>> = {
 function display(v: Extract<Value, { kind: 'module' }>, isNew: boolean): string {
   const base = v.module.split('/').pop()!;
   const shortBase = base.includes('-') ? base : base;
-  if (['http', 'https', 'axios', 'got', 'undici', 'redis', 'mysql', 'mysql2'].includes(v.module) || v.module === 'mysql2/promise') {
+  if (['http', 'https', 'axios', 'got', 'ky', 'undici', 'redis', 'mysql', 'mysql2'].includes(v.module) || v.module === 'mysql2/promise') {
     return `${isNew ? 'new ' : ''}${[shortBase, ...v.path].join('.')}()`;
   }
   const name = v.path.length ? v.path.join('.') : shortBase;
@@ -135,10 +136,10 @@ function computeCreation(model: FileModel, node: TSESTree.NewExpression | TSESTr
     const base = model.resolve(node.callee.object as Node);
     if (base?.kind === 'node') {
       const inner = classifyCreation(model, base.node);
-      if (inner?.library === 'got') {
-        spec = FACTORIES['got']!['extend'];
-        library = 'got';
-        shown = 'got.extend()';
+      if (inner && GOT_LIKE.has(inner.library)) {
+        spec = FACTORIES[inner.library]!['extend'];
+        library = inner.library;
+        shown = `${inner.library}.extend()`;
       }
     }
   }
@@ -459,7 +460,7 @@ function computeOutbound(model: FileModel, node: TSESTree.CallExpression): Outbo
       return { node, library: 'undici', display: `undici.${path[0]}()`, url: args[0], options, method: methodOption(model, options) ?? 'GET' };
     }
     if (v.module === 'axios') return axiosCall(model, node, path, undefined);
-    if (v.module === 'got') return gotCall(model, node, path, undefined);
+    if (GOT_LIKE.has(v.module)) return gotCall(model, node, path, undefined, v.module);
     if ((v.module === 'http' || v.module === 'https') && path.length === 1 && (path[0] === 'request' || path[0] === 'get')) {
       const { url, options } = urlAndOptions(0);
       const method = path[0] === 'get' ? 'GET' : methodOption(model, options) ?? 'GET';
@@ -471,7 +472,7 @@ function computeOutbound(model: FileModel, node: TSESTree.CallExpression): Outbo
   if (v?.kind === 'node') {
     const inst = classifyCreation(model, v.node);
     if (inst?.library === 'axios') return axiosCall(model, node, [], inst);
-    if (inst?.library === 'got') return gotCall(model, node, [], inst);
+    if (inst && GOT_LIKE.has(inst.library)) return gotCall(model, node, [], inst, inst.library);
   }
   if (calleeNode.type === 'MemberExpression') {
     const m = memberName(calleeNode);
@@ -480,7 +481,7 @@ function computeOutbound(model: FileModel, node: TSESTree.CallExpression): Outbo
     const inst = classifyCreation(model, recv.node);
     if (!inst) return undefined;
     if (inst.library === 'axios') return axiosCall(model, node, [m], inst);
-    if (inst.library === 'got') return gotCall(model, node, [m], inst);
+    if (GOT_LIKE.has(inst.library)) return gotCall(model, node, [m], inst, inst.library);
     if (inst.library === 'undici' && UNDICI_DISPATCH_METHODS.has(m)) {
       const options = model.objectLiteral(args[0]);
       return { node, library: 'undici', display: `${receiverText(calleeNode.object as Node)}.${m}()`, options, client: inst, method: methodOption(model, options) ?? 'GET' };
@@ -528,16 +529,19 @@ function axiosCall(model: FileModel, node: TSESTree.CallExpression, path: string
   return undefined;
 }
 
-function gotCall(model: FileModel, node: TSESTree.CallExpression, path: string[], client: ClientCreation | undefined): OutboundCall | undefined {
+/** got and ky: `lib(url, options)`, `lib.get(url, options)`, `lib({ url, … })`, instances from `.extend()`/`.create()`; `retry: N | { limit }` with a default of 2 retries. */
+export const GOT_LIKE: ReadonlySet<string> = new Set(['got', 'ky']);
+
+function gotCall(model: FileModel, node: TSESTree.CallExpression, path: string[], client: ClientCreation | undefined, library: string): OutboundCall | undefined {
   const args = node.arguments as Node[];
-  const shownBase = client ? receiverText(unwrap(node.callee).type === 'MemberExpression' ? ((unwrap(node.callee) as TSESTree.MemberExpression).object as Node) : node.callee as Node) : 'got';
+  const shownBase = client ? receiverText(unwrap(node.callee).type === 'MemberExpression' ? ((unwrap(node.callee) as TSESTree.MemberExpression).object as Node) : node.callee as Node) : library;
   const first = model.objectLiteral(args[0]);
   const url = first ? (objectProperty(first, 'url')?.value as Node | undefined) : args[0];
   const options = first ?? model.objectLiteral(args[1]);
-  if (path.length === 0) return { node, library: 'got', display: `${shownBase}()`, url, options, client, method: methodOption(model, options) ?? 'GET' };
+  if (path.length === 0) return { node, library, display: `${shownBase}()`, url, options, client, method: methodOption(model, options) ?? 'GET' };
   if (path.length === 1 && GOT_METHODS.has(path[0]!)) {
     const m = path[0]!;
-    return { node, library: 'got', display: `${shownBase}.${m}()`, url, options, client, method: m === 'stream' ? methodOption(model, options) ?? 'GET' : m.toUpperCase() };
+    return { node, library, display: `${shownBase}.${m}()`, url, options, client, method: m === 'stream' ? methodOption(model, options) ?? 'GET' : m.toUpperCase() };
   }
   return undefined;
 }

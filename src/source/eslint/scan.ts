@@ -151,7 +151,8 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
           parser,
           ecmaVersion: 'latest',
           sourceType: lower.endsWith('.cjs') || lower.endsWith('.cts') ? 'commonjs' : 'module',
-          parserOptions: { ecmaFeatures: { jsx: true } },
+          // meshlint reads no JSDoc: skipping it makes typescript-estree parse about twice as fast.
+          parserOptions: { ecmaFeatures: { jsx: true }, jsDocParsingMode: 'none' },
         },
         // Comments cannot change what meshlint check runs: no `/* eslint-disable */`, no `/* eslint rule: off */`.
         linterOptions: { noInlineConfig: true, reportUnusedDisableDirectives: 'off', reportUnusedInlineConfigs: 'off' },

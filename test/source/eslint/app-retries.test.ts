@@ -37,3 +37,14 @@ tester().run('app-retries', rule, {
     },
   ],
 });
+
+tester().run('app-retries (ky)', rule, {
+  valid: [
+    { name: 'near miss: ky POST is not retried by default', code: `import ky from 'ky';\nexport const post = (b) => ky.post('https://a.example.com/x', { json: b });` },
+    { name: 'near miss: ky with retry: 0', code: `import ky from 'ky';\nexport const get = () => ky('https://a.example.com', { retry: 0 });` },
+  ],
+  invalid: [
+    { name: 'ky GET retried by default', code: `import ky from 'ky';\nexport const get = () => ky.get('https://a.example.com');`, errors: [{ messageId: 'gotDefault', line: 2 }] },
+    { name: 'ky.create() with retry limit', code: `import ky from 'ky';\nexport const api = ky.create({ prefixUrl: 'https://a.example.com', retry: { limit: 3 } });`, errors: [{ messageId: 'retries', line: 2 }] },
+  ],
+});

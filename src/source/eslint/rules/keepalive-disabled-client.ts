@@ -10,7 +10,7 @@ import type { Rule } from 'eslint';
 import type { TSESTree } from '@typescript-eslint/types';
 import { meta as canonical } from '../../../../rules/keepalive-disabled-client.js';
 import { type Node, memberName, objectProperty, propertyKeyName, unwrap } from '../ast.js';
-import { type KeepAliveOff, classifyCreation, classifyOutbound, creationContext, destinationVaries, enclosingFactory, keepAliveSwitches } from '../clients.js';
+import { type KeepAliveOff, GOT_LIKE, classifyCreation, classifyOutbound, creationContext, destinationVaries, enclosingFactory, keepAliveSwitches } from '../clients.js';
 import { FileModel, modelFor } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
 import { allLoops, executionContext } from '../scope.js';
@@ -87,7 +87,7 @@ const rule: MeshlintEslintRule = {
           const outer = enclosingFactory(model, node) ?? c;
           if (!creationContext(model, outer).repeated) report(node, 'agentKeepAliveDefault', { what: c.display, value: 'keepAlive default false' });
         }
-        if (c.library === 'axios' || c.library === 'got') reportSwitches(keepAliveSwitches(model, c.options), c.display, false);
+        if (c.library === 'axios' || GOT_LIKE.has(c.library)) reportSwitches(keepAliveSwitches(model, c.options), c.display, false);
       }
       if (node.type !== 'CallExpression') return;
       const o = classifyOutbound(model, node);
