@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { check, type CheckOptions } from '../../src/pipeline.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -134,10 +135,17 @@ describe('meshlint check over manifests and JavaScript sources', () => {
   });
   after(() => cleanup());
 
+  let defaultRun: { code: number | null; report: { findings: JsonFinding[]; routes: JsonRoute[] }; stderr: string } | undefined;
+  /** The real CLI, JSON report (the run without extra flags is made once). */
   const json = (args: string[] = []): { code: number | null; report: { findings: JsonFinding[]; routes: JsonRoute[] }; stderr: string } => {
+    if (!args.length && defaultRun) return defaultRun;
     const r = runCli(['check', 'k8s', 'services', '-f', 'json', ...args], { cwd: dir });
-    return { code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr };
+    const out = { code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr };
+    if (!args.length) defaultRun = out;
+    return out;
   };
+  /** The same analysis in-process (`check()`, as the CLI calls it), for the option variants. */
+  const inProcess = (options: Partial<CheckOptions>) => check({ paths: ['k8s', 'services'], cwd: dir, defaultNamespace: 'default', ...options });
 
   it('reports source findings at file:line:column next to the manifest findings, skipping dependencies and ignored files', () => {
     const { code, report, stderr } = json();
@@ -174,7 +182,7 @@ describe('meshlint check over manifests and JavaScript sources', () => {
     assert.deepEqual(report.findings.filter((f) => f.ruleId === 'connection-pool-missing' || f.ruleId === 'connection-limit-unbounded'), [], 'the DestinationRule caps the declared ports; passthrough is not a DestinationRule matter');
   });
 
-  it('links a URL read from the environment with --env-host, and a directory to its workload with --workload', () => {
+  it('links a URL read from the environment with --env-host, and a directory to its workload with --workload', async () => {
     const without = json();
     assert.equal(without.report.routes.find((r) => r.host.startsWith('inventory.')), undefined, 'unmapped env var: no link');
     const { report } = json(['--env-host', 'INVENTORY_URL=http://inventory.stock:8080', '--workload', 'services/checkout=shop/checkout']);
@@ -185,6 +193,10 @@ describe('meshlint check over manifests and JavaScript sources', () => {
     assert.equal(inv.protocol, 'http', 'Service port http-api: the sidecar sees HTTP');
     assert.equal(inv.appLeg?.line, 12);
     assert.deepEqual(inv.legs.map((l) => l.tries), [1, 3], 'no VirtualService: Istio’s default 2 retries');
+    // The same as options of the API; a workload in another namespace gets its own row.
+    const api = await inProcess({ source: { envHosts: { INVENTORY_URL: 'inventory.stock:8080' }, workloads: [{ path: 'services', workload: 'checkout', namespace: 'web' }] } });
+    assert.deepEqual(api.routes.filter((r) => r.appLeg?.line === 12).map((r) => `${r.clientNamespace} → ${r.host}:${r.port}`), ['web → inventory.stock.svc.cluster.local:8080']);
+    assert.deepEqual(api.sources?.unlinked.map((u) => u.site.line), [], 'every call site linked');
   });
 
   it('shows source positions in every format (stylish, SARIF)', () => {
@@ -200,12 +212,15 @@ describe('meshlint check over manifests and JavaScript sources', () => {
     for (const id of ['client-per-request', 'keepalive-disabled-client', 'db-client-per-request', 'app-retries']) assert.ok(ids.includes(id), id);
   });
 
-  it('--rule turns a source rule off; --no-source skips source files', () => {
-    const off = json(['--rule', 'client-per-request:off']).report;
-    assert.deepEqual(off.findings.filter((f) => f.file.startsWith('services/')).map((f) => f.ruleId), ['app-retries']);
-    const none = json(['--no-source']).report;
-    assert.deepEqual(none.findings.filter((f) => f.file.startsWith('services/')), []);
+  it('a rule set to off does not run; severities follow the configuration; source can be switched off', async () => {
+    const off = await inProcess({ rules: new Map([['client-per-request', { severity: 'off' }], ['app-retries', { severity: 'error' }]]) });
+    assert.deepEqual(off.findings.filter((f) => f.location.file.startsWith('services/')).map((f) => `${f.ruleId} ${f.severity}`), ['app-retries error']);
+    const none = await inProcess({ source: { disabled: true } });
+    assert.deepEqual(none.findings.filter((f) => f.location.file.startsWith('services/')), []);
     assert.equal(none.routes.find((r) => r.port === 80)?.appLeg, null);
+    assert.equal(none.sources, undefined);
+    const cli = runCli(['check', 'k8s', 'services', '--no-source', '--rule', 'keepalive-disabled-client:off', '-f', 'json'], { cwd: dir });
+    assert.deepEqual(JSON.parse(cli.stdout).findings.filter((f: JsonFinding) => f.file.startsWith('services/')), [], cli.stderr);
   });
 });
 
