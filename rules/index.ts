@@ -1,8 +1,12 @@
 /**
- * Every config and input rule meshlint ships, in catalogue order (DESIGN.md §4). Source and node rules are
+ * Every config, input and source rule meshlint ships, in catalogue order (DESIGN.md §4). Node rules are
  * listed in `src/rules/registry.ts` as their rule files land.
  */
 import type { Rule } from '../src/rules/engine.js';
+import { meta as clientPerRequest } from './client-per-request.js';
+import { meta as keepaliveDisabledClient } from './keepalive-disabled-client.js';
+import { meta as dbClientPerRequest } from './db-client-per-request.js';
+import { meta as appRetries } from './app-retries.js';
 import parseError from './parse-error.js';
 import schemaInvalid from './schema-invalid.js';
 import keepaliveDisabled from './keepalive-disabled.js';
@@ -30,3 +34,10 @@ export const inputRules: readonly Rule[] = [parseError, schemaInvalid];
 
 /** Workflow rules (MSH4xx): about meshlint's own directives rather than the mesh. */
 export const metaRules: readonly Rule[] = [unusedDisableDirective];
+
+/**
+ * Application-source rules (metadata only: their findings come from the source scanners, `src/source/`).
+ * Ordered by code (MSH201…). response-body-not-closed (MSH203) and idle-pool-too-small (MSH204) join when
+ * their metadata files land.
+ */
+export const sourceRules: readonly Rule[] = [clientPerRequest, keepaliveDisabledClient, dbClientPerRequest, appRetries].map((meta) => ({ meta }));

@@ -7,7 +7,7 @@ import type { RunError } from '../types.js';
 /** Extensions read as Kubernetes manifests. */
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** Extensions read as application source (issue 3), by language. */
-export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.tsx']);
+export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx']);
 /** Directory names never descended into: dependencies, build output, VCS metadata. */
 export const SKIPPED_DIRECTORIES = new Set(['node_modules', 'vendor', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'target', '__pycache__', '.venv', 'venv', '.tox', '.next', '.terraform']);
 

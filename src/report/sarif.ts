@@ -31,6 +31,9 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
       fileUri: f.location.file,
       startLine: f.location.line,
       startColumn: f.location.column,
+      // The builder defaults endColumn to 1, which is before startColumn: mark the position as an empty region.
+      endLine: f.location.line,
+      endColumn: f.location.column,
     });
     if (f.location.object) {
       const o = f.location.object;

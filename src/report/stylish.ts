@@ -41,6 +41,7 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
   lines.push(paint('dim', `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
   for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
+  if (result.sources) lines.push(...sourceLines(result, options.explain, paint));
   if (result.routes.length) {
     lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
   }
@@ -53,6 +54,23 @@ function silencedSummary(result: AnalysisResult): string {
   const baselined = silenced.filter((f) => f.suppressions?.some((s) => s.via === 'baseline')).length;
   const inSource = silenced.length - baselined;
   return [inSource ? `${inSource} suppressed` : '', baselined ? `${baselined} in the baseline` : ''].filter(Boolean).join(', ');
+}
+
+/** The source-scanning summary: files per language, call sites, and (with explain) the call sites not linked to the mesh. */
+function sourceLines(result: AnalysisResult, explain: boolean, paint: (s: Style, t: string) => string): string[] {
+  const src = result.sources!;
+  const out: string[] = [];
+  const byLang = Object.entries(src.filesByLanguage);
+  const files = byLang.reduce((n, [, c]) => n + (c ?? 0), 0);
+  const unlinked = new Set(src.unlinked.map((u) => u.site));
+  const parts = [`source: ${plural(files, 'file')}${byLang.length ? ` (${byLang.map(([l, c]) => `${l} ${c}`).join(', ')})` : ''}`, plural(src.callSites, 'outbound call site')];
+  if (unlinked.size) parts.push(`${unlinked.size} not linked to a mesh host${explain ? '' : ' (meshlint explain lists them)'}`);
+  out.push(paint('dim', parts.join(', ')));
+  for (const [lang, n] of Object.entries(src.notScanned)) out.push(paint('yellow', `source: ${plural(n ?? 0, `${lang} file`)} not scanned: this build has no ${lang} scanner`));
+  if (explain) {
+    for (const u of src.unlinked) out.push(paint('dim', `  not linked: ${u.site.file}:${u.site.line}:${u.site.column} ${u.site.host ?? u.site.url ?? ''} — ${u.reason}`.replace('  — ', ' — ')));
+  }
+  return out;
 }
 
 /** `1 file`, `2 files`. */
