@@ -2,13 +2,15 @@ import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
 import { loadInputs } from './load/index.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
-import { computeMultipliers, type RouteMultiplier } from './model/multiplier.js';
+import { computeMultipliers, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
+import { NodeSettings, type NodeOptions } from './node/settings.js';
+import type { SysctlSetting } from './node/sysctl.js';
 import type { AppCallSite } from './source/types.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
 import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
-import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from './facts.js';
+import { TIME_WAIT_SECONDS } from './facts.js';
 
 /** Options of one analysis, whatever the input (files or a cluster). */
 export interface AnalysisOptions {
@@ -17,8 +19,10 @@ export interface AnalysisOptions {
   mesh?: Partial<MeshSettings>;
   /** Request rate per route, requests/s, for ports held in TIME_WAIT. */
   rps?: number;
-  /** Usable ephemeral ports (range less reserved). Default 28,232. */
+  /** Usable ephemeral ports (range less reserved) for every route, overriding the node settings. Default: from them. */
   ports?: number;
+  /** Node settings the user states (configuration `node:` block); they win over settings found in the input. */
+  node?: NodeOptions;
   /** TIME_WAIT seconds. Default 60. */
   timeWaitSeconds?: number;
   /** Application call sites from source scanning. */
@@ -31,8 +35,8 @@ export interface AnalysisResult {
   routes: RouteMultiplier[];
   errors: RunError[];
   stats: LoadStats;
-  /** Figures the arithmetic used. */
-  budget: { ports: number; timeWaitSeconds: number; rps?: number };
+  /** Figures the arithmetic used: `ports` is the nodes' usable ephemeral ports, `trace` where each figure came from. */
+  budget: { ports: number; timeWaitSeconds: number; rps?: number; trace?: TraceItem[] };
 }
 
 /** The severity configured for a rule, or its default. */
@@ -43,17 +47,23 @@ export function severityOf(id: string, rules: ReadonlyMap<string, RuleSetting> |
 }
 
 /**
- * validate → model → rules over objects already loaded (from files or from a cluster). Findings are sorted
- * by file, line, column, rule.
+ * validate → model → rules over objects already loaded (from files or from a cluster), with node settings from
+ * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`.
  */
-export function analyzeObjects(objects: readonly ManifestObject[], notMappings: readonly { origin: Origin; got: string }[], options: AnalysisOptions): { findings: Finding[]; routes: RouteMultiplier[] } {
+export function analyzeObjects(
+  objects: readonly ManifestObject[],
+  notMappings: readonly { origin: Origin; got: string }[],
+  options: AnalysisOptions,
+  sysctlFiles: readonly SysctlSetting[] = [],
+): { findings: Finding[]; routes: RouteMultiplier[]; node: NodeSettings } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
   const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...options.mesh });
-  const routes = computeMultipliers(model, { rps: options.rps, ports: options.ports, timeWaitSeconds: options.timeWaitSeconds, callSites: options.callSites });
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map()));
-  return { findings, routes };
+  const node = new NodeSettings(objects, sysctlFiles, options.node);
+  const routes = computeMultipliers(model, { rps: options.rps, ports: options.ports, timeWaitSeconds: options.timeWaitSeconds, callSites: options.callSites, budgetFor: (scope, ns) => node.budgetFor(scope, ns) });
+  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node));
+  return { findings, routes, node };
 }
 
 /** Orders findings by file, line, column, then rule id: stable output for diffs and baselines. */
@@ -90,12 +100,17 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     stdin: options.stdin,
     parseErrorSeverity: severityOf('parse-error', options.rules),
   });
-  const analysed = analyzeObjects(loaded.objects, loaded.notMappings, options);
+  const analysed = analyzeObjects(loaded.objects, loaded.notMappings, options, loaded.sysctl);
   return {
     findings: sortFindings([...loaded.findings, ...analysed.findings]),
     routes: analysed.routes,
     errors: loaded.errors,
     stats: loaded.stats,
-    budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
+    budget: {
+      ports: options.ports ?? analysed.node.node.usable,
+      timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
+      rps: options.rps,
+      trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : analysed.node.node.trace,
+    },
   };
 }

@@ -47,13 +47,14 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
         total: r.total,
         budgetScope: r.budgetScope,
         budgetConnections: r.budgetConnections,
+        ...(r.budgetPorts !== undefined ? { budgetPorts: r.budgetPorts, budgetTrace: (r.budgetTrace ?? []).map(trace) } : {}),
         exhaustionRps: r.exhaustionRps,
         portsHeld: r.portsHeld ?? null,
         appLeg: r.appLeg ? { file: r.appLeg.file, line: r.appLeg.line, column: r.appLeg.column, evidence: r.appLeg.evidence, appTries: r.appLeg.appTries } : null,
         notes: r.notes,
       };
     }),
-    budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null },
+    budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null, ...(result.budget.trace ? { trace: result.budget.trace.map(trace) } : {}) },
     errors: result.errors,
     coverage: options.coverage ?? [],
   };
