@@ -1,5 +1,5 @@
 /**
- * Every config and input rule meshlint ships, in catalogue order (DESIGN.md §4). Source and node rules are
+ * Every config, input and node rule meshlint ships, in catalogue order (DESIGN.md §4). Source rules are
  * listed in `src/rules/registry.ts` as their rule files land.
  */
 import type { Rule } from '../src/rules/engine.js';
@@ -13,6 +13,10 @@ import retriesImplicitDefault from './retries-implicit-default.js';
 import mirrorAmplification from './mirror-amplification.js';
 import connectionLimitUnbounded from './connection-limit-unbounded.js';
 import h2UpgradeAvailable from './h2-upgrade-available.js';
+import sysctlPortRange from './sysctl-port-range.js';
+import sysctlTwRecycle from './sysctl-tw-recycle.js';
+import sysctlFinTimeoutNotTimeWait from './sysctl-fin-timeout-not-time-wait.js';
+import sysctlUnsafe from './sysctl-unsafe.js';
 
 export const configRules: readonly Rule[] = [
   keepaliveDisabled,
@@ -24,5 +28,8 @@ export const configRules: readonly Rule[] = [
   connectionLimitUnbounded,
   h2UpgradeAvailable,
 ];
+
+/** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input. */
+export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
 
 export const inputRules: readonly Rule[] = [parseError, schemaInvalid];

@@ -1,10 +1,10 @@
-import { configRules, inputRules } from '../../rules/index.js';
+import { configRules, inputRules, nodeRules } from '../../rules/index.js';
 import type { Rule } from './engine.js';
 import type { RuleMeta } from './meta.js';
 
-/** All rules, input rules first, then config rules, then source and node rules. */
+/** All rules, input rules first, then config rules, node rules, then source rules. */
 export function allRules(): readonly Rule[] {
-  return [...inputRules, ...configRules, ...extraRules];
+  return [...inputRules, ...configRules, ...nodeRules, ...extraRules];
 }
 
 /** Rules registered by other families (source, node) at start-up. */
