@@ -6,7 +6,7 @@ import type { ManifestObject } from '../load/objects.js';
 import { podTemplatePath, type MeshModel } from '../model/mesh.js';
 import { asArray, asNumber, asRecord, asString, dig } from '../model/values.js';
 import type { RuleContext } from '../rules/engine.js';
-import type { FieldPath, Severity } from '../types.js';
+import type { Severity } from '../types.js';
 import type { SysctlSetting } from './sysctl.js';
 
 /** What a node rule says about one setting. */
@@ -114,9 +114,4 @@ export function podListeningPorts(model: MeshModel, object: ManifestObject): Lis
     }
   }
   return out;
-}
-
-/** Field path of `securityContext.sysctls` in a workload (where a hint would add a setting). */
-export function sysctlsPath(object: ManifestObject): FieldPath {
-  return [...podTemplatePath(object.ref.kind), 'spec', 'securityContext', 'sysctls'];
 }

@@ -7,7 +7,7 @@ import {
   DEFAULT_PORT_RANGE_HIGH,
   DEFAULT_PORT_RANGE_LOW,
 } from '../facts.js';
-import { formatFieldPath, locate, type ManifestObject } from '../load/objects.js';
+import { locate, type ManifestObject } from '../load/objects.js';
 import { podTemplatePath } from '../model/mesh.js';
 import { asArray, asRecord, dig } from '../model/values.js';
 import type { FieldPath, Location } from '../types.js';
@@ -442,14 +442,6 @@ export function sysctlsOfWorkload(object: ManifestObject, notes: string[] = []):
     });
   }
   return out;
-}
-
-/** `spec.template.spec.securityContext.sysctls[0]` for a setting read from an object, else the file position. */
-export function describeSettingPlace(setting: SysctlSetting): string {
-  const where = formatLocation(setting.location);
-  if (!setting.object || !setting.path) return where;
-  const ref = setting.object.ref;
-  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} ${formatFieldPath(setting.path)} (${where})`;
 }
 
 /** An inclusive range of ports. */

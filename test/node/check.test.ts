@@ -15,6 +15,23 @@ import { ROOT } from '../helpers/paths.js';
 
 const CONF = '# node image tuning\nnet.ipv4.ip_local_port_range = 1024 65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n-net.ipv4.tcp_tw_reuse = 1\n';
 
+/** A VirtualService in `namespace` routing to the inventory service without retries. */
+const clientRoute = (namespace: string) => `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: inventory
+  namespace: ${namespace}
+spec:
+  hosts: [inventory.stock.svc.cluster.local]
+  http:
+  - route:
+    - destination:
+        host: inventory.stock.svc.cluster.local
+    retries:
+      attempts: 0
+`;
+
 /** Two namespaces calling an in-mesh service with keep-alive off: `tuned` sets a port range for its pods, `plain` does not. */
 const POD_SCOPE = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -27,35 +44,7 @@ spec:
     connectionPool:
       http:
         maxRequestsPerConnection: 1
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: inventory
-  namespace: tuned
-spec:
-  hosts: [inventory.stock.svc.cluster.local]
-  http:
-  - route:
-    - destination:
-        host: inventory.stock.svc.cluster.local
-    retries:
-      attempts: 0
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: inventory
-  namespace: plain
-spec:
-  hosts: [inventory.stock.svc.cluster.local]
-  http:
-  - route:
-    - destination:
-        host: inventory.stock.svc.cluster.local
-    retries:
-      attempts: 0
----
+${clientRoute('tuned')}${clientRoute('plain')}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
