@@ -372,6 +372,8 @@ function argvWrites(words: ArgWord[], depth: number, notes: string[]): FoundWrit
     }
     const script = w[k];
     if (!hasC || !script || script.dynamic) return [];
+    // A write needs the `sysctl` command or a `/proc/sys/…` path: most scripts are not parsed at all.
+    if (!script.text.includes('sysctl') && !script.text.includes('proc/sys')) return [];
     let pipelines: ShellPipeline[];
     try {
       pipelines = parseShellScript(script.text);
