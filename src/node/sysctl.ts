@@ -96,8 +96,8 @@ export function isSysctlName(name: string): boolean {
 /**
  * True for sysctls that live in a network or IPC namespace, so that setting them inside a pod (without
  * `hostNetwork`) changes only that pod: `kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*` and `net.*`
- * (Kubernetes documentation, "Using sysctls in a Kubernetes Cluster", namespaced sysctls; most of `net.*` is
- * per network namespace, a few are global, e.g. `net.core.somaxconn` before Linux 4.? — treated as namespaced).
+ * (Kubernetes documentation, "Using sysctls in a Kubernetes Cluster", namespaced sysctls). The docs say "most"
+ * of `net.*`: the few global ones vary by kernel version, and all of `net.*` is treated as namespaced here.
  */
 export function isNamespacedSysctl(name: string): boolean {
   return name.startsWith('net.') || name.startsWith('kernel.shm') || name.startsWith('kernel.msg') || name === 'kernel.sem' || name.startsWith('fs.mqueue.');
