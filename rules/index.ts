@@ -1,6 +1,5 @@
 /**
- * Every config, input and source rule meshlint ships, in catalogue order (DESIGN.md §4). Node rules are
- * listed in `src/rules/registry.ts` as their rule files land.
+ * Every config, input, source, node and workflow rule meshlint ships, in catalogue order (DESIGN.md §4).
  */
 import type { Rule } from '../src/rules/engine.js';
 import { meta as clientPerRequest } from './client-per-request.js';
@@ -18,6 +17,10 @@ import mirrorAmplification from './mirror-amplification.js';
 import connectionLimitUnbounded from './connection-limit-unbounded.js';
 import h2UpgradeAvailable from './h2-upgrade-available.js';
 import unusedDisableDirective from './unused-disable-directive.js';
+import sysctlPortRange from './sysctl-port-range.js';
+import sysctlTwRecycle from './sysctl-tw-recycle.js';
+import sysctlFinTimeoutNotTimeWait from './sysctl-fin-timeout-not-time-wait.js';
+import sysctlUnsafe from './sysctl-unsafe.js';
 
 export const configRules: readonly Rule[] = [
   keepaliveDisabled,
@@ -29,6 +32,9 @@ export const configRules: readonly Rule[] = [
   connectionLimitUnbounded,
   h2UpgradeAvailable,
 ];
+
+/** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input. */
+export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
 
 export const inputRules: readonly Rule[] = [parseError, schemaInvalid];
 

@@ -2,15 +2,16 @@ import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
 import { loadInputs } from './load/index.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
-import { computeMultipliers, type RouteMultiplier } from './model/multiplier.js';
+import { computeMultipliers, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
+import { NodeSettings, type NodeOptions } from './node/settings.js';
+import type { SysctlSetting } from './node/sysctl.js';
 import type { AppCallSite, SourceLanguage } from './source/types.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
 import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
-import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from './facts.js';
-import type { NodeSettingsInput } from './config/types.js';
+import { TIME_WAIT_SECONDS } from './facts.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
 import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
 import path from 'node:path';
@@ -24,10 +25,10 @@ export interface AnalysisOptions {
   rps?: number;
   /** Rate of one route where the configuration gives per-host / per-workload rates; undefined → `rps`. */
   rpsFor?: (route: RouteMultiplier) => number | undefined;
-  /** Node kernel settings given by the user (configuration `node:`, `--port-range`). */
-  node?: NodeSettingsInput;
-  /** Usable ephemeral ports (range less reserved). Default 28,232. */
+  /** Usable ephemeral ports (range less reserved) for every route, overriding the node settings (`--port-range`). Default: from them. */
   ports?: number;
+  /** Node settings the user states (configuration `node:` block); they win over settings found in the input. */
+  node?: NodeOptions;
   /** TIME_WAIT seconds. Default 60. */
   timeWaitSeconds?: number;
   /** Application call sites from source scanning (`check` fills them from the source files it finds). */
@@ -72,8 +73,8 @@ export interface AnalysisResult {
   routes: RouteMultiplier[];
   errors: RunError[];
   stats: LoadStats;
-  /** Figures the arithmetic used. */
-  budget: { ports: number; timeWaitSeconds: number; rps?: number };
+  /** Figures the arithmetic used: `ports` is the nodes' usable ephemeral ports, `trace` where each figure came from. */
+  budget: { ports: number; timeWaitSeconds: number; rps?: number; trace?: TraceItem[] };
   /** Findings silenced by an annotation, a disable comment or the baseline, each with `suppressions`. */
   suppressed?: Finding[];
   /** What the baseline did, when one was applied. */
@@ -90,18 +91,20 @@ export function severityOf(id: string, rules: ReadonlyMap<string, RuleSetting> |
 }
 
 /**
- * validate → model → rules over objects already loaded (from files or from a cluster). Findings are sorted
- * by file, line, column, rule.
+ * validate → model → rules over objects already loaded (from files or from a cluster), with node settings from
+ * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`.
  */
 export function analyzeObjects(
   objects: readonly ManifestObject[],
   notMappings: readonly { origin: Origin; got: string }[],
   options: AnalysisOptions,
-): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[] } {
+  sysctlFiles: readonly SysctlSetting[] = [],
+): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
   const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...options.mesh });
+  const node = new NodeSettings(objects, sysctlFiles, options.node);
   const unlinked: UnlinkedCallSite[] = [];
   const routes = computeMultipliers(model, {
     rps: options.rps,
@@ -110,9 +113,10 @@ export function analyzeObjects(
     timeWaitSeconds: options.timeWaitSeconds,
     callSites: options.callSites,
     onUnlinked: (u) => unlinked.push(u),
+    budgetFor: (scope, ns) => node.budgetFor(scope, ns),
   });
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map()));
-  return { findings, routes, unlinked };
+  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node));
+  return { findings, routes, unlinked, node };
 }
 
 /** Orders findings by file, line, column, then rule id: stable output for diffs and baselines. */
@@ -166,7 +170,7 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     callSites = [...(callSites ?? []), ...scanned.callSites];
     sources = scanned.summary;
   }
-  const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites });
+  const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
   if (sources) sources.unlinked = analysed.unlinked;
   const silenced = await applySuppressions({
     findings: [...findings, ...analysed.findings],
@@ -191,7 +195,12 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     routes: analysed.routes,
     errors: loaded.errors,
     stats: loaded.stats,
-    budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
+    budget: {
+      ports: options.ports ?? analysed.node.node.usable,
+      timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
+      rps: options.rps,
+      trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : analysed.node.node.trace,
+    },
     suppressed: sortFindings(suppressed),
     ...(baseline ? { baseline } : {}),
     ...(sources ? { sources } : {}),

@@ -9,6 +9,8 @@ import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
+import { registerAlertsCommand } from '../node/alerts-command.js';
+import { registerPortsCommand } from '../node/ports-command.js';
 
 /** meshlint's version, from package.json. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -166,6 +168,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       else for (const m of metas) process.stdout.write(`${m.id.padEnd(30)} ${m.code}  ${m.defaultSeverity.padEnd(5)}  ${m.description}\n`);
       setExit(EXIT.OK);
     });
+  registerPortsCommand(program, { setExitCode: setExit });
+  registerAlertsCommand(program, { setExitCode: setExit });
   return program;
 }
 

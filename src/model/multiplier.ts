@@ -2,7 +2,7 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { AppCallSite } from '../source/types.js';
 import type { FieldPath, Location } from '../types.js';
-import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
+import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
 import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { serviceNamespaceOfHost } from './hosts.js';
@@ -54,6 +54,10 @@ export interface RouteMultiplier {
   budgetScope: 'node' | 'pod';
   /** New connections per request that draw on that budget (M_snat, or the pod-leaving legs for in-mesh traffic). */
   budgetConnections: number;
+  /** Usable ephemeral ports of that budget (range less reserved); set by `computeMultipliers`. */
+  budgetPorts?: number;
+  /** Where `budgetPorts` came from: each sysctl with its file:line, or the default that applied. */
+  budgetTrace?: TraceItem[];
   /** Requests/s at which TIME_WAIT fills the port range: ports / (budgetConnections × TIME_WAIT seconds); null when pooled (no churn). */
   exhaustionRps: number | null;
   /** Request rate of this route, requests/s (`--rps`, or the configuration's `rps` entry for its host or workload); absent when none is given. */
@@ -118,6 +122,19 @@ export interface MultiplierOptions {
   callSites?: readonly AppCallSite[];
   /** Receives the call sites that could not be linked to the mesh, with the reason. */
   onUnlinked?: (unlinked: UnlinkedCallSite) => void;
+  /**
+   * The port budget of a route from the node settings (`NodeSettings.budgetFor` in `src/node/settings.ts`):
+   * the node's for `node` scope, the client pods' for `pod` scope. `ports`, when given, wins over it.
+   */
+  budgetFor?: (scope: 'node' | 'pod', clientNamespace: string) => PortBudgetFigure;
+}
+
+/** Usable ephemeral ports for a route's budget, with the facts behind the figure and notes (e.g. `tcp_tw_reuse = 1`). */
+export interface PortBudgetFigure {
+  /** Ports (range less reserved). */
+  ports: number;
+  trace: TraceItem[];
+  notes: string[];
 }
 
 /**
@@ -183,7 +200,12 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
 
   const rows = specs.map((spec) => buildRow(model, spec, worstLink(linked.get(spec))));
   for (const row of rows) {
-    row.exhaustionRps = row.budgetConnections > 0 ? ports / (row.budgetConnections * tw) : null;
+    const figure: PortBudgetFigure =
+      options.ports !== undefined || !options.budgetFor ? { ports, trace: [{ text: options.ports !== undefined ? `ports = ${ports} (--port-range / ports option)` : `ports = ${ports} (Linux default range ${DEFAULT_PORT_RANGE_LOW}-${DEFAULT_PORT_RANGE_HIGH})` }], notes: [] } : options.budgetFor(row.budgetScope, row.clientNamespace);
+    row.budgetPorts = figure.ports;
+    row.budgetTrace = figure.trace;
+    for (const note of figure.notes) if (!row.notes.includes(note)) row.notes.push(note);
+    row.exhaustionRps = row.budgetConnections > 0 ? figure.ports / (row.budgetConnections * tw) : null;
     const rate = options.rpsFor?.(row) ?? options.rps;
     if (rate !== undefined) {
       row.rps = rate;

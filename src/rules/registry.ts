@@ -1,10 +1,10 @@
-import { configRules, inputRules, metaRules, sourceRules } from '../../rules/index.js';
+import { configRules, inputRules, metaRules, nodeRules, sourceRules } from '../../rules/index.js';
 import type { Rule } from './engine.js';
 import type { RuleMeta } from './meta.js';
 
-/** All rules: input, config, source, rules registered at start-up (node), then workflow (meta) rules. */
+/** All rules: input, config, source, node, rules registered at start-up, then workflow (meta) rules. */
 export function allRules(): readonly Rule[] {
-  return [...inputRules, ...configRules, ...sourceRules, ...extraRules, ...metaRules];
+  return [...inputRules, ...configRules, ...sourceRules, ...nodeRules, ...extraRules, ...metaRules];
 }
 
 /** Rules registered by other families (node) at start-up. */
