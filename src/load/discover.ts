@@ -8,7 +8,9 @@ import type { RunError } from '../types.js';
 /** Extensions read as Kubernetes manifests. */
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** Extensions read as application source (issue 3), by language. */
-export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.tsx']);
+export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx']);
+/** Extensions read as sysctl.d-style node settings (issue 6): `name = value` per line, `sysctl.d(5)`. */
+export const SYSCTL_EXTENSIONS = new Set(['.conf']);
 /** Directory names never descended into: dependencies, build output, VCS metadata. */
 export const SKIPPED_DIRECTORIES = new Set(['node_modules', 'vendor', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'target', '__pycache__', '.venv', 'venv', '.tox', '.next', '.terraform']);
 
@@ -24,23 +26,31 @@ export interface DiscoveredInputs {
   manifests: string[];
   /** Source files found in directories or named explicitly. */
   sources: string[];
+  /** sysctl.d-style `*.conf` files (node settings), named or found in directories. */
+  sysctl: string[];
   errors: RunError[];
 }
 
 /**
  * Expands command-line paths: files as given, directories recursively (manifests: `.yaml`, `.yml`, `.json`;
- * sources: Go, Python, Java, JS/TS), globs (tinyglobby), and `-` for standard input. Directories skip
+ * sources: Go, Python, Java, JS/TS; sysctl.d files: `.conf`), globs (tinyglobby), and `-` for standard input. Directories skip
  * {@link SKIPPED_DIRECTORIES}, what `.gitignore` files inside them ignore, and symlinked directories already
  * visited (symlink loops). A path that does not exist or cannot be listed becomes a {@link RunError}; the
  * other paths are still expanded. Never throws.
  */
-export function discoverInputs(paths: readonly string[], cwd: string = process.cwd()): DiscoveredInputs {
-  const out: DiscoveredInputs = { manifests: [], sources: [], errors: [] };
+export function discoverInputs(paths: readonly string[], cwd: string = process.cwd(), ignored?: { base: string; patterns: readonly string[] }): DiscoveredInputs {
+  const out: DiscoveredInputs = { manifests: [], sources: [], sysctl: [], errors: [] };
   const seen = new Set<string>();
+  // The configuration's ignorePatterns apply everywhere: walked directories, glob matches and files named explicitly.
+  const configured = ignored?.patterns.length ? [{ base: ignored.base, ig: ignore().add([...ignored.patterns]) }] : [];
   const add = (file: string, explicit: boolean) => {
     if (seen.has(file)) return;
+    if (configured.length && isIgnored(configured, resolveFrom(cwd, file), false)) return;
     const ext = extname(file).toLowerCase();
-    if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
+    if (SYSCTL_EXTENSIONS.has(ext)) {
+      seen.add(file);
+      out.sysctl.push(file);
+    } else if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
       seen.add(file);
       out.manifests.push(file);
     } else if (SOURCE_EXTENSIONS.has(ext)) {
@@ -68,7 +78,7 @@ export function discoverInputs(paths: readonly string[], cwd: string = process.c
       continue;
     }
     if (stat.isDirectory()) {
-      walk(cwd, path, out, add);
+      walk(cwd, path, out, add, configured);
     } else {
       add(path, true);
     }
@@ -80,7 +90,7 @@ function resolveFrom(cwd: string, path: string): string {
   return isAbsolute(path) ? path : join(cwd, path);
 }
 
-function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: string, explicit: boolean) => void): void {
+function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: string, explicit: boolean) => void, initial: { base: string; ig: Ignore }[]): void {
   const visited = new Set<string>();
   const visit = (dir: string, rules: { base: string; ig: Ignore }[]) => {
     const abs = resolveFrom(cwd, dir);
@@ -126,7 +136,7 @@ function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: stri
       else if (st.isFile()) add(child, false);
     }
   };
-  visit(root, []);
+  visit(root, initial);
 }
 
 function isIgnored(rules: { base: string; ig: Ignore }[], abs: string, isDir: boolean): boolean {

@@ -7,6 +7,8 @@ export interface FileParse {
   path: string;
   read: { ok: true } | { ok: false; kind: 'io' | 'content'; message: string };
   parsed?: ParsedFile;
+  /** The file's text when it contains `meshlint-disable` (js-yaml drops comments; the suppression stage reads them). */
+  directiveText?: string;
 }
 
 /**
@@ -17,5 +19,7 @@ export interface FileParse {
 export function readAndParse(path: string, cwd: string, maxFileBytes: number, stdin?: () => Buffer): FileParse {
   const read = readManifest(path, cwd, maxFileBytes, stdin);
   if (!read.ok) return { path, read };
-  return { path, read: { ok: true }, parsed: parseManifestText(read.text, path === '-' ? '<stdin>' : path) };
+  const out: FileParse = { path, read: { ok: true }, parsed: parseManifestText(read.text, path === '-' ? '<stdin>' : path) };
+  if (read.text.includes('meshlint-disable')) out.directiveText = read.text;
+  return out;
 }

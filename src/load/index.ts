@@ -1,10 +1,11 @@
 import type { Finding, RunError, Severity } from '../types.js';
 import { discoverInputs, type DiscoveredInputs } from './discover.js';
+import { readAndParse, type FileParse } from './file-parse.js';
 import type { ManifestObject, Origin } from './objects.js';
 import { objectsOf } from './objects.js';
-import { readAndParse, type FileParse } from './file-parse.js';
 import { parseInParallel } from './parallel.js';
-import { DEFAULT_MAX_FILE_BYTES } from './read.js';
+import { readManifest, DEFAULT_MAX_FILE_BYTES } from './read.js';
+import { parseSysctlConf, type SysctlSetting } from '../node/sysctl.js';
 
 export { readAndParse, type FileParse } from './file-parse.js';
 
@@ -20,6 +21,8 @@ export interface LoadOptions {
   stdin?: () => Buffer;
   /** Severity of `parse-error` findings (from rule settings). */
   parseErrorSeverity: Severity | 'off';
+  /** The configuration's `ignorePatterns` (.gitignore syntax, relative to `base`). */
+  ignore?: { base: string; patterns: readonly string[] };
 }
 
 /** Counts of what was read. */
@@ -42,6 +45,10 @@ export interface Loaded {
   errors: RunError[];
   /** Source files found in the given directories (for the source scanners). */
   sources: string[];
+  /** Text of each manifest whose text contains `meshlint-disable`, by display name (for the suppression stage: js-yaml drops comments). */
+  directiveTexts: Map<string, string>;
+  /** Node settings read from sysctl.d-style `*.conf` files, in input order. */
+  sysctl: SysctlSetting[];
   stats: LoadStats;
 }
 
@@ -53,7 +60,7 @@ export interface Loaded {
  * inputs on several cores with the same result.
  */
 export function loadInputs(options: LoadOptions): Loaded {
-  const discovered = discoverInputs(options.paths, options.cwd);
+  const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   return assemble(options, discovered, discovered.manifests.map((path) => readAndParse(path, options.cwd, maxBytes, options.stdin)));
 }
@@ -63,13 +70,13 @@ export function loadInputs(options: LoadOptions): Loaded {
  * thread (see `parallel.ts` for when that pays). Same result, in the same order. Never throws for bad input.
  */
 export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> {
-  const discovered = discoverInputs(options.paths, options.cwd);
+  const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const parses = await parseInParallel(discovered.manifests, options.cwd, maxBytes, options.stdin);
   return assemble(options, discovered, parses);
 }
 
-/** Turns per-file parses (in discovery order) into objects, findings, errors and counts. */
+/** Turns per-file parses (in discovery order) into objects, findings, errors and counts; then reads the sysctl files. */
 function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: readonly FileParse[]): Loaded {
   const out: Loaded = {
     objects: [],
@@ -77,11 +84,13 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: re
     findings: [],
     errors: [...discovered.errors],
     sources: discovered.sources,
+    directiveTexts: new Map(),
+    sysctl: [],
     stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {} },
   };
   let order = 0;
   const nextOrder = () => order++;
-  for (const { path, read, parsed } of parses) {
+  for (const { path, read, parsed, directiveText } of parses) {
     const display = path === '-' ? '<stdin>' : path;
     if (!read.ok || !parsed) {
       const message = read.ok ? 'not parsed' : read.message;
@@ -90,6 +99,7 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: re
       continue;
     }
     out.stats.files++;
+    if (directiveText !== undefined) out.directiveTexts.set(display, directiveText);
     if (options.parseErrorSeverity !== 'off') {
       for (const p of parsed.problems) {
         const finding: Finding = { ruleId: 'parse-error', severity: options.parseErrorSeverity, message: p.message, location: { file: display, line: p.line, column: p.column } };
@@ -103,7 +113,31 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: re
     for (const n of split.notMappings) out.notMappings.push(n);
     for (const [kind, n] of split.skipped) out.stats.skipped[kind] = (out.stats.skipped[kind] ?? 0) + n;
   }
+  for (const path of discovered.sysctl) loadSysctlFile(path, options, out);
   for (const o of out.objects) out.stats.byKind[o.ref.kind] = (out.stats.byKind[o.ref.kind] ?? 0) + 1;
   out.stats.objects = out.objects.length;
   return out;
+}
+
+/**
+ * Reads one sysctl.d-style file into `out.sysctl`. Lines that are not assignments become `parse-error` findings,
+ * except in a `.conf` file with no sysctl assignment at all (another program's configuration found in a
+ * directory, e.g. `nginx.conf`), which is counted as skipped.
+ */
+function loadSysctlFile(path: string, options: LoadOptions, out: Loaded): void {
+  const read = readManifest(path, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  if (!read.ok) {
+    if (read.kind === 'io') out.errors.push({ subject: path, message: read.message });
+    else if (options.parseErrorSeverity !== 'off') out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message: read.message, location: { file: path, line: 1, column: 1 } });
+    return;
+  }
+  const parsed = parseSysctlConf(path, read.text);
+  if (parsed.settings.length === 0) {
+    out.stats.skipped['(.conf without sysctl settings)'] = (out.stats.skipped['(.conf without sysctl settings)'] ?? 0) + 1;
+    return;
+  }
+  out.stats.files++;
+  out.sysctl.push(...parsed.settings);
+  if (options.parseErrorSeverity === 'off') return;
+  for (const p of parsed.problems) out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message: p.message, location: { file: path, line: p.line, column: p.column } });
 }
