@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import Ajv, { type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../cli/io.js';
 import { describeSchemaError } from '../config/load.js';
@@ -174,7 +175,8 @@ export function readBaseline(path: string, cwd: string): Baseline {
   const located = parseLocated(text);
   if (located.problem) throw new UserError(`${path}:${located.problem.line}:${located.problem.column}: invalid JSON: ${located.problem.message}`);
   const data = located.doc.toJS();
-  validator ??= new Ajv.default({ strict: false, verbose: true }).compile(JSON.parse(readFileSync(new URL('../../../schemas/baseline.schema.json', import.meta.url), 'utf8')));
+  // ajv is loaded on first use (~40 ms), so runs without --baseline do not pay for it (issue 7, cold start).
+  validator ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ strict: false, verbose: true }).compile(JSON.parse(readFileSync(new URL('../../../schemas/baseline.schema.json', import.meta.url), 'utf8')));
   if (!validator(data)) {
     const { path: at, message } = describeSchemaError(validator.errors ?? [], data);
     const pos = positionOf(located, at);

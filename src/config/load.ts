@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 import { lilconfigSync } from 'lilconfig';
 import { UserError } from '../cli/io.js';
 import { describeFsError } from '../load/discover.js';
@@ -44,6 +45,16 @@ export function loadConfig(options: { cwd: string; file?: string }): LoadedConfi
   const parsed = new Map<string, LocatedDocument>();
   const display = (path: string) => displayPath(path, options.cwd);
   const loader = (filepath: string, content: string): unknown => {
+    if (basename(filepath) === 'package.json') {
+      // Most package.json files on the way up have no meshlint key: JSON.parse tells, without loading the yaml
+      // package for positions (~30 ms at every start in a JavaScript repository; issue 7, cold start).
+      try {
+        const pkg: unknown = JSON.parse(content);
+        if (pkg === null || typeof pkg !== 'object' || !(PACKAGE_JSON_KEY in pkg)) return pkg;
+      } catch {
+        /* invalid JSON: the located parse below reports where */
+      }
+    }
     const located = parseLocated(content);
     if (located.problem) {
       const p = located.problem;
@@ -109,8 +120,10 @@ export function displayPath(path: string, cwd: string): string {
 let compiledConfig: ValidateFunction | undefined;
 const ruleValidators = new Map<string, ValidateFunction | null>();
 
-function newAjv(): Ajv.default {
-  return new Ajv.default({ strict: false, allErrors: false, verbose: true });
+function newAjv(): AjvInstance {
+  // Loaded on first use: ajv takes ~40 ms to load, which a run without a configuration file should not pay (issue 7, cold start).
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return new Ajv({ strict: false, allErrors: false, verbose: true });
 }
 
 /** The compiled validator of `schemas/config.schema.json`. */

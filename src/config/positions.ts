@@ -1,4 +1,8 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
+
+/** The `yaml` package, loaded on first use (~30 ms): only runs with a configuration or baseline file need it (issue 7, cold start). */
+const yamlLib = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 /** A YAML or JSON text parsed with the `yaml` package's Document API, kept for locating fields in error messages. */
 export interface LocatedDocument {
@@ -19,6 +23,7 @@ export interface TextProblem {
  * @returns the document, and the first parse error when there is one (line/column 1-based).
  */
 export function parseLocated(text: string): LocatedDocument & { problem?: TextProblem } {
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const error = doc.errors[0];
@@ -34,6 +39,7 @@ export function parseLocated(text: string): LocatedDocument & { problem?: TextPr
  * stops at the deepest part that exists; an empty document gives line 1, column 1.
  */
 export function positionOf(located: LocatedDocument, path: readonly (string | number)[]): { line: number; column: number } {
+  const { isMap, isScalar, isSeq } = yamlLib();
   let node: unknown = located.doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (const segment of path) {

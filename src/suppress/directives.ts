@@ -9,7 +9,10 @@
  * nothing.
  */
 import { extname } from 'node:path';
-import { LineCounter, Parser } from 'yaml';
+import { createRequire } from 'node:module';
+
+/** The `yaml` package, loaded on first use (~30 ms): only files with a `meshlint-disable` comment need it (issue 7, cold start). */
+const yamlLib = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 import { ensureLanguages, loadNapi, type TsLanguage } from '../source/treesitter/languages.js';
 
 /** The marker a file's text must contain for its comments to be read. */
@@ -67,6 +70,7 @@ export function parseDirective(comment: string): ParsedDirective | null {
  * comment is in; a comment between documents (before `---`, or after `...`) belongs to the document after it.
  */
 export function yamlDirectives(file: string, text: string): CommentDirective[] {
+  const { LineCounter, Parser } = yamlLib();
   const lineCounter = new LineCounter();
   const comments: { offset: number; source: string; docIndex: number }[] = [];
   const docStarts: number[] = [];
