@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../helpers/cli.js';
+import { ROOT } from '../helpers/paths.js';
+
+/**
+ * Cold start (issue 7): the pre-commit case — `meshlint check` of one small Istio file in a JavaScript
+ * repository — must not load the heavy dependencies it does not need. Checked by module loading, not by time
+ * (time is measured by `npm run bench`).
+ */
+const HEAVY = ['/node_modules/ajv/dist/ajv.js', '/node_modules/yaml/', '/node_modules/eslint/', '/node_modules/@typescript-eslint/', '/node_modules/node-sarif-builder/', '/node_modules/@kubernetes/client-node/', '/node_modules/@ast-grep/', '/node_modules/tinyglobby/', '/node_modules/ignore/'];
+
+function loadedBy(args: string[], cwd: string): string[] {
+  const main = new URL('../../src/cli/main.js', import.meta.url).href;
+  const script = `
+    import { createRequire } from 'node:module';
+    const { main } = await import(${JSON.stringify(main)});
+    process.stdout.write = () => true;
+    const code = await main(['node', 'meshlint', ...${JSON.stringify(args)}]);
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    console.error(JSON.stringify({ code, loaded }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { code, loaded } = JSON.parse(r.stderr.trim().split('\n').pop()!) as { code: number; loaded: string[] };
+  assert.ok(code === 0 || code === 1, `exit code ${code}`);
+  return loaded;
+}
+
+describe('cold start: heavy dependencies load only when the input needs them', () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => {
+    ({ dir, cleanup } = tempDir());
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', scripts: { test: 'true' } }));
+    copyFileSync(join(ROOT, 'fixtures', 'api-gateway', 'egress.yaml'), join(dir, 'egress.yaml'));
+  });
+  after(() => cleanup());
+
+  it('check of one Istio file (stylish) loads none of ajv’s compiler, yaml, ESLint, SARIF, the Kubernetes client, ast-grep, tinyglobby, ignore', () => {
+    const loaded = loadedBy(['check', 'egress.yaml'], dir);
+    const heavy = loaded.filter((f) => HEAVY.some((h) => f.includes(h)));
+    assert.deepEqual(heavy, []);
+    assert.ok(loaded.some((f) => f.includes('/validate/compiled/')), 'the precompiled validators are used');
+  });
+
+  it('the same modules do load when the input needs them (the check above can fail)', () => {
+    writeFileSync(join(dir, '.gitignore'), 'ignored/\n');
+    const loaded = loadedBy(['check', '.', '--format', 'sarif'], dir);
+    assert.ok(loaded.some((f) => f.includes('/node_modules/node-sarif-builder/')), 'SARIF output loads node-sarif-builder');
+    assert.ok(loaded.some((f) => f.includes('/node_modules/ignore/')), 'a .gitignore loads ignore');
+  });
+});
