@@ -66,8 +66,9 @@ export function loadInputs(options: LoadOptions): Loaded {
 }
 
 /**
- * {@link loadInputs}, with the files of large inputs read and parsed by worker threads as well as the main
- * thread (see `parallel.ts` for when that pays). Same result, in the same order. Never throws for bad input.
+ * {@link loadInputs}, with the files read and parsed by worker threads as well as the main thread when
+ * `MESHLINT_PARSE_WORKERS` asks for them (see `parallel.ts`). Same result, in the same order. Never throws
+ * for bad input.
  */
 export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> {
   const discovered = discoverInputs(options.paths, options.cwd, options.ignore);

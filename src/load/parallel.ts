@@ -1,25 +1,26 @@
 /**
  * Parallel parsing of large inputs (issue 7, "two cores"): the files are cut into contiguous runs by size;
  * worker threads (`parse-worker.ts`) read and parse some runs while the main thread parses the first one, and
- * the results come back by structured clone (documents and their position stores in one message, so shared
- * YAML anchors stay shared). Results are in discovery order, identical to a single-threaded parse.
+ * the results come back by structured clone, in chunks of about 2 MiB of input (a file's documents and its
+ * position store travel in one message, so shared YAML anchors stay shared). Results are in discovery order,
+ * identical to a single-threaded parse.
  *
- * When it pays: a worker costs about 40 ms to start and the main thread pays ~20 ms per MiB to receive what a
- * worker parsed, against ~70 ms per MiB to parse it. Below {@link PARALLEL_MIN_BYTES} of manifests (or on one
- * core) everything is parsed on the main thread. `MESHLINT_PARSE_WORKERS=0` turns workers off, `=N` asks for N.
- * A worker that fails to start or dies leaves its files to the main thread: the result is the same.
+ * When it pays: not on the 2-core machines measured so far. A worker costs about 40 ms to start, and moving its
+ * documents to the main thread (structured clone) costs the main thread about a quarter of what parsing them
+ * would; with two cores the worker competes with the main thread and the garbage collector for the second
+ * core, and `npm run bench` measured 0.88× at 10,000 objects and 0.81× at 100,000 (slower, and 25 % more CPU).
+ * So workers are off unless asked for: `MESHLINT_PARSE_WORKERS=N` starts N of them (for machines with cores
+ * to spare; measure with `npm run bench`). A worker that fails to start or dies leaves its files to the main
+ * thread: the result is the same.
  */
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { readAndParse, type FileParse } from './file-parse.js';
 import { PositionIndex } from './positions.js';
 
-/** Total manifest size from which parse workers are used (bytes): about 4,000 Kubernetes objects. Measured by `npm run bench`. */
-export const PARALLEL_MIN_BYTES = 3 * 1024 * 1024;
-/** Most workers started, whatever the core count. */
-export const MAX_PARSE_WORKERS = 3;
+/** Most parse workers started, whatever `MESHLINT_PARSE_WORKERS` asks for. */
+export const MAX_PARSE_WORKERS = 16;
 /** Share of the bytes the main thread parses, relative to one worker's share (it starts at once, but must also receive the workers' results). */
 const MAIN_SHARE = 1.15;
 
@@ -35,26 +36,26 @@ export interface ParseJob {
 /** What a parse worker posts: parses of the next files, in order, then `done`. */
 export type ParseChunk = { parses: FileParse[]; done?: undefined } | { done: true; parses?: undefined };
 
-/** Number of parse workers for an input of `bytes`, from `MESHLINT_PARSE_WORKERS` or the core count. */
-export function parseWorkerCount(bytes: number, env: NodeJS.ProcessEnv = process.env): number {
-  const configured = env.MESHLINT_PARSE_WORKERS;
-  if (configured !== undefined && configured !== '') {
-    const n = Number(configured);
-    return Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 0;
-  }
-  if (bytes < PARALLEL_MIN_BYTES) return 0;
-  return Math.max(0, Math.min(availableParallelism() - 1, MAX_PARSE_WORKERS));
+/**
+ * Number of parse workers to start: `MESHLINT_PARSE_WORKERS` (a whole number, at most {@link MAX_PARSE_WORKERS}),
+ * 0 when it is unset or not a whole number. Inputs with a single file (or standard input) are parsed on the
+ * main thread whatever it says.
+ */
+export function parseWorkerCount(files: number, env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.MESHLINT_PARSE_WORKERS ?? '0');
+  if (!Number.isInteger(n) || n <= 0 || files < 2) return 0;
+  return Math.min(n, MAX_PARSE_WORKERS, files - 1);
 }
 
 /**
  * Reads and parses `paths` (discovery order; `-` is standard input), on worker threads as well as this one
- * when the input is large enough. Never throws for bad input; returns one {@link FileParse} per path, in order.
+ * when `MESHLINT_PARSE_WORKERS` asks for them ({@link parseWorkerCount}). Never throws for bad input; returns one {@link FileParse} per path, in order.
  */
 export async function parseInParallel(paths: readonly string[], cwd: string, maxFileBytes: number, stdin?: () => Buffer): Promise<FileParse[]> {
-  const sizes = paths.map((p) => (p === '-' ? 0 : sizeOf(isAbsolute(p) ? p : join(cwd, p))));
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const workers = paths.includes('-') ? 0 : parseWorkerCount(total);
+  const workers = paths.includes('-') ? 0 : parseWorkerCount(paths.length);
   if (workers === 0) return paths.map((p) => readAndParse(p, cwd, maxFileBytes, stdin));
+  const sizes = paths.map((p) => sizeOf(isAbsolute(p) ? p : join(cwd, p)));
+  const total = sizes.reduce((a, b) => a + b, 0);
 
   // Contiguous runs by size: the main thread's run first.
   const unit = total / (MAIN_SHARE + workers);

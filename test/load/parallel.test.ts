@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeMesh } from '../../scripts/bench/mesh-generator.js';
 import { loadInputs, loadInputsParallel, type Loaded } from '../../src/load/index.js';
-import { parseWorkerCount, PARALLEL_MIN_BYTES } from '../../src/load/parallel.js';
+import { parseWorkerCount } from '../../src/load/parallel.js';
 import { tempDir } from '../helpers/cli.js';
 
 /** What must be identical between a single-threaded and a parallel load. */
@@ -48,10 +48,12 @@ describe('parallel parsing (worker threads)', () => {
     assert.equal(single.findings.filter((f) => f.ruleId === 'parse-error').length, 2, 'the broken and the binary file');
   });
 
-  it('uses workers only for large inputs, and never when turned off', () => {
-    assert.equal(parseWorkerCount(PARALLEL_MIN_BYTES - 1, {}), 0);
-    assert.equal(parseWorkerCount(PARALLEL_MIN_BYTES * 10, { MESHLINT_PARSE_WORKERS: '0' }), 0);
-    assert.equal(parseWorkerCount(10, { MESHLINT_PARSE_WORKERS: '2' }), 2);
-    assert.equal(parseWorkerCount(10, { MESHLINT_PARSE_WORKERS: 'lots' }), 0);
+  it('uses workers only when MESHLINT_PARSE_WORKERS asks for them (off by default: they did not pay on 2 cores)', () => {
+    assert.equal(parseWorkerCount(1000, {}), 0);
+    assert.equal(parseWorkerCount(1000, { MESHLINT_PARSE_WORKERS: '0' }), 0);
+    assert.equal(parseWorkerCount(1000, { MESHLINT_PARSE_WORKERS: '2' }), 2);
+    assert.equal(parseWorkerCount(2, { MESHLINT_PARSE_WORKERS: '8' }), 1, 'never more workers than files beyond the first');
+    assert.equal(parseWorkerCount(1, { MESHLINT_PARSE_WORKERS: '2' }), 0);
+    assert.equal(parseWorkerCount(1000, { MESHLINT_PARSE_WORKERS: 'lots' }), 0);
   });
 });
