@@ -22,6 +22,8 @@ export interface Destination {
   /** Port from the URL, else the scheme's default (80/443); undefined when the scheme is unknown too. */
   port?: number;
   scheme?: 'http' | 'https';
+  /** The URL's scheme as written, lower-case, whatever it is (`postgres`, `redis`, `http`). */
+  schemeText?: string;
   /** Environment variable the URL came from. */
   env?: string;
   /** The host changes from call to call. */
@@ -113,8 +115,11 @@ function urlSource(n: SgNode, syn: LangSyntax, opts: DestinationOptions, depth: 
   return { kind: 'unknown' };
 }
 
-/** Python `self.x` / Java `this.x`: an assignment anywhere in the enclosing class (typically the constructor). */
-function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; value: SgNode; declaration: SgNode } | undefined {
+/**
+ * Python `self.x` / Java `this.x` (or a bare field name `x` in Java): the value of an assignment anywhere in the
+ * enclosing class, typically the constructor. Undefined outside a class or when no assignment is found.
+ */
+export function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; value: SgNode; declaration: SgNode } | undefined {
   const text = n.text();
   const member = syn.lang === 'python' ? (text.startsWith('self.') ? text : undefined) : text.startsWith('this.') ? text : `this.${text}`;
   if (!member) return undefined;
@@ -189,7 +194,7 @@ function fromUrlText(text: string, complete: boolean): Destination {
     host = c >= 0 ? authority.slice(0, c) : authority;
     portText = c >= 0 ? authority.slice(c + 1) : undefined;
   }
-  const d: Destination = { varies: false };
+  const d: Destination = { varies: false, schemeText };
   if (scheme) d.scheme = scheme;
   if (!authorityComplete && portText === undefined) {
     // The host itself is still being written: interpolated per call.
