@@ -191,9 +191,10 @@ export function keepAliveFindings(fa: FileAnalysis, switches: readonly Match[], 
   if (!settings.enabled(id)) return [];
   return switches.map((m) => {
     const evidence = m.rule.metadata.evidence ?? 'keep-alive disabled';
+    const at = m.rule.metadata['at'] === 'name' ? (m.node.field('name') ?? m.node) : m.node;
     return findingAt(
       fa.file,
-      m.node,
+      at,
       id,
       `${evidence}: every request through this client opens a new connection instead of reusing one, and ${TIME_WAIT}`,
       { hint: (m.rule.metadata['hint'] as string | undefined) ?? 'remove the switch and let the client keep connections alive (one shared client, pooled connections)', value: evidence },
