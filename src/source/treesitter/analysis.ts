@@ -10,7 +10,7 @@ import type { LoadedRule, RuleRole } from './rules-loader.js';
 import type { TsLanguage } from './languages.js';
 import type { FileContext } from './context.js';
 import { resolveMember } from './destination.js';
-import { contains, nodeKey, walk, type LangSyntax } from './syntax.js';
+import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax.js';
 
 /** One match of one rule: the node the rule matched, with its metavariables. */
 export interface Match {
@@ -23,40 +23,25 @@ export interface Match {
  * (`requests`, `requests.adapters`, `urllib.request`), Java imported names (`org.springframework.retry.annotation.Retryable`,
  * `io.github.resilience4j.retry.*`).
  */
-export function fileImports(root: SgNode, lang: TsLanguage): string[] {
+export function fileImports(root: SgNode, lang: TsLanguage, syntax: LangSyntax): string[] {
   const out: string[] = [];
-  walk(root, (n) => {
+  for (const n of nodesOfKinds(root, syntax.kinds.imports)) {
     const k = n.kind() as string;
     if (lang === 'go') {
-      if (k === 'import_spec') {
-        const p = n.field('path');
-        if (p) out.push(p.text().slice(1, -1));
-        return false;
+      const p = n.field('path');
+      if (p) out.push(p.text().slice(1, -1));
+    } else if (k === 'import_statement') {
+      for (const c of n.children()) {
+        if (c.kind() === 'dotted_name') out.push(c.text());
+        else if (c.kind() === 'aliased_import') out.push(c.field('name')?.text() ?? c.children()[0]!.text());
       }
-      return k === 'source_file' || k === 'import_declaration' || k === 'import_spec_list';
-    }
-    if (lang === 'python') {
-      if (k === 'import_statement') {
-        for (const c of n.children()) {
-          if (c.kind() === 'dotted_name') out.push(c.text());
-          else if (c.kind() === 'aliased_import') out.push(c.field('name')?.text() ?? c.children()[0]!.text());
-        }
-        return false;
-      }
-      if (k === 'import_from_statement') {
-        const m = n.field('module_name');
-        if (m) out.push(m.text());
-        return false;
-      }
-      // Imports inside functions and `try:` blocks count too.
-      return true;
-    }
-    if (k === 'import_declaration') {
+    } else if (k === 'import_from_statement') {
+      const m = n.field('module_name');
+      if (m) out.push(m.text());
+    } else {
       out.push(n.text().replace(/^import\s+(static\s+)?/, '').replace(/;\s*$/, '').trim());
-      return false;
     }
-    return k === 'program';
-  });
+  }
   return out;
 }
 
@@ -90,6 +75,7 @@ export class FileAnalysis {
   private readonly reachCache = new Map<string, SgNode[]>();
   private mutationSites?: { site: SgNode; subject: SgNode }[];
   private readonly roleIndex = new Map<string, Match[]>();
+  private fieldIndex?: Map<string, SgNode[]>;
 
   constructor(
     readonly file: string,
@@ -157,26 +143,33 @@ export class FileAnalysis {
     return [];
   }
 
-  /** Values given to a struct field anywhere in the file: `T{field: v}` and `x.field = v`. */
+  /** Values given to a struct field anywhere in the file: `T{field: v}` and `x.field = v` (indexed once per file). */
   private goFieldValues(field: string): SgNode[] {
-    const out: SgNode[] = [];
-    walk(this.root, (d) => {
-      const k = d.kind() as string;
-      if (k === 'keyed_element') {
-        const named = d.children().filter((c) => c.isNamed());
-        const key = named[0];
-        const value = named[1];
-        if (key && value && key.text() === field) out.push(value.kind() === 'literal_element' ? (value.children().find((c) => c.isNamed()) ?? value) : value);
-      } else if (k === 'assignment_statement') {
-        const left = d.field('left')?.children().filter((c) => c.isNamed()) ?? [];
-        const right = d.field('right')?.children().filter((c) => c.isNamed()) ?? [];
-        left.forEach((l, i) => {
-          if (l.kind() === 'selector_expression' && l.field('field')?.text() === field && right[i]) out.push(right[i]!);
-        });
+    if (!this.fieldIndex) {
+      const idx = new Map<string, SgNode[]>();
+      const add = (name: string, v: SgNode): void => {
+        const list = idx.get(name);
+        if (list) list.push(v);
+        else idx.set(name, [v]);
+      };
+      for (const d of nodesOfKinds(this.root, ['keyed_element', 'assignment_statement'])) {
+        if (d.kind() === 'keyed_element') {
+          const named = d.children().filter((c) => c.isNamed());
+          const key = named[0];
+          const value = named[1];
+          if (key && value) add(key.text(), value.kind() === 'literal_element' ? (value.children().find((c) => c.isNamed()) ?? value) : value);
+        } else {
+          const left = d.field('left')?.children().filter((c) => c.isNamed()) ?? [];
+          const right = d.field('right')?.children().filter((c) => c.isNamed()) ?? [];
+          left.forEach((l, i) => {
+            const name = l.kind() === 'selector_expression' ? l.field('field')?.text() : undefined;
+            if (name && right[i]) add(name, right[i]!);
+          });
+        }
       }
-      return true;
-    });
-    return out;
+      this.fieldIndex = idx;
+    }
+    return this.fieldIndex.get(field) ?? [];
   }
 
   private isNameLike(n: SgNode): boolean {
@@ -229,7 +222,8 @@ export class FileAnalysis {
   private sites(): { site: SgNode; subject: SgNode }[] {
     if (this.mutationSites) return this.mutationSites;
     const out: { site: SgNode; subject: SgNode }[] = [];
-    walk(this.root, (d) => {
+    const kinds = [...this.syntax.kinds.calls, this.lang === 'go' ? 'assignment_statement' : this.lang === 'python' ? 'assignment' : 'assignment_expression'];
+    for (const d of nodesOfKinds(this.root, kinds)) {
       const k = d.kind() as string;
       let subject: SgNode | null | undefined;
       if (this.lang === 'go') {
@@ -238,6 +232,8 @@ export class FileAnalysis {
           const l = d.field('left')?.children().find((c) => c.isNamed());
           subject = l?.kind() === 'selector_expression' ? l.field('operand') : l?.kind() === 'index_expression' ? l.field('operand')?.field('operand') : undefined;
         }
+        // `req.Header.Set(...)`, `t.TLSClientConfig.X = …`: the object is the base variable.
+        while (subject && (subject.kind() === 'selector_expression' || subject.kind() === 'index_expression')) subject = subject.field('operand');
       } else if (this.lang === 'python') {
         if (k === 'call') subject = d.field('function')?.kind() === 'attribute' ? d.field('function')?.field('object') : undefined;
         else if (k === 'assignment') {
@@ -251,8 +247,7 @@ export class FileAnalysis {
         subject = l?.kind() === 'field_access' ? l.field('object') : undefined;
       }
       if (subject && subject.kind() !== 'this') out.push({ site: d, subject });
-      return true;
-    });
+    }
     this.mutationSites = out;
     return out;
   }

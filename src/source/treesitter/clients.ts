@@ -78,15 +78,9 @@ function pyHeadersOutbound(fa: FileAnalysis, dict: SgNode, depth = 0): boolean {
     if (left.kind() !== 'identifier' && !(left.kind() === 'attribute' && left.field('object')?.text() === 'self')) return false;
     // Every use of the name: `headers=NAME`, `{**NAME}`, `session.headers.update(NAME)`.
     const name = left.text();
-    let found = false;
-    walk(fa.root, (d) => {
-      if (found) return false;
-      if (d.text() === name && (d.kind() === 'identifier' || d.kind() === 'attribute') && !contains(parent, d)) {
-        if (pyHeadersOutbound(fa, d, depth + 1)) found = true;
-      }
-      return true;
-    });
-    return found;
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const uses = fa.root.findAll({ rule: { any: [{ kind: 'identifier' }, { kind: 'attribute' }], regex: `^${escaped}$` } });
+    return uses.some((d) => !contains(parent, d) && pyHeadersOutbound(fa, d, depth + 1));
   }
   return false;
 }

@@ -16,7 +16,7 @@
  * function nobody in the file calls from a handler or loop: how often it runs is not known, nothing fires).
  */
 import type { SgNode } from '@ast-grep/napi';
-import { contains, nodeKey, walk, type LangSyntax } from './syntax.js';
+import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax.js';
 
 /** How often code runs. */
 export type ExecKind = 'per-request' | 'per-iteration' | 'once' | 'unknown';
@@ -84,14 +84,12 @@ export class FileContext {
       }
     }
     // One hop from loop bodies that run per iteration.
-    walk(root, (n) => {
-      if (!syntax.isLoop(n)) return true;
+    for (const n of nodesOfKinds(root, syntax.kinds.loops)) {
       const body = syntax.loopBody(n);
-      if (!body) return true;
-      walk(body, (c) => {
-        if (!syntax.callee(c)) return true;
+      if (!body) continue;
+      for (const c of nodesOfKinds(body, syntax.kinds.calls)) {
         const base = this.classify(c, false);
-        if (base.kind !== 'per-iteration') return true;
+        if (base.kind !== 'per-iteration') continue;
         const enclosing = this.enclosingFunction(c);
         const receiver = enclosing ? syntax.receiverName(enclosing) : undefined;
         const name = syntax.localCallName(c, receiver);
@@ -100,10 +98,8 @@ export class FileContext {
           if (contains(fn, c) || this.loopCallees.has(k)) continue;
           this.loopCallees.set(k, `in ${this.describe(fn)}, called in a loop${enclosing ? ` in ${this.describe(enclosing)}` : ''}`);
         }
-        return true;
-      });
-      return true;
-    });
+      }
+    }
   }
 
   private nameSuffix(fn: SgNode): string {
@@ -205,16 +201,14 @@ export class FileContext {
 /** Named functions of a file by name (Go methods by method name; Python/Java methods by method name). */
 export function functionIndex(root: SgNode, syntax: LangSyntax): Map<string, SgNode[]> {
   const out = new Map<string, SgNode[]>();
-  walk(root, (n) => {
-    if (syntax.isFunction(n)) {
-      const name = syntax.functionName(n);
-      if (name) {
-        const list = out.get(name) ?? [];
-        list.push(n);
-        out.set(name, list);
-      }
-    }
-  });
+  for (const n of nodesOfKinds(root, syntax.kinds.functions)) {
+    if (!syntax.isFunction(n)) continue;
+    const name = syntax.functionName(n);
+    if (!name) continue;
+    const list = out.get(name) ?? [];
+    list.push(n);
+    out.set(name, list);
+  }
   return out;
 }
 

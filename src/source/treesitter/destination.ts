@@ -125,18 +125,29 @@ export function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; valu
   if (!member) return undefined;
   const cls = n.ancestors().find((a) => a.kind() === 'class_definition' || a.kind() === 'class_body');
   if (!cls) return undefined;
-  let found: { kind: 'value'; value: SgNode; declaration: SgNode } | undefined;
-  walk(cls, (d) => {
-    if (found) return false;
-    const k = d.kind() as string;
-    if (k === 'assignment' || k === 'assignment_expression') {
-      const l = d.field('left');
-      const r = d.field('right');
-      if (l && r && (l.text() === member || (syn.lang === 'java' && l.text() === member.slice(5)))) found = { kind: 'value', value: r, declaration: d };
-    }
-    return true;
-  });
-  return found;
+  // One walk per class: every `self.x = …` / `this.x = …` / `x = …` assignment, first one per target.
+  const r = cls.range();
+  const key = `members:${r.start.index}:${r.end.index}`;
+  let members = syn.memo?.get(key) as Map<string, { kind: 'value'; value: SgNode; declaration: SgNode }> | undefined;
+  if (!members) {
+    members = new Map();
+    const found = members;
+    walk(cls, (d) => {
+      const k = d.kind() as string;
+      if (k === 'assignment' || k === 'assignment_expression') {
+        const l = d.field('left');
+        const rv = d.field('right');
+        if (l && rv) {
+          const lt = l.text();
+          const target = syn.lang === 'java' && !lt.startsWith('this.') ? `this.${lt}` : lt;
+          if (!found.has(target)) found.set(target, { kind: 'value', value: rv, declaration: d });
+        }
+      }
+      return true;
+    });
+    syn.memo?.set(key, members);
+  }
+  return members.get(member);
 }
 
 function firstFormatArgument(n: SgNode, syn: LangSyntax): SgNode | undefined {

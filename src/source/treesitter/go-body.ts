@@ -19,6 +19,13 @@ import type { FileAnalysis, Match } from './analysis.js';
 import { findingAt, type RuleSettings } from './report.js';
 import { contains, goStatements, position, walk } from './syntax.js';
 
+/**
+ * Calls that read a body to EOF. net/http hands the connection back to the pool as soon as the body reaches
+ * EOF (the transport's body wrapper signals the read loop on EOF), so a full read releases the connection even
+ * before `Close` — on that path it counts like a close.
+ */
+const FULL_READS = /(^|\.)(ReadAll|Copy|CopyBuffer)$/;
+
 /** Calls that read a body passed to them (and leave closing to the caller). */
 const READERS = /(^|\.)(ReadAll|Copy|CopyN|CopyBuffer|LimitReader|TeeReader|ReadFull|MultiReader|NewDecoder|NewReader|NewReaderSize|NewScanner|Parse|NewDocumentFromReader|Unmarshal|Decode|DumpResponse)$/;
 
@@ -29,6 +36,7 @@ const CLOSED: PathResult = { kind: 'closed' };
 const BRANCHING = new Set(['if_statement', 'for_statement', 'expression_switch_statement', 'type_switch_statement', 'select_statement', 'func_literal']);
 
 interface BodyUse {
+  /** `Body.Close()` calls, helpers given the body or response, and full reads (`io.ReadAll`, `io.Copy`). */
   closes: SgNode[];
   deferredCloses: SgNode[];
   transferred: boolean;
@@ -63,7 +71,9 @@ function usesOf(fn: SgNode, resp: string, from: SgNode): BodyUse {
       } else if (p2k === 'argument_list') {
         const callee = p2!.parent()?.field('function')?.text() ?? '';
         use.read = true;
-        if (!READERS.test(callee)) {
+        if (FULL_READS.test(callee) && !p2!.parent()!.ancestors().some((a) => a.kind() === 'defer_statement' && contains(fn, a))) {
+          use.closes.push(p2!.parent()!);
+        } else if (!READERS.test(callee)) {
           // A helper given the body (drainAndClose(resp.Body)) closes it; deferred or not, it ends the path.
           const call = p2!.parent()!;
           if (call.ancestors().some((a) => a.kind() === 'defer_statement' && contains(fn, a))) use.deferredCloses.push(call);
@@ -102,6 +112,14 @@ function usesOf(fn: SgNode, resp: string, from: SgNode): BodyUse {
 function closesUnconditionally(st: SgNode, closes: ReadonlySet<string>): boolean {
   let found = false;
   const isDefer = st.kind() === 'defer_statement';
+  if (BRANCHING.has(st.kind() as string) || /switch_statement$|^select_statement$/.test(st.kind() as string)) {
+    // Only the header of a branching statement runs on every path: `if err := resp.Body.Close(); …`.
+    const init = st.field('initializer');
+    if (init) walk(init, (x) => {
+      if (closes.has(key(x))) found = true;
+    });
+    return found;
+  }
   walk(st, (d) => {
     if (found) return false;
     if (d !== st && BRANCHING.has(d.kind() as string) && !(isDefer && d.kind() === 'func_literal')) {
@@ -125,11 +143,30 @@ function key(n: SgNode): string {
   return `${r.start.index}:${r.end.index}`;
 }
 
-/** `if err != nil { … }` on the error of the call: the response is nil in that branch. */
-function isErrorCheck(st: SgNode, err: string | undefined): boolean {
-  if (!err || err === '_') return false;
+/**
+ * `if err != nil { … }` / `if err == nil { … }` on the error of the call: the response is nil on the error
+ * branch. Returns which branch is the error path, or undefined when `st` is not such a check.
+ */
+function errorCheck(st: SgNode, err: string | undefined): 'consequence' | 'alternative' | undefined {
+  if (!err || err === '_' || st.kind() !== 'if_statement' || st.field('initializer')) return undefined;
   const cond = st.field('condition');
-  return !!cond && cond.kind() === 'binary_expression' && cond.field('left')?.text() === err && cond.field('right')?.text() === 'nil' && cond.text().includes('!=');
+  if (!cond || cond.kind() !== 'binary_expression' || cond.field('left')?.text() !== err || cond.field('right')?.text() !== 'nil') return undefined;
+  const op = cond.children().find((c) => !c.isNamed())?.text();
+  return op === '!=' ? 'consequence' : op === '==' ? 'alternative' : undefined;
+}
+
+/** Does `st` assign a new value to `name` (so a later `if name != nil` is about something else)? */
+function assigns(st: SgNode, name: string | undefined): boolean {
+  if (!name) return false;
+  let found = false;
+  walk(st, (d) => {
+    if (found || d.kind() === 'func_literal') return false;
+    if (d.kind() === 'short_var_declaration' || d.kind() === 'assignment_statement') {
+      if (d.field('left')?.children().some((c) => c.text() === name)) found = true;
+    }
+    return true;
+  });
+  return found;
 }
 
 function terminates(st: SgNode): boolean {
@@ -143,15 +180,20 @@ class PathAnalysis {
   constructor(
     private readonly closes: ReadonlySet<string>,
     private readonly err: string | undefined,
+    /** The response variable outlives the loop it is assigned in (`res, err = …` to a variable declared outside). */
+    private readonly escapesLoop: boolean,
   ) {}
 
-  /** Analyses `stmts` in order; `loopDepth` counts loops/switches entered (their break/continue stay inside). */
-  list(stmts: SgNode[], loopDepth: number, skipErrorCheck: boolean): PathResult {
-    let first = true;
+  /**
+   * Analyses `stmts` in order; `loopDepth` counts loops/switches entered (their break/continue stay inside).
+   * `errLive`: the call's error variable still holds the call's error, so `if err != nil` is its error path.
+   */
+  list(stmts: SgNode[], loopDepth: number, errLive: boolean): PathResult {
+    let live = errLive;
     for (const st of stmts) {
-      const r = this.stmt(st, loopDepth, skipErrorCheck && first);
-      first = false;
+      const r = this.stmt(st, loopDepth, live);
       if (r.kind !== 'open') return r;
+      if (live && assigns(st, this.err)) live = false;
     }
     return OPEN;
   }
@@ -170,25 +212,34 @@ class PathAnalysis {
     return allClosed && hasDefault ? CLOSED : OPEN;
   }
 
-  stmt(st: SgNode, loopDepth: number, isFirst: boolean): PathResult {
+  stmt(st: SgNode, loopDepth: number, errLive: boolean): PathResult {
     if (closesUnconditionally(st, this.closes)) return CLOSED;
     if (terminates(st)) return CLOSED;
     switch (st.kind() as string) {
       case 'return_statement':
         return { kind: 'leak', at: st, why: `on the path that returns at line ${position(st).line}` };
       case 'break_statement':
+        // `res, err = …` on a variable declared outside the loop: break hands the response to the code after it.
+        if (loopDepth === 0 && this.escapesLoop) return CLOSED;
+        return loopDepth === 0 ? { kind: 'leak', at: st, why: `on the path that leaves the loop iteration at line ${position(st).line}` } : OPEN;
       case 'continue_statement':
         return loopDepth === 0 ? { kind: 'leak', at: st, why: `on the path that leaves the loop iteration at line ${position(st).line}` } : OPEN;
       case 'block':
-        return this.list(goStatements(st), loopDepth, false);
+        return this.list(goStatements(st), loopDepth, errLive);
       case 'labeled_statement': {
         const inner = st.children().filter((c) => c.isNamed() && c.kind() !== 'label_name');
         return this.list(inner, loopDepth, false);
       }
       case 'if_statement': {
-        if (isFirst && isErrorCheck(st, this.err)) {
+        const errorPath = errLive ? errorCheck(st, this.err) : undefined;
+        if (errorPath === 'consequence') {
           const alt = st.field('alternative');
-          return alt ? this.stmt(alt, loopDepth, false) : OPEN;
+          return alt ? (alt.kind() === 'block' ? this.list(goStatements(alt), loopDepth, false) : this.stmt(alt, loopDepth, false)) : OPEN;
+        }
+        if (errorPath === 'alternative') {
+          // `if err == nil { … }`: only the consequence has a response; the rest of the function sees both paths.
+          const rc = this.list(goStatements(st.field('consequence')), loopDepth, false);
+          return rc.kind === 'open' ? OPEN : rc;
         }
         const rc = this.list(goStatements(st.field('consequence')), loopDepth, false);
         if (rc.kind === 'leak') return rc;
@@ -248,6 +299,8 @@ export function responseBodyFindings(fa: FileAnalysis, settings: RuleSettings): 
     if (!fn) continue;
     const use = usesOf(fn, resp, m.node);
     if (use.transferred) continue;
+    // A HEAD response has no body: the transport reuses the connection without waiting for Close.
+    if (isHeadRequest(fa, m)) continue;
     const callText = m.node.find({ rule: { kind: 'call_expression' } })?.text().replace(/\s+/g, ' ') ?? '';
     const call = callText.length > 48 ? `${callText.slice(0, callText.indexOf('(') + 1)}…)` : callText;
     const report = (msg: string, hint: string, value: string): void => {
@@ -255,8 +308,11 @@ export function responseBodyFindings(fa: FileAnalysis, settings: RuleSettings): 
     };
 
     // A deferred close inside a loop that also makes the call runs only when the function returns.
-    const loopDefer = use.deferredCloses.find((d) => d.ancestors().some((a) => a.kind() === 'for_statement' && contains(fn, a) && contains(a, m.node) && !contains(a, fn)) && !d.ancestors().some((a) => a.kind() === 'func_literal' && contains(fn, a) && contains(a, m.node)));
-    if (loopDefer) {
+    const loopOf = (d: SgNode): SgNode | undefined => d.ancestors().find((a) => a.kind() === 'for_statement' && contains(fn, a) && contains(a, m.node) && !contains(a, fn));
+    const loopDefer = use.deferredCloses.find((d) => loopOf(d) && !d.ancestors().some((a) => a.kind() === 'func_literal' && contains(fn, a) && contains(a, m.node)));
+    // A full read in the same iteration releases the connection before the next one: no churn.
+    const drainedInLoop = loopDefer && use.closes.some((c) => contains(loopOf(loopDefer)!, c));
+    if (loopDefer && !drainedInLoop) {
       report(
         `The body of ${resp} (from ${call}) is closed by a defer inside a loop: deferred calls run only when the function returns, so every iteration's connection stays busy and the next one opens a new connection`,
         'close the body at the end of each iteration (or move the loop body into its own function with the defer)',
@@ -269,7 +325,8 @@ export function responseBodyFindings(fa: FileAnalysis, settings: RuleSettings): 
     if (closeKeys.size === 0) {
       result = { kind: 'leak', at: m.node, why: 'anywhere' };
     } else {
-      result = analyzeFrom(m.node, fn, new PathAnalysis(closeKeys, err));
+      const escapes = m.node.kind() === 'assignment_statement';
+      result = analyzeFrom(m.node, fn, new PathAnalysis(closeKeys, err, escapes));
     }
     if (result.kind === 'leak') {
       const where = result.why === 'anywhere' ? '' : ` ${result.why}`;
@@ -280,7 +337,7 @@ export function responseBodyFindings(fa: FileAnalysis, settings: RuleSettings): 
       );
       continue;
     }
-    if (settings.option<boolean>(id, 'checkDrain') !== false && !use.read && !isHeadRequest(fa, m)) {
+    if (settings.option<boolean>(id, 'checkDrain') !== false && !use.read) {
       report(
         `The body of ${resp} (from ${call}) is closed without being read: net/http reuses a connection only when its body was read to EOF, so the next request opens a new connection and this one ends in TIME_WAIT (60 s)`,
         `drain it before closing: io.Copy(io.Discard, ${resp}.Body)`,
@@ -296,14 +353,14 @@ function analyzeFrom(assign: SgNode, fn: SgNode, pa: PathAnalysis): PathResult {
   let st: SgNode = assign;
   // `if resp, err := c.Do(req); err == nil { … }`: the response lives in the if; not analysed.
   if (st.parent()?.kind() !== 'statement_list') return CLOSED;
-  let skipErr = true;
+  let errLive = true;
   for (;;) {
     const list = st.parent()!;
     const siblings = list.children().filter((c) => c.isNamed() && c.kind() !== 'comment');
     const rest = siblings.slice(siblings.findIndex((s) => key(s) === key(st)) + 1);
-    const r = pa.list(rest, 0, skipErr);
+    const r = pa.list(rest, 0, errLive);
     if (r.kind !== 'open') return r;
-    skipErr = false;
+    errLive = false;
     // Climb out of the block to the statement that holds it.
     const block = list.parent();
     const holder = block?.kind() === 'block' ? block.parent() : block; // cases hold statement_list directly

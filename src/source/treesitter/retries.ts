@@ -52,12 +52,32 @@ function ownNodes(fa: FileAnalysis, body: SgNode, visit: (n: SgNode) => void): v
   });
 }
 
+/** Statements that `break`/`continue` out of: loops, and in Go and Java also switch/select. */
+const BREAK_TARGETS = new Set([
+  'for_statement', 'while_statement', 'do_statement', 'enhanced_for_statement', 'expression_switch_statement',
+  'type_switch_statement', 'select_statement', 'switch_expression', 'switch_statement',
+]);
+
+/** Nodes of this loop's own level: not in closures, and not in nested loops or switches (for break/continue). */
+function loopLevelNodes(fa: FileAnalysis, body: SgNode, visit: (n: SgNode) => void): void {
+  walk(body, (d) => {
+    if (d !== body && (fa.syntax.isClosure(d) || fa.syntax.isFunction(d) || BREAK_TARGETS.has(d.kind() as string))) return false;
+    visit(d);
+    return true;
+  });
+}
+
+/** The loop ends on success: a `return` anywhere in it, or a `break` of this loop. */
 function exitsOnSuccess(fa: FileAnalysis, body: SgNode): boolean {
   let found = false;
   ownNodes(fa, body, (d) => {
-    const k = d.kind() as string;
-    if (k === 'return_statement' || k === 'break_statement') found = true;
+    if (d.kind() === 'return_statement') found = true;
   });
+  if (!found) {
+    loopLevelNodes(fa, body, (d) => {
+      if (d.kind() === 'break_statement') found = true;
+    });
+  }
   return found;
 }
 
@@ -242,9 +262,12 @@ function loopFactors(fa: FileAnalysis, calls: readonly Outbound[]): RetryFactor[
 /** Go/Java loops: the rule matched a sleep, catch or continue somewhere in the body; make sure it is this loop's. */
 function hasRetryShape(fa: FileAnalysis, body: SgNode): boolean {
   let shaped = false;
+  loopLevelNodes(fa, body, (d) => {
+    if (d.kind() === 'continue_statement') shaped = true;
+  });
   ownNodes(fa, body, (d) => {
     const k = d.kind() as string;
-    if (k === 'continue_statement' || k === 'catch_clause') shaped = true;
+    if (k === 'catch_clause') shaped = true;
     const callee = fa.syntax.callee(d);
     if (callee && SLEEP.test(fa.lang === 'java' ? `${d.field('object')?.text() ?? ''}.${callee.text()}` : callee.text())) shaped = true;
     if (fa.lang === 'go' && k === 'unary_expression' && d.text().startsWith('<-time.After')) shaped = true;

@@ -10,6 +10,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { SgNode } from '@ast-grep/napi';
 import type { Finding } from '../../types.js';
+import { describeFsError } from '../../load/discover.js';
 import type { SourceScanResult } from '../types.js';
 import { FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
 import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls } from './clients.js';
@@ -21,7 +22,7 @@ import { idlePoolFindings } from './pools.js';
 import { RuleSettings } from './report.js';
 import { retryFactors, retryFindings } from './retries.js';
 import { type LoadedRule, loadRules } from './rules-loader.js';
-import { position, syntaxFor, walk } from './syntax.js';
+import { type LangSyntax, position, syntaxFor } from './syntax.js';
 
 /** Largest source file read, in bytes (8 MiB): far above hand-written code, bounds memory on generated files. */
 export const DEFAULT_MAX_SOURCE_BYTES = 8 * 1024 * 1024;
@@ -66,8 +67,7 @@ function readSource(abs: string, maxBytes: number): { text: string } | { error: 
     if (data.subarray(0, 8000).includes(0)) return { error: 'binary file (contains NUL bytes)' };
     return { text: data.toString('utf8') };
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { error: err.code ? `cannot read (${err.code}): ${err.message.replace(/^\w+: /, '')}` : `cannot read: ${err.message}` };
+    return { error: `cannot read: ${describeFsError(e)}` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -75,18 +75,8 @@ function readSource(abs: string, maxBytes: number): { text: string } | { error: 
 
 /** The first syntax error of a tree: an ERROR node or a missing (zero-width) token. */
 function firstSyntaxError(root: SgNode): SgNode | undefined {
-  let bad: SgNode | undefined;
-  walk(root, (n) => {
-    if (bad) return false;
-    if (n.kind() === 'ERROR') {
-      bad = n;
-      return false;
-    }
-    const r = n.range();
-    if (n.isLeaf() && r.start.index === r.end.index && n !== root) bad = n;
-    return true;
-  });
-  return bad;
+  // Missing tokens that tree-sitter inserts to recover are zero-width: the only nodes with empty text.
+  return root.find({ rule: { any: [{ kind: 'ERROR' }, { regex: '^$', not: { kind: root.kind() as string } }] } }) ?? undefined;
 }
 
 /** Runs every applicable rule over the tree. Throws with the rule id when a rule is rejected by the engine. */
@@ -106,8 +96,7 @@ function runRules(root: SgNode, rules: readonly LoadedRule[], imports: readonly 
 }
 
 /** Maps context matches to the function nodes FileContext takes. */
-function contextMarks(root: SgNode, lang: TsLanguage, matches: readonly Match[]): { handlers: MarkedFunction[]; runOnce: MarkedFunction[]; concurrency: SgNode[] } {
-  const syntax = syntaxFor(lang);
+function contextMarks(root: SgNode, syntax: LangSyntax, matches: readonly Match[]): { handlers: MarkedFunction[]; runOnce: MarkedFunction[]; concurrency: SgNode[] } {
   const byName = functionIndex(root, syntax);
   const fnOf = (n: SgNode): SgNode => (n.kind() === 'decorated_definition' ? (n.field('definition') ?? n) : n);
   const handlers: MarkedFunction[] = [];
@@ -151,9 +140,9 @@ function dedupe(findings: Finding[]): Finding[] {
 
 /** Analyses one parsed file. */
 function analyzeFile(file: string, lang: TsLanguage, root: SgNode, rules: readonly LoadedRule[], opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> {
-  const matches = runRules(root, rules, fileImports(root, lang));
   const syntax = syntaxFor(lang);
-  const ctx = new FileContext(root, syntax, contextMarks(root, lang, matches));
+  const matches = runRules(root, rules, fileImports(root, lang, syntax));
+  const ctx = new FileContext(root, syntax, contextMarks(root, syntax, matches));
   const fa = new FileAnalysis(file, lang, syntax, root, matches, ctx);
   const switches = keepAliveSwitches(fa);
   const calls = outboundCalls(fa);
