@@ -311,8 +311,12 @@ function libraryFactors(fa: FileAnalysis, calls: readonly Outbound[]): RetryFact
     let defaulted = false;
     const own = fa.mv(a, 'N');
     const ownN = own ? fa.intValue(own) : undefined;
-    if (md['requireN'] && ownN === undefined) continue;
+    // `requireN`: the count is the point of the match; when it is not static the bound is unknown, unless it
+    // names another retry configuration (max_retries=retry_strategy), which is reported on its own.
+    if (md['requireN'] && !own) continue;
+    if (md['requireN'] && own && ownN === undefined && fa.reach(own).slice(1).some((v) => lib.some((o) => o !== a && !o.rule.metadata['override'] && contains(v, o.node)))) continue;
     if (ownN !== undefined) ({ tries, unbounded } = triesFrom(ownN, md['counts'], md['zeroMeans']));
+    else if (md['requireN']) tries = undefined;
     else {
       const found = overridesFor(fa, a, overrides)
         .map((o) => {
