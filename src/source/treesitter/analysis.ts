@@ -201,9 +201,11 @@ export class FileAnalysis {
         if (out.length >= MAX_REACH) return false;
         if (d !== node && (this.syntax.isClosure(d) || this.syntax.isFunction(d))) return false;
         if (this.isNameLike(d)) {
-          for (const v of this.valuesOf(d)) visit(v, depth + 1);
-          // `self.session.get` / `s.client.Do`: the attribute itself was resolved; do not descend.
-          if (d.kind() !== 'identifier') return false;
+          const values = this.valuesOf(d);
+          for (const v of values) visit(v, depth + 1);
+          // `self.session` / `s.client` resolved as a member: do not descend; `rc.StandardClient` did not: the
+          // object `rc` still has to be resolved.
+          if (d.kind() !== 'identifier' && values.length > 0) return false;
         }
         if (this.syntax.callee(d)) {
           const enclosing = this.ctx.enclosingFunction(d);
@@ -300,9 +302,9 @@ export class FileAnalysis {
     const lit = this.syntax.intValue(n);
     if (lit !== undefined) return lit;
     const k = n.kind() as string;
-    if (k === 'parenthesized_expression') {
-      const inner = n.children().find((c) => c.isNamed());
-      return inner ? this.intValue(inner, depth) : undefined;
+    if (k === 'parenthesized_expression' || k === 'expression_list' || k === 'literal_element') {
+      const named = n.children().filter((c) => c.isNamed());
+      return named.length === 1 ? this.intValue(named[0]!, depth) : undefined;
     }
     if (k === 'binary_expression' || k === 'binary_operator') {
       const l = n.field('left');

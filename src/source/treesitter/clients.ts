@@ -229,7 +229,8 @@ export function outboundCalls(fa: FileAnalysis): Outbound[] {
     const req = fa.mv(m, 'REQ');
     if (check === 'client-receiver' || check === 'request-or-client') {
       const names = new RegExp((m.rule.metadata['receiverNames'] as string | undefined) ?? '$^', 'i');
-      const clientOk = !!c && (names.test(c.text()) || fa.byRole('construct').some((k) => !k.rule.metadata['perCall'] && FA.within(fa.reach(c), k.node)));
+      // Named like a client, or reaching an HTTP client built in this file (not a database client: redis.get()).
+      const clientOk = !!c && (names.test(c.text()) || fa.byRole('construct', 'client-per-request').some((k) => !k.rule.metadata['perCall'] && FA.within(fa.reach(c), k.node)));
       const reqOk = check === 'request-or-client' && !!req && !!requestUrl(req);
       if (!clientOk && !reqOk) continue;
     }
