@@ -185,6 +185,35 @@ def x():
 `,
   },
   {
+    name: 'Python near miss: a SQLAlchemy Session() and another library\'s AsyncClient() in a handler of a file that also imports requests/httpx',
+    file: 'db.py',
+    code: `import httpx
+import requests
+from flask import Flask
+from openai import AsyncClient
+from sqlalchemy.orm import Session
+app = Flask(__name__)
+
+@app.get("/orders")
+def orders():
+    with Session(engine) as s:
+        return s.execute("SELECT 1").all(), AsyncClient()
+`,
+  },
+  {
+    name: 'Python: Session imported from requests',
+    file: 'imp.py',
+    code: `from requests import Session
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/x")
+def x():
+    with Session() as s:  # expect: client-per-request
+        return s.get("http://a/").text
+`,
+  },
+  {
     name: 'Python near miss: requests.get in a script main() loop',
     file: 'tool.py',
     code: `import requests
