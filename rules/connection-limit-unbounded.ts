@@ -23,8 +23,8 @@ export default defineRule({
     return {
       route(route) {
         if (!route.external) return;
-        const dr = context.model.destinationRuleFor(route.clientNamespace, route.legs.length > 2 ? route.host : route.destination);
-        if (!dr) return;
+        const target = route.legs.length > 2 ? route.host : route.destination;
+        const dr = context.model.destinationRuleFor(route.clientNamespace, target);
         const pool = context.model.effectivePolicy(dr, route.subset, route.port).connectionPool;
         if (!pool || dig(pool.value, 'tcp', 'maxConnections') !== undefined) return;
         const at = locate(pool.object, pool.path);
@@ -34,7 +34,7 @@ export default defineRule({
         context.report({
           object: pool.object,
           path: pool.path,
-          message: `connectionPool for external host ${dr.host} sets no tcp.maxConnections (default 2^32−1): one workload can take every ephemeral port of its node's SNAT address`,
+          message: `connectionPool for external host ${dr?.host ?? target} sets no tcp.maxConnections (default 2^32−1): one workload can take every ephemeral port of its node's SNAT address`,
           hint: 'set connectionPool.tcp.maxConnections to the concurrency the destination needs (e.g. 100)',
         });
       },

@@ -31,7 +31,7 @@ export default defineRule({
         if (seen.has(key)) return;
         seen.add(key);
         const dr = context.model.destinationRuleFor(route.clientNamespace, route.destination);
-        if (dr && context.model.effectivePolicy(dr, route.subset, route.port).connectionPool) return;
+        if (context.model.effectivePolicy(dr, route.subset, route.port).connectionPool) return; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
         const where = dr ? `DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name} sets no connectionPool` : 'no DestinationRule applies';
         context.report({
           object: route.definedBy.object,

@@ -1,7 +1,9 @@
 import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
 import { loadInputs } from './load/index.js';
+import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
+import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
 import { computeMultipliers, type RouteMultiplier } from './model/multiplier.js';
 import type { AppCallSite } from './source/types.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
@@ -14,6 +16,7 @@ import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from './facts.js';
 export interface AnalysisOptions {
   /** Per-rule severity and options; rules not listed use their defaults. */
   rules?: ReadonlyMap<string, RuleSetting>;
+  /** Mesh settings that override those of the input's `istio` ConfigMap (and the defaults). */
   mesh?: Partial<MeshSettings>;
   /** Request rate per route, requests/s, for ports held in TIME_WAIT. */
   rps?: number;
@@ -43,14 +46,20 @@ export function severityOf(id: string, rules: ReadonlyMap<string, RuleSetting> |
 }
 
 /**
- * validate → model → rules over objects already loaded (from files or from a cluster). Findings are sorted
- * by file, line, column, rule.
+ * validate → model → rules over objects already loaded (from files or from a cluster). Mesh settings come from
+ * the `istio` ConfigMap among `objects` when there is one (`model/mesh-config.ts`), overridden by `options.mesh`;
+ * unusable mesh config values are `schema-invalid` findings. Findings are in rule order (callers sort them).
  */
 export function analyzeObjects(objects: readonly ManifestObject[], notMappings: readonly { origin: Origin; got: string }[], options: AnalysisOptions): { findings: Finding[]; routes: RouteMultiplier[] } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
-  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...options.mesh });
+  const meshConfigMap = findMeshConfigMap(objects);
+  const fromMeshConfig = meshConfigMap ? meshSettingsFromConfigMap(meshConfigMap) : { settings: {}, problems: [] };
+  if (meshConfigMap && schemaSeverity !== 'off') {
+    for (const p of fromMeshConfig.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(meshConfigMap, p.path) });
+  }
+  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
   const routes = computeMultipliers(model, { rps: options.rps, ports: options.ports, timeWaitSeconds: options.timeWaitSeconds, callSites: options.callSites });
   findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map()));
   return { findings, routes };

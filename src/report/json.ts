@@ -56,6 +56,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null },
     errors: result.errors,
     coverage: options.coverage ?? [],
+    ...(options.cluster ? { cluster: options.cluster } : {}),
   };
 }
 
