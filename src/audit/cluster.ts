@@ -68,7 +68,7 @@ export interface AuditOptions {
   concurrency?: number;
   /** Page size of list calls (`limit`; continued with `continue`). Default 500, like kubectl. */
   pageSize?: number;
-  /** Called after every page and when a kind is complete. Exceptions it throws are ignored. */
+  /** Called once per kind to be read before the first request (0 objects), after every page, and when a kind is complete. Exceptions it throws are ignored. */
   onProgress?: (p: AuditProgress) => void;
   /** Namespace of the Istio control plane, where ConfigMap `istio` holds the mesh config. Default `istio-system`. */
   istioNamespace?: string;
@@ -791,6 +791,8 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
         // progress callbacks must not break the read
       }
     };
+
+    for (const kind of progress.keys()) report(kind, false); // every kind to be read, with 0 objects so far
 
     let fatal: AuditError | undefined;
     const runTask = async (task: ListTask): Promise<void> => {

@@ -7,7 +7,7 @@ import type { AuditProgress } from './cluster.js';
 /** The part of a `tty.WriteStream` the indicator uses (tests pass a fake). */
 export interface ProgressStream {
   isTTY?: boolean;
-  /** Terminal width in characters; lines are cut to fit. */
+  /** Terminal width in characters (0 or absent: unknown, 80 is assumed); lines are cut to fit. */
   columns?: number;
   write(text: string): unknown;
 }
@@ -25,19 +25,22 @@ export interface ProgressIndicator {
 const ERASE_LINE = '\r\x1b[2K';
 
 /**
- * A progress indicator on `stream` when it is a terminal (`isTTY`), else undefined (stay silent). Redraws at most
- * every `intervalMs` milliseconds (default 100), and always when a kind completes.
+ * A progress indicator on `stream` when it is a terminal (`isTTY`), else undefined (stay silent). The line reads
+ * `reading the cluster: 1,234 objects, 7 of 11 kinds done (reading DestinationRule 500, Deployment 734)`. Redraws at
+ * most every `intervalMs` milliseconds (default 100), and always when a kind completes.
  */
 export function progressIndicator(stream: ProgressStream, intervalMs = 100, now: () => number = Date.now): ProgressIndicator | undefined {
   if (!stream.isTTY) return undefined;
   const kinds = new Map<string, AuditProgress>();
   let drawn = false;
-  let last = -Infinity;
+  let last = now(); // the first line waits `intervalMs` (or the first completed kind): by then every kind is known
   const draw = () => {
-    const total = [...kinds.values()].reduce((n, k) => n + k.objects, 0);
-    const parts = [...kinds.values()].map((k) => `${k.kind} ${k.objects.toLocaleString('en-US')}${k.done ? ' ✓' : '…'}`);
-    let line = `reading the cluster: ${total.toLocaleString('en-US')} objects (${parts.join(', ')})`;
-    const width = (stream.columns ?? 80) - 1;
+    const all = [...kinds.values()];
+    const total = all.reduce((n, k) => n + k.objects, 0);
+    const done = all.filter((k) => k.done).length;
+    const busy = all.filter((k) => !k.done).map((k) => `${k.kind} ${k.objects.toLocaleString('en-US')}`);
+    let line = `reading the cluster: ${total.toLocaleString('en-US')} objects, ${done} of ${all.length} kinds done${busy.length ? ` (reading ${busy.join(', ')})` : ''}`;
+    const width = (stream.columns || 80) - 1; // 0 when the terminal size is unknown
     if (line.length > width) line = `${line.slice(0, Math.max(0, width - 1))}…`;
     stream.write(`${ERASE_LINE}${line}`);
     drawn = true;
