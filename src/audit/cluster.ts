@@ -461,30 +461,15 @@ function limitConnect(socket: net.Socket, seconds: number, secure: boolean): voi
   socket.once('close', () => clearTimeout(timer));
 }
 
-/** A keep-alive https.Agent whose new connections must be established (TCP + TLS) within a time limit. */
-class ConnectTimeoutHttpsAgent extends https.Agent {
-  constructor(options: https.AgentOptions, private readonly connectSeconds: number) {
-    super(options);
-  }
-
-  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: import('node:stream').Duplex) => void) {
-    const socket = super.createConnection(options, callback);
-    if (socket instanceof net.Socket) limitConnect(socket, this.connectSeconds, true);
+/** Makes every new connection of `agent` subject to {@link limitConnect}. */
+function limitConnections<A extends http.Agent>(agent: A, seconds: number, secure: boolean): A {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = create(options, callback);
+    if (socket instanceof net.Socket) limitConnect(socket, seconds, secure);
     return socket;
-  }
-}
-
-/** {@link ConnectTimeoutHttpsAgent} for `http://` servers (e.g. `kubectl proxy`). */
-class ConnectTimeoutHttpAgent extends http.Agent {
-  constructor(options: http.AgentOptions, private readonly connectSeconds: number) {
-    super(options);
-  }
-
-  override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: import('node:stream').Duplex) => void) {
-    const socket = super.createConnection(options, callback);
-    if (socket instanceof net.Socket) limitConnect(socket, this.connectSeconds, false);
-    return socket;
-  }
+  };
+  return agent;
 }
 
 /** Talks to one API server with one set of credentials. */
@@ -540,7 +525,7 @@ class Session {
     if (!created || !plain) return;
     if (!this.agent) {
       const options = { ...(created as unknown as { options: https.AgentOptions }).options, keepAlive: true, maxSockets: this.maxSockets };
-      this.agent = plain === 'https' ? new ConnectTimeoutHttpsAgent(options, this.connectTimeoutSeconds) : new ConnectTimeoutHttpAgent(options, this.connectTimeoutSeconds);
+      this.agent = limitConnections(plain === 'https' ? new https.Agent(options) : new http.Agent(options), this.connectTimeoutSeconds, plain === 'https');
     }
     ctx.setAgent(this.agent);
   }
