@@ -4,8 +4,9 @@ import { asNumber, dig, parseDurationSeconds } from '../src/model/values.js';
 
 /**
  * Pool settings that recycle connections often enough to churn under load: a small
- * `maxRequestsPerConnection` (2 … `minRequestsPerConnection` − 1), a short `http.idleTimeout`
- * (Istio default 1 h) or a short `tcp.maxConnectionDuration` (default unlimited).
+ * `maxRequestsPerConnection` (2 … `minRequestsPerConnection` − 1), a short `http.idleTimeout` (Istio default
+ * 1 h; when unset, HTTP connections use `tcp.idleTimeout`, which is then checked instead; `0s` disables the
+ * timeout and is not reported) or a short `tcp.maxConnectionDuration` (default unlimited).
  */
 export default defineRule({
   meta: {
@@ -36,13 +37,17 @@ export default defineRule({
               hint: `raise it to at least ${minRequests}, or remove it (0 = unlimited)`,
             });
           }
-          const idle = parseDurationSeconds(dig(dr.raw, ...pool, 'http', 'idleTimeout'));
-          if (idle !== undefined && idle < minIdle) {
+          // http.idleTimeout falls back to tcp.idleTimeout when unset (Istio ConnectionPoolSettings); 0 disables it (Envoy).
+          const httpIdle = dig(dr.raw, ...pool, 'http', 'idleTimeout');
+          const idleField = httpIdle !== undefined ? 'http' : 'tcp';
+          const idleRaw = httpIdle ?? dig(dr.raw, ...pool, 'tcp', 'idleTimeout');
+          const idle = parseDurationSeconds(idleRaw);
+          if (idle !== undefined && idle > 0 && idle < minIdle) {
             context.report({
               object: dr,
-              path: [...pool, 'http', 'idleTimeout'],
-              value: dig(dr.raw, ...pool, 'http', 'idleTimeout'),
-              message: `http.idleTimeout of ${idle} s (${layer.label}) closes pooled connections between bursts; the next burst opens new ones (Istio default: 1 h)`,
+              path: [...pool, idleField, 'idleTimeout'],
+              value: idleRaw,
+              message: `${idleField}.idleTimeout of ${idle} s (${layer.label}) closes pooled connections between bursts; the next burst opens new ones (Istio default: 1 h)${idleField === 'tcp' ? '; HTTP connections fall back to it because http.idleTimeout is unset' : ''}`,
               hint: `use at least ${minIdle} s, or remove it`,
             });
           }

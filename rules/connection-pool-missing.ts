@@ -1,5 +1,6 @@
 import { defineRule } from '../src/rules/engine.js';
 import type { Severity } from '../src/types.js';
+import { upstreamHops } from '../src/model/multiplier.js';
 
 const LOWER: Record<Severity, Severity> = { error: 'warn', warn: 'info', info: 'info' };
 
@@ -25,22 +26,24 @@ export default defineRule({
     const seen = new Set<string>();
     return {
       route(route) {
-        if (!route.external && context.options.internal === false) return;
-        const target = route.legs.length > 2 ? route.host : route.destination;
-        const key = `${route.clientNamespace}|${target}|${route.subset ?? ''}|${route.port ?? ''}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        const dr = context.model.destinationRuleFor(route.clientNamespace, route.destination);
-        if (context.model.effectivePolicy(dr, route.subset, route.port).connectionPool) return; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
-        const where = dr ? `DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name} sets no connectionPool` : 'no DestinationRule applies';
-        context.report({
-          object: route.definedBy.object,
-          path: route.definedBy.path,
-          value: route.destination,
-          severity: route.external ? context.severity : LOWER[context.severity],
-          message: `${route.external ? 'MESH_EXTERNAL host' : 'host'} ${route.destination}${route.subset ? ` subset ${route.subset}` : ''}${route.port ? ` port ${route.port}` : ''} receives traffic from ${route.clientNamespace} but ${where}: nothing caps its connections (tcp.maxConnections is unbounded by default)`,
-          hint: 'add a DestinationRule with trafficPolicy.connectionPool (tcp.maxConnections, http.http1MaxPendingRequests) for this host',
-        });
+        for (const hop of upstreamHops(route, context.model.settings.clusterDomain)) {
+          if (!hop.external && context.options.internal === false) continue;
+          const key = `${hop.proxyNamespace}|${hop.host}|${hop.subset ?? ''}|${hop.port ?? ''}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);
+          if (context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool) continue; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
+          const where = dr ? `DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name} sets no connectionPool` : 'no DestinationRule applies';
+          const from = hop.proxyNamespace === route.clientNamespace ? route.clientNamespace : `the egress gateway in ${hop.proxyNamespace}`;
+          context.report({
+            object: route.definedBy.object,
+            path: route.definedBy.path,
+            value: hop.host,
+            severity: hop.external ? context.severity : LOWER[context.severity],
+            message: `${hop.external ? 'MESH_EXTERNAL host' : 'host'} ${hop.host}${hop.subset ? ` subset ${hop.subset}` : ''}${hop.port ? ` port ${hop.port}` : ''} receives traffic from ${from} but ${where}: nothing caps its connections (tcp.maxConnections is unbounded by default)`,
+            hint: 'add a DestinationRule with trafficPolicy.connectionPool (tcp.maxConnections, http.http1MaxPendingRequests) for this host',
+          });
+        }
       },
     };
   },

@@ -13,6 +13,7 @@ import retriesImplicitDefault from './retries-implicit-default.js';
 import mirrorAmplification from './mirror-amplification.js';
 import connectionLimitUnbounded from './connection-limit-unbounded.js';
 import h2UpgradeAvailable from './h2-upgrade-available.js';
+import unusedDisableDirective from './unused-disable-directive.js';
 
 export const configRules: readonly Rule[] = [
   keepaliveDisabled,
@@ -26,3 +27,6 @@ export const configRules: readonly Rule[] = [
 ];
 
 export const inputRules: readonly Rule[] = [parseError, schemaInvalid];
+
+/** Workflow rules (MSH4xx): about meshlint's own directives rather than the mesh. */
+export const metaRules: readonly Rule[] = [unusedDisableDirective];

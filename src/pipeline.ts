@@ -11,6 +11,9 @@ import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
 import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from './facts.js';
+import type { NodeSettingsInput, SourceOptions } from './config/types.js';
+import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
+import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
 
 /** Options of one analysis, whatever the input (files or a cluster). */
 export interface AnalysisOptions {
@@ -20,6 +23,12 @@ export interface AnalysisOptions {
   mesh?: Partial<MeshSettings>;
   /** Request rate per route, requests/s, for ports held in TIME_WAIT. */
   rps?: number;
+  /** Rate of one route where the configuration gives per-host / per-workload rates; undefined → `rps`. */
+  rpsFor?: (route: RouteMultiplier) => number | undefined;
+  /** Node kernel settings given by the user (configuration `node:`, `--port-range`). */
+  node?: NodeSettingsInput;
+  /** Hints linking application source to workloads and hosts (configuration `source:`). */
+  source?: SourceOptions;
   /** Usable ephemeral ports (range less reserved). Default 28,232. */
   ports?: number;
   /** TIME_WAIT seconds. Default 60. */
@@ -36,6 +45,10 @@ export interface AnalysisResult {
   stats: LoadStats;
   /** Figures the arithmetic used. */
   budget: { ports: number; timeWaitSeconds: number; rps?: number };
+  /** Findings silenced by an annotation, a disable comment or the baseline, each with `suppressions`. */
+  suppressed?: Finding[];
+  /** What the baseline did, when one was applied. */
+  baseline?: BaselineSummary;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -60,7 +73,7 @@ export function analyzeObjects(objects: readonly ManifestObject[], notMappings: 
     for (const p of fromMeshConfig.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(meshConfigMap, p.path) });
   }
   const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
-  const routes = computeMultipliers(model, { rps: options.rps, ports: options.ports, timeWaitSeconds: options.timeWaitSeconds, callSites: options.callSites });
+  const routes = computeMultipliers(model, { rps: options.rps, rpsFor: options.rpsFor, ports: options.ports, timeWaitSeconds: options.timeWaitSeconds, callSites: options.callSites });
   findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map()));
   return { findings, routes };
 }
@@ -83,10 +96,17 @@ export interface CheckOptions extends AnalysisOptions {
   defaultNamespace: string;
   maxFileBytes?: number;
   stdin?: () => Buffer;
+  /** The configuration's `ignorePatterns`. */
+  ignore?: { base: string; patterns: readonly string[] };
+  /** Report disable directives that silence nothing (`unused-disable-directive`). */
+  reportUnusedDisableDirectives?: boolean;
+  /** A baseline read with `readBaseline`, and its file name for messages: accepted findings move to `suppressed`. */
+  baseline?: { file: string; baseline: Baseline };
 }
 
 /**
- * `meshlint check`: load → validate → model → rules, over files, directories, globs and standard input.
+ * `meshlint check`: load → validate → model → rules → suppressions → baseline, over files, directories, globs
+ * and standard input.
  * Asynchronous because the source scanners (ESLint, tree-sitter) are loaded and run asynchronously.
  * Never throws for bad input: unreadable paths are `errors`, unparsable files are `parse-error` findings.
  */
@@ -98,13 +118,34 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     maxFileBytes: options.maxFileBytes,
     stdin: options.stdin,
     parseErrorSeverity: severityOf('parse-error', options.rules),
+    ignore: options.ignore,
   });
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, options);
+  const silenced = await applySuppressions({
+    findings: [...loaded.findings, ...analysed.findings],
+    objects: loaded.objects,
+    manifestTexts: loaded.directiveTexts,
+    sourceFiles: loaded.sources,
+    cwd: options.cwd,
+    reportUnused: options.reportUnusedDisableDirectives ?? false,
+    unusedSeverity: severityOf(UNUSED_DIRECTIVE_RULE, options.rules),
+  });
+  let findings = sortFindings(silenced.findings);
+  const suppressed = silenced.suppressed;
+  let baseline: BaselineSummary | undefined;
+  if (options.baseline) {
+    const applied = applyBaseline(findings, options.baseline.baseline, options.baseline.file, options.cwd);
+    findings = applied.findings;
+    suppressed.push(...applied.baselined);
+    baseline = applied.summary;
+  }
   return {
-    findings: sortFindings([...loaded.findings, ...analysed.findings]),
+    findings,
     routes: analysed.routes,
     errors: loaded.errors,
     stats: loaded.stats,
     budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
+    suppressed: sortFindings(suppressed),
+    ...(baseline ? { baseline } : {}),
   };
 }

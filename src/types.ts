@@ -54,6 +54,23 @@ export interface Finding {
    * baseline fingerprint changes when the substance of the finding changes.
    */
   value?: unknown;
+  /** Set on findings that a suppression or the baseline silenced (they are counted, not reported as problems). */
+  suppressions?: Suppression[];
+}
+
+/**
+ * Why a finding is silenced, in SARIF's terms (OASIS SARIF 2.1.0 §3.35 `suppression`): `inSource` for a
+ * directive written next to the code (an object annotation, a `# meshlint-disable…` comment), `external` for
+ * one kept elsewhere (the baseline file).
+ */
+export interface Suppression {
+  kind: 'inSource' | 'external';
+  /** The mechanism: `annotation` (`meshlint.io/ignore`), `istio-annotation` (`galley.istio.io/analyze-suppress`), `comment`, or `baseline`. */
+  via: 'annotation' | 'istio-annotation' | 'comment' | 'baseline';
+  /** The reason the user gave (`meshlint.io/ignore-reason`, the text after ` -- ` in a comment, or the baseline file). */
+  justification?: string;
+  /** Where the directive is written (absent for the baseline). */
+  location?: SourcePosition;
 }
 
 /** A problem with the run itself (missing path, unreadable file): printed to stderr, makes the exit code 2. */

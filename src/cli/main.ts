@@ -8,6 +8,7 @@ import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
+import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
 import { registerAuditCommand } from '../audit/command.js';
 
 /** meshlint's version, from package.json. */
@@ -95,19 +96,28 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run meshlint --help for usage)');
 
-  const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & { defaultNamespace: string; maxFileSize?: number }) => {
-    const result = await check({
+  const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & ConfigFlags & { defaultNamespace: string; maxFileSize?: number }) => {
+    const cwd = process.cwd();
+    const run = runConfigFrom(flags, cwd);
+    if (flags.printConfig) {
+      printConfig(run, cwd);
+      setExit(EXIT.OK);
+      return;
+    }
+    let result = await check({
       paths: paths.length ? paths : ['.'],
-      cwd: process.cwd(),
+      cwd,
       defaultNamespace: flags.defaultNamespace,
       maxFileBytes: flags.maxFileSize !== undefined ? flags.maxFileSize * 1024 * 1024 : undefined,
-      rules: flags.rule,
       ...budgetFrom(flags),
+      ...run.options,
+      baseline: baselineToApply(flags, cwd),
     });
+    if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
     setExit(emit(result, { ...flags, explain: explain || flags.explain }));
   };
   const addCheckOptions = (cmd: Command) =>
-    addOutputOptions(cmd)
+    addConfigOptions(addOutputOptions(cmd))
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
       .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false));
 

@@ -27,11 +27,14 @@ export interface DiscoveredInputs {
  * visited (symlink loops). A path that does not exist or cannot be listed becomes a {@link RunError}; the
  * other paths are still expanded. Never throws.
  */
-export function discoverInputs(paths: readonly string[], cwd: string = process.cwd()): DiscoveredInputs {
+export function discoverInputs(paths: readonly string[], cwd: string = process.cwd(), ignored?: { base: string; patterns: readonly string[] }): DiscoveredInputs {
   const out: DiscoveredInputs = { manifests: [], sources: [], errors: [] };
   const seen = new Set<string>();
+  // The configuration's ignorePatterns apply everywhere: walked directories, glob matches and files named explicitly.
+  const configured = ignored?.patterns.length ? [{ base: ignored.base, ig: ignore().add([...ignored.patterns]) }] : [];
   const add = (file: string, explicit: boolean) => {
     if (seen.has(file)) return;
+    if (configured.length && isIgnored(configured, resolveFrom(cwd, file), false)) return;
     const ext = extname(file).toLowerCase();
     if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
       seen.add(file);
@@ -61,7 +64,7 @@ export function discoverInputs(paths: readonly string[], cwd: string = process.c
       continue;
     }
     if (stat.isDirectory()) {
-      walk(cwd, path, out, add);
+      walk(cwd, path, out, add, configured);
     } else {
       add(path, true);
     }
@@ -73,7 +76,7 @@ function resolveFrom(cwd: string, path: string): string {
   return isAbsolute(path) ? path : join(cwd, path);
 }
 
-function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: string, explicit: boolean) => void): void {
+function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: string, explicit: boolean) => void, initial: { base: string; ig: Ignore }[]): void {
   const visited = new Set<string>();
   const visit = (dir: string, rules: { base: string; ig: Ignore }[]) => {
     const abs = resolveFrom(cwd, dir);
@@ -119,7 +122,7 @@ function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: stri
       else if (st.isFile()) add(child, false);
     }
   };
-  visit(root, []);
+  visit(root, initial);
 }
 
 function isIgnored(rules: { base: string; ig: Ignore }[], abs: string, isDir: boolean): boolean {

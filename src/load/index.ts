@@ -17,6 +17,8 @@ export interface LoadOptions {
   stdin?: () => Buffer;
   /** Severity of `parse-error` findings (from rule settings). */
   parseErrorSeverity: Severity | 'off';
+  /** The configuration's `ignorePatterns` (.gitignore syntax, relative to `base`). */
+  ignore?: { base: string; patterns: readonly string[] };
 }
 
 /** Counts of what was read. */
@@ -39,6 +41,8 @@ export interface Loaded {
   errors: RunError[];
   /** Source files found in the given directories (for the source scanners). */
   sources: string[];
+  /** Text of each manifest whose text contains `meshlint-disable`, by display name (for the suppression stage: js-yaml drops comments). */
+  directiveTexts: Map<string, string>;
   stats: LoadStats;
 }
 
@@ -49,13 +53,14 @@ export interface Loaded {
  * {@link RunError}. Never throws for bad input.
  */
 export function loadInputs(options: LoadOptions): Loaded {
-  const discovered = discoverInputs(options.paths, options.cwd);
+  const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
   const out: Loaded = {
     objects: [],
     notMappings: [],
     findings: [],
     errors: [...discovered.errors],
     sources: discovered.sources,
+    directiveTexts: new Map(),
     stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {} },
   };
   let order = 0;
@@ -69,6 +74,7 @@ export function loadInputs(options: LoadOptions): Loaded {
       continue;
     }
     out.stats.files++;
+    if (read.text.includes('meshlint-disable')) out.directiveTexts.set(display, read.text);
     const parsed = parseManifestText(read.text, display);
     if (options.parseErrorSeverity !== 'off') {
       for (const p of parsed.problems) {

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { ManifestObject } from '../load/objects.js';
 import type { FieldPath } from '../types.js';
 import { DEFAULT_CLUSTER_DOMAIN, ISTIO_DEFAULT_RETRY_ATTEMPTS, ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
@@ -78,6 +79,28 @@ export interface WorkloadView {
   /** Why the sidecar decision was made, e.g. `namespace label istio-injection=enabled`. */
   sidecarReason: string;
   hostNetwork: boolean;
+  /** Outbound traffic the pod sends around its sidecar (`traffic.sidecar.istio.io/*` annotations). */
+  bypass: OutboundBypass;
+}
+
+/**
+ * Outbound redirection annotations of a pod (Istio "Resource Annotations" reference):
+ * `traffic.sidecar.istio.io/excludeOutboundPorts` (comma-separated ports), `…/excludeOutboundIPRanges`
+ * (CIDRs), `…/includeOutboundIPRanges` (CIDRs, `*` for all; an empty value disables outbound redirection).
+ * Traffic that bypasses the sidecar makes one leg from the app, and no mesh setting applies to it.
+ */
+export interface OutboundBypass {
+  excludePorts: ReadonlySet<number>;
+  excludeRanges: readonly string[];
+  /** Undefined when the annotation is absent (the mesh default, `*`, applies). */
+  includeRanges: readonly string[] | undefined;
+}
+
+/** A destination as far as sidecar bypass is concerned: its port and the addresses the input gives for it. */
+export interface BypassTarget {
+  port?: number;
+  /** IPs or CIDRs of the destination (ServiceEntry `addresses` and STATIC `endpoints[].address`); empty when unknown. */
+  addresses: readonly string[];
 }
 
 /** A ServiceEntry host with the entry's properties. */
@@ -356,17 +379,52 @@ export class MeshModel {
     return index;
   }
 
-  /** Workloads of a namespace. */
+  /** Workloads of a namespace (indexed on first use). */
   workloadsIn(namespace: string): WorkloadView[] {
-    return this.workloads.filter((w) => w.namespace === namespace);
+    if (!this.workloadsByNamespace) {
+      this.workloadsByNamespace = new Map();
+      for (const w of this.workloads) {
+        const list = this.workloadsByNamespace.get(w.namespace) ?? [];
+        list.push(w);
+        this.workloadsByNamespace.set(w.namespace, list);
+      }
+    }
+    return this.workloadsByNamespace.get(namespace) ?? [];
+  }
+  private workloadsByNamespace: Map<string, WorkloadView[]> | undefined;
+
+  /**
+   * Where the input says `host` lives, for sidecar bypass: the `addresses` and STATIC `endpoints[].address` of
+   * its ServiceEntries. Empty when unknown (DNS resolution, or no ServiceEntry).
+   */
+  addressesOf(host: string): string[] {
+    const out: string[] = [];
+    for (const e of this.serviceEntriesFor(host)) {
+      for (const a of asArray(dig(e.object.raw, 'spec', 'addresses'))) if (typeof a === 'string') out.push(a);
+      if (asString(dig(e.object.raw, 'spec', 'resolution')) === 'STATIC') {
+        for (const ep of asArray(dig(e.object.raw, 'spec', 'endpoints'))) {
+          const address = asString(dig(ep, 'address'));
+          if (address) out.push(address);
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether clients in `namespace` run a sidecar: from its workloads when the input has some, else from the namespace's labels, else assumed (undefined). */
-  namespaceSidecar(namespace: string): { sidecar: boolean | undefined; reason: string } {
+  namespaceSidecar(namespace: string, target?: BypassTarget): { sidecar: boolean | undefined; reason: string } {
     const workloads = this.workloadsIn(namespace);
     if (workloads.length) {
       const injected = workloads.filter((w) => w.sidecar !== false);
       if (injected.length === 0) return { sidecar: false, reason: `no workload of ${namespace} has a sidecar (${workloads[0].sidecarReason})` };
+      if (target) {
+        const through = injected.filter((w) => bypassReason(w.bypass, target) === null);
+        if (through.length === 0) {
+          const w = injected[0];
+          return { sidecar: false, reason: `${w.object.ref.kind} ${namespace}/${w.object.ref.name} ${bypassReason(w.bypass, target)}` };
+        }
+        return { sidecar: true, reason: through[0].sidecarReason };
+      }
       return { sidecar: true, reason: injected[0].sidecarReason };
     }
     const ns = this.namespaces.get(namespace);
@@ -410,7 +468,7 @@ export class MeshModel {
         sidecarReason = 'assumed injected: the namespace is not in the input';
       }
     }
-    return { object, namespace: object.ref.namespace, podLabels, podAnnotations, replicas: asNumber(dig(object.raw, 'spec', 'replicas')), sidecar, sidecarReason, hostNetwork };
+    return { object, namespace: object.ref.namespace, podLabels, podAnnotations, replicas: asNumber(dig(object.raw, 'spec', 'replicas')), sidecar, sidecarReason, hostNetwork, bypass: outboundBypass(podAnnotations) };
   }
 }
 
@@ -431,8 +489,31 @@ function namespaceInjection(ns: ManifestObject): boolean | undefined {
 
 /** True when a VirtualService applies to sidecars: no `gateways`, or `gateways` includes `mesh`. */
 export function appliesToMesh(vs: ManifestObject): boolean {
-  const gateways = dig(vs.raw, 'spec', 'gateways');
-  return !Array.isArray(gateways) || gateways.length === 0 || gateways.includes('mesh');
+  return virtualServiceGateways(vs).includes('mesh');
+}
+
+/** `spec.gateways` of a VirtualService; absent or empty means `['mesh']` (Istio VirtualService reference). */
+export function virtualServiceGateways(vs: ManifestObject): string[] {
+  const gateways = asArray(dig(vs.raw, 'spec', 'gateways')).filter((g): g is string => typeof g === 'string');
+  return gateways.length ? gateways : ['mesh'];
+}
+
+/**
+ * Gateways an HTTP route (`spec.http[i]`) applies to. Per the Istio VirtualService reference,
+ * `HTTPMatchRequest.gateways` restricts a match to those gateways and overrides the VirtualService's
+ * `gateways`; a route with no `match`, or with a match that names no gateways, applies to all of the
+ * VirtualService's gateways. Returns gateway names as written (`mesh` for sidecars).
+ */
+export function httpRouteGateways(vs: ManifestObject, route: unknown): string[] {
+  const all = virtualServiceGateways(vs);
+  const matches = asArray(dig(route, 'match'));
+  if (matches.length === 0) return all;
+  const out = new Set<string>();
+  for (const m of matches) {
+    const named = asArray(dig(m, 'gateways')).filter((g): g is string => typeof g === 'string');
+    for (const g of named.length ? named : all) out.add(g);
+  }
+  return [...out];
 }
 
 function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
@@ -489,4 +570,54 @@ export function trafficPolicyLayers(dr: ManifestObject): PolicyLayer[] {
     withPorts(['spec', 'subsets', j, 'trafficPolicy'], `subset ${name}`, name);
   });
   return layers;
+}
+
+const BYPASS_PREFIX = 'traffic.sidecar.istio.io/';
+
+/** Reads the outbound redirection annotations of a pod template (see {@link OutboundBypass}). */
+export function outboundBypass(annotations: Record<string, string>): OutboundBypass {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const include = annotations[`${BYPASS_PREFIX}includeOutboundIPRanges`];
+  return {
+    excludePorts: new Set(list(annotations[`${BYPASS_PREFIX}excludeOutboundPorts`]).map(Number).filter((n) => Number.isInteger(n) && n > 0)),
+    excludeRanges: list(annotations[`${BYPASS_PREFIX}excludeOutboundIPRanges`]),
+    includeRanges: include === undefined ? undefined : list(include),
+  };
+}
+
+/**
+ * Why traffic to `target` bypasses the sidecar under `bypass`, or null when it goes through the sidecar.
+ * Ranges are compared with ipaddr.js; a destination whose addresses the input does not give bypasses only
+ * through a port exclusion, an empty `includeOutboundIPRanges`, or a range covering every address (`0.0.0.0/0`).
+ */
+export function bypassReason(bypass: OutboundBypass, target: BypassTarget): string | null {
+  if (target.port !== undefined && bypass.excludePorts.has(target.port)) return `excludes outbound port ${target.port} from its sidecar (${BYPASS_PREFIX}excludeOutboundPorts)`;
+  if (bypass.includeRanges !== undefined && bypass.includeRanges.length === 0) return `redirects no outbound traffic to its sidecar (${BYPASS_PREFIX}includeOutboundIPRanges: "")`;
+  if (bypass.excludeRanges.some(coversEverything)) return `excludes all outbound IP ranges from its sidecar (${BYPASS_PREFIX}excludeOutboundIPRanges)`;
+  if (!target.addresses.length) return null;
+  if (target.addresses.every((a) => bypass.excludeRanges.some((r) => cidrContains(r, a)))) return `excludes ${target.addresses.join(', ')} from its sidecar (${BYPASS_PREFIX}excludeOutboundIPRanges)`;
+  const include = bypass.includeRanges;
+  if (include && !include.includes('*') && target.addresses.every((a) => !include.some((r) => cidrContains(r, a)))) return `redirects only ${include.join(', ')} to its sidecar (${BYPASS_PREFIX}includeOutboundIPRanges)`;
+  return null;
+}
+
+function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
+  try {
+    return text.includes('/') ? ipaddr.parseCIDR(text) : ((a) => [a, a.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number])(ipaddr.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+function coversEverything(range: string): boolean {
+  const r = parseRange(range);
+  return r !== null && r[1] === 0;
+}
+
+/** True when `range` (CIDR or IP) contains every address of `address` (an IP or a CIDR). */
+function cidrContains(range: string, address: string): boolean {
+  const r = parseRange(range);
+  const a = parseRange(address);
+  if (!r || !a || r[0].kind() !== a[0].kind() || a[1] < r[1]) return false;
+  return (a[0] as ipaddr.IPv4).match(r as [ipaddr.IPv4, number]);
 }

@@ -4,7 +4,8 @@ import type { AppCallSite } from '../source/types.js';
 import type { FieldPath, Location } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
-import { appliesToMesh } from './mesh.js';
+import { appliesToMesh, httpRouteGateways } from './mesh.js';
+import { serviceNamespaceOfHost } from './hosts.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 
 /** One fact behind a figure: what was read and where (file:line), or a default that applied. */
@@ -54,7 +55,9 @@ export interface RouteMultiplier {
   budgetConnections: number;
   /** Requests/s at which TIME_WAIT fills the port range: ports / (budgetConnections × TIME_WAIT seconds); null when pooled (no churn). */
   exhaustionRps: number | null;
-  /** Ports held in TIME_WAIT at the given request rate: rps × budgetConnections × TIME_WAIT seconds; absent without `--rps`. */
+  /** Request rate of this route, requests/s (`--rps`, or the configuration's `rps` entry for its host or workload); absent when none is given. */
+  rps?: number;
+  /** Ports held in TIME_WAIT at the route's request rate: rps × budgetConnections × TIME_WAIT seconds; absent without a rate. */
   portsHeld?: number;
   /** The application call site linked to this route, or a note that the app leg was not analysed. */
   appLeg: AppCallSite | null;
@@ -62,10 +65,44 @@ export interface RouteMultiplier {
   notes: string[];
 }
 
+/**
+ * One proxy-to-upstream hop of a route, as DestinationRule lookups see it: the namespace of the proxy that
+ * makes the hop (whose DestinationRules apply, DESIGN.md §2) and the host it connects to.
+ */
+export interface UpstreamHop {
+  /** Namespace of the proxy: the client's for its sidecar; the egress gateway Service's for the gateway. */
+  proxyNamespace: string;
+  /** Host the proxy connects to (FQDN). */
+  host: string;
+  subset?: string;
+  port?: number;
+  /** The hop leaves the mesh (MESH_EXTERNAL host): its connections are SNAT'd onto the node's ports. */
+  external: boolean;
+}
+
+/**
+ * The hops of a route whose pools a DestinationRule sets. A direct route has one: client sidecar →
+ * destination. A route through an egress gateway has two: client sidecar → gateway Service (in the mesh), and
+ * gateway → external host, looked up from the gateway's own namespace (the namespace of its Service, e.g.
+ * `istio-system` for `istio-egressgateway.istio-system.svc.cluster.local`).
+ */
+export function upstreamHops(route: RouteMultiplier, clusterDomain?: string): UpstreamHop[] {
+  if (route.legs.length <= 2 || route.destination === route.host) {
+    return [{ proxyNamespace: route.clientNamespace, host: route.destination, subset: route.subset, port: route.port, external: route.external }];
+  }
+  const gatewayNamespace = serviceNamespaceOfHost(route.destination, clusterDomain) ?? route.clientNamespace;
+  return [
+    { proxyNamespace: route.clientNamespace, host: route.destination, subset: route.subset, port: route.port, external: false },
+    { proxyNamespace: gatewayNamespace, host: route.host, external: route.external },
+  ];
+}
+
 /** Inputs of the arithmetic besides the model. */
 export interface MultiplierOptions {
   /** Request rate per route, requests/s (`--rps`). */
   rps?: number;
+  /** Rate of one route, requests/s, where it differs from `rps` (the configuration's per-host / per-workload `rps`); undefined → `rps`. */
+  rpsFor?: (route: RouteMultiplier) => number | undefined;
   /** Usable ephemeral ports per source IP (range less reserved); default 28,232 (Linux 32768–60999). */
   ports?: number;
   /** Seconds a port stays in TIME_WAIT; default 60 (`TCP_TIMEWAIT_LEN`). */
@@ -94,6 +131,7 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
     vsHosts.forEach((h) => routedHosts.add(h));
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
     asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
+      if (!httpRouteGateways(vs, route).includes('mesh')) return;
       const retries = retriesOf(model, vs, ['spec', 'http', i]);
       asArray(dig(route, 'route')).forEach((dest, j) => {
         const destHost = asString(dig(dest, 'destination', 'host'));
@@ -145,7 +183,11 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
 
   for (const row of rows) {
     row.exhaustionRps = row.budgetConnections > 0 ? ports / (row.budgetConnections * tw) : null;
-    if (options.rps !== undefined) row.portsHeld = options.rps * row.budgetConnections * tw;
+    const rate = options.rpsFor?.(row) ?? options.rps;
+    if (rate !== undefined) {
+      row.rps = rate;
+      row.portsHeld = rate * row.budgetConnections * tw;
+    }
   }
   return rows;
 }
@@ -226,7 +268,7 @@ interface RowInput {
 }
 
 function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
-  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace);
+  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace, { port: input.port, addresses: model.addressesOf(input.host) });
   const external = model.isExternal(input.host);
   const notes: string[] = [];
   const appLeg = findCallSite(input.callSites, input.host, input.port);
@@ -301,11 +343,11 @@ function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
 /** The gateway-bound VirtualService route for `host` (egress pattern): its retries and destination port. */
 function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryFactor; port?: number; subset?: string } | null {
   for (const vs of model.virtualServices) {
-    if (appliesToMesh(vs)) continue;
     const hosts = asArray(dig(vs.raw, 'spec', 'hosts')).map((h) => (typeof h === 'string' ? model.resolve(h, vs.ref.namespace) : ''));
     if (!hosts.includes(host)) continue;
     const http = asArray(dig(vs.raw, 'spec', 'http'));
-    const i = http.findIndex((r) => asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
+    const onGateway = (r: unknown) => httpRouteGateways(vs, r).some((g) => g !== 'mesh');
+    const i = http.findIndex((r) => onGateway(r) && asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
     if (i < 0) continue;
     const dest = asArray(dig(http[i], 'route')).find((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host);
     return { vs, retries: retriesOf(model, vs, ['spec', 'http', i]), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };

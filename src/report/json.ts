@@ -3,6 +3,7 @@ import type { AnalysisResult } from '../pipeline.js';
 import type { TraceItem } from '../model/multiplier.js';
 import { ruleMeta } from '../rules/registry.js';
 import { countBySeverity, type ReportOptions } from './format.js';
+import type { Finding } from '../types.js';
 
 /** Version of the JSON report's shape (`schemas/report.schema.json`); bumped on any incompatible change. */
 export const JSON_REPORT_VERSION = 1;
@@ -11,25 +12,36 @@ function trace(t: TraceItem) {
   return t.location ? { text: t.text, file: t.location.file, line: t.location.line, column: t.location.column } : { text: t.text };
 }
 
+function finding(f: Finding) {
+  return {
+    ruleId: f.ruleId,
+    code: ruleMeta(f.ruleId)?.code ?? null,
+    severity: f.severity,
+    message: f.message,
+    ...(f.hint ? { hint: f.hint } : {}),
+    file: f.location.file,
+    line: f.location.line,
+    column: f.location.column,
+    ...(f.location.object ? { object: f.location.object } : {}),
+    ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
+  };
+}
+
+function isBaselined(f: Finding): boolean {
+  return f.suppressions?.some((s) => s.via === 'baseline') ?? false;
+}
+
 /** Plain-object report, shaped as `schemas/report.schema.json` documents. */
 export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
   const c = countBySeverity(result.findings);
+  const suppressed = result.suppressed ?? [];
   return {
     schemaVersion: JSON_REPORT_VERSION,
     tool: { name: 'meshlint', version: options.version },
-    summary: { errors: c.error, warnings: c.warn, info: c.info, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped },
-    findings: result.findings.map((f) => ({
-      ruleId: f.ruleId,
-      code: ruleMeta(f.ruleId)?.code ?? null,
-      severity: f.severity,
-      message: f.message,
-      ...(f.hint ? { hint: f.hint } : {}),
-      file: f.location.file,
-      line: f.location.line,
-      column: f.location.column,
-      ...(f.location.object ? { object: f.location.object } : {}),
-      ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
-    })),
+    summary: { errors: c.error, warnings: c.warn, info: c.info, suppressed: suppressed.filter((f) => !isBaselined(f)).length, baselined: suppressed.filter(isBaselined).length, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped },
+    findings: result.findings.map(finding),
+    suppressed: suppressed.map((f) => ({ ...finding(f), suppressions: (f.suppressions ?? []).map((s) => ({ kind: s.kind, via: s.via, ...(s.justification ? { justification: s.justification } : {}), ...(s.location ? { file: s.location.file, line: s.location.line, column: s.location.column } : {}) })) })),
+    ...(result.baseline ? { baseline: { file: result.baseline.file, matched: result.baseline.matched, absent: result.baseline.absent } } : {}),
     routes: result.routes.map((r) => {
       const at = locate(r.definedBy.object, r.definedBy.path);
       return {
@@ -48,6 +60,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
         budgetScope: r.budgetScope,
         budgetConnections: r.budgetConnections,
         exhaustionRps: r.exhaustionRps,
+        rps: r.rps ?? null,
         portsHeld: r.portsHeld ?? null,
         appLeg: r.appLeg ? { file: r.appLeg.file, line: r.appLeg.line, column: r.appLeg.column, evidence: r.appLeg.evidence, appTries: r.appLeg.appTries } : null,
         notes: r.notes,

@@ -26,7 +26,8 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
     rb.rule.properties = { code: rule.meta.code, family: rule.meta.family, inputs: [...rule.meta.inputs] };
     run.addRule(rb);
   }
-  for (const f of result.findings) {
+  const baselineUsed = result.baseline !== undefined;
+  for (const f of [...result.findings, ...(result.suppressed ?? [])]) {
     // Objects read from a cluster have no lines: their cluster:// URI and logical location say where they are.
     const lines = !isClusterUri(f.location.file);
     const rb = new SarifResultBuilder().initSimple({
@@ -42,6 +43,18 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
       const loc = rb.result.locations?.[0];
       if (loc) loc.logicalLocations = [{ fullyQualifiedName: `${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}${f.location.fieldPath ? `#${f.location.fieldPath}` : ''}`, kind: 'object' }];
     }
+    if (f.suppressions?.length) {
+      // SARIF 2.1.0 §3.35: inSource for annotations and comments, external for the baseline; the user's reason as justification.
+      rb.result.suppressions = f.suppressions.map((s) => ({
+        kind: s.kind,
+        status: 'accepted' as const,
+        ...(s.justification ? { justification: s.justification } : {}),
+        ...(s.location ? { location: { physicalLocation: { artifactLocation: { uri: s.location.file }, region: { startLine: s.location.line, startColumn: s.location.column } } } } : {}),
+        properties: { via: s.via },
+      }));
+    }
+    // §3.27.24: with a baseline, results it accepted are `unchanged`, the others `new`.
+    if (baselineUsed) rb.result.baselineState = f.suppressions?.some((s) => s.via === 'baseline') ? 'unchanged' : 'new';
     run.addResult(rb);
   }
   if (options.coverage?.length) {

@@ -35,9 +35,11 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   }
   const c = countBySeverity(result.findings);
   const total = c.error + c.warn + c.info;
+  const silenced = silencedSummary(result);
   lines.push('');
-  if (total === 0) lines.push(paint('green', '✔ no problems'));
-  else lines.push(paint(c.error ? 'red' : c.warn ? 'yellow' : 'blue', `✖ ${total} problem${total === 1 ? '' : 's'} (${c.error} error${c.error === 1 ? '' : 's'}, ${c.warn} warning${c.warn === 1 ? '' : 's'}, ${c.info} info)`));
+  if (total === 0) lines.push(paint('green', `✔ no problems${silenced ? ` (${silenced})` : ''}`));
+  else lines.push(paint(c.error ? 'red' : c.warn ? 'yellow' : 'blue', `✖ ${total} problem${total === 1 ? '' : 's'} (${c.error} error${c.error === 1 ? '' : 's'}, ${c.warn} warning${c.warn === 1 ? '' : 's'}, ${c.info} info)${silenced ? `; ${silenced}` : ''}`));
+  if (result.baseline?.absent) lines.push(paint('dim', `${plural(result.baseline.absent, 'baselined finding')} no longer found: refresh ${result.baseline.file} with --baseline-write`));
   const s = result.stats;
   const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
   const read = options.cluster
@@ -49,6 +51,14 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
     lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
   }
   return lines.join('\n') + '\n';
+}
+
+/** `2 suppressed, 5 in the baseline`, or '' when nothing was silenced. */
+function silencedSummary(result: AnalysisResult): string {
+  const silenced = result.suppressed ?? [];
+  const baselined = silenced.filter((f) => f.suppressions?.some((s) => s.via === 'baseline')).length;
+  const inSource = silenced.length - baselined;
+  return [inSource ? `${inSource} suppressed` : '', baselined ? `${baselined} in the baseline` : ''].filter(Boolean).join(', ');
 }
 
 /** `1 file`, `2 files`. */
@@ -63,7 +73,9 @@ function describeLegs(route: RouteMultiplier): string {
 function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: string) => string): string[] {
   const routes = worstRoutes(result.routes);
   const header = ['client → destination', 'legs (tries×new conns/try)', 'M', 'budget', 'exhausts at'];
-  if (result.budget.rps !== undefined) header.push(`TIME_WAIT @${formatNumber(result.budget.rps)} rps`);
+  const perRoute = routes.some((r) => r.rps !== undefined && r.rps !== result.budget.rps);
+  const withRate = routes.some((r) => r.portsHeld !== undefined);
+  if (withRate) header.push(perRoute ? 'TIME_WAIT at the route’s rps' : `TIME_WAIT @${formatNumber(result.budget.rps ?? 0)} rps`);
   const body = routes.slice(0, rows).map((r) => {
     const row = [
       `${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` (${r.subset})` : ''}`,
@@ -72,7 +84,7 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
       r.budgetScope === 'node' ? 'node (SNAT)' : 'pod',
       formatExhaustion(r),
     ];
-    if (result.budget.rps !== undefined) row.push(`${formatNumber(Math.round(r.portsHeld ?? 0))} / ${formatNumber(result.budget.ports)} ports`);
+    if (withRate) row.push(r.portsHeld === undefined ? '–' : `${formatNumber(Math.round(r.portsHeld))} / ${formatNumber(result.budget.ports)} ports${perRoute ? ` @${formatNumber(r.rps!)} rps` : ''}`);
     return row;
   });
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((r) => r[i].length))));
@@ -101,7 +113,7 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
     }
     out.push(`  M = ${formatNumber(r.total)} new connections per request; on the ${r.budgetScope === 'node' ? "node's SNAT ports" : "pod's ports"}: ${formatNumber(r.budgetConnections)}`);
     out.push(`  exhausts at ${formatExhaustion(r)}${r.exhaustionRps !== null ? ` = ${formatNumber(result.budget.ports)} / (${formatNumber(r.budgetConnections)} × ${result.budget.timeWaitSeconds} s)` : ''}`);
-    if (r.portsHeld !== undefined) out.push(`  at ${formatNumber(result.budget.rps!)} req/s: ${formatNumber(Math.round(r.portsHeld))} ports in TIME_WAIT (${formatNumber((100 * r.portsHeld) / result.budget.ports)}% of the range)`);
+    if (r.portsHeld !== undefined) out.push(`  at ${formatNumber(r.rps ?? result.budget.rps!)} req/s: ${formatNumber(Math.round(r.portsHeld))} ports in TIME_WAIT (${formatNumber((100 * r.portsHeld) / result.budget.ports)}% of the range)`);
     for (const n of r.notes) out.push(paint('dim', `  note: ${n}`));
   }
   return out;

@@ -1,7 +1,7 @@
 import type { Severity } from '../types.js';
 
-/** Which part of the input a rule reads. */
-export type RuleFamily = 'config' | 'input' | 'node' | 'source';
+/** Which part of the input a rule reads (`meta`: meshlint's own suppression directives). */
+export type RuleFamily = 'config' | 'input' | 'node' | 'source' | 'meta';
 
 /**
  * Metadata every rule declares (the ESLint `meta` / istioctl analyzer `Metadata` equivalent). It feeds the

@@ -1,10 +1,10 @@
-import { configRules, inputRules } from '../../rules/index.js';
+import { configRules, inputRules, metaRules } from '../../rules/index.js';
 import type { Rule } from './engine.js';
 import type { RuleMeta } from './meta.js';
 
-/** All rules, input rules first, then config rules, then source and node rules. */
+/** All rules, input rules first, then config rules, then source and node rules, then workflow (meta) rules. */
 export function allRules(): readonly Rule[] {
-  return [...inputRules, ...configRules, ...extraRules];
+  return [...inputRules, ...configRules, ...extraRules, ...metaRules];
 }
 
 /** Rules registered by other families (source, node) at start-up. */

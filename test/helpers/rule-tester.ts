@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv from 'ajv';
-import { check } from '../../src/pipeline.js';
+import { check, type CheckOptions } from '../../src/pipeline.js';
 import type { MeshSettings } from '../../src/model/mesh.js';
 import { allRules } from '../../src/rules/registry.js';
 import type { Finding, Severity } from '../../src/types.js';
@@ -15,6 +15,8 @@ export interface ValidCase {
   yaml: string;
   options?: Record<string, unknown>;
   mesh?: Partial<MeshSettings>;
+  /** Further options of the run (e.g. `reportUnusedDisableDirectives` for rules of the suppression stage). */
+  check?: Partial<CheckOptions>;
 }
 
 /** A case that must produce exactly these findings of the rule under test, in order. */
@@ -31,6 +33,7 @@ export async function findingsOf(ruleId: string, c: ValidCase): Promise<Finding[
     stdin: () => Buffer.from(c.yaml),
     rules: c.options ? new Map([[ruleId, { severity: allRules().find((r) => r.meta.id === ruleId)!.meta.defaultSeverity, options: c.options }]]) : undefined,
     mesh: c.mesh,
+    ...c.check,
   });
   assert.deepEqual(result.errors, [], 'no run errors');
   return result.findings.filter((f) => f.ruleId === ruleId);

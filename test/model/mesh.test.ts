@@ -302,7 +302,6 @@ describe('same-namespace merge (subsets concatenated, the oldest rule’s top-le
 
   it(
     'by creationTimestamp written as a plain YAML timestamp (unquoted) as well',
-    { todo: 'disagrees with DESIGN.md §2 (oldest DR wins): an unquoted creationTimestamp is read by js-yaml as a Date, which byAge ignores (asString), so input order decides' },
     () => {
       const model = modelFromYaml(
         docs(
@@ -826,7 +825,6 @@ describe('connection multiplier arithmetic (DESIGN.md §3)', () => {
 
   it(
     'egress through one VirtualService bound to both `mesh` and the gateway (Istio’s documented pattern): the gateway leg multiplies by that route’s tries',
-    { todo: 'disagrees with DESIGN.md §3 (gateway leg × the gateway VirtualService tries): gatewayRoute() skips VirtualServices that also apply to mesh, so the gateway route’s retries are dropped (gateway leg tries 2, not 2 × 3 = 6)' },
     () => {
       const single = dedent(`
         apiVersion: networking.istio.io/v1
@@ -865,6 +863,55 @@ describe('connection multiplier arithmetic (DESIGN.md §3)', () => {
       assert.deepEqual(row.legs.map((l) => l.tries), [1, 2, 6]);
     },
   );
+
+  describe('outbound bypass annotations (traffic.sidecar.istio.io/*): one leg, no mesh settings', () => {
+    const staticSe = dedent(`
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata:
+        name: api
+        namespace: shop
+      spec:
+        hosts: [api.example.com]
+        addresses: [203.0.113.0/28]
+        location: MESH_EXTERNAL
+        resolution: STATIC
+        ports:
+        - number: 443
+          name: tls
+          protocol: TLS
+        endpoints:
+        - address: 203.0.113.7
+    `);
+    const rowWith = (annotations: Record<string, string>) => {
+      const model = modelFromYaml(docs(shop, deployment('app', 'shop', { annotations }), staticSe, dr({ name: 'api', ns: 'shop', host: 'api.example.com', mrpc: 1 })));
+      return rowFor(computeMultipliers(model), 'api.example.com');
+    };
+    it('excludeOutboundPorts naming the route’s port: the app dials the destination itself', () => {
+      const row = rowWith({ 'traffic.sidecar.istio.io/excludeOutboundPorts': '8443, 443' });
+      assert.equal(row.sidecar, false);
+      assert.equal(row.legs.length, 1);
+      assert.match(row.sidecarReason, /excludes outbound port 443/);
+    });
+    it('near miss: excludeOutboundPorts naming another port keeps the sidecar', () => {
+      const row = rowWith({ 'traffic.sidecar.istio.io/excludeOutboundPorts': '8443' });
+      assert.equal(row.sidecar, true);
+      assert.equal(row.legs.length, 2);
+    });
+    it('excludeOutboundIPRanges covering the ServiceEntry’s addresses, or 0.0.0.0/0', () => {
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,203.0.113.0/24' }).legs.length, 1);
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '0.0.0.0/0' }).legs.length, 1);
+    });
+    it('near miss: an excluded range that covers only part of the addresses keeps the sidecar', () => {
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '203.0.113.7/32' }).legs.length, 2);
+    });
+    it('includeOutboundIPRanges: empty redirects nothing; ranges not covering the destination bypass; * keeps everything', () => {
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/includeOutboundIPRanges': '' }).legs.length, 1);
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.0/8' }).legs.length, 1);
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/includeOutboundIPRanges': '*' }).legs.length, 2);
+      assert.equal(rowWith({ 'traffic.sidecar.istio.io/includeOutboundIPRanges': '203.0.0.0/8' }).legs.length, 2);
+    });
+  });
 
   it('a client without a sidecar has one leg and no mesh settings apply', () => {
     const model = modelFromYaml(

@@ -1,0 +1,46 @@
+import type { ConfiguredSeverity } from '../types.js';
+
+/** A rule's entry in `rules`: a severity, or `[severity, options]` (ESLint style). */
+export type RuleEntry = ConfiguredSeverity | [ConfiguredSeverity] | [ConfiguredSeverity, Record<string, unknown>];
+
+/**
+ * A meshlint configuration file's content, as `schemas/config.schema.json` describes it (docs/configuration.md).
+ * Every key is optional.
+ */
+export interface MeshlintConfig {
+  $schema?: string;
+  rules?: Record<string, RuleEntry>;
+  /** .gitignore-syntax patterns, relative to the configuration file's directory. */
+  ignorePatterns?: string[];
+  reportUnusedDisableDirectives?: boolean;
+  /** Expected request rates, requests/s. */
+  rps?: { default?: number; hosts?: Record<string, number>; workloads?: Record<string, number> };
+  /** Node kernel settings, as sysctl writes them. */
+  node?: NodeSettingsInput;
+  mesh?: {
+    rootNamespace?: string;
+    clusterDomain?: string;
+    defaultHttpRetryPolicy?: { attempts?: number; perTryTimeout?: string; retryOn?: string; retryRemoteLocalities?: boolean };
+    h2UpgradePolicy?: 'DO_NOT_UPGRADE' | 'UPGRADE';
+  };
+  source?: SourceOptions;
+}
+
+/**
+ * Node settings given by the user (configuration file `node:` block, or `--port-range`): the values of
+ * `net.ipv4.ip_local_port_range` (`"LOW HIGH"`), `net.ipv4.ip_local_reserved_ports` (`"30000-32767,8080"`)
+ * and `net.ipv4.tcp_tw_reuse` (0, 1, 2), as the kernel's ip-sysctl documentation writes them.
+ */
+export interface NodeSettingsInput {
+  ip_local_port_range?: string;
+  ip_local_reserved_ports?: string;
+  tcp_tw_reuse?: number;
+}
+
+/** Hints that link application source to workloads and hosts (read by the source scanners). */
+export interface SourceOptions {
+  /** Source under `path` (absolute once loaded) belongs to `namespace/workload`. */
+  workloads?: { path: string; workload: string; namespace?: string }[];
+  /** Environment variable name → URL or host it holds at run time. */
+  envHosts?: Record<string, string>;
+}
