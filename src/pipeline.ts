@@ -121,11 +121,47 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     ignore: options.ignore,
   });
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, options);
-  const silenced = await applySuppressions({
+  const silenced = await silenceFindings({
     findings: [...loaded.findings, ...analysed.findings],
     objects: loaded.objects,
     manifestTexts: loaded.directiveTexts,
     sourceFiles: loaded.sources,
+    options,
+  });
+  return {
+    findings: silenced.findings,
+    routes: analysed.routes,
+    errors: loaded.errors,
+    stats: loaded.stats,
+    budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
+    suppressed: silenced.suppressed,
+    ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
+  };
+}
+
+/** Inputs of {@link silenceFindings}. */
+export interface SilenceInput {
+  findings: readonly Finding[];
+  /** Objects of the run (their `meshlint.io/ignore` annotations are read). */
+  objects: readonly ManifestObject[];
+  /** Text of each manifest file whose text contains `meshlint-disable` (none for objects read from a cluster). */
+  manifestTexts: ReadonlyMap<string, string>;
+  /** Source files of the run. */
+  sourceFiles: readonly string[];
+  options: Pick<CheckOptions, 'cwd' | 'rules' | 'reportUnusedDisableDirectives' | 'baseline'>;
+}
+
+/**
+ * The steps after the rules, shared by `check` and `audit`: suppressions (annotations, disable comments), then
+ * the baseline. Returns the findings still reported and the silenced ones, both sorted, and what the baseline did.
+ */
+export async function silenceFindings(input: SilenceInput): Promise<{ findings: Finding[]; suppressed: Finding[]; baseline?: BaselineSummary }> {
+  const { options } = input;
+  const silenced = await applySuppressions({
+    findings: input.findings,
+    objects: input.objects,
+    manifestTexts: input.manifestTexts,
+    sourceFiles: input.sourceFiles,
     cwd: options.cwd,
     reportUnused: options.reportUnusedDisableDirectives ?? false,
     unusedSeverity: severityOf(UNUSED_DIRECTIVE_RULE, options.rules),
@@ -139,13 +175,5 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     suppressed.push(...applied.baselined);
     baseline = applied.summary;
   }
-  return {
-    findings,
-    routes: analysed.routes,
-    errors: loaded.errors,
-    stats: loaded.stats,
-    budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
-    suppressed: sortFindings(suppressed),
-    ...(baseline ? { baseline } : {}),
-  };
+  return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };
 }

@@ -51,7 +51,10 @@ const MESH_CONFIG = [
   '',
 ].join('\n');
 
-/** A small second cluster: one namespace calling one external host with no DestinationRule, and the mesh config above. */
+/**
+ * A small second cluster: one namespace calling one external host with no DestinationRule, an in-mesh gRPC service
+ * whose VirtualService carries a meshlint.io/ignore annotation, and the mesh config above.
+ */
 function secondCluster(): KubeObject[] {
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
@@ -63,6 +66,12 @@ function secondCluster(): KubeObject[] {
       apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'payments', namespace: 'shop', creationTimestamp: '2024-03-01T08:00:01Z' },
       spec: { hosts: ['api.payments.example'], http: [{ route: [{ destination: { host: 'api.payments.example', port: { number: 80 } } }] }] },
     },
+    {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService',
+      metadata: { name: 'legacy', namespace: 'shop', creationTimestamp: '2024-03-01T08:00:02Z', annotations: { 'meshlint.io/ignore': 'retries-implicit-default', 'meshlint.io/ignore-reason': 'retired next sprint' } },
+      spec: { hosts: ['legacy'], http: [{ route: [{ destination: { host: 'legacy' } }] }] },
+    },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy', namespace: 'shop' }, spec: { ports: [{ name: 'grpc', port: 80 }] } },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: MESH_CONFIG } },
   ];
 }
@@ -154,7 +163,7 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finds what `meshlint check` finds in the same objects; JSON carries cluster:// locations, kubectl edit hints, coverage and the cluster; --dump replays', async () => {
+  it('finds what `meshlint check` finds in the same objects; JSON carries cluster:// locations, kubectl edit hints, coverage and the cluster; --dump replays; baselines carry over; in-cluster credentials', async () => {
     const dump = path.join(dir, 'dump');
     const [audit, check] = await Promise.all([
       run(['audit', '--kubeconfig', kc, '-f', 'json', '--dump', dump]),
@@ -185,10 +194,30 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     // The dump replays: `meshlint check DIR` finds the same, and the dump holds no credential.
     const files = readdirSync(dump);
     assert.ok(files.includes('api-gateway.destinationrule.yaml') && files.includes('istio-system.configmap.yaml'), files.join(', '));
-    const replay = await run(['check', dump, '-f', 'json']);
-    assert.equal(replay.code, 1, replay.stderr);
-    assert.deepEqual(findingKeys(JSON.parse(replay.stdout)), findingKeys(report));
+    // It also records a baseline, which an audit accepts: baselines key on objects, not files or lines.
+    const baseline = path.join(dir, 'baseline.json');
+    const replay = await run(['check', dump, '-f', 'json', '--baseline-write', baseline]);
+    assert.equal(replay.code, 0, replay.stderr);
+    const replayed = JSON.parse(replay.stdout) as { findings: JsonFinding[]; suppressed: JsonFinding[] };
+    assert.deepEqual(replayed.findings, []);
+    assert.deepEqual(findingKeys({ findings: replayed.suppressed }), findingKeys(report));
     for (const f of files) assertNoSecrets(readFileSync(path.join(dump, f), 'utf8'), [main]);
+
+    // In-cluster mode (a pod's service-account token and CA, no kubeconfig), with that baseline.
+    const root = path.join(dir, 'pod');
+    const sa = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    mkdirSync(sa, { recursive: true });
+    writeFileSync(path.join(sa, 'token'), TOKEN);
+    writeFileSync(path.join(sa, 'ca.crt'), main.caPem);
+    writeFileSync(path.join(sa, 'namespace'), 'meshlint');
+    const pod = await run(['audit', '-f', 'json', '--baseline', baseline], { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(main.port), MESHLINT_IN_CLUSTER_ROOT: root });
+    assert.equal(pod.code, 0, pod.stderr);
+    const accepted = JSON.parse(pod.stdout);
+    assert.equal(accepted.cluster.context, 'in-cluster');
+    assert.equal(accepted.cluster.server, main.url);
+    assert.deepEqual(accepted.findings, []);
+    assert.deepEqual(accepted.baseline, { file: baseline, matched: report.findings.length, absent: 0 });
+    assert.deepEqual(findingKeys({ findings: accepted.suppressed }), findingKeys(report));
   });
 
   it('stylish: findings under the object URI with their field paths, coverage notes, the cluster it read', async () => {
@@ -251,7 +280,7 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     assert.ok(report.findings.every((f: JsonFinding) => f.file.startsWith('cluster://split/')));
   });
 
-  it('--context picks another cluster, whose ConfigMap istio sets the mesh defaults (retries, defaultTrafficPolicy)', async () => {
+  it('--context picks another cluster, whose ConfigMap istio sets the mesh defaults (retries, defaultTrafficPolicy); annotations silence findings', async () => {
     const out = path.join(dir, 'second.json');
     const r = await run(['audit', '--kubeconfig', kc, '--context', 'second', '-f', 'json', '-o', out]);
     assert.equal(r.code, 0, r.stderr);
@@ -260,32 +289,22 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     assert.equal(report.cluster.server, second.url);
     assert.ok(second.requests.length > 0);
     // meshConfig.defaultHttpRetryPolicy.attempts: 4 replaces Istio's 2 default retries.
-    assert.deepEqual(report.findings.map((f: JsonFinding) => [f.ruleId, f.message]), [
-      ['retries-implicit-default', "HTTP route has no retries block: Istio's default of 4 retries applies, up to 5 tries per request"],
+    assert.deepEqual(report.findings.map((f: JsonFinding) => [f.ruleId, f.file, f.message]), [
+      ['retries-implicit-default', 'cluster://second/VirtualService/shop/payments', "HTTP route has no retries block: Istio's default of 4 retries applies, up to 5 tries per request"],
     ]);
+    // The same finding on VirtualService legacy is silenced by its meshlint.io/ignore annotation, with the reason given.
+    assert.deepEqual(report.suppressed.map((f: JsonFinding & { suppressions: Array<{ via: string; justification?: string }> }) => [f.ruleId, f.file, f.suppressions[0].justification]), [
+      ['retries-implicit-default', 'cluster://second/VirtualService/shop/legacy', 'retired next sprint'],
+    ]);
+    assert.equal(report.summary.suppressed, 1);
     // meshConfig.defaultTrafficPolicy.connectionPool applies where no DestinationRule does: no connection-pool-missing,
     // and its maxRequestsPerConnection: 1 makes every one of the 5 tries a new connection on the node's SNAT ports.
-    const [route] = report.routes;
+    const route = report.routes.find((r: { host: string }) => r.host === 'api.payments.example');
     assert.equal(route.total, 5);
     assert.equal(route.budgetScope, 'node');
     assert.equal(route.exhaustionRps, 28232 / (5 * 60));
     const trace = route.legs[1].trace.map((t: { text: string; file?: string }) => `${t.text} @ ${t.file ?? ''}`);
     assert.ok(trace.includes('maxRequestsPerConnection: 1 (keep-alive off) @ cluster://second/ConfigMap/istio-system/istio'), trace.join('\n'));
-  });
-
-  it('in-cluster: the service-account token and CA of a pod, no kubeconfig', async () => {
-    const root = path.join(dir, 'pod');
-    const sa = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
-    mkdirSync(sa, { recursive: true });
-    writeFileSync(path.join(sa, 'token'), TOKEN);
-    writeFileSync(path.join(sa, 'ca.crt'), main.caPem);
-    writeFileSync(path.join(sa, 'namespace'), 'meshlint');
-    const r = await run(['audit', '-f', 'json'], { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(main.port), MESHLINT_IN_CLUSTER_ROOT: root });
-    assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout);
-    assert.equal(report.cluster.context, 'in-cluster');
-    assert.equal(report.cluster.server, main.url);
-    assert.ok(report.findings.length >= 8);
   });
 
   it('exit 2 with one line for a timeout (--request-timeout), an unreachable server and rejected credentials', async () => {
