@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeApiServer, type KubeObject } from '../test/helpers/fake-apiserver.js';
-import { kubeconfig } from '../test/helpers/kube.js';
+import { singleContextKubeconfig } from '../test/helpers/kube.js';
 
 /** Repository root (this file runs from dist/scripts/). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     writeFileSync(path.join(work, 'rss-hook.mjs'), "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.MESHLINT_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n");
     const kc = path.join(work, 'kubeconfig');
-    writeFileSync(kc, kubeconfig({ clusters: [{ name: 'bench', server: server.url, ca: server.caPem }], users: [{ name: 'u', token: TOKEN }], contexts: [{ name: 'bench', cluster: 'bench', user: 'u' }], current: 'bench' }));
+    writeFileSync(kc, singleContextKubeconfig('bench', server.url, TOKEN, server.caPem));
     const home = path.join(work, 'home');
     mkdirSync(home);
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' };

@@ -16,7 +16,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from '../helpers/fake-apiserver.js';
-import { assertNoSecrets, fixtureManifestFiles, fixtureObjects, isolatedEnv, kubeconfig, OTHER_TOKEN, TOKEN } from '../helpers/kube.js';
+import { assertNoSecrets, fixtureManifestFiles, fixtureObjects, isolatedEnv, kubeconfig, OTHER_TOKEN, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 import { BIN, ROOT } from '../helpers/paths.js';
 
 interface JsonFinding {
@@ -310,7 +310,7 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
   it('exit 2 with one line for a timeout (--request-timeout), an unreachable server and rejected credentials', async () => {
     const port = await closedPort();
     const gone = path.join(dir, 'kc-gone');
-    writeFileSync(gone, kubeconfig({ clusters: [{ name: 'gone', server: `https://127.0.0.1:${port}` }], users: [{ name: 'u', token: TOKEN }], contexts: [{ name: 'gone', cluster: 'gone', user: 'u' }], current: 'gone' }));
+    writeFileSync(gone, singleContextKubeconfig('gone', `https://127.0.0.1:${port}`, TOKEN));
     const [slow, unreachable, rejected] = await Promise.all([
       run(['audit', '--kubeconfig', kc, '-n', 'slowpoke', '--request-timeout', '3s']),
       run(['audit', '--kubeconfig', gone]),
@@ -377,7 +377,7 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     };
     const port = await closedPort();
     const gone = path.join(hooks, 'kc');
-    writeFileSync(gone, kubeconfig({ clusters: [{ name: 'gone', server: `https://127.0.0.1:${port}` }], users: [{ name: 'u', token: TOKEN }], contexts: [{ name: 'gone', cluster: 'gone', user: 'u' }], current: 'gone' }));
+    writeFileSync(gone, singleContextKubeconfig('gone', `https://127.0.0.1:${port}`, TOKEN));
     const [check, audit] = await Promise.all([loaded(['check', 'fixtures/api-gateway'], path.join(hooks, 'check.log')), loaded(['audit', '--kubeconfig', gone], path.join(hooks, 'audit.log'))]);
     assert.ok(check.some((u) => u.includes('/dist/src/pipeline.js')), 'the hook saw the modules check loads');
     assert.deepEqual(check.filter((u) => u.includes('@kubernetes')), []);

@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { AuditError, dumpObjects, readCluster, type ClusterRead } from '../../src/audit/cluster.js';
 import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../helpers/fake-apiserver.js';
-import { assertNoSecrets as assertNoSecretsIn, kubeconfig, OTHER_TOKEN, TOKEN } from '../helpers/kube.js';
+import { assertNoSecrets as assertNoSecretsIn, kubeconfig, OTHER_TOKEN, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -582,12 +582,7 @@ describe('readCluster fatal errors (AuditError, exit code 2)', () => {
     try {
       const dir = await tempDir();
       const file = path.join(dir, 'config');
-      await writeFile(file, kubeconfig({
-        clusters: [{ name: 'mute', server: `https://127.0.0.1:${port}` }],
-        users: [{ name: 'u', token: TOKEN }],
-        contexts: [{ name: 'x', cluster: 'mute', user: 'u' }],
-        current: 'x',
-      }));
+      await writeFile(file, singleContextKubeconfig('mute', `https://127.0.0.1:${port}`, TOKEN));
       const started = Date.now();
       await rejectsAudit(
         readCluster({ kubeconfig: file, connectTimeoutSeconds: 0.5, env: await isolatedEnv() }),

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { READ_RESOURCES, READ_VERBS, rbacRules, readCluster, type PolicyRule } from '../../src/audit/cluster.js';
 import { startFakeApiServer, type RecordedRequest } from '../helpers/fake-apiserver.js';
-import { fixtureObjects, kubeconfig, TOKEN } from '../helpers/kube.js';
+import { fixtureObjects, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 
 // Compiled to dist/test/audit/: the repository root is three levels up.
 const DEPLOY = new URL('../../../deploy/', import.meta.url);
@@ -86,7 +86,7 @@ describe('deploy/ manifests', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'meshlint-rbac-'));
     try {
       const file = path.join(dir, 'config');
-      await writeFile(file, kubeconfig({ clusters: [{ name: 'c', server: srv.url, ca: srv.caPem }], users: [{ name: 'u', token: TOKEN }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], current: 'x' }));
+      await writeFile(file, singleContextKubeconfig('rbac', srv.url, TOKEN, srv.caPem));
       const env = { HOME: dir };
       // An audit of the whole cluster, and one scoped to two namespaces.
       const all = await readCluster({ kubeconfig: file, env });

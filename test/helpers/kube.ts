@@ -47,6 +47,11 @@ export function kubeconfig(parts: { clusters?: KcCluster[]; users?: KcUser[]; co
   return YAML.stringify(doc);
 }
 
+/** A kubeconfig with one context `name` (current) for `server`, a bearer `token`, and the CA `ca` when given. */
+export function singleContextKubeconfig(name: string, server: string, token: string, ca?: string): string {
+  return kubeconfig({ clusters: [{ name, server, ...(ca ? { ca } : {}) }], users: [{ name: 'u', token }], contexts: [{ name, cluster: name, user: 'u' }], current: name });
+}
+
 /**
  * Environment variables for a child process that must find no kubeconfig of the developer's: `HOME` is `home` (a temp
  * dir), `KUBECONFIG` and the in-cluster variables are removed (undefined values are dropped by child_process).
