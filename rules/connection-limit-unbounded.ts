@@ -25,6 +25,7 @@ export default defineRule({
     const seen = new Set<string>();
     return {
       route(route) {
+        if (route.passthrough) return; // no DestinationRule applies to PassthroughCluster
         for (const hop of upstreamHops(route, context.model.settings.clusterDomain)) {
           if (!hop.external) continue;
           const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);

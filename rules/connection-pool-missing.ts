@@ -26,6 +26,7 @@ export default defineRule({
     const seen = new Set<string>();
     return {
       route(route) {
+        if (route.passthrough) return; // no DestinationRule applies to PassthroughCluster
         for (const hop of upstreamHops(route, context.model.settings.clusterDomain)) {
           if (!hop.external && context.options.internal === false) continue;
           const key = `${hop.proxyNamespace}|${hop.host}|${hop.subset ?? ''}|${hop.port ?? ''}`;

@@ -1,8 +1,11 @@
 /**
- * Every config and input rule meshlint ships, in catalogue order (DESIGN.md §4). Source and node rules are
- * listed in `src/rules/registry.ts` as their rule files land.
+ * Every config, input, source, node and workflow rule meshlint ships, in catalogue order (DESIGN.md §4).
  */
 import type { Rule } from '../src/rules/engine.js';
+import { meta as clientPerRequest } from './client-per-request.js';
+import { meta as keepaliveDisabledClient } from './keepalive-disabled-client.js';
+import { meta as dbClientPerRequest } from './db-client-per-request.js';
+import { meta as appRetries } from './app-retries.js';
 import parseError from './parse-error.js';
 import schemaInvalid from './schema-invalid.js';
 import keepaliveDisabled from './keepalive-disabled.js';
@@ -14,6 +17,10 @@ import mirrorAmplification from './mirror-amplification.js';
 import connectionLimitUnbounded from './connection-limit-unbounded.js';
 import h2UpgradeAvailable from './h2-upgrade-available.js';
 import unusedDisableDirective from './unused-disable-directive.js';
+import sysctlPortRange from './sysctl-port-range.js';
+import sysctlTwRecycle from './sysctl-tw-recycle.js';
+import sysctlFinTimeoutNotTimeWait from './sysctl-fin-timeout-not-time-wait.js';
+import sysctlUnsafe from './sysctl-unsafe.js';
 
 export const configRules: readonly Rule[] = [
   keepaliveDisabled,
@@ -26,7 +33,17 @@ export const configRules: readonly Rule[] = [
   h2UpgradeAvailable,
 ];
 
+/** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input. */
+export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
+
 export const inputRules: readonly Rule[] = [parseError, schemaInvalid];
 
 /** Workflow rules (MSH4xx): about meshlint's own directives rather than the mesh. */
 export const metaRules: readonly Rule[] = [unusedDisableDirective];
+
+/**
+ * Application-source rules (metadata only: their findings come from the source scanners, `src/source/`).
+ * Ordered by code (MSH201…). response-body-not-closed (MSH203) and idle-pool-too-small (MSH204) join when
+ * their metadata files land.
+ */
+export const sourceRules: readonly Rule[] = [clientPerRequest, keepaliveDisabledClient, dbClientPerRequest, appRetries].map((meta) => ({ meta }));

@@ -67,11 +67,11 @@ export default defineRule({
       route(route) {
         const factors: string[] = [];
         let previous = 1;
-        for (const leg of route.legs) {
-          if (leg.tries > previous) factors.push(`${leg.name} ×${+(leg.tries / previous).toFixed(2)}`);
+        route.legs.forEach((leg, i) => {
+          // The first leg's tries are the application's own (its retries, from source).
+          if (leg.tries > previous) factors.push(`${i === 0 ? 'application' : leg.name} ×${+(leg.tries / previous).toFixed(2)}`);
           previous = Math.max(previous, leg.tries);
-        }
-        if (route.legs[0] && route.legs[0].tries > 1) factors.unshift(`application ×${route.legs[0].tries}`);
+        });
         if (factors.length < 2) return;
         context.report({
           object: route.definedBy.object,

@@ -25,3 +25,13 @@ export const ISTIO_DEFAULT_ROOT_NAMESPACE = 'istio-system';
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 /** Namespace of objects with no `metadata.namespace`, as `kubectl apply` without `-n` would use. */
 export const DEFAULT_NAMESPACE = 'default';
+/** Linux default of `net.ipv4.tcp_fin_timeout`, seconds in FIN-WAIT-2 (kernel `Documentation/networking/ip-sysctl.rst`). */
+export const DEFAULT_TCP_FIN_TIMEOUT_SECONDS = 60;
+/**
+ * Linux default of `net.ipv4.ip_unprivileged_port_start` (kernel `Documentation/networking/ip-sysctl.rst`); the
+ * kernel rejects an `ip_local_port_range` whose low end is below it (`ipv4_local_port_range()`,
+ * `net/ipv4/sysctl_net_ipv4.c`, since Linux 4.11).
+ */
+export const DEFAULT_UNPRIVILEGED_PORT_START = 1024;
+/** Linux release that removed `net.ipv4.tcp_tw_recycle` (commit 4396e46187ca, "tcp: remove tcp_tw_recycle"). */
+export const TCP_TW_RECYCLE_REMOVED_IN = '4.12';

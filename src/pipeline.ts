@@ -4,16 +4,19 @@ import { loadInputs } from './load/index.js';
 import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
 import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
-import { computeMultipliers, type RouteMultiplier } from './model/multiplier.js';
-import type { AppCallSite } from './source/types.js';
+import { computeMultipliers, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
+import type { UnlinkedCallSite } from './model/link.js';
+import { NodeSettings, type NodeOptions } from './node/settings.js';
+import type { SysctlSetting } from './node/sysctl.js';
+import type { AppCallSite, SourceLanguage } from './source/types.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
 import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
-import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from './facts.js';
-import type { NodeSettingsInput, SourceOptions } from './config/types.js';
+import { TIME_WAIT_SECONDS } from './facts.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
 import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
+import path from 'node:path';
 
 /** Options of one analysis, whatever the input (files or a cluster). */
 export interface AnalysisOptions {
@@ -25,16 +28,46 @@ export interface AnalysisOptions {
   rps?: number;
   /** Rate of one route where the configuration gives per-host / per-workload rates; undefined → `rps`. */
   rpsFor?: (route: RouteMultiplier) => number | undefined;
-  /** Node kernel settings given by the user (configuration `node:`, `--port-range`). */
-  node?: NodeSettingsInput;
-  /** Hints linking application source to workloads and hosts (configuration `source:`). */
-  source?: SourceOptions;
-  /** Usable ephemeral ports (range less reserved). Default 28,232. */
+  /** Usable ephemeral ports (range less reserved) for every route, overriding the node settings (`--port-range`). Default: from them. */
   ports?: number;
+  /** Node settings the user states (configuration `node:` block); they win over settings found in the input. */
+  node?: NodeOptions;
   /** TIME_WAIT seconds. Default 60. */
   timeWaitSeconds?: number;
-  /** Application call sites from source scanning. */
+  /** Application call sites from source scanning (`check` fills them from the source files it finds). */
   callSites?: readonly AppCallSite[];
+  /** How source code is linked to the mesh. */
+  source?: SourceOptions;
+}
+
+/** Source-scanning options (`check` with source directories; DESIGN.md §3, the application leg). */
+export interface SourceOptions {
+  /**
+   * Source directories (or files) and the workload their code runs as, where URL literals alone do not say
+   * which client calls: `{ path: 'services/checkout', workload: 'checkout', namespace: 'shop' }`. `path` is
+   * relative to the working directory; the longest matching path wins. Without `namespace`, the namespace
+   * of the input's workload of that name is used.
+   */
+  workloads?: { path: string; workload: string; namespace?: string }[];
+  /**
+   * Environment-variable name → destination (`payments.shop`, `api.example.com:8443` or a URL), for URLs the
+   * code reads from the environment (`process.env.PAYMENTS_URL`).
+   */
+  envHosts?: Record<string, string>;
+  /** Do not scan source files even when the paths contain some. */
+  disabled?: boolean;
+}
+
+/** What source scanning saw, for the reports. */
+export interface SourceSummary {
+  /** Files scanned per language. */
+  filesByLanguage: Partial<Record<SourceLanguage, number>>;
+  /** Files of a language this build has no scanner for. */
+  notScanned: Partial<Record<SourceLanguage, number>>;
+  /** Outbound call sites found (HTTP calls and database clients). */
+  callSites: number;
+  /** Call sites that could not be linked to a ServiceEntry, Service or VirtualService host, with the reason. */
+  unlinked: UnlinkedCallSite[];
 }
 
 /** Everything one analysis produced, for the reporters. */
@@ -43,12 +76,14 @@ export interface AnalysisResult {
   routes: RouteMultiplier[];
   errors: RunError[];
   stats: LoadStats;
-  /** Figures the arithmetic used. */
-  budget: { ports: number; timeWaitSeconds: number; rps?: number };
+  /** Figures the arithmetic used: `ports` is the nodes' usable ephemeral ports, `trace` where each figure came from. */
+  budget: { ports: number; timeWaitSeconds: number; rps?: number; trace?: TraceItem[] };
   /** Findings silenced by an annotation, a disable comment or the baseline, each with `suppressions`. */
   suppressed?: Finding[];
   /** What the baseline did, when one was applied. */
   baseline?: BaselineSummary;
+  /** Source scanning, when source files were given. */
+  sources?: SourceSummary;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -59,11 +94,17 @@ export function severityOf(id: string, rules: ReadonlyMap<string, RuleSetting> |
 }
 
 /**
- * validate → model → rules over objects already loaded (from files or from a cluster). Mesh settings come from
- * the `istio` ConfigMap among `objects` when there is one (`model/mesh-config.ts`), overridden by `options.mesh`;
- * unusable mesh config values are `schema-invalid` findings. Findings are in rule order (callers sort them).
+ * validate → model → rules over objects already loaded (from files or from a cluster), with node settings from
+ * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`. Mesh settings
+ * come from the `istio` ConfigMap among `objects` when there is one (`model/mesh-config.ts`), overridden by
+ * `options.mesh`; unusable mesh config values are `schema-invalid` findings.
  */
-export function analyzeObjects(objects: readonly ManifestObject[], notMappings: readonly { origin: Origin; got: string }[], options: AnalysisOptions): { findings: Finding[]; routes: RouteMultiplier[] } {
+export function analyzeObjects(
+  objects: readonly ManifestObject[],
+  notMappings: readonly { origin: Origin; got: string }[],
+  options: AnalysisOptions,
+  sysctlFiles: readonly SysctlSetting[] = [],
+): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
@@ -73,9 +114,19 @@ export function analyzeObjects(objects: readonly ManifestObject[], notMappings: 
     for (const p of fromMeshConfig.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(meshConfigMap, p.path) });
   }
   const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
-  const routes = computeMultipliers(model, { rps: options.rps, rpsFor: options.rpsFor, ports: options.ports, timeWaitSeconds: options.timeWaitSeconds, callSites: options.callSites });
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map()));
-  return { findings, routes };
+  const node = new NodeSettings(objects, sysctlFiles, options.node);
+  const unlinked: UnlinkedCallSite[] = [];
+  const routes = computeMultipliers(model, {
+    rps: options.rps,
+    rpsFor: options.rpsFor,
+    ports: options.ports,
+    timeWaitSeconds: options.timeWaitSeconds,
+    callSites: options.callSites,
+    onUnlinked: (u) => unlinked.push(u),
+    budgetFor: (scope, ns) => node.budgetFor(scope, ns),
+  });
+  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node));
+  return { findings, routes, unlinked, node };
 }
 
 /** Orders findings by file, line, column, then rule id: stable output for diffs and baselines. */
@@ -120,9 +171,19 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     parseErrorSeverity: severityOf('parse-error', options.rules),
     ignore: options.ignore,
   });
-  const analysed = analyzeObjects(loaded.objects, loaded.notMappings, options);
+  const findings = [...loaded.findings];
+  let callSites = options.callSites;
+  let sources: SourceSummary | undefined;
+  if (loaded.sources.length && !options.source?.disabled) {
+    const scanned = await scanSourceFiles(loaded.sources, options);
+    findings.push(...scanned.findings);
+    callSites = [...(callSites ?? []), ...scanned.callSites];
+    sources = scanned.summary;
+  }
+  const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
+  if (sources) sources.unlinked = analysed.unlinked;
   const silenced = await silenceFindings({
-    findings: [...loaded.findings, ...analysed.findings],
+    findings: [...findings, ...analysed.findings],
     objects: loaded.objects,
     manifestTexts: loaded.directiveTexts,
     sourceFiles: loaded.sources,
@@ -133,9 +194,20 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     routes: analysed.routes,
     errors: loaded.errors,
     stats: loaded.stats,
-    budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
+    budget: budgetOf(options, analysed.node),
     suppressed: silenced.suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
+    ...(sources ? { sources } : {}),
+  };
+}
+
+/** The figures the arithmetic used: `options.ports` (`--port-range`) when given, else the node settings' usable ports. */
+export function budgetOf(options: Pick<AnalysisOptions, 'ports' | 'timeWaitSeconds' | 'rps'>, node: NodeSettings): AnalysisResult['budget'] {
+  return {
+    ports: options.ports ?? node.node.usable,
+    timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
+    rps: options.rps,
+    trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : node.node.trace,
   };
 }
 
@@ -176,4 +248,45 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
     baseline = applied.summary;
   }
   return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };
+}
+
+/**
+ * Runs the source scanners (loaded on demand: `source/index.ts`) over the discovered source files with the
+ * configured rule severities and options, and turns what they return into findings and call sites:
+ * configured severities replace the rules' defaults (a severity the rule grades itself, such as `info` for a
+ * scanner dialling many hosts, stays), rules set to `off` do not run, a file that cannot be parsed is a
+ * `parse-error` finding at the syntax error's position, and each call site gets the workload its directory
+ * is mapped to in `source.workloads`.
+ */
+async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; summary: SourceSummary }> {
+  const { scanSources } = await import('./source/index.js');
+  const ruleOptions: Record<string, Record<string, unknown>> = {};
+  const disabledRules: string[] = [];
+  for (const [id, setting] of options.rules ?? []) {
+    if (setting.severity === 'off') disabledRules.push(id);
+    if (setting.options) ruleOptions[id] = setting.options;
+  }
+  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules });
+  const findings: Finding[] = [];
+  for (const f of result.findings) {
+    const configured = options.rules?.get(f.ruleId)?.severity;
+    if (configured === 'off') continue;
+    const defaultSeverity = allRules().find((r) => r.meta.id === f.ruleId)?.meta.defaultSeverity;
+    findings.push(configured && f.severity === defaultSeverity ? { ...f, severity: configured } : f);
+  }
+  const parseSeverity = severityOf('parse-error', options.rules);
+  if (parseSeverity !== 'off') {
+    for (const e of result.errors) {
+      const prefix = e.line ? `${e.file}:${e.line}:${e.column}: ` : `${e.file}: `;
+      const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+      findings.push({ ruleId: 'parse-error', severity: parseSeverity, message: `source file not analysed: ${detail}`, location: { file: e.file, line: e.line ?? 1, column: e.column ?? 1 } });
+    }
+  }
+  const workloads = (options.source?.workloads ?? []).map((w) => ({ ...w, abs: path.resolve(options.cwd, w.path) })).sort((a, b) => b.abs.length - a.abs.length);
+  const callSites = result.callSites.map((site) => {
+    const abs = path.resolve(options.cwd, site.file);
+    const w = workloads.find((x) => abs === x.abs || abs.startsWith(x.abs.endsWith(path.sep) ? x.abs : x.abs + path.sep));
+    return w ? { ...site, workload: { name: w.workload, ...(w.namespace ? { namespace: w.namespace } : {}) } } : site;
+  });
+  return { findings, callSites, summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
 }

@@ -13,7 +13,7 @@ describe('README.md', () => {
     const block = /^# meshlint\n\n```sh\n([^`]*)```/.exec(readme);
     assert.ok(block, 'a sh block right under the title');
     const commands = block[1].trim().split('\n');
-    assert.deepEqual(commands, ['npm ci && node bin/meshlint.js check fixtures/', 'npm ci && npm test']);
+    assert.deepEqual(commands, ['npm ci && node bin/meshlint.js check fixtures/api-gateway fixtures/healthy', 'npm ci && npm test']);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     assert.match(pkg.scripts.prepare, /build/, 'npm ci builds dist/ so bin/meshlint.js can run');
     assert.equal(pkg.bin.meshlint, 'bin/meshlint.js');

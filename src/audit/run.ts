@@ -7,8 +7,7 @@
 import { budgetFrom, emit } from '../cli/main.js';
 import { baselineToApply, printConfig, runConfigFrom, writeBaselineOf } from '../cli/config-options.js';
 import { EXIT, UserError } from '../cli/io.js';
-import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
-import { analyzeObjects, silenceFindings, type AnalysisResult } from '../pipeline.js';
+import { analyzeObjects, budgetOf, silenceFindings, type AnalysisResult } from '../pipeline.js';
 import type { ClusterSource } from '../report/format.js';
 import type { Finding } from '../types.js';
 import { AuditError, dumpObjects, readCluster, type ClusterRead } from './cluster.js';
@@ -72,7 +71,7 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
     routes: analysed.routes,
     errors: [],
     stats: { files: 0, documents: read.objects.length, objects: objects.length, byKind, skipped },
-    budget: { ports: analysisOptions.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: analysisOptions.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: analysisOptions.rps },
+    budget: budgetOf(analysisOptions, analysed.node),
     suppressed: silenced.suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
   };

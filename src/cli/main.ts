@@ -9,6 +9,8 @@ import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
+import { registerAlertsCommand } from '../node/alerts-command.js';
+import { registerPortsCommand } from '../node/ports-command.js';
 import { registerAuditCommand } from '../audit/command.js';
 
 /** meshlint's version, from package.json. */
@@ -50,6 +52,28 @@ function collectRule(value: string, previous: Map<string, RuleSetting> = new Map
   if (!['off', 'info', 'warn', 'error'].includes(severity)) throw new UserError(`--rule ${id}: severity must be off, info, warn or error, got "${severity ?? ''}"`);
   previous.set(id, { ...(previous.get(id) ?? {}), severity: severity as ConfiguredSeverity });
   return previous;
+}
+
+/** `--workload services/checkout=shop/checkout` (or `=checkout`): a source directory and the workload it runs as. */
+export function collectWorkload(value: string, previous: { path: string; workload: string; namespace?: string }[] = []): { path: string; workload: string; namespace?: string }[] {
+  const eq = value.lastIndexOf('=');
+  const dir = eq > 0 ? value.slice(0, eq) : '';
+  const target = eq > 0 ? value.slice(eq + 1) : '';
+  const parts = target.split('/');
+  if (!dir || !target || parts.length > 2 || parts.some((p) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(p))) {
+    throw new UserError(`--workload must be PATH=[NAMESPACE/]WORKLOAD (Kubernetes names), got "${value}"`);
+  }
+  const [namespace, workload] = parts.length === 2 ? parts : [undefined, parts[0]];
+  return [...previous, { path: dir, workload: workload!, ...(namespace ? { namespace } : {}) }];
+}
+
+/** `--env-host PAYMENTS_URL=https://payments.example.com`: an environment variable the code reads a destination from. */
+export function collectEnvHost(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  const name = eq > 0 ? value.slice(0, eq) : '';
+  const dest = eq > 0 ? value.slice(eq + 1).trim() : '';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !dest) throw new UserError(`--env-host must be NAME=HOST, NAME=HOST:PORT or NAME=URL, got "${value}"`);
+  return { ...previous, [name]: dest };
 }
 
 /** Adds the output and arithmetic options shared by `check`, `explain` and `audit`. */
@@ -96,7 +120,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run meshlint --help for usage)');
 
-  const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & ConfigFlags & { defaultNamespace: string; maxFileSize?: number }) => {
+  type CheckFlags = OutputFlags & ConfigFlags & { defaultNamespace: string; maxFileSize?: number; workload?: { path: string; workload: string; namespace?: string }[]; envHost?: Record<string, string>; source: boolean };
+  const runCheck = (explain: boolean) => async (paths: string[], flags: CheckFlags) => {
     const cwd = process.cwd();
     const run = runConfigFrom(flags, cwd);
     if (flags.printConfig) {
@@ -104,6 +129,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(EXIT.OK);
       return;
     }
+    const configured = run.options.source;
+    const source = {
+      workloads: [...(configured?.workloads ?? []), ...(flags.workload ?? [])],
+      envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
+      disabled: flags.source === false,
+    };
     let result = await check({
       paths: paths.length ? paths : ['.'],
       cwd,
@@ -111,6 +142,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       maxFileBytes: flags.maxFileSize !== undefined ? flags.maxFileSize * 1024 * 1024 : undefined,
       ...budgetFrom(flags),
       ...run.options,
+      source,
       baseline: baselineToApply(flags, cwd),
     });
     if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
@@ -119,7 +151,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const addCheckOptions = (cmd: Command) =>
     addConfigOptions(addOutputOptions(cmd))
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
-      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false));
+      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
+      .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
+      .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)
+      .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths');
 
   addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
   addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
@@ -136,6 +171,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       else for (const m of metas) process.stdout.write(`${m.id.padEnd(30)} ${m.code}  ${m.defaultSeverity.padEnd(5)}  ${m.description}\n`);
       setExit(EXIT.OK);
     });
+  registerPortsCommand(program, { setExitCode: setExit });
+  registerAlertsCommand(program, { setExitCode: setExit });
   return program;
 }
 

@@ -89,7 +89,8 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
   if (cli.portRange) node.ip_local_port_range = `${cli.portRange.low} ${cli.portRange.high}`;
   const from = loaded.file ? displayPath(loaded.file, process.cwd()) : 'configuration';
   let ports: number | undefined;
-  if (node.ip_local_port_range !== undefined || node.ip_local_reserved_ports !== undefined) {
+  // Only --port-range overrides every route's budget; the configuration's node block feeds the node settings (AnalysisOptions.node), which sysctls read from the input also feed.
+  if (cli.portRange) {
     ports = portBudgetFromValues({
       ip_local_port_range: node.ip_local_port_range !== undefined ? { value: node.ip_local_port_range, from: cli.portRange ? '--port-range' : from } : undefined,
       ip_local_reserved_ports: node.ip_local_reserved_ports !== undefined ? { value: node.ip_local_reserved_ports, from } : undefined,

@@ -37,10 +37,6 @@ export interface NodeSettingsInput {
   tcp_tw_reuse?: number;
 }
 
-/** Hints that link application source to workloads and hosts (read by the source scanners). */
-export interface SourceOptions {
-  /** Source under `path` (absolute once loaded) belongs to `namespace/workload`. */
-  workloads?: { path: string; workload: string; namespace?: string }[];
-  /** Environment variable name → URL or host it holds at run time. */
-  envHosts?: Record<string, string>;
-}
+/** Hints that link application source to workloads and hosts: the pipeline's type (`source` of the configuration). */
+import type { SourceOptions } from '../pipeline.js';
+export type { SourceOptions };

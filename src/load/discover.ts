@@ -7,7 +7,9 @@ import type { RunError } from '../types.js';
 /** Extensions read as Kubernetes manifests. */
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** Extensions read as application source (issue 3), by language. */
-export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.tsx']);
+export const SOURCE_EXTENSIONS = new Set(['.go', '.py', '.java', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx']);
+/** Extensions read as sysctl.d-style node settings (issue 6): `name = value` per line, `sysctl.d(5)`. */
+export const SYSCTL_EXTENSIONS = new Set(['.conf']);
 /** Directory names never descended into: dependencies, build output, VCS metadata. */
 export const SKIPPED_DIRECTORIES = new Set(['node_modules', 'vendor', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'target', '__pycache__', '.venv', 'venv', '.tox', '.next', '.terraform']);
 
@@ -17,18 +19,20 @@ export interface DiscoveredInputs {
   manifests: string[];
   /** Source files found in directories or named explicitly. */
   sources: string[];
+  /** sysctl.d-style `*.conf` files (node settings), named or found in directories. */
+  sysctl: string[];
   errors: RunError[];
 }
 
 /**
  * Expands command-line paths: files as given, directories recursively (manifests: `.yaml`, `.yml`, `.json`;
- * sources: Go, Python, Java, JS/TS), globs (tinyglobby), and `-` for standard input. Directories skip
+ * sources: Go, Python, Java, JS/TS; sysctl.d files: `.conf`), globs (tinyglobby), and `-` for standard input. Directories skip
  * {@link SKIPPED_DIRECTORIES}, what `.gitignore` files inside them ignore, and symlinked directories already
  * visited (symlink loops). A path that does not exist or cannot be listed becomes a {@link RunError}; the
  * other paths are still expanded. Never throws.
  */
 export function discoverInputs(paths: readonly string[], cwd: string = process.cwd(), ignored?: { base: string; patterns: readonly string[] }): DiscoveredInputs {
-  const out: DiscoveredInputs = { manifests: [], sources: [], errors: [] };
+  const out: DiscoveredInputs = { manifests: [], sources: [], sysctl: [], errors: [] };
   const seen = new Set<string>();
   // The configuration's ignorePatterns apply everywhere: walked directories, glob matches and files named explicitly.
   const configured = ignored?.patterns.length ? [{ base: ignored.base, ig: ignore().add([...ignored.patterns]) }] : [];
@@ -36,7 +40,10 @@ export function discoverInputs(paths: readonly string[], cwd: string = process.c
     if (seen.has(file)) return;
     if (configured.length && isIgnored(configured, resolveFrom(cwd, file), false)) return;
     const ext = extname(file).toLowerCase();
-    if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
+    if (SYSCTL_EXTENSIONS.has(ext)) {
+      seen.add(file);
+      out.sysctl.push(file);
+    } else if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
       seen.add(file);
       out.manifests.push(file);
     } else if (SOURCE_EXTENSIONS.has(ext)) {

@@ -4,6 +4,7 @@ import type { ManifestObject, Origin } from './objects.js';
 import { objectsOf } from './objects.js';
 import { parseManifestText } from './parse.js';
 import { readManifest, DEFAULT_MAX_FILE_BYTES } from './read.js';
+import { parseSysctlConf, type SysctlSetting } from '../node/sysctl.js';
 
 /** Options of the load stage. */
 export interface LoadOptions {
@@ -43,6 +44,8 @@ export interface Loaded {
   sources: string[];
   /** Text of each manifest whose text contains `meshlint-disable`, by display name (for the suppression stage: js-yaml drops comments). */
   directiveTexts: Map<string, string>;
+  /** Node settings read from sysctl.d-style `*.conf` files, in input order. */
+  sysctl: SysctlSetting[];
   stats: LoadStats;
 }
 
@@ -61,6 +64,7 @@ export function loadInputs(options: LoadOptions): Loaded {
     errors: [...discovered.errors],
     sources: discovered.sources,
     directiveTexts: new Map(),
+    sysctl: [],
     stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {} },
   };
   let order = 0;
@@ -89,7 +93,31 @@ export function loadInputs(options: LoadOptions): Loaded {
     out.notMappings.push(...split.notMappings);
     for (const [kind, n] of split.skipped) out.stats.skipped[kind] = (out.stats.skipped[kind] ?? 0) + n;
   }
+  for (const path of discovered.sysctl) loadSysctlFile(path, options, out);
   for (const o of out.objects) out.stats.byKind[o.ref.kind] = (out.stats.byKind[o.ref.kind] ?? 0) + 1;
   out.stats.objects = out.objects.length;
   return out;
+}
+
+/**
+ * Reads one sysctl.d-style file into `out.sysctl`. Lines that are not assignments become `parse-error` findings,
+ * except in a `.conf` file with no sysctl assignment at all (another program's configuration found in a
+ * directory, e.g. `nginx.conf`), which is counted as skipped.
+ */
+function loadSysctlFile(path: string, options: LoadOptions, out: Loaded): void {
+  const read = readManifest(path, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  if (!read.ok) {
+    if (read.kind === 'io') out.errors.push({ subject: path, message: read.message });
+    else if (options.parseErrorSeverity !== 'off') out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message: read.message, location: { file: path, line: 1, column: 1 } });
+    return;
+  }
+  const parsed = parseSysctlConf(path, read.text);
+  if (parsed.settings.length === 0) {
+    out.stats.skipped['(.conf without sysctl settings)'] = (out.stats.skipped['(.conf without sysctl settings)'] ?? 0) + 1;
+    return;
+  }
+  out.stats.files++;
+  out.sysctl.push(...parsed.settings);
+  if (options.parseErrorSeverity === 'off') return;
+  for (const p of parsed.problems) out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message: p.message, location: { file: path, line: p.line, column: p.column } });
 }

@@ -2,10 +2,11 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { AppCallSite } from '../source/types.js';
 import type { FieldPath, Location } from '../types.js';
-import { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from '../facts.js';
+import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
 import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { serviceNamespaceOfHost } from './hosts.js';
+import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 
 /** One fact behind a figure: what was read and where (file:line), or a default that applied. */
@@ -53,6 +54,10 @@ export interface RouteMultiplier {
   budgetScope: 'node' | 'pod';
   /** New connections per request that draw on that budget (M_snat, or the pod-leaving legs for in-mesh traffic). */
   budgetConnections: number;
+  /** Usable ephemeral ports of that budget (range less reserved); set by `computeMultipliers`. */
+  budgetPorts?: number;
+  /** Where `budgetPorts` came from: each sysctl with its file:line, or the default that applied. */
+  budgetTrace?: TraceItem[];
   /** Requests/s at which TIME_WAIT fills the port range: ports / (budgetConnections × TIME_WAIT seconds); null when pooled (no churn). */
   exhaustionRps: number | null;
   /** Request rate of this route, requests/s (`--rps`, or the configuration's `rps` entry for its host or workload); absent when none is given. */
@@ -61,6 +66,8 @@ export interface RouteMultiplier {
   portsHeld?: number;
   /** The application call site linked to this route, or a note that the app leg was not analysed. */
   appLeg: AppCallSite | null;
+  /** The client calls a port the host does not declare: PassthroughCluster, no DestinationRule or VirtualService applies. */
+  passthrough?: boolean;
   /** Human notes (assumptions that applied). */
   notes: string[];
 }
@@ -107,8 +114,27 @@ export interface MultiplierOptions {
   ports?: number;
   /** Seconds a port stays in TIME_WAIT; default 60 (`TCP_TIMEWAIT_LEN`). */
   timeWaitSeconds?: number;
-  /** Application call sites from source scanning (issue 3). */
+  /**
+   * Application call sites from source scanning. Each is linked to the route its host and port reach
+   * (see `link.ts`); the route's application leg then comes from the code. Call sites whose client or
+   * route no row covers yet get a row of their own.
+   */
   callSites?: readonly AppCallSite[];
+  /** Receives the call sites that could not be linked to the mesh, with the reason. */
+  onUnlinked?: (unlinked: UnlinkedCallSite) => void;
+  /**
+   * The port budget of a route from the node settings (`NodeSettings.budgetFor` in `src/node/settings.ts`):
+   * the node's for `node` scope, the client pods' for `pod` scope. `ports`, when given, wins over it.
+   */
+  budgetFor?: (scope: 'node' | 'pod', clientNamespace: string) => PortBudgetFigure;
+}
+
+/** Usable ephemeral ports for a route's budget, with the facts behind the figure and notes (e.g. `tcp_tw_reuse = 1`). */
+export interface PortBudgetFigure {
+  /** Ports (range less reserved). */
+  ports: number;
+  trace: TraceItem[];
+  notes: string[];
 }
 
 /**
@@ -121,7 +147,7 @@ export interface MultiplierOptions {
 export function computeMultipliers(model: MeshModel, options: MultiplierOptions = {}): RouteMultiplier[] {
   const ports = options.ports ?? DEFAULT_EPHEMERAL_PORTS;
   const tw = options.timeWaitSeconds ?? TIME_WAIT_SECONDS;
-  const rows: RouteMultiplier[] = [];
+  const specs: RowInput[] = [];
   const routedHosts = new Set<string>();
 
   for (const vs of model.virtualServices) {
@@ -130,29 +156,7 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
     const vsHosts = asArray(dig(vs.raw, 'spec', 'hosts')).filter((h): h is string => typeof h === 'string').map((h) => model.resolve(h, ns));
     vsHosts.forEach((h) => routedHosts.add(h));
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
-    asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
-      if (!httpRouteGateways(vs, route).includes('mesh')) return;
-      const retries = retriesOf(model, vs, ['spec', 'http', i]);
-      asArray(dig(route, 'route')).forEach((dest, j) => {
-        const destHost = asString(dig(dest, 'destination', 'host'));
-        if (!destHost) return;
-        const destination = model.resolve(destHost, ns);
-        rows.push(
-          buildRow(model, {
-            clientNamespace: ns,
-            host: callHost ?? destination,
-            destination,
-            subset: asString(dig(dest, 'destination', 'subset')),
-            port: asNumber(dig(dest, 'destination', 'port', 'number')),
-            protocol: 'http',
-            definedBy: { object: vs, path: ['spec', 'http', i, 'route', j, 'destination', 'host'] },
-            retries,
-            mirrors: mirrorsOf(model, vs, ['spec', 'http', i]),
-            callSites: options.callSites,
-          }),
-        );
-      });
-    });
+    asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => specs.push(...routeSpecs(model, vs, i, ns, callHost)));
   }
 
   for (const se of model.serviceEntries) {
@@ -164,25 +168,44 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
       asArray(dig(se.raw, 'spec', 'ports')).forEach((p) => {
         const port = asNumber(dig(p, 'number'));
         const protocol = isHttpProtocol(asString(dig(p, 'protocol'))) ? 'http' : 'tcp';
-        rows.push(
-          buildRow(model, {
-            clientNamespace: ns,
-            host,
-            destination: host,
-            port,
-            protocol,
-            definedBy: { object: se, path: ['spec', 'hosts', hi] },
-            retries: protocol === 'http' ? defaultRetries(model, se, ['spec', 'hosts', hi], 'no VirtualService routes this host') : undefined,
-            mirrors: [],
-            callSites: options.callSites,
-          }),
-        );
+        specs.push({
+          clientNamespace: ns,
+          host,
+          destination: host,
+          port,
+          callPort: port,
+          protocol,
+          definedBy: { object: se, path: ['spec', 'hosts', hi] },
+          retries: protocol === 'http' ? defaultRetries(model, se, ['spec', 'hosts', hi], 'no VirtualService routes this host') : undefined,
+          mirrors: [],
+        });
       });
     });
   }
 
+  // Application call sites: join the rows their host/port/client reach, or get rows of their own.
+  const linked = new Map<RowInput, CallSiteLink[]>();
+  if (options.callSites?.length) {
+    const { links, unlinked } = linkCallSites(model, options.callSites);
+    for (const u of unlinked) options.onUnlinked?.(u);
+    for (const link of links) {
+      let targets = specs.filter((spec) => specMatches(spec, link));
+      if (!targets.length) {
+        targets = specsForLink(model, link);
+        specs.push(...targets);
+      }
+      for (const t of targets) linked.set(t, [...(linked.get(t) ?? []), link]);
+    }
+  }
+
+  const rows = specs.map((spec) => buildRow(model, spec, worstLink(linked.get(spec))));
   for (const row of rows) {
-    row.exhaustionRps = row.budgetConnections > 0 ? ports / (row.budgetConnections * tw) : null;
+    const figure: PortBudgetFigure =
+      options.ports !== undefined || !options.budgetFor ? { ports, trace: [{ text: options.ports !== undefined ? `ports = ${ports} (--port-range / ports option)` : `ports = ${ports} (Linux default range ${DEFAULT_PORT_RANGE_LOW}-${DEFAULT_PORT_RANGE_HIGH})` }], notes: [] } : options.budgetFor(row.budgetScope, row.clientNamespace);
+    row.budgetPorts = figure.ports;
+    row.budgetTrace = figure.trace;
+    for (const note of figure.notes) if (!row.notes.includes(note)) row.notes.push(note);
+    row.exhaustionRps = row.budgetConnections > 0 ? figure.ports / (row.budgetConnections * tw) : null;
     const rate = options.rpsFor?.(row) ?? options.rps;
     if (rate !== undefined) {
       row.rps = rate;
@@ -190,6 +213,83 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
     }
   }
   return rows;
+}
+
+/** One row per destination of the mesh VirtualService's `http[i]` route, for clients in `clientNamespace`. */
+function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNamespace: string, callHost: string | undefined): RowInput[] {
+  const ns = vs.ref.namespace;
+  const routePath: FieldPath = ['spec', 'http', i];
+  const route = dig(vs.raw, ...routePath);
+  if (!httpRouteGateways(vs, route).includes('mesh')) return []; // a route only for gateways (match.gateways)
+  const retries = retriesOf(model, vs, routePath);
+  const matchPorts = asArray(dig(route, 'match')).map((m) => asNumber(dig(m, 'port')));
+  const callPort = matchPorts.length && matchPorts.every((p) => p !== undefined && p === matchPorts[0]) ? matchPorts[0] : undefined;
+  const out: RowInput[] = [];
+  asArray(dig(route, 'route')).forEach((dest, j) => {
+    const destHost = asString(dig(dest, 'destination', 'host'));
+    if (!destHost) return;
+    const destination = model.resolve(destHost, ns);
+    out.push({
+      clientNamespace,
+      host: callHost ?? destination,
+      destination,
+      subset: asString(dig(dest, 'destination', 'subset')),
+      port: asNumber(dig(dest, 'destination', 'port', 'number')),
+      callPort,
+      protocol: 'http',
+      definedBy: { object: vs, path: [...routePath, 'route', j, 'destination', 'host'] },
+      retries,
+      mirrors: mirrorsOf(model, vs, routePath),
+    });
+  });
+  return out;
+}
+
+/** Whether an existing row is the route a linked call site takes: same client namespace (when known), host, protocol and port. */
+function specMatches(spec: RowInput, link: CallSiteLink): boolean {
+  if (link.clientNamespace !== undefined && spec.clientNamespace !== link.clientNamespace) return false;
+  if (spec.host !== link.host || spec.protocol !== link.protocol || Boolean(spec.passthrough) !== link.passthrough) return false;
+  return spec.callPort === undefined || link.port === undefined || spec.callPort === link.port;
+}
+
+/**
+ * Rows for a call site that no existing row covers: PassthroughCluster for an undeclared port; for HTTP, the
+ * first mesh VirtualService route the client's namespace sees for the host whose `match` allows the port
+ * (Istio's default route with its default retries when there is none); for TCP, the host itself.
+ */
+function specsForLink(model: MeshModel, link: CallSiteLink): RowInput[] {
+  if (!link.declaredBy) return [];
+  const clientNamespace = link.clientNamespace ?? link.declaredBy.object.ref.namespace;
+  const base = { clientNamespace, host: link.host, destination: link.host, port: link.port, callPort: link.port, definedBy: link.declaredBy, mirrors: [] };
+  if (link.passthrough) return [{ ...base, protocol: 'tcp', passthrough: true }];
+  if (link.protocol === 'tcp') return [{ ...base, protocol: 'tcp' }];
+  for (const vs of model.virtualServicesFor(clientNamespace, link.host)) {
+    const i = asArray(dig(vs.raw, 'spec', 'http')).findIndex((route) => {
+      if (!httpRouteGateways(vs, route).includes('mesh')) return false;
+      const matches = asArray(dig(route, 'match'));
+      return matches.length === 0 || matches.some((m) => {
+        const p = asNumber(dig(m, 'port'));
+        return p === undefined || link.port === undefined || p === link.port;
+      });
+    });
+    if (i >= 0) {
+      const specs = routeSpecs(model, vs, i, clientNamespace, link.host);
+      for (const spec of specs) spec.callPort = spec.callPort ?? link.port;
+      if (specs.length) return specs;
+    }
+  }
+  return [{ ...base, protocol: 'http', retries: defaultRetries(model, link.declaredBy.object, link.declaredBy.path, `no VirtualService route for ${link.host}${link.port ? `:${link.port}` : ''}`) }];
+}
+
+/** New connections per try the application makes at a call site: 1 for a client built per request or keep-alive off, else pooled (0). */
+function appConnectionsPerTry(site: AppCallSite): number {
+  return site.clientPerRequest || site.keepAliveOff ? 1 : 0;
+}
+
+/** Worst case among the call sites linked to one row: the one that opens the most connections, then the most tries. */
+function worstLink(links: readonly CallSiteLink[] | undefined): CallSiteLink | undefined {
+  if (!links?.length) return undefined;
+  return [...links].sort((a, b) => appConnectionsPerTry(b.site) - appConnectionsPerTry(a.site) || b.site.appTries - a.site.appTries)[0];
 }
 
 /** Protocols on which the sidecar sees HTTP (Istio protocol selection: HTTP, HTTP2, GRPC, GRPC-Web). */
@@ -259,24 +359,29 @@ interface RowInput {
   host: string;
   destination: string;
   subset?: string;
+  /** Upstream port the route sends to (`destination.port.number`, the ServiceEntry port). */
   port?: number;
+  /** Port the client calls, when the route is limited to one (ServiceEntry port, `match[].port`); undefined = any HTTP port of the host. */
+  callPort?: number;
   protocol: 'http' | 'tcp';
+  /** The port is not declared for the host: the sidecar passes the connection through (PassthroughCluster). */
+  passthrough?: boolean;
   definedBy: { object: ManifestObject; path: FieldPath };
   retries?: RetryFactor;
   mirrors: { host: string; percentage: number; path: FieldPath }[];
-  callSites?: readonly AppCallSite[];
 }
 
-function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
-  const { sidecar, reason } = model.namespaceSidecar(input.clientNamespace, { port: input.port, addresses: model.addressesOf(input.host) });
+function buildRow(model: MeshModel, input: RowInput, link: CallSiteLink | undefined): RouteMultiplier {
+  const namespaceSidecar = model.namespaceSidecar(input.clientNamespace, { port: input.port, addresses: model.addressesOf(input.host) });
+  const clientSidecar = link?.client?.sidecar;
+  const { sidecar, reason } = clientSidecar !== undefined ? { sidecar: clientSidecar, reason: link!.client!.sidecarReason } : namespaceSidecar;
   const external = model.isExternal(input.host);
   const notes: string[] = [];
-  const appLeg = findCallSite(input.callSites, input.host, input.port);
+  const appLeg = link?.site ?? null;
   const appTries = appLeg?.appTries ?? 1;
-  const appConns = appLeg && (appLeg.clientPerRequest || appLeg.keepAliveOff) ? 1 : 0;
-  const appTrace: TraceItem[] = appLeg
-    ? [{ text: appLeg.evidence, location: { file: appLeg.file, line: appLeg.line, column: appLeg.column } }]
-    : [{ text: 'app leg: not analysed (no source given); counted as pooled, 1 try' }];
+  const appConns = appLeg ? appConnectionsPerTry(appLeg) : 0;
+  const appTrace: TraceItem[] = link ? appLegTrace(link) : [{ text: 'app leg: not analysed (no source given); counted as pooled, 1 try' }];
+  if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
   if (sidecar === undefined) notes.push(`sidecar ${reason}`);
@@ -287,12 +392,17 @@ function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
   } else {
     legs.push({ name: 'app → sidecar', tries: appTries, connectionsPerTry: appConns, snat: false, trace: appTrace });
     const sidecarTries = input.protocol === 'http' && input.retries ? appTries * (1 + input.retries.attempts) : appTries;
-    const dr = model.destinationRuleFor(input.clientNamespace, input.destination);
-    const conns = input.protocol === 'http' ? sidecarConnectionsPerTry(model, dr, input.subset, input.port) : { value: appConns, trace: { text: 'TCP/opaque TLS: one upstream connection per app connection' } };
+    const dr = input.passthrough ? null : model.destinationRuleFor(input.clientNamespace, input.destination, link?.client?.podLabels);
+    const conns = input.passthrough
+      ? { value: appConns, trace: { text: 'PassthroughCluster: one upstream connection per app connection; no VirtualService or DestinationRule settings apply' } }
+      : input.protocol === 'http'
+        ? sidecarConnectionsPerTry(model, dr, input.subset, input.port)
+        : { value: appConns, trace: { text: 'TCP/opaque TLS: one upstream connection per app connection' } };
     const trace: TraceItem[] = [];
     if (input.retries && input.protocol === 'http') trace.push(input.retries.trace);
     trace.push(conns.trace);
-    legs.push({ name: `sidecar → ${input.destination}${input.port ? `:${input.port}` : ''}`, tries: sidecarTries, connectionsPerTry: conns.value, snat: external && !viaGateway, trace });
+    const target = input.passthrough ? `PassthroughCluster (${input.destination}${input.port ? `:${input.port}` : ''})` : `${input.destination}${input.port ? `:${input.port}` : ''}`;
+    legs.push({ name: `sidecar → ${target}`, tries: sidecarTries, connectionsPerTry: conns.value, snat: external && !viaGateway, trace });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
       const gwTries = sidecarTries * (1 + (gw?.retries.attempts ?? 0));
@@ -336,6 +446,7 @@ function buildRow(model: MeshModel, input: RowInput): RouteMultiplier {
     budgetConnections,
     exhaustionRps: null,
     appLeg,
+    ...(input.passthrough ? { passthrough: true } : {}),
     notes,
   };
 }
@@ -355,17 +466,16 @@ function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; ret
   return null;
 }
 
-function findCallSite(callSites: readonly AppCallSite[] | undefined, host: string, port: number | undefined): AppCallSite | null {
-  if (!callSites?.length) return null;
-  const shortNames = new Set([host]);
-  const svc = /^([^.]+)\.([^.]+)\.svc\./.exec(host);
-  if (svc) {
-    shortNames.add(svc[1]);
-    shortNames.add(`${svc[1]}.${svc[2]}`);
-    shortNames.add(`${svc[1]}.${svc[2]}.svc`);
-  }
-  const matches = callSites.filter((c) => c.host && shortNames.has(c.host) && (port === undefined || c.port === undefined || c.port === port));
-  if (!matches.length) return null;
-  // Worst case: the call site that opens the most connections.
-  return matches.sort((a, b) => Number(b.clientPerRequest || b.keepAliveOff) - Number(a.clientPerRequest || a.keepAliveOff) || b.appTries - a.appTries)[0];
+/**
+ * The trace of an application leg taken from source: the call site (file:line:column) with what was seen
+ * there and what it means per try, then how the call was linked to this route (port, protocol).
+ */
+function appLegTrace(link: CallSiteLink): TraceItem[] {
+  const site = link.site;
+  const conns = appConnectionsPerTry(site);
+  const perTry = conns ? 'a new connection per try' : 'pooled (keep-alive)';
+  const tries = site.appTries > 1 ? `, ${site.appTries} tries per request` : ', 1 try';
+  const trace: TraceItem[] = [{ text: `app: ${site.evidence} → ${perTry}${tries}`, location: { file: site.file, line: site.line, column: site.column } }];
+  for (const t of link.trace) trace.push(t.at ? { text: t.text, location: locate(t.at.object, t.at.path) } : { text: t.text });
+  return trace;
 }

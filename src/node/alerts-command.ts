@@ -1,6 +1,7 @@
 /**
  * `meshlint alerts`: print a PrometheusRule for ephemeral-port pressure (see `alerts.ts`).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { renderPrometheusRule, type AlertOptions } from './alerts.js';
 import { defaultIO, UsageError, type CommandIO } from './io.js';
@@ -14,6 +15,7 @@ interface RawAlertsOptions {
   warning: string;
   critical: string;
   multiplier?: string;
+  fromReport?: string;
   rps?: string;
   name?: string;
   namespace?: string;
@@ -33,6 +35,34 @@ function positiveNumber(text: string, flag: string): number {
   return n;
 }
 
+/**
+ * The worst connection multiplier on the nodes' ports in a meshlint JSON report (`meshlint check -f json` or an
+ * audit): the largest `budgetConnections` among routes with `budgetScope: "node"`.
+ *
+ * @returns the multiplier and the route it belongs to, or null when no route churns on the nodes' ports.
+ * @throws UsageError when the file cannot be read or is not a meshlint JSON report (schemaVersion 1).
+ */
+export function worstNodeMultiplier(file: string): { multiplier: number; route: string } | null {
+  let doc: { schemaVersion?: unknown; routes?: unknown };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`--from-report ${file}: ${err.code ? `cannot read (${err.code})` : `not JSON (${err.message})`}`);
+  }
+  if (doc === null || typeof doc !== 'object' || doc.schemaVersion !== 1 || !Array.isArray(doc.routes)) {
+    throw new UsageError(`--from-report ${file}: not a meshlint JSON report (expected schemaVersion 1 and routes; write one with meshlint check -f json)`);
+  }
+  let best: { multiplier: number; route: string } | null = null;
+  for (const r of doc.routes as { budgetScope?: unknown; budgetConnections?: unknown; clientNamespace?: unknown; host?: unknown; port?: unknown }[]) {
+    if (r?.budgetScope !== 'node' || typeof r.budgetConnections !== 'number' || !(r.budgetConnections > 0)) continue;
+    if (!best || r.budgetConnections > best.multiplier) {
+      best = { multiplier: r.budgetConnections, route: `${String(r.clientNamespace)} → ${String(r.host)}${typeof r.port === 'number' ? `:${r.port}` : ''}` };
+    }
+  }
+  return best;
+}
+
 /** Validate commander's raw option strings into {@link AlertOptions}. @throws UsageError with a one-line message. */
 export function validateAlertsOptions(raw: RawAlertsOptions): AlertOptions {
   const out: AlertOptions = {
@@ -47,9 +77,17 @@ export function validateAlertsOptions(raw: RawAlertsOptions): AlertOptions {
       throw new UsageError(`--reserved-ports: ${(e as Error).message}`);
     }
   }
+  if (raw.multiplier !== undefined && raw.fromReport !== undefined) throw new UsageError('--multiplier and --from-report both set the multiplier: give one');
   if (raw.multiplier !== undefined) out.multiplier = positiveNumber(raw.multiplier, '--multiplier');
+  if (raw.fromReport !== undefined) {
+    const worst = worstNodeMultiplier(raw.fromReport);
+    if (worst) {
+      out.multiplier = worst.multiplier;
+      out.multiplierSource = `the worst route on the nodes' ports in ${raw.fromReport}: ${worst.route}`;
+    }
+  }
   if (raw.rps !== undefined) {
-    if (raw.multiplier === undefined) throw new UsageError('--rps needs --multiplier M (new connections per request)');
+    if (out.multiplier === undefined) throw new UsageError('--rps needs --multiplier M (new connections per request) or a --from-report with a churning route');
     out.rps = positiveNumber(raw.rps, '--rps');
   }
   if (raw.name !== undefined) out.name = raw.name;
@@ -86,6 +124,7 @@ export function registerAlertsCommand(program: Command, io: Partial<CommandIO> =
     .option('--warning <percent>', 'warning threshold, percent of usable ports', '70')
     .option('--critical <percent>', 'critical threshold, percent of usable ports', '90')
     .option('--multiplier <m>', 'new connections per request (from meshlint check), for an estimate annotation')
+    .option('--from-report <file>', 'take the multiplier from a meshlint JSON report (check -f json): the worst route on the nodes\' ports')
     .option('--rps <r>', 'requests per second, with --multiplier, for the estimate annotation')
     .option('--name <name>', 'metadata.name', 'meshlint-ephemeral-ports')
     .option('--namespace <namespace>', 'metadata.namespace')

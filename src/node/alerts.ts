@@ -33,6 +33,8 @@ export interface AlertOptions {
   criticalFraction?: number;
   /** New connections per logical request (meshlint's connection multiplier M), for the `estimate` annotation. */
   multiplier?: number;
+  /** Where `multiplier` came from (e.g. the worst route of a report), named in the annotation. */
+  multiplierSource?: string;
   /** Requests per second the workload serves, with `multiplier`, for the `estimate` annotation. */
   rps?: number;
   /** `metadata.name`; default `meshlint-ephemeral-ports`. */
@@ -126,10 +128,10 @@ function pct(f: number): string {
 }
 
 /** The `estimate` annotation text for `multiplier` (and `rps`), or undefined when no multiplier was given. */
-function estimateText(t: AlertThresholds, multiplier?: number, rps?: number): string | undefined {
+function estimateText(t: AlertThresholds, multiplier?: number, rps?: number, source?: string): string | undefined {
   if (multiplier === undefined) return undefined;
   const exhaustRps = t.usable / (multiplier * TIME_WAIT_SECONDS);
-  let text = `With ${multiplier} new connections per request (meshlint's connection multiplier), one destination's ports run out at ${exhaustRps.toFixed(1)} requests/s per source IP (${t.usable} ports / (${multiplier} x ${TIME_WAIT_SECONDS} s)).`;
+  let text = `With ${multiplier} new connections per request (meshlint's connection multiplier${source ? `, ${source}` : ''}), one destination's ports run out at ${exhaustRps.toFixed(1)} requests/s per source IP (${t.usable} ports / (${multiplier} x ${TIME_WAIT_SECONDS} s)).`;
   if (rps !== undefined) {
     const conns = rps * multiplier;
     const held = conns * TIME_WAIT_SECONDS;
@@ -163,7 +165,7 @@ export function buildPrometheusRule(options: AlertOptions = {}): PrometheusRule 
     'Check: `meshlint ports --proc /host/proc` in `kubectl debug node/<node>`, or `ss -tan state time-wait` on the node, for the destination that holds the ports;',
     'then the churn behind it: DestinationRules with `connectionPool.http.maxRequestsPerConnection: 1`, short `idleTimeout`/`maxConnectionDuration`, retries stacked across legs, clients built per request or without keep-alive (`meshlint check`).',
   ].join('\n');
-  const estimate = estimateText(t, options.multiplier, options.rps);
+  const estimate = estimateText(t, options.multiplier, options.rps, options.multiplierSource);
   const annotations = (summary: string, description: string): Record<string, string> => {
     const a: Record<string, string> = { summary, description };
     if (estimate) a['estimate'] = estimate;

@@ -1,19 +1,25 @@
 /**
  * Node settings as input: sysctl values read from sysctl.d files, container commands and pod specs, each with
- * the place it was written, and the ephemeral-port budget they give (DESIGN.md §1).
+ * the place it was written (file:line:column, and the object and field inside a Kubernetes manifest), and the
+ * ephemeral-port budget they give (DESIGN.md §1).
  */
 import {
   DEFAULT_PORT_RANGE_HIGH,
   DEFAULT_PORT_RANGE_LOW,
 } from '../facts.js';
-import { parseShellScript, type ShellCommand, type ShellPipeline, type ShellWord } from './shell-words.js';
+import { locate, type ManifestObject } from '../load/objects.js';
+import { podTemplatePath } from '../model/mesh.js';
+import { asArray, asRecord, dig } from '../model/values.js';
+import type { FieldPath, Location } from '../types.js';
+import { parseShellScript, type ShellCommand, type ShellPipeline } from './shell.js';
 
-/** Where a setting was written: 1-based line and column (UTF-16 code units), as in `SourcePosition`. */
-export interface SysctlSource {
-  file: string;
-  line: number;
-  column: number;
-}
+/**
+ * Where a setting takes effect. `node`: the node's own network namespace (sysctl.d files, the `node` block of
+ * the configuration, commands in `hostNetwork` pods, and sysctls that are not namespaced at all). `pod`: the
+ * pod's network (or IPC) namespace only — a new network namespace starts from the kernel defaults
+ * (`inet_init_net()`, `net/ipv4/af_inet.c`), not from the node's values.
+ */
+export type SysctlScope = 'node' | 'pod';
 
 /** One sysctl assignment found in the input. */
 export interface SysctlSetting {
@@ -21,15 +27,18 @@ export interface SysctlSetting {
   name: string;
   /** The value as written, whitespace at both ends removed, quotes removed (e.g. `1024 65535`). */
   value: string;
-  source: SysctlSource;
   /**
    * How it is set: `pod-securityContext` (`spec.securityContext.sysctls[]`), `command` (a container's command
-   * or args running `sysctl -w`, `echo … > /proc/sys/…`), `sysctl.d` (a `*.conf` file), `config` (meshlint
-   * configuration).
+   * or args running `sysctl -w`, `echo … > /proc/sys/…`), `sysctl.d` (a `*.conf` file).
    */
-  via: 'pod-securityContext' | 'command' | 'sysctl.d' | 'config';
-  /** Dotted field path inside a Kubernetes object, e.g. `spec.template.spec.initContainers[0].command[2]`. */
-  fieldPath?: string;
+  via: 'pod-securityContext' | 'command' | 'sysctl.d';
+  scope: SysctlScope;
+  /** Where it was written: file, 1-based line and column; inside a Kubernetes object also the object and field path. */
+  location: Location;
+  /** The workload (Pod, Deployment, DaemonSet, …) that sets it, for settings read from a pod spec. */
+  object?: ManifestObject;
+  /** Field path of the setting inside `object`, e.g. `['spec', 'template', 'spec', 'securityContext', 'sysctls', 0]`. */
+  path?: FieldPath;
 }
 
 /** Sysctl names this module interprets. */
@@ -46,10 +55,16 @@ export const DEFAULT_TCP_TW_REUSE = 2;
 /** Highest TCP port number (16-bit port field, RFC 9293 §3.1). */
 export const MAX_PORT = 65535;
 
+/** `a.b:3:7` for a location. */
+export function formatLocation(location: { file: string; line: number; column: number }): string {
+  return `${location.file}:${location.line}:${location.column}`;
+}
+
 /**
- * Normalise a sysctl name to its dotted form, the way procps `sysctl` does: a leading `/proc/sys/` is removed,
- * and when the name uses `/` as separator, `/` and `.` are swapped (so an interface name `eth0.100` in
- * `net/ipv4/conf/eth0.100/rp_filter` becomes `net.ipv4.conf.eth0/100.rp_filter`, as `sysctl -a` prints it).
+ * Normalise a sysctl name to its dotted form, the way `sysctl.d(5)` and procps `sysctl` do: a leading
+ * `/proc/sys/` is removed, and when the first separator is `/`, `/` and `.` are swapped (so the interface name
+ * `eth0.100` in `net/ipv4/conf/eth0.100/rp_filter` becomes `net.ipv4.conf.eth0/100.rp_filter`, as `sysctl -a`
+ * prints it). A dotted name keeps any `/` it contains.
  *
  * @param raw name as written, e.g. `/proc/sys/net/ipv4/tcp_tw_reuse` or `net.ipv4.tcp_tw_reuse`.
  * @returns the dotted name, e.g. `net.ipv4.tcp_tw_reuse`.
@@ -59,48 +74,83 @@ export function normaliseSysctlName(raw: string): string {
   const proc = /(?:^|\/)proc\/sys\/(.*)$/.exec(name);
   if (proc) name = proc[1]!;
   name = name.replace(/^\/+/, '').replace(/\/+$/, '');
-  if (name.includes('/')) {
-    name = name.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
-  }
+  const firstSeparator = /[./]/.exec(name)?.[0];
+  if (firstSeparator === '/') name = name.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
   return name;
+}
+
+/**
+ * Top-level directories of `/proc/sys` (kernel `Documentation/admin-guide/sysctl/`): a sysctl name starts with one.
+ */
+export const SYSCTL_ROOTS: ReadonlySet<string> = new Set(['abi', 'crypto', 'debug', 'dev', 'fs', 'kernel', 'net', 'sunrpc', 'user', 'vm']);
+
+/**
+ * True when `name` (dotted) looks like a sysctl: a known top-level directory, then one or more `.`-separated
+ * parts without white space or shell/quote characters; `*` is allowed (systemd-sysctl globs).
+ */
+export function isSysctlName(name: string): boolean {
+  const parts = name.split('.');
+  return parts.length >= 2 && SYSCTL_ROOTS.has(parts[0]!) && parts.slice(1).every((p) => /^[^\s"'$;{}()<>|&=`\\]+$/.test(p));
+}
+
+/**
+ * True for sysctls that live in a network or IPC namespace, so that setting them inside a pod (without
+ * `hostNetwork`) changes only that pod: `kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*` and `net.*`
+ * (Kubernetes documentation, "Using sysctls in a Kubernetes Cluster", namespaced sysctls). The docs say "most"
+ * of `net.*`: the few global ones vary by kernel version, and all of `net.*` is treated as namespaced here.
+ */
+export function isNamespacedSysctl(name: string): boolean {
+  return name.startsWith('net.') || name.startsWith('kernel.shm') || name.startsWith('kernel.msg') || name === 'kernel.sem' || name.startsWith('fs.mqueue.');
+}
+
+/** A line of a sysctl.d file that is not an assignment meshlint can read (becomes a `parse-error` finding). */
+export interface SysctlConfProblem {
+  line: number;
+  column: number;
+  message: string;
 }
 
 /**
  * Parse a sysctl.d-style configuration file (`sysctl.d(5)`, procps `sysctl.conf(5)`): one `name = value` per
  * line; blank lines and lines whose first non-blank character is `#` or `;` are comments; a leading `-` on the
- * name means "ignore errors" and is dropped; lines without `=` and systemd's `!name` exclusions are not
- * assignments and are skipped. Whitespace around the name and the value is removed; a `#` after the value is
- * part of the value (neither tool supports trailing comments).
+ * name means "ignore errors" and is dropped; systemd's `!name` exclusions are skipped. Whitespace around the
+ * name and the value is removed; a `#` after the value is part of the value (neither tool supports trailing
+ * comments). A line without `=`, or whose name is not a sysctl name ({@link isSysctlName}), is a problem
+ * (systemd-sysctl ignores it with a warning).
  *
- * @param file path reported in each setting's `source.file`.
- * @param text the file's content.
- * @returns settings in file order; `source` points at the name (after `-`), columns are 1-based.
+ * @param file path reported in each setting's location.
+ * @returns settings in file order (`scope: 'node'`; the location points at the name, after `-`; columns are
+ *   1-based) and the lines that could not be read.
  */
-export function parseSysctlConf(file: string, text: string): SysctlSetting[] {
-  const out: SysctlSetting[] = [];
+export function parseSysctlConf(file: string, text: string): { settings: SysctlSetting[]; problems: SysctlConfProblem[] } {
+  const settings: SysctlSetting[] = [];
+  const problems: SysctlConfProblem[] = [];
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!.replace(/\r$/, '');
     const lead = /^[ \t]*/.exec(line)![0].length;
     const first = line[lead];
     if (first === undefined || first === '#' || first === ';' || first === '!') continue;
-    const eq = line.indexOf('=', lead);
-    if (eq < 0) continue;
     let nameStart = lead;
     if (first === '-') {
       nameStart++;
       while (line[nameStart] === ' ' || line[nameStart] === '\t') nameStart++;
     }
+    const eq = line.indexOf('=', nameStart);
+    const at = { line: index + 1, column: nameStart + 1 };
+    if (eq < 0) {
+      problems.push({ ...at, message: `not a sysctl assignment "name = value": ${JSON.stringify(line.trim())} (systemd-sysctl ignores this line)` });
+      continue;
+    }
     const rawName = line.slice(nameStart, eq).trim();
-    if (rawName === '') continue;
-    out.push({
-      name: normaliseSysctlName(rawName),
-      value: line.slice(eq + 1).trim(),
-      source: { file, line: index + 1, column: nameStart + 1 },
-      via: 'sysctl.d',
-    });
+    const name = normaliseSysctlName(rawName);
+    if (!isSysctlName(name)) {
+      problems.push({ ...at, message: `${JSON.stringify(rawName)} is not a sysctl name (expected e.g. net.ipv4.ip_local_port_range); the line is ignored` });
+      continue;
+    }
+    settings.push({ name, value: line.slice(eq + 1).trim(), via: 'sysctl.d', scope: 'node', location: { file, ...at } });
   }
-  return out;
+  return { settings, problems };
 }
 
 /** A word of a command line and the index of the argument it came from. */
@@ -118,8 +168,7 @@ interface FoundWrite {
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh']);
-const RESERVED_WORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}', 'time']);
-const SIMPLE_WRAPPERS = new Set(['exec', 'command', 'builtin', 'nohup', 'busybox']);
+const SIMPLE_WRAPPERS = new Set(['exec', 'command', 'builtin', 'nohup', 'busybox', 'time']);
 const MAX_SHELL_DEPTH = 8;
 
 function basename(path: string): string {
@@ -128,20 +177,15 @@ function basename(path: string): string {
 }
 
 /**
- * Remove what runs before the real command: shell assignments (`A=b cmd`), reserved words (`if`, `then`, `do`),
- * and wrappers that run their operands as a command (`exec`, `sudo`, `env`, `chroot DIR`, `nsenter … --`,
- * `busybox`, `nice`). Returns the remaining words, starting at the command name.
+ * Remove what runs before the real command: shell assignments (`A=b cmd`) and wrappers that run their operands
+ * as a command (`exec`, `sudo`, `env`, `chroot DIR`, `nsenter … --`, `busybox`, `nice`). Returns the remaining
+ * words, starting at the command name.
  */
-function stripWrappers(words: ArgWord[], shell: boolean): ArgWord[] {
+function stripWrappers(words: ArgWord[]): ArgWord[] {
   let w = words;
   for (let guard = 0; guard < 32 && w.length > 0; guard++) {
-    const head = w[0]!;
-    const name = basename(head.text);
-    if (shell && /^[A-Za-z_][A-Za-z0-9_]*=/.test(head.text)) {
-      w = w.slice(1);
-    } else if (shell && RESERVED_WORDS.has(head.text)) {
-      w = w.slice(1);
-    } else if (SIMPLE_WRAPPERS.has(name)) {
+    const name = basename(w[0]!.text);
+    if (SIMPLE_WRAPPERS.has(name)) {
       w = w.slice(1);
       while (w[0]?.text.startsWith('-')) w = w.slice(name === 'exec' && w[0].text === '-a' ? 2 : 1);
     } else if (name === 'sudo') {
@@ -263,24 +307,24 @@ function procSysTarget(path: string): string | null {
 }
 
 function wordsOf(cmd: ShellCommand, argIndex: number): ArgWord[] {
-  return cmd.words.map((w: ShellWord) => ({ text: w.text, dynamic: w.dynamic, argIndex }));
+  return cmd.words.map((w) => ({ text: w.text, dynamic: w.dynamic, argIndex }));
 }
 
+const STDOUT_REDIRECTS = new Set(['>', '>>', '>|', '&>', '&>>']);
+
 /** Writes made by one shell pipeline, all attributed to the argument `argIndex` that holds the script. */
-function pipelineWrites(pipeline: ShellPipeline, argIndex: number, depth: number): FoundWrite[] {
+function pipelineWrites(pipeline: ShellPipeline, argIndex: number, depth: number, notes: string[]): FoundWrite[] {
   const out: FoundWrite[] = [];
-  const stripped = pipeline.commands.map((c) => stripWrappers(wordsOf(c, argIndex), true));
+  const stripped = pipeline.commands.map((c) => stripWrappers(wordsOf(c, argIndex)));
   pipeline.commands.forEach((cmd, k) => {
     const words = stripped[k]!;
-    out.push(...argvWrites(words, true, depth));
+    out.push(...argvWrites(words, depth, notes));
     // echo VALUE > /proc/sys/NAME
     const text = words.length > 0 ? printedText(words) : null;
     if (text === null) return;
     const value = text.trim();
     if (value === '') return;
-    const stdoutRedirects = cmd.redirects.filter(
-      (r) => ['>', '>>', '>|', '&>', '&>>'].includes(r.op) && (r.fd === undefined || r.fd === 1) && r.target && !r.target.dynamic,
-    );
+    const stdoutRedirects = cmd.redirects.filter((r) => STDOUT_REDIRECTS.has(r.op) && (r.fd === undefined || r.fd === 1) && r.target && !r.target.dynamic);
     const last = stdoutRedirects[stdoutRedirects.length - 1];
     const target = last?.target ? procSysTarget(last.target.text) : null;
     if (target) out.push({ name: target, value, argIndex });
@@ -299,12 +343,9 @@ function pipelineWrites(pipeline: ShellPipeline, argIndex: number, depth: number
   return out;
 }
 
-/**
- * Writes made by one command given as an argument vector (exec form). `shell` says whether the words came out
- * of a shell script (so assignments and reserved words may precede the command name).
- */
-function argvWrites(words: ArgWord[], shell: boolean, depth: number): FoundWrite[] {
-  const w = stripWrappers(words, shell);
+/** Writes made by one command given as an argument vector (exec form, or a simple command of a script). */
+function argvWrites(words: ArgWord[], depth: number, notes: string[]): FoundWrite[] {
+  const w = stripWrappers(words);
   if (w.length === 0 || w[0]!.dynamic) return [];
   const name = basename(w[0]!.text);
   if (name === 'sysctl') return sysctlWrites(w.slice(1));
@@ -330,15 +371,19 @@ function argvWrites(words: ArgWord[], shell: boolean, depth: number): FoundWrite
       break;
     }
     const script = w[k];
-    if (!hasC || !script) return [];
-    return parseShellScript(script.text).flatMap((p) => pipelineWrites(p, script.argIndex, depth + 1));
+    if (!hasC || !script || script.dynamic) return [];
+    // A write needs the `sysctl` command or a `/proc/sys/…` path: most scripts are not parsed at all.
+    if (!script.text.includes('sysctl') && !script.text.includes('proc/sys')) return [];
+    let pipelines: ShellPipeline[];
+    try {
+      pipelines = parseShellScript(script.text);
+    } catch (e) {
+      notes.push(`shell scripts in container commands were not read: ${(e as Error).message.split('\n')[0]}`);
+      return [];
+    }
+    return pipelines.flatMap((p) => pipelineWrites(p, script.argIndex, depth + 1, notes));
   }
   return [];
-}
-
-/** Writes made by an exec-form command line, each with the index of the argument it came from. */
-function commandWrites(args: string[]): FoundWrite[] {
-  return argvWrites(args.map((text, argIndex) => ({ text, dynamic: false, argIndex })), false, 0);
 }
 
 /**
@@ -347,87 +392,54 @@ function commandWrites(args: string[]): FoundWrite[] {
  * `;`, `&&`, `||`, `|` and newlines, where `sysctl` writes, `echo VALUE > /proc/sys/…`, `printf VALUE >
  * /proc/sys/…` and `echo VALUE | tee /proc/sys/…` count. Wrappers (`exec`, `sudo`, `env`, `chroot DIR`,
  * `nsenter … --`, `busybox`) are looked through. Reads (`sysctl -a`, `sysctl name`, `cat /proc/sys/…`),
- * `sysctl -p`/`--system` (file loads, whose content is not known here), writes to other files, and values built
- * from expansions (`$VAR`, `$(…)`) produce nothing. Scripts are split by the tokenizer in `shell-words.ts`.
+ * `sysctl -p`/`--system` (file loads, whose content is not known here), writes to other files, here-document
+ * bodies, and values built from expansions (`$VAR`, `$(…)`) produce nothing. Scripts are parsed by `shell.ts`.
  *
  * @param args the command line, one string per argument (e.g. `['sh', '-c', 'sysctl -w …']`).
- * @param locate position of argument `argIndex`; a setting found inside a script gets the script argument's
- *   position (offsets inside a YAML scalar are not recoverable in general).
- * @returns settings with `via: 'command'`, in command order; never throws.
+ * @param notes receives a one-line note when scripts cannot be parsed on this platform.
+ * @returns the writes with the index of the argument each came from (a write inside a script gets the script
+ *   argument's index), in command order; never throws.
  */
-export function sysctlsFromCommand(args: string[], locate: (argIndex: number) => SysctlSource): SysctlSetting[] {
-  return commandWrites(args).map((f) => ({
-    name: f.name,
-    value: f.value,
-    source: locate(f.argIndex),
-    via: 'command' as const,
-  }));
-}
-
-/** Render a field path as `a.b[0].c`. */
-export function formatFieldPath(path: readonly (string | number)[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? p : `.${p}`;
-  }
-  return out;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+export function sysctlWritesOfCommand(args: readonly string[], notes: string[] = []): { name: string; value: string; argIndex: number }[] {
+  return argvWrites(args.map((text, argIndex) => ({ text, dynamic: false, argIndex })), 0, notes);
 }
 
 /**
- * Sysctls a pod spec sets: `securityContext.sysctls[]` (`via: 'pod-securityContext'`) and the writes made by
- * every container's, init container's and ephemeral container's `command` + `args` (`via: 'command'`, see
- * {@link sysctlsFromCommand}). Without `command` the image's entrypoint is unknown and `args` is read as the
- * command line (right for images without an entrypoint, such as busybox). Items of the wrong type are skipped.
+ * Sysctls a workload's pod spec sets: `securityContext.sysctls[]` (`via: 'pod-securityContext'`, scope `pod`)
+ * and the writes made by every container's, init container's and ephemeral container's `command` + `args`
+ * (`via: 'command'`, see {@link sysctlWritesOfCommand}; scope `node` when the pod uses `hostNetwork` or the
+ * sysctl is not namespaced, else `pod`). Without `command` the image's entrypoint is unknown and `args` is read
+ * as the command line (right for images without an entrypoint, such as busybox). Items of the wrong type are
+ * skipped; never throws.
  *
- * @param podSpec the pod spec object (`spec` of a Pod, `spec.template.spec` of a Deployment, …).
- * @param locate position of a field given its full path (basePath + path inside the pod spec).
- * @param basePath path of the pod spec inside its object, e.g. `['spec', 'template', 'spec']`.
- * @returns settings with `fieldPath` set (e.g. `spec.template.spec.securityContext.sysctls[0]`); never throws.
+ * @param object a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob.
+ * @param notes receives one-line notes about what could not be read.
  */
-export function sysctlsFromPodSpec(
-  podSpec: unknown,
-  locate: (path: (string | number)[]) => SysctlSource,
-  basePath: (string | number)[],
-): SysctlSetting[] {
+export function sysctlsOfWorkload(object: ManifestObject, notes: string[] = []): SysctlSetting[] {
   const out: SysctlSetting[] = [];
-  if (!isRecord(podSpec)) return out;
-  const sc = podSpec['securityContext'];
-  if (isRecord(sc) && Array.isArray(sc['sysctls'])) {
-    sc['sysctls'].forEach((item: unknown, i: number) => {
-      if (!isRecord(item) || typeof item['name'] !== 'string') return;
-      const value = item['value'];
-      if (typeof value !== 'string' && typeof value !== 'number') return;
-      const path = [...basePath, 'securityContext', 'sysctls', i];
-      out.push({
-        name: normaliseSysctlName(item['name']),
-        value: String(value).trim(),
-        source: locate(path),
-        via: 'pod-securityContext',
-        fieldPath: formatFieldPath(path),
-      });
-    });
-  }
+  const base = [...podTemplatePath(object.ref.kind), 'spec'];
+  const podSpec = asRecord(dig(object.raw, ...base));
+  if (!podSpec) return out;
+  const hostNetwork = podSpec['hostNetwork'] === true;
+  const add = (name: string, value: string, via: SysctlSetting['via'], path: FieldPath): void => {
+    const scope: SysctlScope = via === 'command' && (hostNetwork || !isNamespacedSysctl(name)) ? 'node' : 'pod';
+    out.push({ name, value, via, scope, location: locate(object, path), object, path });
+  };
+  asArray(dig(podSpec, 'securityContext', 'sysctls')).forEach((item, i) => {
+    const record = asRecord(item);
+    const value = record?.['value'];
+    if (typeof record?.['name'] !== 'string' || (typeof value !== 'string' && typeof value !== 'number')) return;
+    add(normaliseSysctlName(record['name']), String(value).trim(), 'pod-securityContext', [...base, 'securityContext', 'sysctls', i]);
+  });
   for (const kind of ['initContainers', 'containers', 'ephemeralContainers']) {
-    const list = podSpec[kind];
-    if (!Array.isArray(list)) continue;
-    list.forEach((container: unknown, ci: number) => {
-      if (!isRecord(container)) return;
-      const command = Array.isArray(container['command']) ? container['command'] : [];
-      const cmdArgs = Array.isArray(container['args']) ? container['args'] : [];
+    asArray(podSpec[kind]).forEach((container, ci) => {
+      const command = asArray(dig(container, 'command'));
+      const cmdArgs = asArray(dig(container, 'args'));
       const argv = [...command, ...cmdArgs];
       if (argv.length === 0 || !argv.every((a) => typeof a === 'string' || typeof a === 'number')) return;
-      const pathOf = (argIndex: number): (string | number)[] =>
-        argIndex < command.length
-          ? [...basePath, kind, ci, 'command', argIndex]
-          : [...basePath, kind, ci, 'args', argIndex - command.length];
-      for (const f of commandWrites(argv.map(String))) {
-        const path = pathOf(f.argIndex);
-        out.push({ name: f.name, value: f.value, source: locate(path), via: 'command', fieldPath: formatFieldPath(path) });
+      for (const f of sysctlWritesOfCommand(argv.map(String), notes)) {
+        const path = f.argIndex < command.length ? [...base, kind, ci, 'command', f.argIndex] : [...base, kind, ci, 'args', f.argIndex - command.length];
+        add(f.name, f.value, 'command', path);
       }
     });
   }
@@ -516,23 +528,27 @@ export interface PortBudget {
   twReuse: 0 | 1 | 2 | null;
   /** Where each figure came from, e.g. `net.ipv4.ip_local_port_range = 1024 65535 (node.conf:3:1)` or `… default`. */
   sources: string[];
+  /** The same facts as `sources`, as trace items with the file position where one is known (for `explain`). */
+  trace: { text: string; location?: Location }[];
   /** Values that were set but invalid (the kernel would reject them, so the previous or default value stays). */
   notes: string[];
   /** Reserved ranges as parsed (all of them, also those outside the range). */
   reservedRanges: PortRange[];
 }
 
-/** A value for {@link portBudgetFromValues}: the text and a description of where it came from. */
+/** A value for {@link portBudgetFromValues}: the text and where it came from. */
 export interface BudgetValue {
   value: string;
-  /** e.g. `deploy.yaml:12:9` or `/proc/sys/net/ipv4/ip_local_port_range`. */
+  /** e.g. `deploy.yaml:12:9`, `--port-range` or `/proc/sys/net/ipv4/ip_local_port_range`. */
   from: string;
+  /** The file position, when the value was read from an input file (for traces). */
+  location?: Location;
 }
 
 /**
  * The port budget from raw values (the three sysctls by short name). Defaults when a value is absent or
  * invalid: range 32768–60999 (`DEFAULT_PORT_RANGE_LOW`/`HIGH` in `src/facts.ts`), nothing reserved,
- * `twReuse: null`.
+ * `twReuse: null`. Never throws: invalid values are described in `notes`.
  */
 export function portBudgetFromValues(values: {
   ip_local_port_range?: BudgetValue;
@@ -540,29 +556,26 @@ export function portBudgetFromValues(values: {
   tcp_tw_reuse?: BudgetValue;
 }): PortBudget {
   const sources: string[] = [];
+  const trace: PortBudget['trace'] = [];
   const notes: string[] = [];
+  const cite = (text: string, v?: BudgetValue, defaultSource?: string): void => {
+    sources.push(`${text} (${v ? v.from : defaultSource})`);
+    trace.push(v?.location ? { text, location: v.location } : { text: `${text} (${v ? v.from : defaultSource})` });
+  };
   let range: PortRange = { low: DEFAULT_PORT_RANGE_LOW, high: DEFAULT_PORT_RANGE_HIGH };
-  let rangeSet = false;
   const pr = values.ip_local_port_range;
-  if (pr) {
-    const parsed = parsePortRange(pr.value);
-    if (parsed) {
-      range = parsed;
-      rangeSet = true;
-      sources.push(`${PORT_RANGE_SYSCTL} = ${parsed.low} ${parsed.high} (${pr.from})`);
-    } else {
-      notes.push(`${PORT_RANGE_SYSCTL} = ${JSON.stringify(pr.value)} (${pr.from}) is not a valid range "LOW HIGH" with 1 <= LOW <= HIGH <= 65535; the kernel rejects it`);
-    }
+  const parsed = pr ? parsePortRange(pr.value) : null;
+  if (pr && !parsed) {
+    notes.push(`${PORT_RANGE_SYSCTL} = ${JSON.stringify(pr.value)} (${pr.from}) is not a valid range "LOW HIGH" with 1 <= LOW <= HIGH <= 65535; the kernel rejects it`);
   }
-  if (!rangeSet) {
-    sources.push(`${PORT_RANGE_SYSCTL} = ${range.low} ${range.high} (Linux default, kernel Documentation/networking/ip-sysctl.rst)`);
-  }
+  if (parsed) range = parsed;
+  cite(`${PORT_RANGE_SYSCTL} = ${range.low} ${range.high}`, parsed ? pr : undefined, 'Linux default, kernel Documentation/networking/ip-sysctl.rst');
   let reservedRanges: PortRange[] = [];
   const rp = values.ip_local_reserved_ports;
   if (rp) {
     try {
       reservedRanges = parseReservedPorts(rp.value);
-      sources.push(`${RESERVED_PORTS_SYSCTL} = ${rp.value.trim() === '' ? '(empty)' : rp.value.trim()} (${rp.from})`);
+      cite(`${RESERVED_PORTS_SYSCTL} = ${rp.value.trim() === '' ? '(empty)' : rp.value.trim()}`, rp);
     } catch (e) {
       notes.push(`${(e as Error).message} (${rp.from}); the kernel rejects it`);
     }
@@ -573,7 +586,7 @@ export function portBudgetFromValues(values: {
     const v = tw.value.trim();
     if (v === '0' || v === '1' || v === '2') {
       twReuse = Number(v) as 0 | 1 | 2;
-      sources.push(`${TW_REUSE_SYSCTL} = ${v} (${tw.from})`);
+      cite(`${TW_REUSE_SYSCTL} = ${v}`, tw);
     } else {
       notes.push(`${TW_REUSE_SYSCTL} = ${JSON.stringify(tw.value)} (${tw.from}) is not 0, 1 or 2`);
     }
@@ -586,6 +599,7 @@ export function portBudgetFromValues(values: {
     usable: range.high - range.low + 1 - reserved,
     twReuse,
     sources,
+    trace,
     notes,
     reservedRanges,
   };
@@ -601,10 +615,10 @@ export function portBudgetFromValues(values: {
 export function portBudget(settings: SysctlSetting[]): PortBudget {
   const values: Parameters<typeof portBudgetFromValues>[0] = {};
   for (const s of settings) {
-    const from = `${s.source.file}:${s.source.line}:${s.source.column}`;
-    if (s.name === PORT_RANGE_SYSCTL) values.ip_local_port_range = { value: s.value, from };
-    else if (s.name === RESERVED_PORTS_SYSCTL) values.ip_local_reserved_ports = { value: s.value, from };
-    else if (s.name === TW_REUSE_SYSCTL) values.tcp_tw_reuse = { value: s.value, from };
+    const v: BudgetValue = { value: s.value, from: formatLocation(s.location), location: s.location };
+    if (s.name === PORT_RANGE_SYSCTL) values.ip_local_port_range = v;
+    else if (s.name === RESERVED_PORTS_SYSCTL) values.ip_local_reserved_ports = v;
+    else if (s.name === TW_REUSE_SYSCTL) values.tcp_tw_reuse = v;
   }
   return portBudgetFromValues(values);
 }

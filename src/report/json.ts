@@ -59,6 +59,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
         total: r.total,
         budgetScope: r.budgetScope,
         budgetConnections: r.budgetConnections,
+        ...(r.budgetPorts !== undefined ? { budgetPorts: r.budgetPorts, budgetTrace: (r.budgetTrace ?? []).map(trace) } : {}),
         exhaustionRps: r.exhaustionRps,
         rps: r.rps ?? null,
         portsHeld: r.portsHeld ?? null,
@@ -66,7 +67,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
         notes: r.notes,
       };
     }),
-    budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null },
+    budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null, ...(result.budget.trace ? { trace: result.budget.trace.map(trace) } : {}) },
     errors: result.errors,
     coverage: options.coverage ?? [],
     ...(options.cluster ? { cluster: options.cluster } : {}),

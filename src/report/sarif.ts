@@ -37,6 +37,9 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
       fileUri: f.location.file,
       startLine: lines ? f.location.line : undefined,
       startColumn: lines ? f.location.column : undefined,
+      // The builder defaults endColumn to 1, which is before startColumn: mark the position as an empty region.
+      endLine: lines ? f.location.line : undefined,
+      endColumn: lines ? f.location.column : undefined,
     });
     if (f.location.object) {
       const o = f.location.object;

@@ -47,6 +47,7 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
     : `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed`;
   lines.push(paint('dim', `${read}${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
   for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
+  if (result.sources) lines.push(...sourceLines(result, options.explain, paint));
   if (result.routes.length) {
     lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
   }
@@ -59,6 +60,23 @@ function silencedSummary(result: AnalysisResult): string {
   const baselined = silenced.filter((f) => f.suppressions?.some((s) => s.via === 'baseline')).length;
   const inSource = silenced.length - baselined;
   return [inSource ? `${inSource} suppressed` : '', baselined ? `${baselined} in the baseline` : ''].filter(Boolean).join(', ');
+}
+
+/** The source-scanning summary: files per language, call sites, and (with explain) the call sites not linked to the mesh. */
+function sourceLines(result: AnalysisResult, explain: boolean, paint: (s: Style, t: string) => string): string[] {
+  const src = result.sources!;
+  const out: string[] = [];
+  const byLang = Object.entries(src.filesByLanguage);
+  const files = byLang.reduce((n, [, c]) => n + (c ?? 0), 0);
+  const unlinked = new Set(src.unlinked.map((u) => u.site));
+  const parts = [`source: ${plural(files, 'file')}${byLang.length ? ` (${byLang.map(([l, c]) => `${l} ${c}`).join(', ')})` : ''}`, plural(src.callSites, 'outbound call site')];
+  if (unlinked.size) parts.push(`${unlinked.size} not linked to a mesh host${explain ? '' : ' (meshlint explain lists them)'}`);
+  out.push(paint('dim', parts.join(', ')));
+  for (const [lang, n] of Object.entries(src.notScanned)) out.push(paint('yellow', `source: ${plural(n ?? 0, `${lang} file`)} not scanned: this build has no ${lang} scanner`));
+  if (explain) {
+    for (const u of src.unlinked) out.push(paint('dim', `  not linked: ${u.site.file}:${u.site.line}:${u.site.column} ${u.site.host ?? u.site.url ?? ''} — ${u.reason}`.replace('  — ', ' — ')));
+  }
+  return out;
 }
 
 /** `1 file`, `2 files`. */
@@ -84,7 +102,7 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
       r.budgetScope === 'node' ? 'node (SNAT)' : 'pod',
       formatExhaustion(r),
     ];
-    if (withRate) row.push(r.portsHeld === undefined ? '–' : `${formatNumber(Math.round(r.portsHeld))} / ${formatNumber(result.budget.ports)} ports${perRoute ? ` @${formatNumber(r.rps!)} rps` : ''}`);
+    if (withRate) row.push(r.portsHeld === undefined ? '–' : `${formatNumber(Math.round(r.portsHeld))} / ${formatNumber(r.budgetPorts ?? result.budget.ports)} ports${perRoute ? ` @${formatNumber(r.rps!)} rps` : ''}`);
     return row;
   });
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((r) => r[i].length))));
@@ -92,8 +110,14 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
   const out = [paint('bold', 'Connection multiplier (new connections per logical request, worst case)'), paint('dim', fmt(header))];
   for (const r of body) out.push(fmt(r));
   if (routes.length > rows) out.push(paint('dim', `… ${routes.length - rows} more route${routes.length - rows === 1 ? '' : 's'}: meshlint explain for all`));
-  out.push(paint('dim', `ports = ${formatNumber(result.budget.ports)} ephemeral ports, TIME_WAIT = ${result.budget.timeWaitSeconds} s; exhausts at = ports / (M on the budget's legs × TIME_WAIT). Details: meshlint explain`));
+  out.push(paint('dim', `ports = ${formatNumber(result.budget.ports)} ephemeral ports on the nodes${sourcesText(result.budget.trace)}, TIME_WAIT = ${result.budget.timeWaitSeconds} s; exhausts at = ports / (M on the budget's legs × TIME_WAIT). Details: meshlint explain`));
   return out;
+}
+
+/** ` (net.ipv4.ip_local_port_range = 1024 65535 at node.conf:3:1; …)` for the budget's figures read from input files; empty when all are defaults. */
+function sourcesText(trace: AnalysisResult['budget']['trace']): string {
+  const read = (trace ?? []).filter((t) => t.location);
+  return read.length ? ` (${read.map((t) => `${t.text} at ${t.location!.file}:${t.location!.line}:${t.location!.column}`).join('; ')})` : '';
 }
 
 function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => string): string[] {
@@ -112,8 +136,11 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
       for (const t of m.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${formatLocation(t.location)})` : ''}`));
     }
     out.push(`  M = ${formatNumber(r.total)} new connections per request; on the ${r.budgetScope === 'node' ? "node's SNAT ports" : "pod's ports"}: ${formatNumber(r.budgetConnections)}`);
-    out.push(`  exhausts at ${formatExhaustion(r)}${r.exhaustionRps !== null ? ` = ${formatNumber(result.budget.ports)} / (${formatNumber(r.budgetConnections)} × ${result.budget.timeWaitSeconds} s)` : ''}`);
-    if (r.portsHeld !== undefined) out.push(`  at ${formatNumber(r.rps ?? result.budget.rps!)} req/s: ${formatNumber(Math.round(r.portsHeld))} ports in TIME_WAIT (${formatNumber((100 * r.portsHeld) / result.budget.ports)}% of the range)`);
+    const ports = r.budgetPorts ?? result.budget.ports;
+    if (r.exhaustionRps !== null) out.push(`  ports = ${formatNumber(ports)}`);
+    if (r.exhaustionRps !== null) for (const t of r.budgetTrace ?? []) out.push(paint('dim', `      ${t.text}${t.location ? `  (${t.location.file}:${t.location.line}:${t.location.column})` : ''}`));
+    out.push(`  exhausts at ${formatExhaustion(r)}${r.exhaustionRps !== null ? ` = ${formatNumber(ports)} / (${formatNumber(r.budgetConnections)} × ${result.budget.timeWaitSeconds} s)` : ''}`);
+    if (r.portsHeld !== undefined) out.push(`  at ${formatNumber(r.rps ?? result.budget.rps!)} req/s: ${formatNumber(Math.round(r.portsHeld))} ports in TIME_WAIT (${formatNumber((100 * r.portsHeld) / ports)}% of the range)`);
     for (const n of r.notes) out.push(paint('dim', `  note: ${n}`));
   }
   return out;

@@ -2,26 +2,37 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
-import type { ConfiguredSeverity, FieldPath, Finding, Severity } from '../types.js';
+import { NodeSettings } from '../node/settings.js';
+import type { SysctlSetting } from '../node/sysctl.js';
+import type { ConfiguredSeverity, FieldPath, Finding, Location, Severity } from '../types.js';
 import type { RuleMeta } from './meta.js';
 
-/** What a rule passes to `context.report`. */
-export interface ReportDescriptor {
-  /** The object the finding is about, and the field inside it (its line is the finding's line). */
-  object: ManifestObject;
-  path: FieldPath;
+/** What a rule passes to `context.report`: the place (an object's field, or a file position) and the finding. */
+export type ReportDescriptor = {
   message: string;
   hint?: string;
   /** Value that triggered the finding (baseline fingerprints key on it). */
   value?: unknown;
   /** Overrides the configured severity for this finding only when the rule's own logic grades it (e.g. internal vs MESH_EXTERNAL). */
   severity?: Severity;
-}
+} & (
+  | {
+      /** The object the finding is about, and the field inside it (its line is the finding's line). */
+      object: ManifestObject;
+      path: FieldPath;
+    }
+  | {
+      /** A position outside any Kubernetes object, e.g. a line of a sysctl.d file. */
+      location: Location;
+    }
+);
 
 /** What a config rule sees: the model, the multiplier rows, its options, and `report`. */
 export interface RuleContext {
   readonly model: MeshModel;
   readonly routes: readonly RouteMultiplier[];
+  /** Node settings: every sysctl the input sets, and the port budgets (`src/node/settings.ts`). */
+  readonly node: NodeSettings;
   /** The rule's options: its `defaultOptions` overlaid with the user's. */
   readonly options: Readonly<Record<string, unknown>>;
   /** The severity configured for this rule. */
@@ -30,8 +41,8 @@ export interface RuleContext {
 }
 
 /**
- * Visitors a config rule returns from `create` (ESLint style): one per input kind it declares, `route` for
- * each multiplier row, and `end` after everything was visited.
+ * Visitors a config or node rule returns from `create` (ESLint style): one per input kind it declares, `route`
+ * for each multiplier row, `sysctl` for each node setting, and `end` after everything was visited.
  */
 export interface RuleVisitors {
   DestinationRule?(object: ManifestObject): void;
@@ -40,6 +51,8 @@ export interface RuleVisitors {
   Sidecar?(object: ManifestObject): void;
   Gateway?(object: ManifestObject): void;
   route?(route: RouteMultiplier): void;
+  /** Each sysctl assignment of the input (sysctl.d files, pod specs, container commands), in input order. */
+  sysctl?(setting: SysctlSetting): void;
   end?(): void;
 }
 
@@ -63,12 +76,13 @@ export function defineRule(rule: Rule): Rule {
 const KIND_VISITORS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway'] as const;
 
 /**
- * Runs config rules over the model in one pass per kind: every rule's visitor for an object is called
+ * Runs config and node rules over the model in one pass per kind, then the multiplier rows, then the node
+ * settings (`node`, built from the model's objects when not given): every rule's visitor for an object is called
  * before the next object. A rule that throws does not stop the others: its error becomes an `error`
  * finding naming the rule and object (and should be reported as a meshlint bug).
  * @returns findings in the order rules reported them.
  */
-export function runRules(rules: readonly Rule[], model: MeshModel, routes: readonly RouteMultiplier[], settings: ReadonlyMap<string, RuleSetting>): Finding[] {
+export function runRules(rules: readonly Rule[], model: MeshModel, routes: readonly RouteMultiplier[], settings: ReadonlyMap<string, RuleSetting>, node: NodeSettings = new NodeSettings(model.objects)): Finding[] {
   const findings: Finding[] = [];
   const active: { rule: Rule; visitors: RuleVisitors }[] = [];
   for (const rule of rules) {
@@ -79,10 +93,12 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
     const context: RuleContext = {
       model,
       routes,
+      node,
       options: { ...rule.meta.defaultOptions, ...(setting?.options ?? {}) },
       severity,
       report(d) {
-        const finding: Finding = { ruleId: rule.meta.id, severity: d.severity ?? severity, message: d.message, location: locate(d.object, d.path) };
+        const location = 'location' in d ? d.location : locate(d.object, d.path);
+        const finding: Finding = { ruleId: rule.meta.id, severity: d.severity ?? severity, message: d.message, location };
         if (d.hint) finding.hint = d.hint;
         if (d.value !== undefined) finding.value = d.value;
         findings.push(finding);
@@ -90,11 +106,11 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
     };
     active.push({ rule, visitors: rule.create(context) });
   }
-  const guarded = (rule: Rule, object: ManifestObject | undefined, fn: () => void) => {
+  const guarded = (rule: Rule, object: ManifestObject | Location | undefined, fn: () => void) => {
     try {
       fn();
     } catch (error) {
-      const where = object ? locate(object, []) : { file: '<meshlint>', line: 1, column: 1 };
+      const where = !object ? { file: '<meshlint>', line: 1, column: 1 } : 'ref' in object ? locate(object, []) : object;
       findings.push({ ruleId: rule.meta.id, severity: 'error', message: `internal error in rule ${rule.meta.id}: ${error instanceof Error ? error.message : String(error)} (please report this)`, location: where });
     }
   };
@@ -115,6 +131,9 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
   }
   for (const route of routes) {
     for (const { rule, visitors } of active) if (visitors.route) guarded(rule, route.definedBy.object, () => visitors.route!(route));
+  }
+  for (const setting of node.settings) {
+    for (const { rule, visitors } of active) if (visitors.sysctl) guarded(rule, setting.location, () => visitors.sysctl!(setting));
   }
   for (const { rule, visitors } of active) if (visitors.end) guarded(rule, undefined, () => visitors.end!());
   return findings;

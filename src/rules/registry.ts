@@ -1,13 +1,13 @@
-import { configRules, inputRules, metaRules } from '../../rules/index.js';
+import { configRules, inputRules, metaRules, nodeRules, sourceRules } from '../../rules/index.js';
 import type { Rule } from './engine.js';
 import type { RuleMeta } from './meta.js';
 
-/** All rules, input rules first, then config rules, then source and node rules, then workflow (meta) rules. */
+/** All rules: input, config, source, node, rules registered at start-up, then workflow (meta) rules. */
 export function allRules(): readonly Rule[] {
-  return [...inputRules, ...configRules, ...extraRules, ...metaRules];
+  return [...inputRules, ...configRules, ...sourceRules, ...nodeRules, ...extraRules, ...metaRules];
 }
 
-/** Rules registered by other families (source, node) at start-up. */
+/** Rules registered by other families (node) at start-up. */
 const extraRules: Rule[] = [];
 
 /** Adds rules of another family (their metadata; findings come from their own scanners). */

@@ -30,6 +30,11 @@ export interface AppCallSite {
   appTries: number;
   /** Short description of what was seen, for the multiplier trace, e.g. `new https.Agent() per request`. */
   evidence: string;
+  /**
+   * The workload whose code this is, from the `source.workloads` option (set by the pipeline, not by the
+   * scanners): its name and namespace decide which client namespace's routes the call site joins.
+   */
+  workload?: { name: string; namespace?: string };
 }
 
 /** Output of one source scanner over a set of files. */
@@ -37,6 +42,9 @@ export interface SourceScanResult {
   findings: Finding[];
   callSites: AppCallSite[];
   filesScanned: number;
-  /** Files that could not be parsed, as findings are for manifests: one line each, the scan goes on. */
-  errors: { file: string; message: string }[];
+  /**
+   * Files that could not be read or parsed: one line each (`file:line:column: message`), the scan goes on.
+   * `line`/`column` (1-based) locate a syntax error when the parser gave one.
+   */
+  errors: { file: string; message: string; line?: number; column?: number }[];
 }

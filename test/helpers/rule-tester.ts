@@ -1,22 +1,32 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv from 'ajv';
 import { check, type CheckOptions } from '../../src/pipeline.js';
 import type { MeshSettings } from '../../src/model/mesh.js';
+import type { NodeOptions } from '../../src/node/settings.js';
 import { allRules } from '../../src/rules/registry.js';
 import type { Finding, Severity } from '../../src/types.js';
+import { tempDir } from './cli.js';
 import { ROOT } from './paths.js';
 
 /** A case that must not produce a finding of the rule under test. */
 export interface ValidCase {
   name: string;
-  yaml: string;
+  /** Manifests given as standard input; omit (or leave empty) when the case is only `files`. */
+  yaml?: string;
+  /**
+   * Files written to a temporary directory (relative path → content) and given to `check` as that directory,
+   * e.g. `{ 'sysctl.d/99-ports.conf': 'net.ipv4.ip_local_port_range = 1024 65535\n' }`.
+   */
+  files?: Record<string, string>;
   options?: Record<string, unknown>;
   mesh?: Partial<MeshSettings>;
   /** Further options of the run (e.g. `reportUnusedDisableDirectives` for rules of the suppression stage). */
   check?: Partial<CheckOptions>;
+  /** Node settings the user states (`AnalysisOptions.node`). */
+  node?: NodeOptions;
 }
 
 /** A case that must produce exactly these findings of the rule under test, in order. */
@@ -24,19 +34,37 @@ export interface InvalidCase extends ValidCase {
   errors: { line: number; column?: number; message?: RegExp; severity?: Severity }[];
 }
 
-/** Runs `yaml` (as standard input) through the whole `check` pipeline and returns the findings of `ruleId`. */
+/**
+ * Runs the case through the whole `check` pipeline — `yaml` as standard input, `files` as real files in a
+ * temporary directory (removed afterwards) — and returns the findings of `ruleId`.
+ */
 export async function findingsOf(ruleId: string, c: ValidCase): Promise<Finding[]> {
-  const result = await check({
-    paths: ['-'],
-    cwd: ROOT,
-    defaultNamespace: 'default',
-    stdin: () => Buffer.from(c.yaml),
-    rules: c.options ? new Map([[ruleId, { severity: allRules().find((r) => r.meta.id === ruleId)!.meta.defaultSeverity, options: c.options }]]) : undefined,
-    mesh: c.mesh,
-    ...c.check,
-  });
-  assert.deepEqual(result.errors, [], 'no run errors');
-  return result.findings.filter((f) => f.ruleId === ruleId);
+  const temp = c.files ? tempDir('meshlint-rule-') : null;
+  try {
+    const paths: string[] = [];
+    if (temp) {
+      for (const [rel, text] of Object.entries(c.files!)) {
+        mkdirSync(dirname(join(temp.dir, rel)), { recursive: true });
+        writeFileSync(join(temp.dir, rel), text);
+      }
+      paths.push(temp.dir);
+    }
+    if (c.yaml || !temp) paths.push('-');
+    const result = await check({
+      paths,
+      cwd: ROOT,
+      defaultNamespace: 'default',
+      stdin: () => Buffer.from(c.yaml ?? ''),
+      rules: c.options ? new Map([[ruleId, { severity: allRules().find((r) => r.meta.id === ruleId)!.meta.defaultSeverity, options: c.options }]]) : undefined,
+      mesh: c.mesh,
+      node: c.node,
+      ...c.check,
+    });
+    assert.deepEqual(result.errors, [], 'no run errors');
+    return result.findings.filter((f) => f.ruleId === ruleId);
+  } finally {
+    temp?.cleanup();
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * client) and what an outbound HTTP call looks like (library, URL, options, the client it goes through).
  * Every rule and the call-site collector classify nodes with these functions, so they agree.
  */
+import type { Scope } from 'eslint';
 import type { TSESTree } from '@typescript-eslint/types';
 import {
   type Node,
@@ -93,6 +94,7 @@ const CONSTRUCTORS: Record<string, Record<string, CtorSpec>> = {
 const FACTORIES: Record<string, Record<string, CtorSpec>> = {
   axios: { create: { family: 'http', optionsArg: 0 } },
   got: { extend: { family: 'http', optionsArg: 0 }, create: { family: 'http', optionsArg: 0 } },
+  ky: { extend: { family: 'http', optionsArg: 0 }, create: { family: 'http', optionsArg: 0 } },
   redis: { createClient: { family: 'db', optionsArg: 0, destArg: 0 }, createCluster: { family: 'db', optionsArg: 0 } },
   '@redis/client': { createClient: { family: 'db', optionsArg: 0, destArg: 0 }, createCluster: { family: 'db', optionsArg: 0 } },
   mysql: { createConnection: { family: 'db', optionsArg: 0, destArg: 0 }, createPool: { family: 'db', optionsArg: 0, destArg: 0 } },
@@ -106,7 +108,7 @@ const FACTORIES: Record<string, Record<string, CtorSpec>> = {
 function display(v: Extract<Value, { kind: 'module' }>, isNew: boolean): string {
   const base = v.module.split('/').pop()!;
   const shortBase = base.includes('-') ? base : base;
-  if (['http', 'https', 'axios', 'got', 'undici', 'redis', 'mysql', 'mysql2'].includes(v.module) || v.module === 'mysql2/promise') {
+  if (['http', 'https', 'axios', 'got', 'ky', 'undici', 'redis', 'mysql', 'mysql2'].includes(v.module) || v.module === 'mysql2/promise') {
     return `${isNew ? 'new ' : ''}${[shortBase, ...v.path].join('.')}()`;
   }
   const name = v.path.length ? v.path.join('.') : shortBase;
@@ -134,10 +136,10 @@ function computeCreation(model: FileModel, node: TSESTree.NewExpression | TSESTr
     const base = model.resolve(node.callee.object as Node);
     if (base?.kind === 'node') {
       const inner = classifyCreation(model, base.node);
-      if (inner?.library === 'got') {
-        spec = FACTORIES['got']!['extend'];
-        library = 'got';
-        shown = 'got.extend()';
+      if (inner && GOT_LIKE.has(inner.library)) {
+        spec = FACTORIES[inner.library]!['extend'];
+        library = inner.library;
+        shown = `${inner.library}.extend()`;
       }
     }
   }
@@ -279,7 +281,12 @@ function flowsIntoCache(model: FileModel, node: Node, fn: Node | undefined, dept
     if (p.operator === '??=' || p.operator === '||=') return true;
     const left = unwrap(p.left as Node);
     if (left.type === 'MemberExpression') return true;
-    if (left.type === 'Identifier') return isOuterVariable(model, left, fn);
+    if (left.type === 'Identifier') {
+      if (isOuterVariable(model, left, fn)) return true;
+      // `let pool = cache.get(k); if (!pool) { pool = new Pool(); cache.set(k, pool); }`
+      const v = model.variableOf(left);
+      return !!v && depth < 2 && variableFlowsIntoCache(model, v, fn, depth);
+    }
     return false;
   }
   if (p.type === 'CallExpression' && p.arguments.includes(n as TSESTree.CallExpressionArgument)) {
@@ -289,18 +296,22 @@ function flowsIntoCache(model: FileModel, node: Node, fn: Node | undefined, dept
   if (p.type === 'PropertyDefinition') return true;
   if (p.type === 'VariableDeclarator' && p.init === n && p.id.type === 'Identifier' && depth < 2) {
     const v = model.bindingOf(p);
-    if (!v) return false;
-    return v.references.some((ref) => {
-      if (ref.init) return false;
-      const id = ref.identifier as unknown as Node;
-      const rp = parentOf(id);
-      if (!rp) return false;
-      if (rp.type === 'AssignmentExpression' && rp.right === id) return flowsIntoCache(model, id, fn, depth + 1);
-      if (rp.type === 'CallExpression' && rp.arguments.includes(id as TSESTree.CallExpressionArgument)) return flowsIntoCache(model, id, fn, depth + 1);
-      return false;
-    });
+    return !!v && variableFlowsIntoCache(model, v, fn, depth);
   }
   return false;
+}
+
+/** Whether a local variable holding a creation is later stored for reuse (assigned on, or passed to `.set()`). */
+function variableFlowsIntoCache(model: FileModel, v: Scope.Variable, fn: Node | undefined, depth: number): boolean {
+  return v.references.some((ref) => {
+    if (ref.init || ref.isWrite()) return false;
+    const id = ref.identifier as unknown as Node;
+    const rp = parentOf(id);
+    if (!rp) return false;
+    if (rp.type === 'AssignmentExpression' && rp.right === id) return flowsIntoCache(model, id, fn, depth + 1);
+    if (rp.type === 'CallExpression' && rp.arguments.includes(id as TSESTree.CallExpressionArgument)) return flowsIntoCache(model, id, fn, depth + 1);
+    return false;
+  });
 }
 
 /** A creation together with where it runs. */
@@ -321,7 +332,7 @@ export function creationContext(model: FileModel, creation: ClientCreation, foll
     const loops = allLoops(context);
     let varying = false;
     if (repeated && loops.length) {
-      varying = dependsOnLoop(model, creation.destination, loops);
+      varying = !destinationOfString(model, creation.destination).host && dependsOnLoop(model, creation.destination, loops);
       if (!varying) varying = usedForVaryingDestination(model, creation, loops);
     }
     return { creation, context, repeated, varyingDestination: varying };
@@ -334,7 +345,7 @@ function usedForVaryingDestination(model: FileModel, creation: ClientCreation, l
   if (p?.type !== 'VariableDeclarator' || p.id.type !== 'Identifier') {
     // inline: fetch(url, { dispatcher: new Agent() }) / http.get(url, { agent: new Agent() })
     const call = callUsingInline(model, creation.node);
-    return call ? dependsOnLoop(model, call.url, loops) || dependsOnLoop(model, call.options, loops) : false;
+    return call ? destinationVaries(model, call, loops) : false;
   }
   const v = model.bindingOf(p);
   if (!v) return false;
@@ -342,9 +353,27 @@ function usedForVaryingDestination(model: FileModel, creation: ClientCreation, l
     if (ref.init) continue;
     const id = ref.identifier as unknown as Node;
     const call = callUsingInline(model, id);
-    if (call && (dependsOnLoop(model, call.url, loops) || dependsOnLoop(model, call.options, loops))) return true;
+    if (call && destinationVaries(model, call, loops)) return true;
   }
   return false;
+}
+
+/** Option keys that name a call's destination. */
+const DESTINATION_KEYS = ['host', 'hostname', 'url', 'baseURL', 'prefixUrl', 'origin'];
+
+/**
+ * Whether the destination host of a call changes with the loops' per-iteration variables: its URL or a
+ * destination option depends on them and no static host can be read (`'https://api.example.com/items/' + id`
+ * keeps one host; `` `https://${host}/health` `` does not).
+ */
+export function destinationVaries(model: FileModel, call: OutboundCall, loops: ReturnType<typeof allLoops>): boolean {
+  if (destinationOfCall(model, call).host) return false;
+  if (dependsOnLoop(model, call.url, loops)) return true;
+  if (!call.options) return false;
+  return DESTINATION_KEYS.some((key) => {
+    const p = objectProperty(call.options!, key);
+    return !!p && dependsOnLoop(model, p.value as Node, loops);
+  });
 }
 
 /** The outbound call a value is passed to as `agent`/`dispatcher`/…, or as the receiver of. */
@@ -431,7 +460,7 @@ function computeOutbound(model: FileModel, node: TSESTree.CallExpression): Outbo
       return { node, library: 'undici', display: `undici.${path[0]}()`, url: args[0], options, method: methodOption(model, options) ?? 'GET' };
     }
     if (v.module === 'axios') return axiosCall(model, node, path, undefined);
-    if (v.module === 'got') return gotCall(model, node, path, undefined);
+    if (GOT_LIKE.has(v.module)) return gotCall(model, node, path, undefined, v.module);
     if ((v.module === 'http' || v.module === 'https') && path.length === 1 && (path[0] === 'request' || path[0] === 'get')) {
       const { url, options } = urlAndOptions(0);
       const method = path[0] === 'get' ? 'GET' : methodOption(model, options) ?? 'GET';
@@ -443,7 +472,7 @@ function computeOutbound(model: FileModel, node: TSESTree.CallExpression): Outbo
   if (v?.kind === 'node') {
     const inst = classifyCreation(model, v.node);
     if (inst?.library === 'axios') return axiosCall(model, node, [], inst);
-    if (inst?.library === 'got') return gotCall(model, node, [], inst);
+    if (inst && GOT_LIKE.has(inst.library)) return gotCall(model, node, [], inst, inst.library);
   }
   if (calleeNode.type === 'MemberExpression') {
     const m = memberName(calleeNode);
@@ -452,7 +481,7 @@ function computeOutbound(model: FileModel, node: TSESTree.CallExpression): Outbo
     const inst = classifyCreation(model, recv.node);
     if (!inst) return undefined;
     if (inst.library === 'axios') return axiosCall(model, node, [m], inst);
-    if (inst.library === 'got') return gotCall(model, node, [m], inst);
+    if (GOT_LIKE.has(inst.library)) return gotCall(model, node, [m], inst, inst.library);
     if (inst.library === 'undici' && UNDICI_DISPATCH_METHODS.has(m)) {
       const options = model.objectLiteral(args[0]);
       return { node, library: 'undici', display: `${receiverText(calleeNode.object as Node)}.${m}()`, options, client: inst, method: methodOption(model, options) ?? 'GET' };
@@ -500,16 +529,19 @@ function axiosCall(model: FileModel, node: TSESTree.CallExpression, path: string
   return undefined;
 }
 
-function gotCall(model: FileModel, node: TSESTree.CallExpression, path: string[], client: ClientCreation | undefined): OutboundCall | undefined {
+/** got and ky: `lib(url, options)`, `lib.get(url, options)`, `lib({ url, … })`, instances from `.extend()`/`.create()`; `retry: N | { limit }` with a default of 2 retries. */
+export const GOT_LIKE: ReadonlySet<string> = new Set(['got', 'ky']);
+
+function gotCall(model: FileModel, node: TSESTree.CallExpression, path: string[], client: ClientCreation | undefined, library: string): OutboundCall | undefined {
   const args = node.arguments as Node[];
-  const shownBase = client ? receiverText(unwrap(node.callee).type === 'MemberExpression' ? ((unwrap(node.callee) as TSESTree.MemberExpression).object as Node) : node.callee as Node) : 'got';
+  const shownBase = client ? receiverText(unwrap(node.callee).type === 'MemberExpression' ? ((unwrap(node.callee) as TSESTree.MemberExpression).object as Node) : node.callee as Node) : library;
   const first = model.objectLiteral(args[0]);
   const url = first ? (objectProperty(first, 'url')?.value as Node | undefined) : args[0];
   const options = first ?? model.objectLiteral(args[1]);
-  if (path.length === 0) return { node, library: 'got', display: `${shownBase}()`, url, options, client, method: methodOption(model, options) ?? 'GET' };
+  if (path.length === 0) return { node, library, display: `${shownBase}()`, url, options, client, method: methodOption(model, options) ?? 'GET' };
   if (path.length === 1 && GOT_METHODS.has(path[0]!)) {
     const m = path[0]!;
-    return { node, library: 'got', display: `${shownBase}.${m}()`, url, options, client, method: m === 'stream' ? methodOption(model, options) ?? 'GET' : m.toUpperCase() };
+    return { node, library, display: `${shownBase}.${m}()`, url, options, client, method: m === 'stream' ? methodOption(model, options) ?? 'GET' : m.toUpperCase() };
   }
   return undefined;
 }

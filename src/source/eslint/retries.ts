@@ -17,12 +17,13 @@ import {
   unwrap,
   walk,
 } from './ast.js';
-import { type ClientCreation, type OutboundCall, classifyCreation, classifyOutbound } from './clients.js';
+import { type ClientCreation, type OutboundCall, GOT_LIKE, classifyCreation, classifyOutbound } from './clients.js';
 import { FileModel } from './model.js';
 import { loopStatementInfo } from './scope.js';
 
 /**
- * Library defaults, each with its source:
+ * Library defaults, each with its source (ky has got's defaults: `retry.limit` 2 on the same six methods,
+ * ky `source/utils/normalize.ts` `defaultRetryOptions`):
  * - axios-retry `retries` default 3 (axios-retry README, "Options": `retries | Number | 3`);
  * - got `retry.limit` default 2 for GET, PUT, HEAD, DELETE, OPTIONS, TRACE (got `documentation/7-retry.md`:
  *   "limit — Type: number, Default: 2"; `methods` default those six);
@@ -46,7 +47,7 @@ export const GOT_RETRY_METHODS = new Set(['GET', 'PUT', 'HEAD', 'DELETE', 'OPTIO
 export interface RetryInfo {
   /** The loop, library call, `retry` option property, or recursive call. */
   node: Node;
-  kind: 'loop' | 'recursion' | 'axios-retry' | 'got' | 'got-default' | 'p-retry' | 'async-retry' | 'fetch-retry';
+  kind: 'loop' | 'recursion' | 'axios-retry' | 'got' | 'got-default' | 'ky' | 'ky-default' | 'p-retry' | 'async-retry' | 'fetch-retry';
   /** Tries per logical request (1 + retries); `undefined` when the bound is not static. */
   tries?: number;
   /** The number comes from the library's default, not the code. */
@@ -59,7 +60,7 @@ export interface RetryInfo {
 export const ASSUMED_TRIES_WHEN_UNKNOWN = 2;
 
 const LIKELY_HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'request', 'fetch', 'head']);
-const LIKELY_HTTP_RECEIVERS = ['http', 'client', 'api', 'axios', 'got', 'fetch', 'request', 'rest'];
+const LIKELY_HTTP_RECEIVERS = ['http', 'client', 'api', 'axios', 'got', 'ky', 'fetch', 'request', 'rest'];
 
 /** An outbound call, or a call that is very likely one (`this.httpClient.get()`), for retry-loop detection. */
 interface RetriedCall {
@@ -413,12 +414,14 @@ export function retryLibraryCall(model: FileModel, call: TSESTree.CallExpression
     // got: retry option on a call or on got.extend()/got.create()
     const outbound = classifyOutbound(model, call);
     const creation = classifyCreation(model, call);
-    if (outbound?.library === 'got' || creation?.library === 'got') {
+    const gotLike = outbound && GOT_LIKE.has(outbound.library) ? outbound.library : creation && GOT_LIKE.has(creation.library) ? creation.library : undefined;
+    if (gotLike) {
+      const kind = gotLike === 'ky' ? 'ky' : 'got';
       const options = outbound?.options ?? creation?.options;
       const g = gotRetry(model, options);
-      if (g) return g.tries > 1 ? { node: g.node, kind: 'got', tries: g.tries, defaulted: g.defaulted, around: outbound?.display ?? 'got.extend() requests' } : undefined;
+      if (g) return g.tries > 1 ? { node: g.node, kind, tries: g.tries, defaulted: g.defaulted, around: outbound?.display ?? `${gotLike}.extend() requests` } : undefined;
       if (outbound && reportDefaults && !outbound.client?.options?.properties.some((p) => p.type === 'Property' && memberKey(p) === 'retry') && GOT_RETRY_METHODS.has(outbound.method ?? 'GET') && !clientHasRetry(model, outbound.client)) {
-        return { node: call, kind: 'got-default', tries: RETRY_DEFAULTS.gotLimit + 1, defaulted: true, around: outbound.display };
+        return { node: call, kind: `${kind}-default`, tries: RETRY_DEFAULTS.gotLimit + 1, defaulted: true, around: outbound.display };
       }
     }
     return undefined;
@@ -431,6 +434,13 @@ function memberKey(p: TSESTree.Property): string | undefined {
 
 function clientHasRetry(model: FileModel, client: ClientCreation | undefined): boolean {
   return !!client && !!gotRetry(model, client.options);
+}
+
+/** Whether `retry: { methods: […] }` is written (then the code chose the methods; meshlint does not check them). */
+function retryMethodsGiven(model: FileModel, options: TSESTree.ObjectExpression | undefined): boolean {
+  const p = options && objectProperty(options, 'retry');
+  const o = p && model.objectLiteral(p.value as Node);
+  return !!o && !!objectProperty(o, 'methods');
 }
 
 /** got's `retry: N` / `retry: { limit: N }` in options: tries and the property node. */
@@ -532,12 +542,15 @@ export function callSiteTries(model: FileModel, outbound: OutboundCall): { tries
       if (appliesToDefault || appliesToInstance) apply(r, `axios-retry at line ${rc.loc.start.line}`);
     }
   }
-  if (outbound.library === 'got') {
+  if (GOT_LIKE.has(outbound.library)) {
+    const lib = outbound.library;
     const r = retryLibraryCall(model, call);
-    if (r) apply(r, r.kind === 'got-default' ? 'got default retry' : `got retry option at line ${r.node.loc.start.line}`);
+    if (r) apply(r, r.kind.endsWith('-default') ? `${lib} default retry` : `${lib} retry option at line ${r.node.loc.start.line}`);
     else if (outbound.client) {
       const g = gotRetry(model, outbound.client.options);
-      if (g && g.tries > 1) apply({ node: g.node, kind: 'got', tries: g.tries, defaulted: g.defaulted, around: outbound.display }, `got.extend() retry at line ${g.node.loc.start.line}`);
+      // The instance's retry applies to this call only for a method it retries (default: not POST/PATCH).
+      const retried = g && (retryMethodsGiven(model, outbound.client.options) || GOT_RETRY_METHODS.has(outbound.method ?? 'GET'));
+      if (g && retried && g.tries > 1) apply({ node: g.node, kind: lib === 'ky' ? 'ky' : 'got', tries: g.tries, defaulted: g.defaulted, around: outbound.display }, `${lib}.extend() retry at line ${g.node.loc.start.line}`);
     }
   }
   if (outbound.library === 'fetch') {

@@ -22,10 +22,11 @@ export const EXTENSION_LANGUAGE: Readonly<Record<string, TsLanguage>> = {
 };
 
 type Napi = typeof import('@ast-grep/napi');
-type Registration = { libraryPath: string; extensions: string[]; languageSymbol?: string; metaVarChar?: string; expandoChar?: string };
+/** A dynamic grammar as `@ast-grep/lang-*` packages export it. */
+export type Registration = { libraryPath: string; extensions: string[]; languageSymbol?: string; metaVarChar?: string; expandoChar?: string };
 
 let napiPromise: Promise<Napi> | undefined;
-const registered = new Map<TsLanguage, Registration>();
+const registered = new Map<string, Registration>();
 
 /** Imports `@ast-grep/napi` once. */
 export function loadNapi(): Promise<Napi> {
@@ -59,6 +60,17 @@ export async function ensureLanguages(langs: Iterable<TsLanguage>): Promise<Napi
   }
   if (added) napi.registerDynamicLanguage(Object.fromEntries(registered));
   return napi;
+}
+
+/**
+ * Adds a grammar that is not one of {@link TsLanguage} (e.g. `bash`, used by `src/node/shell.ts` for container
+ * scripts) to the same cumulative set, synchronously, so that registering it does not drop Go, Python or Java
+ * (and their later registration does not drop it). No-op when `name` is already registered.
+ */
+export function registerGrammar(napi: Napi, name: string, registration: Registration): void {
+  if (registered.has(name)) return;
+  registered.set(name, registration);
+  napi.registerDynamicLanguage(Object.fromEntries(registered));
 }
 
 /** Parses `source` as `lang`; `ensureLanguages([lang])` must have resolved first. */

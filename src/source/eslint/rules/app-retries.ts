@@ -1,7 +1,7 @@
 /**
  * ESLint rule `meshlint/app-retries` (informational): application-level retries around outbound calls —
  * retry loops (`for`/`while` that retries `fetch`/axios/`http.request` on failure), recursive retry helpers,
- * axios-retry, got's `retry` option (and got's default of 2 retries on GET/PUT/HEAD/DELETE/OPTIONS/TRACE),
+ * axios-retry, got's and ky's `retry` option (and their default of 2 retries on GET/PUT/HEAD/DELETE/OPTIONS/TRACE),
  * p-retry, async-retry, fetch-retry. The message gives the tries per request (1 + retries), the
  * application factor of the connection multiplier.
  */
@@ -37,6 +37,8 @@ const LIBRARY_NAMES: Record<RetryInfo['kind'], string> = {
   'axios-retry': 'axios-retry',
   got: "got's retry option",
   'got-default': 'got',
+  ky: "ky's retry option",
+  'ky-default': 'ky',
   'p-retry': 'p-retry',
   'async-retry': 'async-retry',
   'fetch-retry': 'fetch-retry',
@@ -55,7 +57,7 @@ const rule: MeshlintEslintRule = {
       retriesUnknown:
         '{{how}} retries {{around}}; its bound is not static (counted as at least {{tries}} tries per request); each try can open a new connection, and the sidecar’s retries multiply on top.',
       gotDefault:
-        '{{around}} is retried by got by default: up to {{tries}} tries per request (retry.limit defaults to 2 for GET, PUT, HEAD, DELETE, OPTIONS and TRACE).',
+        '{{around}} is retried by {{library}} by default: up to {{tries}} tries per request (retry.limit defaults to 2 for GET, PUT, HEAD, DELETE, OPTIONS and TRACE).',
     },
   },
   messageSeverity: {},
@@ -68,8 +70,8 @@ const rule: MeshlintEslintRule = {
     const opts = ruleOptions(context, defaults);
     const model = modelFor(context);
     const report = (r: RetryInfo, how: string): void => {
-      if (r.kind === 'got-default') {
-        context.report({ node: r.node as never, messageId: 'gotDefault', data: { around: r.around, tries: String(r.tries), value: String(r.tries) } });
+      if (r.kind === 'got-default' || r.kind === 'ky-default') {
+        context.report({ node: r.node as never, messageId: 'gotDefault', data: { library: LIBRARY_NAMES[r.kind], around: r.around, tries: String(r.tries), value: String(r.tries) } });
         return;
       }
       const known = r.tries !== undefined;

@@ -6,7 +6,7 @@
 import type { Rule } from 'eslint';
 import { meta as canonical } from '../../../../rules/client-per-request.js';
 import type { Node } from '../ast.js';
-import { type ClientCreation, classifyCreation, creationContext, enclosingFactory } from '../clients.js';
+import { type ClientCreation, GOT_LIKE, classifyCreation, creationContext, enclosingFactory } from '../clients.js';
 import { modelFor } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
 import { describeContext, handlerOf } from '../scope.js';
@@ -76,7 +76,7 @@ const rule: MeshlintEslintRule = {
       const c = classifyCreation(model, node);
       if (!c || c.family !== 'http') return;
       // axios.create()/got.extend() without their own agent use the global (keep-alive) agent.
-      if ((c.library === 'axios' || c.library === 'got') && c.innerAgents.length === 0) return;
+      if ((c.library === 'axios' || GOT_LIKE.has(c.library)) && c.innerAgents.length === 0) return;
       // An agent written inline in axios.create({ httpsAgent: new … }) is reported on the outer call.
       if (enclosingFactory(model, node)) return;
       const cc = creationContext(model, c, opts.followLocalCalls);

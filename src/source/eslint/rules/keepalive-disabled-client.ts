@@ -10,10 +10,10 @@ import type { Rule } from 'eslint';
 import type { TSESTree } from '@typescript-eslint/types';
 import { meta as canonical } from '../../../../rules/keepalive-disabled-client.js';
 import { type Node, memberName, objectProperty, propertyKeyName, unwrap } from '../ast.js';
-import { type KeepAliveOff, classifyCreation, classifyOutbound, creationContext, enclosingFactory, keepAliveSwitches } from '../clients.js';
+import { type KeepAliveOff, GOT_LIKE, classifyCreation, classifyOutbound, creationContext, destinationVaries, enclosingFactory, keepAliveSwitches } from '../clients.js';
 import { FileModel, modelFor } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
-import { allLoops, dependsOnLoop, executionContext } from '../scope.js';
+import { allLoops, executionContext } from '../scope.js';
 
 /** Options of `keepalive-disabled-client`. */
 export interface KeepaliveDisabledClientOptions {
@@ -87,7 +87,7 @@ const rule: MeshlintEslintRule = {
           const outer = enclosingFactory(model, node) ?? c;
           if (!creationContext(model, outer).repeated) report(node, 'agentKeepAliveDefault', { what: c.display, value: 'keepAlive default false' });
         }
-        if (c.library === 'axios' || c.library === 'got') reportSwitches(keepAliveSwitches(model, c.options), c.display, false);
+        if (c.library === 'axios' || GOT_LIKE.has(c.library)) reportSwitches(keepAliveSwitches(model, c.options), c.display, false);
       }
       if (node.type !== 'CallExpression') return;
       const o = classifyOutbound(model, node);
@@ -95,7 +95,7 @@ const rule: MeshlintEslintRule = {
         const switches = keepAliveSwitches(model, o.options);
         if (!switches.length) return;
         const loops = allLoops(executionContext(model, node));
-        const varying = loops.length > 0 && (dependsOnLoop(model, o.url, loops) || dependsOnHost(model, o.options, loops));
+        const varying = loops.length > 0 && destinationVaries(model, o, loops);
         reportSwitches(switches, o.display, varying);
         return;
       }
@@ -140,16 +140,6 @@ function isCloseValue(model: FileModel, n: Node | undefined): boolean {
 function isConnectionClose(model: FileModel, name: Node | undefined, value: Node | undefined): boolean {
   const s = model.staticString(name);
   return !!s?.complete && s.text.toLowerCase() === 'connection' && isCloseValue(model, value);
-}
-
-/** `{ host: hosts[i] }` in http.request options: the destination changes with the loop. */
-function dependsOnHost(model: FileModel, options: TSESTree.ObjectExpression | undefined, loops: ReturnType<typeof allLoops>): boolean {
-  if (!options) return false;
-  for (const key of ['host', 'hostname', 'url', 'baseURL', 'prefixUrl']) {
-    const p = objectProperty(options, key);
-    if (p && dependsOnLoop(model, p.value as Node, loops)) return true;
-  }
-  return false;
 }
 
 export default rule;

@@ -1,0 +1,28 @@
+import rule from '../../../src/source/eslint/rules/db-client-per-request.js';
+import { tester } from './tester.js';
+
+tester().run('db-client-per-request', rule, {
+  valid: [
+    { name: 'pg Pool created once, used in the handler', code: `import { Pool } from 'pg';\nimport express from 'express';\nconst pool = new Pool({ connectionString: process.env.DATABASE_URL });\nconst app = express();\napp.get('/u/:id', async (req, res) => { res.json((await pool.query('select 1')).rows); });` },
+    { name: 'near miss: pool.connect() per request takes a pooled connection', code: `import pg from 'pg';\nimport express from 'express';\nconst pool = new pg.Pool();\nconst app = express();\napp.get('/x', async (req, res) => { const c = await pool.connect(); try { await c.query('select 1'); } finally { c.release(); } res.end(); });` },
+    { name: 'near miss: redis client created at start-up inside main()', code: `import { createClient } from 'redis';\nasync function main() { const redis = createClient({ url: 'redis://cache:6379' }); await redis.connect(); }\nmain();` },
+    { name: 'near miss: singleton getter caches the client', code: `import Redis from 'ioredis';\nimport express from 'express';\nlet client;\nfunction redis() { if (!client) client = new Redis('redis://cache:6379'); return client; }\nconst app = express();\napp.get('/x', async (req, res) => { res.send(await redis().get('k')); });` },
+  ],
+  invalid: [
+    {
+      name: 'new pg.Client() per request',
+      code: `import pg from 'pg';\nimport express from 'express';\nconst app = express();\napp.get('/orders', async (req, res) => {\n  const client = new pg.Client({ host: 'orders-db', port: 5432 });\n  await client.connect();\n  res.json((await client.query('select 1')).rows);\n  await client.end();\n});`,
+      errors: [{ messageId: 'perRequest', line: 5, column: 18 }],
+    },
+    {
+      name: 'redis createClient() per Lambda invocation',
+      code: `import { createClient } from 'redis';\nexport const handler = async () => {\n  const redis = createClient({ url: process.env.REDIS_URL });\n  await redis.connect();\n  return redis.get('k');\n};`,
+      errors: [{ messageId: 'perRequest', line: 3 }],
+    },
+    {
+      name: 'ioredis in a Fastify route, through a helper (one hop)',
+      code: `import Redis from 'ioredis';\nimport Fastify from 'fastify';\nconst app = Fastify();\nfunction cache() { return new Redis(6379, 'cache'); }\napp.get('/x', async () => cache().get('k'));`,
+      errors: [{ messageId: 'perRequest', line: 4 }],
+    },
+  ],
+});
