@@ -33,7 +33,7 @@ export default defineRule({
           if (seen.has(key)) continue;
           seen.add(key);
           const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);
-          if (dr && context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool) continue;
+          if (context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool) continue; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
           const where = dr ? `DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name} sets no connectionPool` : 'no DestinationRule applies';
           const from = hop.proxyNamespace === route.clientNamespace ? route.clientNamespace : `the egress gateway in ${hop.proxyNamespace}`;
           context.report({

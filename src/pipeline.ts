@@ -1,7 +1,9 @@
 import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
 import { loadInputs } from './load/index.js';
+import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
+import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
 import { computeMultipliers, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
@@ -20,6 +22,7 @@ import path from 'node:path';
 export interface AnalysisOptions {
   /** Per-rule severity and options; rules not listed use their defaults. */
   rules?: ReadonlyMap<string, RuleSetting>;
+  /** Mesh settings that override those of the input's `istio` ConfigMap (and the defaults). */
   mesh?: Partial<MeshSettings>;
   /** Request rate per route, requests/s, for ports held in TIME_WAIT. */
   rps?: number;
@@ -92,7 +95,9 @@ export function severityOf(id: string, rules: ReadonlyMap<string, RuleSetting> |
 
 /**
  * validate → model → rules over objects already loaded (from files or from a cluster), with node settings from
- * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`.
+ * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`. Mesh settings
+ * come from the `istio` ConfigMap among `objects` when there is one (`model/mesh-config.ts`), overridden by
+ * `options.mesh`; unusable mesh config values are `schema-invalid` findings.
  */
 export function analyzeObjects(
   objects: readonly ManifestObject[],
@@ -103,7 +108,12 @@ export function analyzeObjects(
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
-  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...options.mesh });
+  const meshConfigMap = findMeshConfigMap(objects);
+  const fromMeshConfig = meshConfigMap ? meshSettingsFromConfigMap(meshConfigMap) : { settings: {}, problems: [] };
+  if (meshConfigMap && schemaSeverity !== 'off') {
+    for (const p of fromMeshConfig.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(meshConfigMap, p.path) });
+  }
+  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
   const node = new NodeSettings(objects, sysctlFiles, options.node);
   const unlinked: UnlinkedCallSite[] = [];
   const routes = computeMultipliers(model, {
@@ -172,39 +182,72 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   }
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
   if (sources) sources.unlinked = analysed.unlinked;
-  const silenced = await applySuppressions({
+  const silenced = await silenceFindings({
     findings: [...findings, ...analysed.findings],
     objects: loaded.objects,
     manifestTexts: loaded.directiveTexts,
     sourceFiles: loaded.sources,
+    options,
+  });
+  return {
+    findings: silenced.findings,
+    routes: analysed.routes,
+    errors: loaded.errors,
+    stats: loaded.stats,
+    budget: budgetOf(options, analysed.node),
+    suppressed: silenced.suppressed,
+    ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
+    ...(sources ? { sources } : {}),
+  };
+}
+
+/** The figures the arithmetic used: `options.ports` (`--port-range`) when given, else the node settings' usable ports. */
+export function budgetOf(options: Pick<AnalysisOptions, 'ports' | 'timeWaitSeconds' | 'rps'>, node: NodeSettings): AnalysisResult['budget'] {
+  return {
+    ports: options.ports ?? node.node.usable,
+    timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
+    rps: options.rps,
+    trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : node.node.trace,
+  };
+}
+
+/** Inputs of {@link silenceFindings}. */
+export interface SilenceInput {
+  findings: readonly Finding[];
+  /** Objects of the run (their `meshlint.io/ignore` annotations are read). */
+  objects: readonly ManifestObject[];
+  /** Text of each manifest file whose text contains `meshlint-disable` (none for objects read from a cluster). */
+  manifestTexts: ReadonlyMap<string, string>;
+  /** Source files of the run. */
+  sourceFiles: readonly string[];
+  options: Pick<CheckOptions, 'cwd' | 'rules' | 'reportUnusedDisableDirectives' | 'baseline'>;
+}
+
+/**
+ * The steps after the rules, shared by `check` and `audit`: suppressions (annotations, disable comments), then
+ * the baseline. Returns the findings still reported and the silenced ones, both sorted, and what the baseline did.
+ */
+export async function silenceFindings(input: SilenceInput): Promise<{ findings: Finding[]; suppressed: Finding[]; baseline?: BaselineSummary }> {
+  const { options } = input;
+  const silenced = await applySuppressions({
+    findings: input.findings,
+    objects: input.objects,
+    manifestTexts: input.manifestTexts,
+    sourceFiles: input.sourceFiles,
     cwd: options.cwd,
     reportUnused: options.reportUnusedDisableDirectives ?? false,
     unusedSeverity: severityOf(UNUSED_DIRECTIVE_RULE, options.rules),
   });
-  let kept = sortFindings(silenced.findings);
+  let findings = sortFindings(silenced.findings);
   const suppressed = silenced.suppressed;
   let baseline: BaselineSummary | undefined;
   if (options.baseline) {
-    const applied = applyBaseline(kept, options.baseline.baseline, options.baseline.file, options.cwd);
-    kept = applied.findings;
+    const applied = applyBaseline(findings, options.baseline.baseline, options.baseline.file, options.cwd);
+    findings = applied.findings;
     suppressed.push(...applied.baselined);
     baseline = applied.summary;
   }
-  return {
-    findings: kept,
-    routes: analysed.routes,
-    errors: loaded.errors,
-    stats: loaded.stats,
-    budget: {
-      ports: options.ports ?? analysed.node.node.usable,
-      timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
-      rps: options.rps,
-      trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : analysed.node.node.trace,
-    },
-    suppressed: sortFindings(suppressed),
-    ...(baseline ? { baseline } : {}),
-    ...(sources ? { sources } : {}),
-  };
+  return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };
 }
 
 /**

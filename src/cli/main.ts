@@ -11,6 +11,7 @@ import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
 import { registerAlertsCommand } from '../node/alerts-command.js';
 import { registerPortsCommand } from '../node/ports-command.js';
+import { registerAuditCommand } from '../audit/command.js';
 
 /** meshlint's version, from package.json. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -157,6 +158,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
   addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
+
+  registerAuditCommand(program, setExit);
 
   program
     .command('rules')
