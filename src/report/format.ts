@@ -3,7 +3,7 @@ import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, Severity } from '../types.js';
 
 /** Output formats of `check` and `audit`. */
-export const FORMATS = ['stylish', 'json', 'sarif'] as const;
+export const FORMATS = ['stylish', 'json', 'sarif', 'github', 'junit'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Options every reporter takes. */
