@@ -74,6 +74,10 @@ export interface CheckOptions extends AnalysisOptions {
   defaultNamespace: string;
   maxFileBytes?: number;
   stdin?: () => Buffer;
+  /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
+  contextPaths?: readonly string[];
+  /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
+  report?: (absolutePath: string) => boolean;
 }
 
 /**
@@ -89,11 +93,21 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     maxFileBytes: options.maxFileBytes,
     stdin: options.stdin,
     parseErrorSeverity: severityOf('parse-error', options.rules),
+    contextPaths: options.contextPaths,
+    report: options.report,
   });
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, options);
+  let findings = [...loaded.findings, ...analysed.findings];
+  let routes = analysed.routes;
+  const reported = loaded.reported;
+  if (reported) {
+    // Context files feed the model; only the files asked about are reported (internal errors always are).
+    findings = findings.filter((f) => reported.has(f.location.file) || f.location.file === '<meshlint>');
+    routes = routes.filter((r) => reported.has(r.definedBy.object.origin.file));
+  }
   return {
-    findings: sortFindings([...loaded.findings, ...analysed.findings]),
-    routes: analysed.routes,
+    findings: sortFindings(findings),
+    routes,
     errors: loaded.errors,
     stats: loaded.stats,
     budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },

@@ -7,6 +7,8 @@ import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
+import { realPath } from '../load/index.js';
+import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 
 /** meshlint's version, from package.json. */
@@ -94,10 +96,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run meshlint --help for usage)');
 
-  const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & { defaultNamespace: string; maxFileSize?: number }) => {
+  const runCheck = (explain: boolean) => async (paths: string[], flags: OutputFlags & { defaultNamespace: string; maxFileSize?: number; contextDir?: string[]; changedSince?: string }) => {
+    const cwd = process.cwd();
+    let report: ((absolutePath: string) => boolean) | undefined;
+    if (flags.changedSince !== undefined) {
+      const changed = changedSince(flags.changedSince, cwd);
+      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
+    }
     const result = await check({
       paths: paths.length ? paths : ['.'],
-      cwd: process.cwd(),
+      cwd,
+      contextPaths: flags.contextDir,
+      report,
       defaultNamespace: flags.defaultNamespace,
       maxFileBytes: flags.maxFileSize !== undefined ? flags.maxFileSize * 1024 * 1024 : undefined,
       rules: flags.rule,
@@ -108,7 +118,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const addCheckOptions = (cmd: Command) =>
     addOutputOptions(cmd)
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
-      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false));
+      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
+      .option('--context-dir <dir>', 'also load this directory for cross-file context (DestinationRules, ServiceEntries elsewhere); findings are reported only for the paths given; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--changed-since <ref>', 'report only files changed since the merge-base of <ref> and HEAD (plus uncommitted and untracked files); the rest of the paths is context');
 
   addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
   addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
