@@ -33,6 +33,8 @@ export interface AnalysisResult {
   stats: LoadStats;
   /** Figures the arithmetic used. */
   budget: { ports: number; timeWaitSeconds: number; rps?: number };
+  /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
+  reportedFiles?: ReadonlySet<string>;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -111,5 +113,6 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     errors: loaded.errors,
     stats: loaded.stats,
     budget: { ports: options.ports ?? DEFAULT_EPHEMERAL_PORTS, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, rps: options.rps },
+    ...(reported ? { reportedFiles: reported } : {}),
   };
 }

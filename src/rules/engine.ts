@@ -2,7 +2,7 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
-import type { ConfiguredSeverity, FieldPath, Finding, Severity } from '../types.js';
+import type { ConfiguredSeverity, FieldPath, Finding, FixEdit, Severity } from '../types.js';
 import type { RuleMeta } from './meta.js';
 
 /** What a rule passes to `context.report`. */
@@ -16,6 +16,30 @@ export interface ReportDescriptor {
   value?: unknown;
   /** Overrides the configured severity for this finding only when the rule's own logic grades it (e.g. internal vs MESH_EXTERNAL). */
   severity?: Severity;
+  /**
+   * A fix (rules with `meta.fixable` only): edits with paths relative to `object` (default: the finding's
+   * object). Dropped for objects that have no file to edit (standard input, a cluster, JSON files).
+   */
+  fix?: { description: string; object?: ManifestObject; edits: FixEdit[] };
+}
+
+/** Extensions of the files `--fix` edits: YAML only (JSON files keep their formatting; their findings stay unfixed). */
+const FIXABLE_FILE = /\.ya?ml$/i;
+
+/** The finding's fix against its target's document, or undefined when the target cannot be edited. */
+function fixFor(d: ReportDescriptor): Finding['fix'] {
+  if (!d.fix) return undefined;
+  const target = d.fix.object ?? d.object;
+  const { origin } = target;
+  if (!origin.positions || !FIXABLE_FILE.test(origin.file) || origin.file.startsWith('cluster://')) return undefined;
+  return {
+    description: d.fix.description,
+    file: origin.file,
+    docIndex: origin.docIndex,
+    object: target.ref,
+    objectPath: origin.basePath,
+    edits: d.fix.edits.map((e) => ({ ...e, path: [...origin.basePath, ...e.path] })),
+  };
 }
 
 /** What a config rule sees: the model, the multiplier rows, its options, and `report`. */
@@ -85,6 +109,8 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
         const finding: Finding = { ruleId: rule.meta.id, severity: d.severity ?? severity, message: d.message, location: locate(d.object, d.path) };
         if (d.hint) finding.hint = d.hint;
         if (d.value !== undefined) finding.value = d.value;
+        const fix = rule.meta.fixable ? fixFor(d) : undefined;
+        if (fix) finding.fix = fix;
         findings.push(finding);
       },
     };
