@@ -15,18 +15,7 @@ spec:
 `;
 
 /** The same DestinationRule with keep-alive off: a `keepalive-disabled` error. */
-export const DR_KEEPALIVE_OFF = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: payments
-  namespace: shop
-spec:
-  host: payments.example.com
-  trafficPolicy:
-    connectionPool:
-      tcp:
-        maxConnections: 100
-      http:
+export const DR_KEEPALIVE_OFF = `${DR_POOLED}      http:
         maxRequestsPerConnection: 1
 `;
 
