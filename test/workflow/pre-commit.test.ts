@@ -38,6 +38,8 @@ describe('.pre-commit-hooks.yaml', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     assert.match(pkg.scripts.prepack, /build/);
     assert.equal(pkg.bin.meshlint, 'bin/meshlint.js');
+    // pre-commit takes `npm pack`'s standard output as the tarball's name: the build's output must stay off it.
+    assert.match(readFileSync(join(ROOT, '.npmrc'), 'utf8'), /^foreground-scripts=false$/m);
   });
 });
 
