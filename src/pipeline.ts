@@ -84,6 +84,8 @@ export interface AnalysisResult {
   baseline?: BaselineSummary;
   /** Source scanning, when source files were given. */
   sources?: SourceSummary;
+  /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
+  reportedFiles?: ReadonlySet<string>;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -153,6 +155,10 @@ export interface CheckOptions extends AnalysisOptions {
   reportUnusedDisableDirectives?: boolean;
   /** A baseline read with `readBaseline`, and its file name for messages: accepted findings move to `suppressed`. */
   baseline?: { file: string; baseline: Baseline };
+  /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
+  contextPaths?: readonly string[];
+  /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
+  report?: (absolutePath: string) => boolean;
 }
 
 /**
@@ -170,6 +176,8 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     stdin: options.stdin,
     parseErrorSeverity: severityOf('parse-error', options.rules),
     ignore: options.ignore,
+    contextPaths: options.contextPaths,
+    report: options.report,
   });
   const findings = [...loaded.findings];
   let callSites = options.callSites;
@@ -189,15 +197,27 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     sourceFiles: loaded.sources,
     options,
   });
+  let kept = silenced.findings;
+  let suppressed = silenced.suppressed;
+  let routes = analysed.routes;
+  const reported = loaded.reported;
+  if (reported) {
+    // Context files feed the model; only the files asked about are reported (internal errors always are).
+    const isReported = (f: Finding) => reported.has(f.location.file) || f.location.file === '<meshlint>';
+    kept = kept.filter(isReported);
+    suppressed = suppressed.filter(isReported);
+    routes = routes.filter((r) => reported.has(r.definedBy.object.origin.file));
+  }
   return {
-    findings: silenced.findings,
-    routes: analysed.routes,
+    findings: kept,
+    routes,
     errors: loaded.errors,
     stats: loaded.stats,
     budget: budgetOf(options, analysed.node),
-    suppressed: silenced.suppressed,
+    suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
     ...(sources ? { sources } : {}),
+    ...(reported ? { reportedFiles: reported } : {}),
   };
 }
 

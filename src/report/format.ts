@@ -4,7 +4,7 @@ import type { Finding, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 
 /** Output formats of `check` and `audit`. */
-export const FORMATS = ['stylish', 'json', 'sarif'] as const;
+export const FORMATS = ['stylish', 'json', 'sarif', 'github', 'junit'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Options every reporter takes. */
