@@ -29,7 +29,6 @@ export default defineRule({
         for (const hop of upstreamHops(route, context.model.settings.clusterDomain)) {
           if (!hop.external) continue;
           const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);
-          if (!dr) continue;
           const pool = context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool;
           if (!pool || dig(pool.value, 'tcp', 'maxConnections') !== undefined) continue;
           const at = locate(pool.object, pool.path);
@@ -39,7 +38,7 @@ export default defineRule({
           context.report({
             object: pool.object,
             path: pool.path,
-            message: `connectionPool for external host ${dr.host} sets no tcp.maxConnections (default 2^32−1): nothing caps how many connections, and so ephemeral ports of the node's SNAT address, one workload holds open at once`,
+            message: `connectionPool for external host ${dr?.host ?? hop.host} sets no tcp.maxConnections (default 2^32−1): nothing caps how many connections, and so ephemeral ports of the node's SNAT address, one workload holds open at once`,
             hint: 'set connectionPool.tcp.maxConnections to the concurrency the destination needs (e.g. 100); it caps open connections, not churn: keep keep-alive on too',
           });
         }

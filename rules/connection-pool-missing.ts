@@ -19,7 +19,7 @@ export default defineRule({
     defaultSeverity: 'warn',
     docs: 'docs/rules/connection-pool-missing.md',
     inputs: ['VirtualService', 'ServiceEntry', 'DestinationRule'],
-    defaultOptions: { internal: true },
+    defaultOptions: { internal: true, connectionPool: { tcp: { maxConnections: 1000 } } },
     fixable: true,
   },
   create(context) {
@@ -33,7 +33,7 @@ export default defineRule({
           if (seen.has(key)) continue;
           seen.add(key);
           const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);
-          if (dr && context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool) continue;
+          if (context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool) continue; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
           const where = dr ? `DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name} sets no connectionPool` : 'no DestinationRule applies';
           const from = hop.proxyNamespace === route.clientNamespace ? route.clientNamespace : `the egress gateway in ${hop.proxyNamespace}`;
           context.report({
@@ -43,6 +43,16 @@ export default defineRule({
             severity: hop.external ? context.severity : LOWER[context.severity],
             message: `${hop.external ? 'MESH_EXTERNAL host' : 'host'} ${hop.host}${hop.subset ? ` subset ${hop.subset}` : ''}${hop.port ? ` port ${hop.port}` : ''} receives traffic from ${from} but ${where}: nothing caps its connections (tcp.maxConnections is unbounded by default)`,
             hint: 'add a DestinationRule with trafficPolicy.connectionPool (tcp.maxConnections, http.http1MaxPendingRequests) for this host',
+            // Fixable when a DestinationRule applies but sets no connectionPool: add the option's block at its top-level trafficPolicy.
+            ...(dr
+              ? {
+                  fix: {
+                    description: `add trafficPolicy.connectionPool to DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name}`,
+                    object: dr.primary.object,
+                    edits: [{ op: 'merge' as const, path: ['spec'], value: { trafficPolicy: { connectionPool: context.options.connectionPool } } }],
+                  },
+                }
+              : {}),
           });
         }
       },

@@ -36,7 +36,7 @@ export default defineRule({
           if (proto.trim() && !proto.includes('http')) return; // a TCP or TLS port: no HTTP to upgrade
         }
         const dr = context.model.destinationRuleFor(route.clientNamespace, route.destination);
-        const pool = dr ? context.model.effectivePolicy(dr, route.subset, route.port).connectionPool : undefined;
+        const pool = context.model.effectivePolicy(dr, route.subset, route.port).connectionPool;
         const policy = pool ? asString(dig(pool.value, 'http', 'h2UpgradePolicy')) : undefined;
         const clientProtocol = pool ? dig(pool.value, 'http', 'useClientProtocol') === true : false;
         if (policy === 'UPGRADE' && clientProtocol) {

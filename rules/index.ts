@@ -6,6 +6,8 @@ import { meta as clientPerRequest } from './client-per-request.js';
 import { meta as keepaliveDisabledClient } from './keepalive-disabled-client.js';
 import { meta as dbClientPerRequest } from './db-client-per-request.js';
 import { meta as appRetries } from './app-retries.js';
+import { meta as responseBodyNotClosed } from './response-body-not-closed.js';
+import { meta as idlePoolTooSmall } from './idle-pool-too-small.js';
 import parseError from './parse-error.js';
 import schemaInvalid from './schema-invalid.js';
 import keepaliveDisabled from './keepalive-disabled.js';
@@ -43,7 +45,6 @@ export const metaRules: readonly Rule[] = [unusedDisableDirective];
 
 /**
  * Application-source rules (metadata only: their findings come from the source scanners, `src/source/`).
- * Ordered by code (MSH201…). response-body-not-closed (MSH203) and idle-pool-too-small (MSH204) join when
- * their metadata files land.
+ * Ordered by code (MSH201…).
  */
-export const sourceRules: readonly Rule[] = [clientPerRequest, keepaliveDisabledClient, dbClientPerRequest, appRetries].map((meta) => ({ meta }));
+export const sourceRules: readonly Rule[] = [clientPerRequest, keepaliveDisabledClient, responseBodyNotClosed, idlePoolTooSmall, dbClientPerRequest, appRetries].map((meta) => ({ meta }));

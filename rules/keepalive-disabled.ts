@@ -32,6 +32,7 @@ export default defineRule({
             value: 1,
             message: `maxRequestsPerConnection: 1 (${layer.label}) disables keep-alive to ${host}: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for 60 s${external ? ', from the node’s shared SNAT ports' : ''}`,
             hint: 'remove it (0 = unlimited, the default) or set a large value such as 1000; use tcp.maxConnectionDuration to rotate connections instead',
+            fix: { description: `remove maxRequestsPerConnection: 1 (${layer.label}): keep-alive on, the default`, edits: [{ op: 'delete', path }] },
           });
         }
       },

@@ -5,6 +5,20 @@ import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from
 const HEAVY_RETRY_ON = ['5xx', 'gateway-error', 'reset', 'reset-before-request'];
 
 /**
+ * The `perTryTimeout` the fix adds: the rule option (default `2s`), shortened to
+ * `floor(timeout / (attempts + 1))` milliseconds when the option's tries would not fit in the route
+ * `timeout` (so the fix does not create the tries × perTryTimeout finding). Undefined (no fix) when the
+ * option is not a duration or the share is below Istio's 1 ms minimum (VirtualService HTTPRetry reference).
+ */
+function perTryTimeoutFix(option: string, optionSeconds: number | undefined, attempts: number, timeout: number | undefined): string | undefined {
+  if (optionSeconds === undefined || optionSeconds <= 0) return undefined;
+  if (timeout === undefined || timeout <= 0 || optionSeconds * (attempts + 1) <= timeout) return option;
+  const ms = Math.floor((timeout * 1000) / (attempts + 1));
+  if (ms < 1) return undefined;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
  * Retry policies that multiply attempts: high `retries.attempts`; `retryOn` with 5xx / gateway-error / reset
  * and no `perTryTimeout`; tries × `perTryTimeout` beyond the route `timeout`; retries stacked across legs
  * (application, sidecar, egress gateway).
@@ -18,11 +32,13 @@ export default defineRule({
     defaultSeverity: 'warn',
     docs: 'docs/rules/retries-aggressive.md',
     inputs: ['VirtualService'],
-    defaultOptions: { maxAttempts: 3 },
+    defaultOptions: { maxAttempts: 3, perTryTimeout: '2s' },
     fixable: true,
   },
   create(context) {
     const maxAttempts = Number(context.options.maxAttempts);
+    const perTryOption = String(context.options.perTryTimeout);
+    const perTryOptionSeconds = parseDurationSeconds(perTryOption);
     return {
       VirtualService(vs) {
         asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
@@ -44,12 +60,14 @@ export default defineRule({
           const heavy = retryOn.split(',').map((s) => s.trim()).filter((s) => HEAVY_RETRY_ON.includes(s));
           const perTry = parseDurationSeconds(retries.perTryTimeout);
           if (heavy.length && retries.perTryTimeout === undefined) {
+            const fixValue = perTryTimeoutFix(perTryOption, perTryOptionSeconds, attempts, parseDurationSeconds(dig(route, 'timeout')));
             context.report({
               object: vs,
               path: [...base, 'retryOn'],
               value: heavy.join(','),
               message: `retryOn ${heavy.join(',')} without perTryTimeout: each try may wait the whole route timeout before the next, and slow upstreams get ${attempts + 1}× the requests`,
-              hint: 'add retries.perTryTimeout (e.g. 2s)',
+              hint: `add retries.perTryTimeout (e.g. ${perTryOption})`,
+              ...(fixValue ? { fix: { description: `add perTryTimeout: ${fixValue}`, edits: [{ op: 'set' as const, path: [...base, 'perTryTimeout'], value: fixValue }] } } : {}),
             });
           }
           const timeout = parseDurationSeconds(dig(route, 'timeout'));

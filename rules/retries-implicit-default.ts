@@ -15,7 +15,6 @@ export default defineRule({
     docs: 'docs/rules/retries-implicit-default.md',
     inputs: ['VirtualService'],
     defaultOptions: {},
-    fixable: true,
   },
   create(context) {
     const n = context.model.settings.defaultRetryAttempts;

@@ -1,7 +1,9 @@
 import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
 import { loadInputsParallel } from './load/index.js';
+import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
+import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
 import { computeMultipliers, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
@@ -20,6 +22,7 @@ import path from 'node:path';
 export interface AnalysisOptions {
   /** Per-rule severity and options; rules not listed use their defaults. */
   rules?: ReadonlyMap<string, RuleSetting>;
+  /** Mesh settings that override those of the input's `istio` ConfigMap (and the defaults). */
   mesh?: Partial<MeshSettings>;
   /** Request rate per route, requests/s, for ports held in TIME_WAIT. */
   rps?: number;
@@ -81,6 +84,8 @@ export interface AnalysisResult {
   baseline?: BaselineSummary;
   /** Source scanning, when source files were given. */
   sources?: SourceSummary;
+  /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
+  reportedFiles?: ReadonlySet<string>;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -92,7 +97,9 @@ export function severityOf(id: string, rules: ReadonlyMap<string, RuleSetting> |
 
 /**
  * validate → model → rules over objects already loaded (from files or from a cluster), with node settings from
- * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`.
+ * the objects' pod specs, `sysctlFiles` (settings read from sysctl.d files) and `options.node`. Mesh settings
+ * come from the `istio` ConfigMap among `objects` when there is one (`model/mesh-config.ts`), overridden by
+ * `options.mesh`; unusable mesh config values are `schema-invalid` findings.
  */
 export function analyzeObjects(
   objects: readonly ManifestObject[],
@@ -103,7 +110,12 @@ export function analyzeObjects(
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
-  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...options.mesh });
+  const meshConfigMap = findMeshConfigMap(objects);
+  const fromMeshConfig = meshConfigMap ? meshSettingsFromConfigMap(meshConfigMap) : { settings: {}, problems: [] };
+  if (meshConfigMap && schemaSeverity !== 'off') {
+    for (const p of fromMeshConfig.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(meshConfigMap, p.path) });
+  }
+  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
   const node = new NodeSettings(objects, sysctlFiles, options.node);
   const unlinked: UnlinkedCallSite[] = [];
   const routes = computeMultipliers(model, {
@@ -143,6 +155,10 @@ export interface CheckOptions extends AnalysisOptions {
   reportUnusedDisableDirectives?: boolean;
   /** A baseline read with `readBaseline`, and its file name for messages: accepted findings move to `suppressed`. */
   baseline?: { file: string; baseline: Baseline };
+  /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
+  contextPaths?: readonly string[];
+  /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
+  report?: (absolutePath: string) => boolean;
 }
 
 /**
@@ -160,6 +176,8 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     stdin: options.stdin,
     parseErrorSeverity: severityOf('parse-error', options.rules),
     ignore: options.ignore,
+    contextPaths: options.contextPaths,
+    report: options.report,
   });
   const findings = [...loaded.findings];
   let callSites = options.callSites;
@@ -172,39 +190,84 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   }
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
   if (sources) sources.unlinked = analysed.unlinked;
-  const silenced = await applySuppressions({
+  const silenced = await silenceFindings({
     findings: [...findings, ...analysed.findings],
     objects: loaded.objects,
     manifestTexts: loaded.directiveTexts,
     sourceFiles: loaded.sources,
+    options,
+  });
+  let kept = silenced.findings;
+  let suppressed = silenced.suppressed;
+  let routes = analysed.routes;
+  const reported = loaded.reported;
+  if (reported) {
+    // Context files feed the model; only the files asked about are reported (internal errors always are).
+    const isReported = (f: Finding) => reported.has(f.location.file) || f.location.file === '<meshlint>';
+    kept = kept.filter(isReported);
+    suppressed = suppressed.filter(isReported);
+    routes = routes.filter((r) => reported.has(r.definedBy.object.origin.file));
+  }
+  return {
+    findings: kept,
+    routes,
+    errors: loaded.errors,
+    stats: loaded.stats,
+    budget: budgetOf(options, analysed.node),
+    suppressed,
+    ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
+    ...(sources ? { sources } : {}),
+    ...(reported ? { reportedFiles: reported } : {}),
+  };
+}
+
+/** The figures the arithmetic used: `options.ports` (`--port-range`) when given, else the node settings' usable ports. */
+export function budgetOf(options: Pick<AnalysisOptions, 'ports' | 'timeWaitSeconds' | 'rps'>, node: NodeSettings): AnalysisResult['budget'] {
+  return {
+    ports: options.ports ?? node.node.usable,
+    timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
+    rps: options.rps,
+    trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : node.node.trace,
+  };
+}
+
+/** Inputs of {@link silenceFindings}. */
+export interface SilenceInput {
+  findings: readonly Finding[];
+  /** Objects of the run (their `meshlint.io/ignore` annotations are read). */
+  objects: readonly ManifestObject[];
+  /** Text of each manifest file whose text contains `meshlint-disable` (none for objects read from a cluster). */
+  manifestTexts: ReadonlyMap<string, string>;
+  /** Source files of the run. */
+  sourceFiles: readonly string[];
+  options: Pick<CheckOptions, 'cwd' | 'rules' | 'reportUnusedDisableDirectives' | 'baseline'>;
+}
+
+/**
+ * The steps after the rules, shared by `check` and `audit`: suppressions (annotations, disable comments), then
+ * the baseline. Returns the findings still reported and the silenced ones, both sorted, and what the baseline did.
+ */
+export async function silenceFindings(input: SilenceInput): Promise<{ findings: Finding[]; suppressed: Finding[]; baseline?: BaselineSummary }> {
+  const { options } = input;
+  const silenced = await applySuppressions({
+    findings: input.findings,
+    objects: input.objects,
+    manifestTexts: input.manifestTexts,
+    sourceFiles: input.sourceFiles,
     cwd: options.cwd,
     reportUnused: options.reportUnusedDisableDirectives ?? false,
     unusedSeverity: severityOf(UNUSED_DIRECTIVE_RULE, options.rules),
   });
-  let kept = sortFindings(silenced.findings);
+  let findings = sortFindings(silenced.findings);
   const suppressed = silenced.suppressed;
   let baseline: BaselineSummary | undefined;
   if (options.baseline) {
-    const applied = applyBaseline(kept, options.baseline.baseline, options.baseline.file, options.cwd);
-    kept = applied.findings;
+    const applied = applyBaseline(findings, options.baseline.baseline, options.baseline.file, options.cwd);
+    findings = applied.findings;
     suppressed.push(...applied.baselined);
     baseline = applied.summary;
   }
-  return {
-    findings: kept,
-    routes: analysed.routes,
-    errors: loaded.errors,
-    stats: loaded.stats,
-    budget: {
-      ports: options.ports ?? analysed.node.node.usable,
-      timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS,
-      rps: options.rps,
-      trace: options.ports !== undefined ? [{ text: `ports = ${options.ports} (--port-range / ports option)` }] : analysed.node.node.trace,
-    },
-    suppressed: sortFindings(suppressed),
-    ...(baseline ? { baseline } : {}),
-    ...(sources ? { sources } : {}),
-  };
+  return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };
 }
 
 /**

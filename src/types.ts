@@ -56,6 +56,8 @@ export interface Finding {
   value?: unknown;
   /** Set on findings that a suppression or the baseline silenced (they are counted, not reported as problems). */
   suppressions?: Suppression[];
+  /** A safe, local edit that repairs the finding (`--fix`), present only for fixable rules on YAML files read from disk. */
+  fix?: Fix;
 }
 
 /**
@@ -71,6 +73,35 @@ export interface Suppression {
   justification?: string;
   /** Where the directive is written (absent for the baseline). */
   location?: SourcePosition;
+}
+
+/**
+ * One edit of a fix, declared against a YAML document (the fixer, not the rule, touches files):
+ * - `delete`: remove the key at `path` (a mapping left empty becomes `{}`);
+ * - `set`: set the key at `path` to `value` (added when absent, replaced when a scalar);
+ * - `merge`: add the keys of the mapping `value` that the mapping at `path` lacks, recursively; never
+ *   overwrites a value that is there.
+ */
+export interface FixEdit {
+  op: 'delete' | 'set' | 'merge';
+  /** Path from the document's root (a `kind: List` item's path starts with `items`, i). */
+  path: FieldPath;
+  value?: unknown;
+}
+
+/** A fix attached to a finding: what it does, and the edits, against one document of one file. */
+export interface Fix {
+  /** Imperative one-liner, e.g. `remove maxRequestsPerConnection: 1`. */
+  description: string;
+  /** The file to edit (as the finding names files), which may differ from the finding's file (connection-pool-missing edits the DestinationRule). */
+  file: string;
+  /** 0-based index of the YAML document in the file. */
+  docIndex: number;
+  /** The object the edits apply to: the fixer checks the document still holds it. */
+  object: ObjectRef;
+  /** Path of the object inside the document (`[]`, or `['items', i]` in a List). */
+  objectPath: FieldPath;
+  edits: FixEdit[];
 }
 
 /** A problem with the run itself (missing path, unreadable file): printed to stderr, makes the exit code 2. */

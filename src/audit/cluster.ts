@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, accessSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -31,6 +32,8 @@ import {
   type User,
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
+import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
+import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Public types
@@ -51,19 +54,24 @@ export interface AuditOptions {
   /** Namespaces to read; empty or undefined = all namespaces (cluster-wide list calls). */
   namespaces?: string[];
   /**
-   * Timeout of each HTTP request to the API server, in seconds (fractions allowed); `0` = no timeout.
-   * Default 30. kubectl's `--request-timeout` defaults to no timeout; a linter run from CI should not hang forever,
-   * hence the different default. A timeout fails the whole audit with an {@link AuditError}.
+   * Timeout of each HTTP request to the API server, in seconds (fractions allowed); `0` = no timeout, the default,
+   * like kubectl's `--request-timeout`. A timeout fails the whole audit with an {@link AuditError}.
    */
   requestTimeoutSeconds?: number;
+  /**
+   * Seconds allowed to open a connection to the API server (TCP connect and TLS handshake), whatever
+   * `requestTimeoutSeconds` says; `0` = no limit. Default 30, client-go's dial timeout (`k8s.io/client-go/transport`,
+   * `net.Dialer{Timeout: 30 * time.Second}`), so an unreachable server fails like it does for kubectl.
+   */
+  connectTimeoutSeconds?: number;
   /** Maximum number of list calls in flight at once. Default 4. */
   concurrency?: number;
   /** Page size of list calls (`limit`; continued with `continue`). Default 500, like kubectl. */
   pageSize?: number;
-  /** Called after every page and when a kind is complete. Exceptions it throws are ignored. */
+  /** Called once per kind to be read before the first request (0 objects), after every page, and when a kind is complete. Exceptions it throws are ignored. */
   onProgress?: (p: AuditProgress) => void;
   /** Namespace of the Istio control plane, where ConfigMap `istio` holds the mesh config. Default `istio-system`. */
-  rootNamespace?: string;
+  istioNamespace?: string;
   /**
    * Path prefix of the in-cluster service-account files (`<prefix>/var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}`),
    * for tests. Default: `$MESHLINT_IN_CLUSTER_ROOT`, else `` (the real path).
@@ -100,7 +108,7 @@ export interface ClusterRead {
   context: string;
   /** networking.istio.io version used (`v1`, `v1beta1` or `v1alpha3`); null when the group is not served or discovery failed. */
   istioVersion: string | null;
-  /** Parsed `mesh` key of ConfigMap `istio` in the root namespace; null when absent or unreadable. */
+  /** Parsed `mesh` key of ConfigMap `istio` in the Istio namespace; null when absent, unreadable or not a YAML mapping (the analysis reports the latter as `schema-invalid`). */
   meshConfig: Record<string, unknown> | null;
 }
 
@@ -132,7 +140,7 @@ export interface ReadResource {
 }
 
 /** Name of the Istio ConfigMap holding the mesh config (`data.mesh`). */
-export const MESH_CONFIGMAP = 'istio';
+export const MESH_CONFIGMAP = MESH_CONFIGMAP_NAME;
 
 const ISTIO_GROUP = 'networking.istio.io';
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
@@ -440,10 +448,34 @@ const TLS_CODES = new Set([
   'CERT_UNTRUSTED', 'CERT_REJECTED', 'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
 ]);
 
+/** `code` of the error a socket is destroyed with when it does not connect in time. */
+const CONNECT_TIMEOUT_CODE = 'MESHLINT_CONNECT_TIMEOUT';
+
+/** Destroys `socket` unless it connects (TCP, and TLS when `secure`) within `seconds`; `0` = no limit. */
+function limitConnect(socket: net.Socket, seconds: number, secure: boolean): void {
+  if (seconds <= 0) return;
+  const timer = setTimeout(() => {
+    socket.destroy(Object.assign(new Error(`no connection within ${seconds}s`), { code: CONNECT_TIMEOUT_CODE }));
+  }, Math.ceil(seconds * 1000));
+  socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** Makes every new connection of `agent` subject to {@link limitConnect}. */
+function limitConnections<A extends http.Agent>(agent: A, seconds: number, secure: boolean): A {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = create(options, callback);
+    if (socket instanceof net.Socket) limitConnect(socket, seconds, secure);
+    return socket;
+  };
+  return agent;
+}
+
 /** Talks to one API server with one set of credentials. */
 class Session {
   readonly cancel = new AbortController();
-  private agent: https.Agent | undefined;
+  private agent: http.Agent | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -451,6 +483,7 @@ class Session {
     private readonly serverUrl: string,
     readonly context: string,
     private readonly timeoutSeconds: number,
+    private readonly connectTimeoutSeconds: number,
     private readonly maxSockets: number,
     readonly redactor: Redactor,
   ) {}
@@ -482,15 +515,17 @@ class Session {
 
   /**
    * client-node builds a new `https.Agent` (without keep-alive) for every request, i.e. one TCP+TLS connection per
-   * request. When the agent is a plain https.Agent (no proxy), replace it with one shared keep-alive agent built from
-   * the same TLS options, so a paginated read does not churn connections itself.
+   * request. When the agent is a plain https.Agent or http.Agent (no proxy), replace it with one shared keep-alive
+   * agent built from the same TLS options, so a paginated read does not churn connections itself, and which bounds
+   * the time to connect (`connectTimeoutSeconds`).
    */
   private shareAgent(ctx: RequestContext): void {
     const created = ctx.getAgent();
-    if (!(created instanceof https.Agent) || created.constructor !== https.Agent) return;
+    const plain = created?.constructor === https.Agent ? 'https' : created?.constructor === http.Agent ? 'http' : undefined;
+    if (!created || !plain) return;
     if (!this.agent) {
-      const options = (created as unknown as { options: https.AgentOptions }).options;
-      this.agent = new https.Agent({ ...options, keepAlive: true, maxSockets: this.maxSockets });
+      const options = { ...(created as unknown as { options: https.AgentOptions }).options, keepAlive: true, maxSockets: this.maxSockets };
+      this.agent = limitConnections(plain === 'https' ? new https.Agent(options) : new http.Agent(options), this.connectTimeoutSeconds, plain === 'https');
     }
     ctx.setAgent(this.agent);
   }
@@ -534,6 +569,9 @@ class Session {
     if (e?.name === 'AbortError' || e?.type === 'aborted') {
       if (this.cancel.signal.aborted) return new Cancelled('cancelled');
       return new AuditError(`the API server at ${this.server} did not answer within ${this.timeoutSeconds}s${where}; raise --request-timeout or check connectivity`);
+    }
+    if (e?.name === 'FetchError' && e.code === CONNECT_TIMEOUT_CODE) {
+      return new AuditError(`the API server at ${this.server} did not accept a connection within ${this.connectTimeoutSeconds}s${where}; check the server address and connectivity`);
     }
     if (e?.name === 'FetchError') {
       const reason = (e.message ?? '').replace(/^.*?failed, reason:\s*/, '') || e.code || 'unknown error';
@@ -688,10 +726,11 @@ function positive(value: number | undefined, fallback: number, what: string, all
  */
 export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead> {
   const env = opts.env ?? process.env;
-  const timeoutSeconds = positive(opts.requestTimeoutSeconds, 30, 'the request timeout', true);
+  const timeoutSeconds = positive(opts.requestTimeoutSeconds, 0, 'the request timeout', true);
+  const connectTimeoutSeconds = positive(opts.connectTimeoutSeconds, 30, 'the connect timeout', true);
   const concurrency = Math.floor(positive(opts.concurrency, 4, 'concurrency'));
   const pageSize = Math.floor(positive(opts.pageSize, 500, 'the page size'));
-  const rootNamespace = opts.rootNamespace ?? 'istio-system';
+  const istioNamespace = opts.istioNamespace ?? ISTIO_DEFAULT_ROOT_NAMESPACE;
   const namespaces = [...new Set((opts.namespaces ?? []).map((n) => n.trim()).filter((n) => n !== ''))];
 
   const { kc, contextName } = loadKubeConfig(opts, env);
@@ -701,7 +740,7 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   const cluster = kc.getCurrentCluster()!;
   const server = safeUrl(cluster.server);
   if (server === '<invalid server URL>') throw new AuditError(`context "${contextName}" has an invalid server URL`);
-  const session = new Session(kc, server, cluster.server, contextName, timeoutSeconds, concurrency + 1, redactor);
+  const session = new Session(kc, server, cluster.server, contextName, timeoutSeconds, connectTimeoutSeconds, concurrency + 1, redactor);
 
   try {
     const istio = await discoverIstio(session);
@@ -713,7 +752,7 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
       if (def.group === ISTIO_GROUP && !istio.kinds.has(def.kind)) continue;
       const version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
       if (def.resourceNames) {
-        for (const name of def.resourceNames) tasks.push({ def, version, namespace: rootNamespace, fieldSelector: `metadata.name=${name}`, items: [] });
+        for (const name of def.resourceNames) tasks.push({ def, version, namespace: istioNamespace, fieldSelector: `metadata.name=${name}`, items: [] });
       } else if (!def.namespaced) {
         tasks.push({ def, version, keepNames: namespaces.length > 0 ? new Set(namespaces) : undefined, items: [] });
       } else if (namespaces.length > 0) {
@@ -737,6 +776,8 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
         // progress callbacks must not break the read
       }
     };
+
+    for (const kind of progress.keys()) report(kind, false); // every kind to be read, with 0 objects so far
 
     let fatal: AuditError | undefined;
     const runTask = async (task: ListTask): Promise<void> => {
@@ -804,23 +845,12 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
     const configMap = configMapTask?.items[0];
     if (configMap) {
       const mesh = (configMap.data as Record<string, unknown> | undefined)?.mesh;
-      if (typeof mesh === 'string') {
-        try {
-          const parsed: unknown = YAML.parse(mesh);
-          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meshConfig = parsed as Record<string, unknown>;
-          else if (parsed !== null && parsed !== undefined) throw new Error('not a mapping');
-          else meshConfig = {};
-        } catch (err) {
-          coverage.push({
-            kind: 'ConfigMap', namespace: rootNamespace, verb: 'list', resource: 'configmaps', status: 'error',
-            message: `the mesh key of ConfigMap ${rootNamespace}/${MESH_CONFIGMAP} is not a YAML mapping (${errorMessage(err).split('\n')[0]}); mesh config defaults are assumed`,
-          });
-        }
-      }
+      const parsed = typeof mesh === 'string' ? parseMeshConfig(mesh) : undefined;
+      if (parsed && 'value' in parsed) meshConfig = parsed.value;
     } else if (configMapTask && istio.version && !coverage.some((n) => n.kind === 'ConfigMap')) {
       coverage.push({
-        kind: 'ConfigMap', namespace: rootNamespace, verb: 'list', resource: 'configmaps', status: 'not-installed',
-        message: `ConfigMap ${rootNamespace}/${MESH_CONFIGMAP} does not exist, so mesh config defaults are assumed (revisioned installs keep it in ${MESH_CONFIGMAP}-<revision>; set the root namespace if Istio is not in ${rootNamespace})`,
+        kind: 'ConfigMap', namespace: istioNamespace, verb: 'list', resource: 'configmaps', status: 'not-installed',
+        message: `ConfigMap ${istioNamespace}/${MESH_CONFIGMAP} does not exist, so mesh config defaults are assumed (revisioned installs keep it in ${MESH_CONFIGMAP}-<revision>; pass --istio-namespace if Istio's control plane is not in ${istioNamespace})`,
       });
     }
     return {
@@ -866,17 +896,40 @@ function dumpFileName(namespace: string, kind: string): string {
   return `${namespace || '_cluster'}.${kind.toLowerCase()}.yaml`;
 }
 
+/** First line of every dump file: how `dumpObjects` recognises its own files (and never touches anyone else's). */
+const DUMP_HEADER = '# meshlint audit dump:';
+
+/** Whether `file` starts with {@link DUMP_HEADER}; false when it does not exist. */
+async function isDumpFile(file: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+    const buf = Buffer.alloc(DUMP_HEADER.length);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8') === DUMP_HEADER;
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
+
 /**
  * Writes what was read as YAML files under `dir` (created if needed), for `meshlint check DIR` to replay: one
  * multi-document file per kind per namespace (`<namespace>.<kind>.yaml`, `_cluster.<kind>.yaml` for cluster-scoped
- * kinds), `metadata.managedFields` stripped. Each file is written atomically (temp file + rename); existing files of
- * the same name are replaced, other files in `dir` are left alone.
+ * kinds), `metadata.managedFields` stripped, each starting with a `# meshlint audit dump:` comment naming the server
+ * and context. Each file is written atomically (temp file + rename).
+ *
+ * Only meshlint's own dump files are ever replaced or removed: when a file of the same name exists and is not a
+ * dump, nothing is written and an error is thrown; dump files of an earlier run that this run did not write (a
+ * namespace deleted since) are removed, so `meshlint check DIR` replays exactly this read. Other files are left alone.
  *
  * Strings are serialised in YAML 1.1 style (values such as `on`, `yes` or timestamps are quoted), so YAML 1.1 and 1.2
  * parsers read the same values back.
  *
  * @returns the paths written, sorted.
- * @throws the file system error (ENOENT, EACCES...) when `dir` cannot be written.
+ * @throws the file system error (ENOENT, EACCES...) when `dir` cannot be written; an `Error` with code `EEXIST`
+ *   when a file in `dir` that is not a meshlint dump has the name of a dump file.
  */
 export async function dumpObjects(read: ClusterRead, dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -884,12 +937,21 @@ export async function dumpObjects(read: ClusterRead, dir: string): Promise<strin
   for (const obj of read.objects) {
     const namespace = String((obj.metadata as { namespace?: unknown } | undefined)?.namespace ?? '');
     const file = dumpFileName(namespace, String(obj.kind));
-    groups.set(file, [...(groups.get(file) ?? []), stripManagedFields(obj)]);
+    const group = groups.get(file) ?? [];
+    group.push(stripManagedFields(obj));
+    groups.set(file, group);
   }
+  const names = [...groups.keys()].sort((a, b) => a.localeCompare(b));
+  const existing = new Set(await readdir(dir));
+  for (const name of names) {
+    if (existing.has(name) && !(await isDumpFile(path.join(dir, name)))) {
+      throw Object.assign(new Error(`${path.join(dir, name)} exists and is not a meshlint dump; not overwriting it`), { code: 'EEXIST' });
+    }
+  }
+  const header = `${DUMP_HEADER} read from ${read.server} (context ${read.context})\n`;
   const written: string[] = [];
-  for (const [name, objs] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-    const header = `# meshlint audit dump: read from ${read.server} (context ${read.context})\n`;
-    const body = objs.map((o) => YAML.stringify(o, { version: '1.1', lineWidth: 0 })).join('---\n');
+  for (const name of names) {
+    const body = groups.get(name)!.map((o) => YAML.stringify(o, { version: '1.1', lineWidth: 0 })).join('---\n');
     const target = path.join(dir, name);
     const tmp = path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
@@ -900,6 +962,11 @@ export async function dumpObjects(read: ClusterRead, dir: string): Promise<strin
       throw err;
     }
     written.push(target);
+  }
+  const fresh = new Set(names);
+  for (const name of existing) {
+    if (fresh.has(name) || !name.endsWith('.yaml')) continue;
+    if (await isDumpFile(path.join(dir, name))) await rm(path.join(dir, name), { force: true });
   }
   return written;
 }

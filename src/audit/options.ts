@@ -14,6 +14,7 @@ export interface AuditFlags {
   /** Seconds; 0 = no timeout. */
   requestTimeout?: number;
   dump?: string;
+  istioNamespace?: string;
 }
 
 /** {@link AuditOptions} plus what the CLI does with the result. */
@@ -63,7 +64,7 @@ function collectNamespaces(value: string, previous: string[] | undefined): strin
  * Adds the cluster options of `meshlint audit` to `cmd` and returns it:
  * `--kubeconfig <file>`, `--context <name>`, `-n, --namespace <ns>` (repeatable, or comma-separated),
  * `-A, --all-namespaces` (the default; conflicts with `--namespace`), `--request-timeout <duration>` (kubectl syntax,
- * default 30s, `0` = none) and `--dump <dir>`.
+ * `0` = none, the default as for kubectl), `--istio-namespace <ns>` and `--dump <dir>`.
  */
 export function addAuditOptions(cmd: Command): Command {
   return cmd
@@ -76,7 +77,15 @@ export function addAuditOptions(cmd: Command): Command {
     )
     .addOption(new Option('-A, --all-namespaces', 'read all namespaces (the default)'))
     .addOption(
-      new Option('--request-timeout <duration>', 'timeout of each API request, e.g. 30s, 1m; 0 = none (default 30s)').argParser(parseDuration),
+      new Option('--request-timeout <duration>', 'timeout of each API request, e.g. 30s, 1m; 0 = none, the default (like kubectl)').argParser(parseDuration),
+    )
+    .addOption(
+      new Option('--istio-namespace <ns>', 'namespace of the Istio control plane, whose ConfigMap istio holds the mesh config (default istio-system)').argParser(
+        (value: string) => {
+          collectNamespaces(value, undefined);
+          return value;
+        },
+      ),
     )
     .option('--dump <dir>', 'also write the objects read to DIR as YAML files, replayable with meshlint check DIR');
 }
@@ -89,5 +98,6 @@ export function auditOptionsFrom(flags: AuditFlags): AuditCliOptions {
   if (!flags.allNamespaces && flags.namespace && flags.namespace.length > 0) options.namespaces = [...new Set(flags.namespace)];
   if (flags.requestTimeout !== undefined) options.requestTimeoutSeconds = flags.requestTimeout;
   if (flags.dump !== undefined) options.dump = flags.dump;
+  if (flags.istioNamespace !== undefined) options.istioNamespace = flags.istioNamespace;
   return options;
 }

@@ -1,5 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import writeFileAtomicPackage from 'write-file-atomic';
 
 /** Exit codes of every meshlint command (documented in the README). */
 export const EXIT = {
@@ -22,19 +21,15 @@ export class UserError extends Error {
 }
 
 /**
- * Writes `text` to `path` atomically: a temporary file in the same directory, then a rename over the
- * target, so a reader (or a crash) never sees a half-written file. Throws {@link UserError} on failure.
+ * Writes `text` to `path` atomically with the `write-file-atomic` package: a temporary file beside the
+ * target, fsync, then a rename over it, so a reader (or a crash) never sees a half-written file. An
+ * existing file keeps its mode and owner; a symlink is followed (the file it points to is replaced).
+ * Throws {@link UserError} on failure (the temporary file is removed).
  */
 export function writeFileAtomic(path: string, text: string): void {
-  let tmpDir: string | undefined;
   try {
-    tmpDir = mkdtempSync(join(dirname(path), `.${basename(path)}.meshlint-`));
-    const tmp = join(tmpDir, basename(path));
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    writeFileAtomicPackage.sync(path, text);
   } catch (error) {
     throw new UserError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  } finally {
-    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   }
 }

@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
-import { check, type AnalysisResult } from '../pipeline.js';
+import { check, type AnalysisResult, type CheckOptions } from '../pipeline.js';
 import { FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
 import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
+import { realPath } from '../load/index.js';
+import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
 import { registerAlertsCommand } from '../node/alerts-command.js';
 import { registerPortsCommand } from '../node/ports-command.js';
+import { registerAuditCommand } from '../audit/command.js';
 
 /** meshlint's version, from package.json. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -26,6 +30,8 @@ export interface OutputFlags {
   rule?: Map<string, RuleSetting>;
   explain?: boolean;
   color?: boolean;
+  /** Print no report on standard output (`--fix-dry-run` prints the diff there); `--output` still gets one. */
+  noReport?: boolean;
 }
 
 function parsePositive(name: string, integer: boolean) {
@@ -94,7 +100,7 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
   const color = flags.color ?? (!toFile && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb');
   const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
   if (flags.output) writeFileAtomic(flags.output, text);
-  else process.stdout.write(text);
+  else if (!flags.noReport) process.stdout.write(text);
   for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
   if (result.errors.length) return EXIT.USAGE;
   const errors = result.findings.filter((f) => f.severity === 'error').length;
@@ -105,6 +111,42 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
     return EXIT.FINDINGS;
   }
   return EXIT.OK;
+}
+
+/**
+ * `--fix` / `--fix-dry-run`: plans the fixes of `result`'s findings ({@link planFixes}). Dry run: prints
+ * the unified diff on standard output and returns the findings the fixes would not repair. Fix: writes each
+ * changed file atomically (a file that cannot be written becomes a run error, the others are still
+ * written), then checks again so the report shows what remains. Refused fixes are listed on standard error.
+ */
+async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: boolean): Promise<AnalysisResult> {
+  // Loaded only for --fix: the yaml package's Document API costs ~30 ms to load (issue 7, cold start).
+  const { planFixes, unifiedDiff } = await import('../fix/index.js');
+  const plan = planFixes(result.findings, options.cwd, result.reportedFiles);
+  const changed = plan.files.filter((f) => f.after !== f.before);
+  const fixed = plan.files.reduce((n, f) => n + f.fixed.length + f.alreadyFixed.length, 0);
+  for (const f of plan.files) {
+    for (const r of f.refused) process.stderr.write(`meshlint: ${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}\n`);
+  }
+  const files = `${changed.length} file${changed.length === 1 ? '' : 's'}`;
+  if (dryRun) {
+    process.stdout.write(unifiedDiff(plan));
+    const repaired = new Set(plan.files.flatMap((f) => [...f.fixed, ...f.alreadyFixed]));
+    const remaining = result.findings.filter((f) => !repaired.has(f));
+    process.stderr.write(`meshlint: --fix-dry-run: ${fixed} problem${fixed === 1 ? '' : 's'} would be fixed in ${files}; ${remaining.length} would remain\n`);
+    return { ...result, findings: remaining };
+  }
+  const errors = [];
+  for (const f of changed) {
+    try {
+      writeFileAtomic(isAbsolute(f.file) ? f.file : join(options.cwd, f.file), f.after);
+    } catch (error) {
+      errors.push({ subject: f.file, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  process.stderr.write(`meshlint: fixed ${fixed} problem${fixed === 1 ? '' : 's'} in ${files}\n`);
+  const after = changed.length ? await check(options) : result;
+  return { ...after, errors: [...after.errors, ...errors] };
 }
 
 /** Budget figures from the flags. */
@@ -119,8 +161,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run meshlint --help for usage)');
 
-  type CheckFlags = OutputFlags & ConfigFlags & { defaultNamespace: string; maxFileSize?: number; workload?: { path: string; workload: string; namespace?: string }[]; envHost?: Record<string, string>; source: boolean };
+  type CheckFlags = OutputFlags &
+    ConfigFlags & {
+      defaultNamespace: string;
+      maxFileSize?: number;
+      workload?: { path: string; workload: string; namespace?: string }[];
+      envHost?: Record<string, string>;
+      source: boolean;
+      contextDir?: string[];
+      changedSince?: string;
+      fix?: boolean;
+      fixDryRun?: boolean;
+    };
   const runCheck = (explain: boolean) => async (paths: string[], flags: CheckFlags) => {
+    if (flags.fix && flags.fixDryRun) throw new UserError('--fix and --fix-dry-run cannot be combined');
     const cwd = process.cwd();
     const run = runConfigFrom(flags, cwd);
     if (flags.printConfig) {
@@ -134,18 +188,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
       envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
       disabled: flags.source === false,
     };
-    let result = await check({
+    let report: ((absolutePath: string) => boolean) | undefined;
+    if (flags.changedSince !== undefined) {
+      const changed = changedSince(flags.changedSince, cwd);
+      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
+    }
+    const options: CheckOptions = {
       paths: paths.length ? paths : ['.'],
       cwd,
+      contextPaths: flags.contextDir,
+      report,
       defaultNamespace: flags.defaultNamespace,
       maxFileBytes: flags.maxFileSize !== undefined ? flags.maxFileSize * 1024 * 1024 : undefined,
       ...budgetFrom(flags),
       ...run.options,
       source,
       baseline: baselineToApply(flags, cwd),
-    });
+    };
+    let result = await check(options);
+    if (flags.fix || flags.fixDryRun) result = await runFixes(result, options, Boolean(flags.fixDryRun));
     if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
-    setExit(emit(result, { ...flags, explain: explain || flags.explain }));
+    setExit(emit(result, { ...flags, explain: explain || flags.explain, noReport: Boolean(flags.fixDryRun) }));
   };
   const addCheckOptions = (cmd: Command) =>
     addConfigOptions(addOutputOptions(cmd))
@@ -153,10 +216,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
       .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)
-      .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths');
+      .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths')
+      .option('--context-dir <dir>', 'also load this directory for cross-file context (DestinationRules, ServiceEntries elsewhere); findings are reported only for the paths given; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--fix', 'apply safe fixes to YAML files in place (atomically), then report what remains')
+      .option('--fix-dry-run', 'print the fixes as a unified diff instead of applying them (the report goes to --output only)')
+      .option('--changed-since <ref>', 'report only files changed since the merge-base of <ref> and HEAD (plus uncommitted and untracked files); the rest of the paths is context');
 
   addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
   addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
+
+  registerAuditCommand(program, setExit);
 
   program
     .command('rules')

@@ -1,5 +1,7 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Finding, RunError, Severity } from '../types.js';
-import { discoverInputs, type DiscoveredInputs } from './discover.js';
+import { type DiscoveredInputs, discoverInputs } from './discover.js';
 import { readAndParse, type FileParse } from './file-parse.js';
 import type { ManifestObject, Origin } from './objects.js';
 import { objectsOf } from './objects.js';
@@ -23,6 +25,16 @@ export interface LoadOptions {
   parseErrorSeverity: Severity | 'off';
   /** The configuration's `ignorePatterns` (.gitignore syntax, relative to `base`). */
   ignore?: { base: string; patterns: readonly string[] };
+  /**
+   * Paths (directories, files, globs) loaded for cross-file context only (`--context-dir`): their objects
+   * feed the model, but their findings are not reported. A file also reached through `paths` is reported.
+   */
+  contextPaths?: readonly string[];
+  /**
+   * Which files of `paths` are reported (`--changed-since`): called with the file's real absolute path;
+   * files it rejects are loaded as context. Standard input is always reported.
+   */
+  report?: (absolutePath: string) => boolean;
 }
 
 /** Counts of what was read. */
@@ -43,24 +55,78 @@ export interface Loaded {
   /** `parse-error` findings. */
   findings: Finding[];
   errors: RunError[];
-  /** Source files found in the given directories (for the source scanners). */
+  /** Source files found in the given directories (for the source scanners), context ones included. */
   sources: string[];
   /** Text of each manifest whose text contains `meshlint-disable`, by display name (for the suppression stage: js-yaml drops comments). */
   directiveTexts: Map<string, string>;
   /** Node settings read from sysctl.d-style `*.conf` files, in input order. */
   sysctl: SysctlSetting[];
   stats: LoadStats;
+  /**
+   * Files (as findings name them: the display path, `<stdin>`) whose findings are reported; undefined when
+   * every loaded file is (no `contextPaths`, no `report` filter).
+   */
+  reported?: Set<string>;
+}
+
+/** Real absolute path of `path` (symlinks resolved), or the resolved path when it cannot be resolved. */
+export function realPath(cwd: string, path: string): string {
+  const abs = resolve(cwd, path);
+  try {
+    return realpathSync.native(abs);
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * Splits discovered inputs into reported and context-only files: files of `paths` that `report` accepts
+ * are reported, the rest of `paths` and the files of `contextPaths` (less those already reached) are
+ * context. Files are identified by real path, so `./a.yaml` and `a.yaml` are one file.
+ */
+function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<string> } {
+  const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
+  if (!options.contextPaths?.length && !options.report) return { ...discovered };
+  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore) : { manifests: [], sources: [], sysctl: [], errors: [] };
+  const reported = new Set<string>();
+  const seen = new Set<string>();
+  const pick = (files: readonly string[], primary: boolean, out: string[]) => {
+    for (const file of files) {
+      if (file === '-') {
+        if (primary) reported.add('<stdin>');
+        out.push(file);
+        continue;
+      }
+      const real = realPath(options.cwd, file);
+      if (seen.has(real)) continue;
+      seen.add(real);
+      if (primary && (!options.report || options.report(real))) reported.add(file);
+      out.push(file);
+    }
+  };
+  const manifests: string[] = [];
+  const sources: string[] = [];
+  const sysctl: string[] = [];
+  pick(discovered.manifests, true, manifests);
+  pick(discovered.sources, true, sources);
+  pick(discovered.sysctl, true, sysctl);
+  pick(context.manifests, false, manifests);
+  pick(context.sources, false, sources);
+  pick(context.sysctl, false, sysctl);
+  return { manifests, sources, sysctl, errors: [...discovered.errors, ...context.errors], reported };
 }
 
 /**
  * The load stage: expands paths, reads each file (or standard input), parses every YAML/JSON document
  * with positions, and splits documents into Kubernetes objects. A file that cannot be parsed becomes a
  * `parse-error` finding and the other files are still loaded; a path that cannot be read becomes a
- * {@link RunError}. Never throws for bad input. Single-threaded; {@link loadInputsParallel} parses large
- * inputs on several cores with the same result.
+ * {@link RunError}. Never throws for bad input. With `contextPaths` or `report`, `reported` names the files
+ * whose findings count; when it is empty nothing is read. Single-threaded; {@link loadInputsParallel} can
+ * parse on worker threads as well, with the same result.
  */
 export function loadInputs(options: LoadOptions): Loaded {
-  const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
+  const discovered = withContext(options);
+  if (discovered.reported?.size === 0) return assemble(options, discovered, []);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   return assemble(options, discovered, discovered.manifests.map((path) => readAndParse(path, options.cwd, maxBytes, options.stdin)));
 }
@@ -71,14 +137,14 @@ export function loadInputs(options: LoadOptions): Loaded {
  * for bad input.
  */
 export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> {
-  const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
+  const discovered = withContext(options);
+  if (discovered.reported?.size === 0) return assemble(options, discovered, []);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const parses = await parseInParallel(discovered.manifests, options.cwd, maxBytes, options.stdin);
-  return assemble(options, discovered, parses);
+  return assemble(options, discovered, await parseInParallel(discovered.manifests, options.cwd, maxBytes, options.stdin));
 }
 
 /** Turns per-file parses (in discovery order) into objects, findings, errors and counts; then reads the sysctl files. */
-function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: readonly FileParse[]): Loaded {
+function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reported?: Set<string> }, parses: readonly FileParse[]): Loaded {
   const out: Loaded = {
     objects: [],
     notMappings: [],
@@ -89,6 +155,10 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs, parses: re
     sysctl: [],
     stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {} },
   };
+  if (discovered.reported) {
+    out.reported = discovered.reported;
+    if (discovered.reported.size === 0) return { ...out, sources: [] }; // nothing to report: skip the context
+  }
   let order = 0;
   const nextOrder = () => order++;
   for (const { path, read, parsed, directiveText } of parses) {

@@ -1,6 +1,7 @@
 import type { FieldPath, Location, ObjectRef } from '../types.js';
 import type { PositionIndex } from './positions.js';
 import type { ParsedDocument } from './parse.js';
+import { isMeshConfigMap } from '../model/mesh-config.js';
 
 /** Kinds of `networking.istio.io` meshlint analyses. */
 export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway']);
@@ -47,7 +48,8 @@ export interface ObjectsOfFile {
 
 /**
  * Splits parsed documents into Kubernetes objects, expanding `kind: List` (and `<Kind>List`) items as
- * `kubectl get -o yaml` prints them. Objects of kinds meshlint does not read are counted in `skipped`.
+ * `kubectl get -o yaml` prints them. Objects of kinds meshlint does not read are counted in `skipped`; of the
+ * ConfigMaps, only `istio` (the mesh config, see `model/mesh-config.ts`) is read.
  * `defaultNamespace` fills `metadata.namespace` where it is absent, as `kubectl apply` would.
  */
 export function objectsOf(file: string, documents: readonly ParsedDocument[], defaultNamespace: string, nextOrder: () => number): ObjectsOfFile {
@@ -81,12 +83,15 @@ export function objectsOf(file: string, documents: readonly ParsedDocument[], de
     const slash = apiVersion.indexOf('/');
     const group = slash === -1 ? '' : apiVersion.slice(0, slash);
     const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
-    const wanted = group === 'networking.istio.io' ? ISTIO_NETWORKING_KINDS.has(kind) : (group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind);
+    const metadata = (raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {}) as Record<string, unknown>;
+    const wanted =
+      group === 'networking.istio.io'
+        ? ISTIO_NETWORKING_KINDS.has(kind)
+        : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name);
     if (!wanted) {
       count(kind);
       return;
     }
-    const metadata = (raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {}) as Record<string, unknown>;
     const clusterScoped = kind === 'Namespace';
     const ref: ObjectRef = {
       apiVersion,
@@ -100,6 +105,14 @@ export function objectsOf(file: string, documents: readonly ParsedDocument[], de
     visit(doc.value, { file, docIndex: doc.index, positions: doc.positions, basePath: [] }, 0);
   }
   return result;
+}
+
+/**
+ * True when `file` names an object read from a cluster (`cluster://<context>/<kind>/…`, see `audit/objects.ts`)
+ * rather than a file: such locations have no lines, their field path says where.
+ */
+export function isClusterUri(file: string): boolean {
+  return file.startsWith('cluster://');
 }
 
 /** `spec.http[0].retries.attempts` from `['spec', 'http', 0, 'retries', 'attempts']`. */

@@ -14,6 +14,12 @@ export interface MeshSettings {
   defaultRetryAttempts: number;
   /** `meshConfig.h2UpgradePolicy`; Istio's default is `DO_NOT_UPGRADE`. */
   h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
+  /**
+   * `meshConfig.defaultTrafficPolicy` (Istio ≥ 1.31, istio/api#3720): a mesh-wide baseline whose `connectionPool` and
+   * `outlierDetection` fill the blocks no DestinationRule layer sets, including for hosts no DestinationRule
+   * applies to. Absent (Istio's default): no baseline. `object`/`path` say where it was read (the `istio` ConfigMap).
+   */
+  defaultTrafficPolicy?: Sourced<Record<string, unknown>>;
 }
 
 /** Defaults of {@link MeshSettings}, from the Istio API reference (MeshConfig). */
@@ -57,6 +63,9 @@ export type PolicyBlock = 'connectionPool' | 'outlierDetection' | 'loadBalancer'
 
 /** Effective traffic policy for one (host, subset, port): each block from the layer that set it last. */
 export type EffectivePolicy = Partial<Record<PolicyBlock, Sourced<Record<string, unknown>>>>;
+
+/** Blocks of `meshConfig.defaultTrafficPolicy` Istio honours (istio/istio#60664): the others are ignored with a warning. */
+export const MESH_DEFAULT_POLICY_BLOCKS = ['connectionPool', 'outlierDetection'] as const;
 
 /** A workload (Deployment, StatefulSet, DaemonSet, Pod, …) with what the model needs of it. */
 export interface WorkloadView {
@@ -282,10 +291,13 @@ export class MeshModel {
   /**
    * Effective traffic policy for (subset, port) of a merged DestinationRule: layers top level →
    * `portLevelSettings[port]` → `subsets[].trafficPolicy` → that subset's `portLevelSettings[port]`; each
-   * layer replaces `connectionPool`, `outlierDetection`, `loadBalancer` and `tls` as whole blocks.
+   * layer replaces `connectionPool`, `outlierDetection`, `loadBalancer` and `tls` as whole blocks. Blocks no
+   * layer sets (all of them when `dr` is null: no DestinationRule applies) come from
+   * `meshConfig.defaultTrafficPolicy` when the mesh has one ({@link MESH_DEFAULT_POLICY_BLOCKS}).
    */
-  effectivePolicy(dr: MergedDestinationRule, subset?: string, port?: number): EffectivePolicy {
+  effectivePolicy(dr: MergedDestinationRule | null, subset?: string, port?: number): EffectivePolicy {
     const policy: EffectivePolicy = {};
+    if (!dr) return this.withMeshDefaults(policy);
     const apply = (object: ManifestObject, layerPath: FieldPath) => {
       const layer = asRecord(dig(object.raw, ...layerPath));
       if (!layer) return;
@@ -310,6 +322,17 @@ export class MeshModel {
           break;
         }
       }
+    }
+    return this.withMeshDefaults(policy);
+  }
+
+  /** Fills the blocks of `policy` that no layer set from `meshConfig.defaultTrafficPolicy`, when the mesh has one. */
+  private withMeshDefaults(policy: EffectivePolicy): EffectivePolicy {
+    const base = this.settings.defaultTrafficPolicy;
+    if (!base) return policy;
+    for (const block of MESH_DEFAULT_POLICY_BLOCKS) {
+      const value = asRecord(base.value[block]);
+      if (!policy[block] && value) policy[block] = { value, object: base.object, path: [...base.path, block] };
     }
     return policy;
   }

@@ -345,11 +345,11 @@ function mirrorsOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): 
  * `http.maxRequestsPerConnection` 1 → 1 (keep-alive off), N → 1/N, unset or 0 → pooled (0).
  */
 export function sidecarConnectionsPerTry(model: MeshModel, dr: MergedDestinationRule | null, subset: string | undefined, port: number | undefined): { value: number; trace: TraceItem } {
-  if (!dr) return { value: 0, trace: { text: 'no DestinationRule: pooled (keep-alive on by default)' } };
   const pool = model.effectivePolicy(dr, subset, port).connectionPool;
+  if (!dr && !pool) return { value: 0, trace: { text: 'no DestinationRule: pooled (keep-alive on by default)' } };
   const mrpc = pool ? asNumber(dig(pool.value, 'http', 'maxRequestsPerConnection')) : undefined;
   if (!pool || mrpc === undefined || mrpc <= 0) {
-    return { value: 0, trace: { text: 'keep-alive on (maxRequestsPerConnection unset): pooled', location: pool ? locate(pool.object, pool.path) : locate(dr.primary.object, ['spec', 'host']) } };
+    return { value: 0, trace: { text: 'keep-alive on (maxRequestsPerConnection unset): pooled', location: pool ? locate(pool.object, pool.path) : locate(dr!.primary.object, ['spec', 'host']) } };
   }
   return { value: 1 / mrpc, trace: { text: `maxRequestsPerConnection: ${mrpc}${mrpc === 1 ? ' (keep-alive off)' : ''}`, location: locate(pool!.object, [...pool!.path, 'http', 'maxRequestsPerConnection']) } };
 }

@@ -12,9 +12,8 @@
  * the redirections attached to each command. Expansions (`$X`, `${X}`, `$(…)`, `` `…` ``, `$((…))`) are not
  * performed: a word containing one is marked `dynamic`, because its value is not known statically.
  */
-import { createRequire } from 'node:module';
 import type { SgNode } from '@ast-grep/napi';
-import { registerGrammar, type Registration } from '../source/treesitter/languages.js';
+import { grammarSync } from '../source/treesitter/languages.js';
 
 /** A word after quote removal. */
 export interface ShellWord {
@@ -47,23 +46,15 @@ export interface ShellPipeline {
 
 type Napi = typeof import('@ast-grep/napi');
 
-const require = createRequire(import.meta.url);
-let napi: Napi | undefined;
-
 /**
- * The ast-grep engine with the Bash grammar registered (once per process, alongside the grammars the source
- * scanners register).
+ * The ast-grep engine with the Bash grammar registered (in the one registration of the process, with the
+ * grammars the source scanners use: `src/source/treesitter/languages.ts`).
  *
  * @throws Error when `@ast-grep/napi` or `@ast-grep/lang-bash` cannot be loaded (no prebuilt library for this
  *   platform); callers turn it into a note.
  */
 function bash(): Napi {
-  if (!napi) {
-    const loaded = require('@ast-grep/napi') as Napi;
-    registerGrammar(loaded, 'bash', require('@ast-grep/lang-bash') as Registration);
-    napi = loaded;
-  }
-  return napi;
+  return grammarSync('bash');
 }
 
 /** A node's grammar kind, e.g. `command`, `raw_string`. */

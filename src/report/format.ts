@@ -1,9 +1,10 @@
 import type { AnalysisResult } from '../pipeline.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, Severity } from '../types.js';
+import { isClusterUri } from '../load/objects.js';
 
 /** Output formats of `check` and `audit`. */
-export const FORMATS = ['stylish', 'json', 'sarif'] as const;
+export const FORMATS = ['stylish', 'json', 'sarif', 'github', 'junit'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Options every reporter takes. */
@@ -16,8 +17,46 @@ export interface ReportOptions {
   tableRows?: number;
   /** Version of meshlint, for machine formats. */
   version: string;
-  /** Notes about what the run could not see (cluster audits: RBAC denials, missing CRDs). */
-  coverage?: { message: string }[];
+  /** Notes about what the run could not see (cluster audits: RBAC denials, missing CRDs); see {@link CoverageEntry}. */
+  coverage?: CoverageEntry[];
+  /** The cluster an audit read (`meshlint audit`); absent for `check`. */
+  cluster?: ClusterSource;
+}
+
+/** Something a cluster audit could not read (`schemas/report.schema.json`, `coverageNote`). Only `message` is required. */
+export interface CoverageEntry {
+  /** One line for humans; never contains credentials. */
+  message: string;
+  /** Kind that could not be read, e.g. `DestinationRule`. */
+  kind?: string;
+  /** Namespace of the failed call; absent for cluster-wide calls. */
+  namespace?: string;
+  verb?: 'list' | 'get';
+  /** Resource in RBAC notation, e.g. `destinationrules.networking.istio.io`. */
+  resource?: string;
+  /** `forbidden` (403), `not-installed` (404: CRD or object missing), `error` (any other failure). */
+  status?: 'forbidden' | 'not-installed' | 'error';
+}
+
+/** Where an audit's objects came from. Never holds credentials. */
+export interface ClusterSource {
+  /** Kubeconfig context (`in-cluster` for a pod's service account). */
+  context: string;
+  /** API server URL, without userinfo or query. */
+  server: string;
+  /** networking.istio.io version read (`v1`, `v1beta1`, `v1alpha3`), null when the Istio CRDs are not served. */
+  istioVersion: string | null;
+  /** Namespaces read; empty = all. */
+  namespaces: string[];
+}
+
+/**
+ * Where a location is, as text: `file:line:column`, or for an object read from a cluster (no lines)
+ * `cluster://…#fieldPath`.
+ */
+export function formatLocation(location: { file: string; line: number; column: number; fieldPath?: string }): string {
+  if (isClusterUri(location.file)) return `${location.file}${location.fieldPath ? `#${location.fieldPath}` : ''}`;
+  return `${location.file}:${location.line}:${location.column}`;
 }
 
 /** Counts per severity. */

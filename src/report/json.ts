@@ -70,6 +70,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null, ...(result.budget.trace ? { trace: result.budget.trace.map(trace) } : {}) },
     errors: result.errors,
     coverage: options.coverage ?? [],
+    ...(options.cluster ? { cluster: options.cluster } : {}),
   };
 }
 

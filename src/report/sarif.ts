@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { AnalysisResult } from '../pipeline.js';
 import { allRules } from '../rules/registry.js';
 import type { Severity } from '../types.js';
+import { isClusterUri } from '../load/objects.js';
 import type { ReportOptions } from './format.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
@@ -10,7 +11,10 @@ const REPO = 'https://github.com/meshlint/meshlint/blob/main/';
 /**
  * SARIF 2.1.0 log (OASIS SARIF v2.1.0), built with node-sarif-builder: one run, every rule in
  * `tool.driver.rules` with its description, help text and default level, one result per finding with its
- * physical location. Objects read from a cluster carry `cluster://` URIs and a logical location.
+ * physical location. Objects read from a cluster carry `cluster://` URIs (no region: they have no lines) and a
+ * logical location `Kind/namespace/name#fieldPath`; what an audit could not read is in
+ * `invocations[0].toolExecutionNotifications` (with the note's kind, namespace, verb, resource and status as
+ * properties), and the cluster it read in `run.properties.cluster`.
  */
 export function sarif(result: AnalysisResult, options: ReportOptions): string {
   // Loaded on first use: node-sarif-builder costs ~150 ms to load, which runs in other formats should not pay.
@@ -26,16 +30,18 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
   }
   const baselineUsed = result.baseline !== undefined;
   for (const f of [...result.findings, ...(result.suppressed ?? [])]) {
+    // Objects read from a cluster have no lines: their cluster:// URI and logical location say where they are.
+    const lines = !isClusterUri(f.location.file);
     const rb = new SarifResultBuilder().initSimple({
       level: LEVEL[f.severity],
       messageText: f.hint ? `${f.message}. Fix: ${f.hint}` : f.message,
       ruleId: f.ruleId,
       fileUri: f.location.file,
-      startLine: f.location.line,
-      startColumn: f.location.column,
+      startLine: lines ? f.location.line : undefined,
+      startColumn: lines ? f.location.column : undefined,
       // The builder defaults endColumn to 1, which is before startColumn: mark the position as an empty region.
-      endLine: f.location.line,
-      endColumn: f.location.column,
+      endLine: lines ? f.location.line : undefined,
+      endColumn: lines ? f.location.column : undefined,
     });
     if (f.location.object) {
       const o = f.location.object;
@@ -57,8 +63,18 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
     run.addResult(rb);
   }
   if (options.coverage?.length) {
-    run.run.invocations = [{ executionSuccessful: true, toolExecutionNotifications: options.coverage.map((c) => ({ level: 'warning' as const, message: { text: c.message } })) }];
+    run.run.invocations = [
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: options.coverage.map(({ message, ...where }) => ({
+          level: 'warning' as const,
+          message: { text: message },
+          ...(Object.keys(where).length ? { properties: where } : {}),
+        })),
+      },
+    ];
   }
+  if (options.cluster) run.run.properties = { ...run.run.properties, cluster: options.cluster };
   builder.addRun(run);
   return builder.buildSarifJsonString({ indent: true }) + '\n';
 }

@@ -2,7 +2,8 @@ import { styleText } from 'node:util';
 import type { AnalysisResult } from '../pipeline.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, Severity } from '../types.js';
-import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatNumber, groupThousands, worstRoutes, type ReportOptions } from './format.js';
+import { isClusterUri } from '../load/objects.js';
+import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatLocation, formatNumber, groupThousands, worstRoutes, type ReportOptions } from './format.js';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -25,7 +26,9 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   for (const [file, findings] of byFile) {
     lines.push('', paint('underline', file));
     for (const f of findings) {
-      const pos = `${f.location.line}:${f.location.column}`.padEnd(8);
+      // Objects read from a cluster have no lines: the field path says where, on its own line.
+      if (isClusterUri(f.location.file)) lines.push(`  ${paint('dim', f.location.fieldPath ?? '(the whole object)')}`);
+      const pos = isClusterUri(f.location.file) ? ' '.repeat(8) : `${f.location.line}:${f.location.column}`.padEnd(8);
       lines.push(`  ${paint('dim', pos)}${paint(sevStyle[f.severity], sevText[f.severity].padEnd(8))}${f.message}  ${paint('dim', f.ruleId)}`);
       if (f.hint) lines.push(`  ${' '.repeat(16)}${paint('dim', `→ ${f.hint}`)}`);
     }
@@ -39,7 +42,10 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   if (result.baseline?.absent) lines.push(paint('dim', `${plural(result.baseline.absent, 'baselined finding')} no longer found: refresh ${result.baseline.file} with --baseline-write`));
   const s = result.stats;
   const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
-  lines.push(paint('dim', `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
+  const read = options.cluster
+    ? `${plural(s.objects, 'object')} analysed, read from ${options.cluster.server} (context ${options.cluster.context}${options.cluster.namespaces.length ? `, namespaces ${options.cluster.namespaces.join(', ')}` : ', all namespaces'})`
+    : `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed`;
+  lines.push(paint('dim', `${read}${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
   for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
   if (result.sources) lines.push(...sourceLines(result, options.explain, paint));
   if (result.routes.length) {
@@ -123,11 +129,11 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
     out.push(`  sidecar: ${r.sidecar === false ? 'no' : r.sidecar ? 'yes' : 'assumed'} (${r.sidecarReason})`);
     for (const leg of r.legs) {
       out.push(`  leg ${leg.name}: ${formatNumber(leg.tries)} tries × ${formatConnectionsPerTry(leg.connectionsPerTry)} new conns/try = ${formatNumber(leg.tries * leg.connectionsPerTry)}${leg.snat ? ' [SNAT: node ports]' : ''}`);
-      for (const t of leg.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${t.location.file}:${t.location.line}:${t.location.column})` : ''}`));
+      for (const t of leg.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${formatLocation(t.location)})` : ''}`));
     }
     for (const m of r.mirrors) {
       out.push(`  mirror ${m.host}: ${formatNumber(m.percentage)}% → +${formatNumber(m.connections)}`);
-      for (const t of m.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${t.location.file}:${t.location.line}:${t.location.column})` : ''}`));
+      for (const t of m.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${formatLocation(t.location)})` : ''}`));
     }
     out.push(`  M = ${formatNumber(r.total)} new connections per request; on the ${r.budgetScope === 'node' ? "node's SNAT ports" : "pod's ports"}: ${formatNumber(r.budgetConnections)}`);
     const ports = r.budgetPorts ?? result.budget.ports;

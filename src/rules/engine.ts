@@ -4,7 +4,7 @@ import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import { NodeSettings } from '../node/settings.js';
 import type { SysctlSetting } from '../node/sysctl.js';
-import type { ConfiguredSeverity, FieldPath, Finding, Location, Severity } from '../types.js';
+import type { ConfiguredSeverity, FieldPath, Finding, FixEdit, Location, Severity } from '../types.js';
 import type { RuleMeta } from './meta.js';
 
 /** What a rule passes to `context.report`: the place (an object's field, or a file position) and the finding. */
@@ -15,6 +15,11 @@ export type ReportDescriptor = {
   value?: unknown;
   /** Overrides the configured severity for this finding only when the rule's own logic grades it (e.g. internal vs MESH_EXTERNAL). */
   severity?: Severity;
+  /**
+   * A fix (rules with `meta.fixable` only): edits with paths relative to `object` (default: the finding's
+   * object). Dropped for objects that have no file to edit (standard input, a cluster, JSON files).
+   */
+  fix?: { description: string; object?: ManifestObject; edits: FixEdit[] };
 } & (
   | {
       /** The object the finding is about, and the field inside it (its line is the finding's line). */
@@ -26,6 +31,26 @@ export type ReportDescriptor = {
       location: Location;
     }
 );
+
+/** Extensions of the files `--fix` edits: YAML only (JSON files keep their formatting; their findings stay unfixed). */
+const FIXABLE_FILE = /\.ya?ml$/i;
+
+/** The finding's fix against its target's document, or undefined when the target cannot be edited. */
+function fixFor(d: ReportDescriptor): Finding['fix'] {
+  if (!d.fix) return undefined;
+  const target = d.fix.object ?? ('object' in d ? d.object : undefined);
+  if (!target) return undefined;
+  const { origin } = target;
+  if (!origin.positions || !FIXABLE_FILE.test(origin.file) || origin.file.startsWith('cluster://')) return undefined;
+  return {
+    description: d.fix.description,
+    file: origin.file,
+    docIndex: origin.docIndex,
+    object: target.ref,
+    objectPath: origin.basePath,
+    edits: d.fix.edits.map((e) => ({ ...e, path: [...origin.basePath, ...e.path] })),
+  };
+}
 
 /** What a config rule sees: the model, the multiplier rows, its options, and `report`. */
 export interface RuleContext {
@@ -101,6 +126,8 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
         const finding: Finding = { ruleId: rule.meta.id, severity: d.severity ?? severity, message: d.message, location };
         if (d.hint) finding.hint = d.hint;
         if (d.value !== undefined) finding.value = d.value;
+        const fix = rule.meta.fixable ? fixFor(d) : undefined;
+        if (fix) finding.fix = fix;
         findings.push(finding);
       },
     };

@@ -28,7 +28,18 @@ export interface LanguageSpec {
   commentMarker: '//' | '#';
   /** The scanner to evaluate. */
   scan: SourceScanner;
+  /**
+   * Called once with every selected language that has the same `prepare`, before any scan: the tree-sitter
+   * scanner registers all its grammars at once (@ast-grep/napi takes one registration per process).
+   */
+  prepare?: (languages: string[]) => Promise<void>;
 }
+
+const treeSitterScan: SourceScanner = async (files, opts) => (await import('./treesitter/scan.js')).scanTreeSitter(files, opts);
+const treeSitterPrepare = async (languages: string[]): Promise<void> => {
+  const { registerLanguages } = await import('./treesitter/languages.js');
+  await registerLanguages(languages as ('go' | 'python' | 'java')[]);
+};
 
 /** Built-in languages. The Go/Python/Java scanners add their entries here. */
 export const LANGUAGES: Record<string, LanguageSpec> = {
@@ -37,6 +48,27 @@ export const LANGUAGES: Record<string, LanguageSpec> = {
     extensions: ['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx'],
     commentMarker: '//',
     scan: async (files, opts) => (await import('./eslint/scan.js')).scanJavaScript(files, opts),
+  },
+  go: {
+    dir: 'go',
+    extensions: ['.go'],
+    commentMarker: '//',
+    scan: treeSitterScan,
+    prepare: treeSitterPrepare,
+  },
+  python: {
+    dir: 'python',
+    extensions: ['.py'],
+    commentMarker: '#',
+    scan: treeSitterScan,
+    prepare: treeSitterPrepare,
+  },
+  java: {
+    dir: 'java',
+    extensions: ['.java'],
+    commentMarker: '//',
+    scan: treeSitterScan,
+    prepare: treeSitterPrepare,
   },
 };
 
@@ -136,6 +168,13 @@ export async function evaluate(langs?: readonly string[], opts: EvaluateOptions 
   const specs = { ...LANGUAGES, ...opts.languages };
   const selected = langs ?? Object.keys(specs);
   const result: EvalResult = { scores: [], errors: [], filesScanned: {} };
+  const prepared = new Set<LanguageSpec['prepare']>();
+  for (const language of selected) {
+    const prepare = specs[language]?.prepare;
+    if (!prepare || prepared.has(prepare)) continue;
+    prepared.add(prepare);
+    await prepare(selected.filter((l) => specs[l]?.prepare === prepare));
+  }
   for (const language of selected) {
     const spec = specs[language];
     if (!spec) throw new Error(`no scanner registered for language '${language}' (known: ${Object.keys(specs).join(', ')})`);

@@ -54,7 +54,7 @@ export const SCANNERS: readonly ScannerEntry[] = [
   {
     engine: 'tree-sitter',
     extensions: { '.go': 'go', '.py': 'python', '.java': 'java' },
-    load: undefined, // filled on merge: async () => (await import('./treesitter/scan.js')).scanTreeSitter
+    load: async () => (await import('./treesitter/scan.js')).scanTreeSitter,
   },
 ];
 

@@ -8,9 +8,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { AuditError, dumpObjects, readCluster, type ClusterRead } from '../../src/audit/cluster.js';
 import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../helpers/fake-apiserver.js';
+import { assertNoSecrets as assertNoSecretsIn, kubeconfig, OTHER_TOKEN, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 
-const TOKEN = 'sekret-token-7f3a9c1e5b2d4a68';
-const OTHER_TOKEN = 'other-token-0b1c2d3e4f5a6b7c';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Fixtures
@@ -53,38 +52,6 @@ function seed(): KubeObject[] {
   objs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-sidecar-injector', namespace: 'istio-system' }, data: { values: '{}' } });
   objs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'a' }, data: { password: 'not-for-meshlint' } });
   return objs;
-}
-
-interface KcCluster { name: string; server: string; ca?: string; caFile?: string }
-interface KcUser { name: string; token?: string; certPem?: string; keyPem?: string; certFile?: string; keyFile?: string }
-interface KcContext { name: string; cluster: string; user: string; namespace?: string }
-
-function kubeconfig(parts: { clusters?: KcCluster[]; users?: KcUser[]; contexts?: KcContext[]; current?: string }): string {
-  const doc: Record<string, unknown> = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: (parts.clusters ?? []).map((c) => ({
-      name: c.name,
-      cluster: {
-        server: c.server,
-        ...(c.ca ? { 'certificate-authority-data': Buffer.from(c.ca).toString('base64') } : {}),
-        ...(c.caFile ? { 'certificate-authority': c.caFile } : {}),
-      },
-    })),
-    users: (parts.users ?? []).map((u) => ({
-      name: u.name,
-      user: {
-        ...(u.token ? { token: u.token } : {}),
-        ...(u.certPem ? { 'client-certificate-data': Buffer.from(u.certPem).toString('base64') } : {}),
-        ...(u.keyPem ? { 'client-key-data': Buffer.from(u.keyPem).toString('base64') } : {}),
-        ...(u.certFile ? { 'client-certificate': u.certFile } : {}),
-        ...(u.keyFile ? { 'client-key': u.keyFile } : {}),
-      },
-    })),
-    contexts: (parts.contexts ?? []).map((c) => ({ name: c.name, context: { cluster: c.cluster, user: c.user, ...(c.namespace ? { namespace: c.namespace } : {}) } })),
-  };
-  if (parts.current) doc['current-context'] = parts.current;
-  return YAML.stringify(doc);
 }
 
 /** Temp dirs made by a test, removed after it. */
@@ -162,13 +129,7 @@ async function rejectsAudit(promise: Promise<unknown>, pattern: RegExp): Promise
 }
 
 function assertNoSecrets(text: string, srv?: FakeApiServer): void {
-  assert.ok(!text.includes(TOKEN), 'token leaked');
-  assert.ok(!text.includes(OTHER_TOKEN), 'token leaked');
-  if (srv) {
-    const keyBody = srv.clientKeyPem.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
-    assert.ok(!text.includes(keyBody.slice(0, 40)), 'client key leaked');
-    assert.ok(!text.includes(Buffer.from(srv.clientKeyPem).toString('base64').slice(0, 40)), 'client key data leaked');
-  }
+  assertNoSecretsIn(text, srv ? [srv] : []);
 }
 
 function names(read: ClusterRead, kind: string): string[] {
@@ -396,6 +357,47 @@ describe('readCluster against a fake API server', () => {
     assert.deepEqual(again, written);
     assert.deepEqual((await readdir(dir)).sort(), written.map((f) => path.basename(f)).sort());
   });
+
+  it('--dump replaces only its own files: a user file in the way stops it, stale dump files go', async () => {
+    const file = await writeKubeconfig(srv);
+    const read = await readCluster({ kubeconfig: file, env: await isolatedEnv() });
+    const dir = path.join(await tempDir(), 'dump');
+    await mkdir(dir);
+    // A file of the user's with the name of a dump file: nothing is written, the file is intact.
+    await writeFile(path.join(dir, 'a.destinationrule.yaml'), 'my own notes\n');
+    await assert.rejects(dumpObjects(read, dir), (err: NodeJS.ErrnoException) => err.code === 'EEXIST' && /not a meshlint dump/.test(err.message));
+    assert.equal(await readFile(path.join(dir, 'a.destinationrule.yaml'), 'utf8'), 'my own notes\n');
+    assert.deepEqual(await readdir(dir), ['a.destinationrule.yaml']);
+    await rm(path.join(dir, 'a.destinationrule.yaml'));
+
+    // A dump from an earlier run with a namespace that no longer exists, plus an unrelated file of the user's.
+    await writeFile(path.join(dir, 'gone.destinationrule.yaml'), '# meshlint audit dump: read from https://old (context old)\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: gone\n');
+    await writeFile(path.join(dir, 'README.yaml'), 'kept: true\n');
+    const written = await dumpObjects(read, dir);
+    assert.deepEqual((await readdir(dir)).sort(), [...written.map((f) => path.basename(f)), 'README.yaml'].sort());
+    assert.equal(await readFile(path.join(dir, 'README.yaml'), 'utf8'), 'kept: true\n');
+  });
+
+  it('has no request timeout by default, like kubectl: a slow answer is waited for', async () => {
+    const slow = await server({ objects: seed(), tokens: [TOKEN], slow: [{ path: /\/deployments$/, ms: 1200 }] });
+    const file = await writeKubeconfig(slow);
+    const read = await readCluster({ kubeconfig: file, env: await isolatedEnv() });
+    assert.deepEqual(names(read, 'Deployment'), ['a/web', 'b/web', 'c/web']);
+  });
+
+  it('reads the mesh config from --istio-namespace', async () => {
+    const objects = seed().map((o) => (o.kind === 'ConfigMap' && o.metadata.name === 'istio' ? { ...o, metadata: { ...o.metadata, namespace: 'mesh-control' } } : o));
+    const other = await server({ objects, tokens: [TOKEN] });
+    const file = await writeKubeconfig(other);
+    const missing = await readCluster({ kubeconfig: file, env: await isolatedEnv() });
+    assert.equal(missing.meshConfig, null);
+    assert.deepEqual(missing.coverage.map((n) => [n.kind, n.namespace, n.status]), [['ConfigMap', 'istio-system', 'not-installed']]);
+    assert.match(missing.coverage[0].message, /ConfigMap istio-system\/istio does not exist.*--istio-namespace/);
+    const found = await readCluster({ kubeconfig: file, istioNamespace: 'mesh-control', env: await isolatedEnv() });
+    assert.deepEqual(found.coverage, []);
+    assert.deepEqual(found.meshConfig, { defaultConfig: { holdApplicationUntilProxyStarts: true }, enableTracing: false });
+    assert.ok(other.requests.some((r) => r.path === '/api/v1/namespaces/mesh-control/configmaps' && r.query.fieldSelector === 'metadata.name=istio'));
+  });
 });
 
 describe('readCluster coverage notes', () => {
@@ -461,6 +463,19 @@ describe('readCluster coverage notes', () => {
     assert.equal(read.coverage[0].status, 'not-installed');
     const dr = read.objects.find((o) => o.kind === 'DestinationRule');
     assert.equal(dr?.apiVersion, 'networking.istio.io/v1beta1');
+    assertReadOnly(srv);
+  });
+
+  it('reads v1alpha3 when that is the only networking.istio.io version served', async () => {
+    const objects = seed().map((o) => (o.apiVersion === 'networking.istio.io/v1' ? { ...o, apiVersion: 'networking.istio.io/v1alpha3' } : o));
+    const srv = await server({ objects, tokens: [TOKEN], istioVersions: ['v1alpha3'] });
+    const file = await writeKubeconfig(srv);
+    const read = await readCluster({ kubeconfig: file, env: await isolatedEnv() });
+    assert.equal(read.istioVersion, 'v1alpha3');
+    assert.deepEqual(read.coverage, []);
+    assert.equal(names(read, 'DestinationRule').length, 7);
+    assert.ok(read.objects.filter((o) => String(o.apiVersion).startsWith('networking.istio.io/')).every((o) => o.apiVersion === 'networking.istio.io/v1alpha3'));
+    assert.ok(!srv.requests.some((r) => /networking\.istio\.io\/(v1|v1beta1)\//.test(r.path)), 'no list in a version that is not served');
     assertReadOnly(srv);
   });
 });
@@ -554,6 +569,30 @@ describe('readCluster fatal errors (AuditError, exit code 2)', () => {
     const missingCa = path.join(dir, 'missingca');
     await writeFile(missingCa, kubeconfig({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1', caFile: 'no-such-ca.crt' }], users: [{ name: 'u', token: TOKEN }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], current: 'x' }));
     await rejectsAudit(readCluster({ kubeconfig: missingCa, env }), /cannot read the certificate-authority file .*no-such-ca\.crt named by context "x"/);
+  });
+
+  it('gives up on a server that accepts the connection but never completes TLS (connect timeout)', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const dir = await tempDir();
+      const file = path.join(dir, 'config');
+      await writeFile(file, singleContextKubeconfig('mute', `https://127.0.0.1:${port}`, TOKEN));
+      const started = Date.now();
+      await rejectsAudit(
+        readCluster({ kubeconfig: file, connectTimeoutSeconds: 0.5, env: await isolatedEnv() }),
+        new RegExp(`^the API server at https://127\\.0\\.0\\.1:${port} did not accept a connection within 0\\.5s \\(GET /apis\\)`),
+      );
+      assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
 

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
-import { READ_RESOURCES, READ_VERBS, rbacRules, type PolicyRule } from '../../src/audit/cluster.js';
+import { READ_RESOURCES, READ_VERBS, rbacRules, readCluster, type PolicyRule } from '../../src/audit/cluster.js';
+import { startFakeApiServer, type RecordedRequest } from '../helpers/fake-apiserver.js';
+import { fixtureObjects, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 
 // Compiled to dist/test/audit/: the repository root is three levels up.
 const DEPLOY = new URL('../../../deploy/', import.meta.url);
@@ -40,6 +45,25 @@ function permissions(rules: PolicyRule[]): string[] {
   return [...out].sort();
 }
 
+/**
+ * The RBAC attributes of a request (Kubernetes `RequestInfo`): verb, API group, resource, namespace and, for a list
+ * with a `metadata.name` field selector, the name (what a `resourceNames` rule is matched against); null for the
+ * non-resource discovery paths (`/apis`, `/apis/<group>/<version>`), which the built-in system:discovery role grants.
+ */
+function rbacAttributes(r: RecordedRequest): { verb: string; group: string; resource: string; namespace?: string; name?: string } | null {
+  if (/^\/apis(\/[^/]+\/[^/]+)?$/.test(r.path) || r.path === '/api' || r.path === '/api/v1') return null;
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)$/.exec(r.path);
+  assert.ok(m, `not a collection path: ${r.path}`);
+  const name = /^metadata\.name==?(.+)$/.exec(r.query.fieldSelector ?? '')?.[1];
+  return { verb: r.query.watch === 'true' ? 'watch' : 'list', group: m[1] ?? '', resource: m[3], namespace: m[2], name };
+}
+
+/** Whether a ClusterRole's rules allow a request (RBAC: any rule matching group, resource, verb and, if set, name). */
+function allows(rules: PolicyRule[], a: NonNullable<ReturnType<typeof rbacAttributes>>): boolean {
+  return rules.some((rule) =>
+    rule.apiGroups.includes(a.group) && rule.resources.includes(a.resource) && rule.verbs.includes(a.verb) && (!rule.resourceNames?.length || (a.name !== undefined && rule.resourceNames.includes(a.name))));
+}
+
 describe('deploy/ manifests', () => {
   it('the ClusterRole grants exactly what readCluster uses', async () => {
     const role = one(await manifests(), 'ClusterRole');
@@ -50,6 +74,36 @@ describe('deploy/ manifests', () => {
     for (const r of READ_RESOURCES) {
       const expected = r.resourceNames ? r.resourceNames.map((n) => `list ${r.group}/${r.resource}[${n}]`) : [`list ${r.group}/${r.resource}`];
       for (const p of expected) assert.ok(permissions(rules).includes(p), p);
+    }
+  });
+
+  it('the ClusterRole allows every request an audit makes, and every permission it grants is used', async () => {
+    const role = one(await manifests(), 'ClusterRole');
+    const rules = role.rules as PolicyRule[];
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: '{}' } };
+    const gateway = { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: 'istio-system' }, spec: {} };
+    const srv = await startFakeApiServer({ objects: [...fixtureObjects(), configMap, gateway], tokens: [TOKEN] });
+    const dir = await mkdtemp(path.join(tmpdir(), 'meshlint-rbac-'));
+    try {
+      const file = path.join(dir, 'config');
+      await writeFile(file, singleContextKubeconfig('rbac', srv.url, TOKEN, srv.caPem));
+      const env = { HOME: dir };
+      // An audit of the whole cluster, and one scoped to two namespaces.
+      const all = await readCluster({ kubeconfig: file, env });
+      const scoped = await readCluster({ kubeconfig: file, namespaces: ['checkout', 'api-gateway'], env });
+      assert.deepEqual([...all.coverage, ...scoped.coverage], []);
+      const used = new Set<string>();
+      for (const r of srv.requests) {
+        assert.equal(r.method, 'GET');
+        const a = rbacAttributes(r);
+        if (!a) continue;
+        assert.ok(allows(rules, a), `the ClusterRole does not allow ${a.verb} ${a.resource}.${a.group}${a.name ? ` name=${a.name}` : ''} (${r.path})`);
+        used.add(`${a.verb} ${a.group}/${a.resource}${a.name ? `[${a.name}]` : ''}`);
+      }
+      assert.deepEqual([...used].sort(), permissions(rules), 'every permission the ClusterRole grants is used');
+    } finally {
+      await srv.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,7 @@
 /**
- * A fake Kubernetes API server for tests: a real HTTPS server on 127.0.0.1 with a self-signed CA generated per
- * server (openssl, into a temp dir that `close()` removes), speaking just enough of the API for `readCluster`:
+ * A fake Kubernetes API server for tests: a real HTTPS server on 127.0.0.1 with a self-signed CA (generated with
+ * openssl once per test process; each server keeps copies of the files in a temp dir that `close()` removes),
+ * speaking just enough of the API for `readCluster`:
  *
  * - discovery: `/api`, `/api/v1`, `/apis`, `/apis/{group}`, `/apis/{group}/{version}`;
  * - list endpoints, cluster-wide and per namespace, for Namespaces, Services, ConfigMaps, Deployments,
@@ -145,6 +146,29 @@ async function makeCertificates(dir: string): Promise<void> {
   await Promise.all([sign('server', '/CN=127.0.0.1'), sign('client', '/O=meshlint-test/CN=meshlint-cert-user')]);
 }
 
+const CERTIFICATE_FILES = ['ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key'] as const;
+type CertificateFile = (typeof CERTIFICATE_FILES)[number];
+let generated: Promise<Record<CertificateFile, string>> | undefined;
+
+/**
+ * The PEMs of {@link makeCertificates}, generated once per test process (openssl takes a few hundred ms) and shared
+ * by every fake server it starts; each server still gets its own copy of the files in its own temp dir.
+ */
+function certificates(): Promise<Record<CertificateFile, string>> {
+  generated ??= (async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'meshlint-fake-apiserver-ca-'));
+    try {
+      await makeCertificates(dir);
+      const texts = await Promise.all(CERTIFICATE_FILES.map((n) => readFile(path.join(dir, n), 'utf8')));
+      return Object.fromEntries(CERTIFICATE_FILES.map((n, i) => [n, texts[i]])) as Record<CertificateFile, string>;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  })();
+  generated.catch(() => (generated = undefined));
+  return generated;
+}
+
 function status(res: ServerResponse, code: number, reason: string, message: string, details?: Record<string, unknown>): void {
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code }));
@@ -171,20 +195,20 @@ function resourceList(groupVersion: string, defs: ResourceDef[]): Record<string,
 }
 
 /**
- * Starts a fake API server on 127.0.0.1 (random port). Certificates are generated for each server.
+ * Starts a fake API server on 127.0.0.1 (random port). Certificates are generated on the first start in a process.
  * Call `close()` when done (tests do it in `after`/`finally`).
  */
 export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'meshlint-fake-apiserver-'));
+  let pems: Record<CertificateFile, string>;
   try {
-    await makeCertificates(dir);
+    pems = await certificates();
+    await Promise.all(CERTIFICATE_FILES.map((n) => writeFile(path.join(dir, n), pems[n], { mode: 0o600 })));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const [caPem, serverCert, serverKey, clientCertPem, clientKeyPem] = await Promise.all(
-    ['ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key'].map((n) => readFile(path.join(dir, n), 'utf8')),
-  );
+  const { 'ca.crt': caPem, 'server.crt': serverCert, 'server.key': serverKey, 'client.crt': clientCertPem, 'client.key': clientKeyPem } = pems;
 
   const istioVersions = options.istioVersions ?? ['v1', 'v1beta1', 'v1alpha3'];
   const istioMissing = new Set(options.istioMissing ?? []);

@@ -16,7 +16,7 @@
  * function nobody in the file calls from a handler or loop: how often it runs is not known, nothing fires).
  */
 import type { SgNode } from '@ast-grep/napi';
-import { contains, nodeKey, walk, type LangSyntax } from './syntax.js';
+import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax.js';
 
 /** How often code runs. */
 export type ExecKind = 'per-request' | 'per-iteration' | 'once' | 'unknown';
@@ -31,6 +31,12 @@ export interface ExecContext {
 export interface MarkedFunction {
   node: SgNode;
   evidence: string;
+  /**
+   * Run-once marks only: the function runs once whoever calls it (a cached getter, a bean factory, a lifespan
+   * hook), so a call from a handler does not make it per request. Name-based marks (Go `NewX`) are not strong:
+   * a handler that calls `NewClient()` builds a client per request.
+   */
+  strong?: boolean;
 }
 
 /** Inputs to {@link FileContext}: the matches of the `context` rules, already mapped to function nodes. */
@@ -45,10 +51,11 @@ export interface ContextMarks {
 export class FileContext {
   private readonly handlers = new Map<string, string>();
   private readonly runOnce = new Map<string, string>();
+  private readonly strongOnce = new Set<string>();
   private readonly handlerCallees = new Map<string, string>();
   private readonly loopCallees = new Map<string, string>();
   /** Named functions of the file by name (Go methods by method name). */
-  readonly functionsByName = new Map<string, SgNode[]>();
+  readonly functionsByName: Map<string, SgNode[]>;
   /** Whether the file handles requests or starts goroutines/threads (idle-pool-too-small). */
   readonly concurrent: boolean;
   readonly hasHandlers: boolean;
@@ -58,18 +65,12 @@ export class FileContext {
     readonly syntax: LangSyntax,
     marks: ContextMarks,
   ) {
-    walk(root, (n) => {
-      if (syntax.isFunction(n)) {
-        const name = syntax.functionName(n);
-        if (name) {
-          const list = this.functionsByName.get(name) ?? [];
-          list.push(n);
-          this.functionsByName.set(name, list);
-        }
-      }
-    });
+    this.functionsByName = functionIndex(root, syntax);
     for (const h of marks.handlers) this.handlers.set(nodeKey(h.node), `${h.evidence}${this.nameSuffix(h.node)}`);
-    for (const r of marks.runOnce) this.runOnce.set(nodeKey(r.node), r.evidence);
+    for (const r of marks.runOnce) {
+      this.runOnce.set(nodeKey(r.node), r.evidence);
+      if (r.strong) this.strongOnce.add(nodeKey(r.node));
+    }
     this.hasHandlers = marks.handlers.length > 0;
     this.concurrent = this.hasHandlers || marks.concurrency.length > 0;
 
@@ -83,14 +84,12 @@ export class FileContext {
       }
     }
     // One hop from loop bodies that run per iteration.
-    walk(root, (n) => {
-      if (!syntax.isLoop(n)) return true;
+    for (const n of nodesOfKinds(root, syntax.kinds.loops)) {
       const body = syntax.loopBody(n);
-      if (!body) return true;
-      walk(body, (c) => {
-        if (!syntax.callee(c)) return true;
+      if (!body) continue;
+      for (const c of nodesOfKinds(body, syntax.kinds.calls)) {
         const base = this.classify(c, false);
-        if (base.kind !== 'per-iteration') return true;
+        if (base.kind !== 'per-iteration') continue;
         const enclosing = this.enclosingFunction(c);
         const receiver = enclosing ? syntax.receiverName(enclosing) : undefined;
         const name = syntax.localCallName(c, receiver);
@@ -99,10 +98,8 @@ export class FileContext {
           if (contains(fn, c) || this.loopCallees.has(k)) continue;
           this.loopCallees.set(k, `in ${this.describe(fn)}, called in a loop${enclosing ? ` in ${this.describe(enclosing)}` : ''}`);
         }
-        return true;
-      });
-      return true;
-    });
+      }
+    }
   }
 
   private nameSuffix(fn: SgNode): string {
@@ -177,9 +174,9 @@ export class FileContext {
         const k = nodeKey(p);
         const handler = this.handlers.get(k);
         if (handler) return { kind: 'per-request', reason: `in ${handler}` };
-        const viaHandler = useCallees ? this.handlerCallees.get(k) : undefined;
-        if (viaHandler) return { kind: 'per-request', reason: viaHandler };
         const once = this.runOnce.get(k);
+        const viaHandler = useCallees && !this.strongOnce.has(k) ? this.handlerCallees.get(k) : undefined;
+        if (viaHandler) return { kind: 'per-request', reason: viaHandler };
         if (once) {
           const unbounded = loops.find((l) => syn.isUnboundedLoop(l));
           return unbounded
@@ -199,6 +196,20 @@ export class FileContext {
       ? { kind: 'per-iteration', reason: 'in an unbounded loop at file level' }
       : { kind: 'once', reason: 'at file level' };
   }
+}
+
+/** Named functions of a file by name (Go methods by method name; Python/Java methods by method name). */
+export function functionIndex(root: SgNode, syntax: LangSyntax): Map<string, SgNode[]> {
+  const out = new Map<string, SgNode[]>();
+  for (const n of nodesOfKinds(root, syntax.kinds.functions)) {
+    if (!syntax.isFunction(n)) continue;
+    const name = syntax.functionName(n);
+    if (!name) continue;
+    const list = out.get(name) ?? [];
+    list.push(n);
+    out.set(name, list);
+  }
+  return out;
 }
 
 /** True for the contexts in which building a client opens new connections per request or iteration. */

@@ -22,6 +22,8 @@ export interface Destination {
   /** Port from the URL, else the scheme's default (80/443); undefined when the scheme is unknown too. */
   port?: number;
   scheme?: 'http' | 'https';
+  /** The URL's scheme as written, lower-case, whatever it is (`postgres`, `redis`, `http`). */
+  schemeText?: string;
   /** Environment variable the URL came from. */
   env?: string;
   /** The host changes from call to call. */
@@ -113,25 +115,39 @@ function urlSource(n: SgNode, syn: LangSyntax, opts: DestinationOptions, depth: 
   return { kind: 'unknown' };
 }
 
-/** Python `self.x` / Java `this.x`: an assignment anywhere in the enclosing class (typically the constructor). */
-function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; value: SgNode; declaration: SgNode } | undefined {
+/**
+ * Python `self.x` / Java `this.x` (or a bare field name `x` in Java): the value of an assignment anywhere in the
+ * enclosing class, typically the constructor. Undefined outside a class or when no assignment is found.
+ */
+export function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; value: SgNode; declaration: SgNode } | undefined {
   const text = n.text();
   const member = syn.lang === 'python' ? (text.startsWith('self.') ? text : undefined) : text.startsWith('this.') ? text : `this.${text}`;
   if (!member) return undefined;
   const cls = n.ancestors().find((a) => a.kind() === 'class_definition' || a.kind() === 'class_body');
   if (!cls) return undefined;
-  let found: { kind: 'value'; value: SgNode; declaration: SgNode } | undefined;
-  walk(cls, (d) => {
-    if (found) return false;
-    const k = d.kind() as string;
-    if (k === 'assignment' || k === 'assignment_expression') {
-      const l = d.field('left');
-      const r = d.field('right');
-      if (l && r && (l.text() === member || (syn.lang === 'java' && l.text() === member.slice(5)))) found = { kind: 'value', value: r, declaration: d };
-    }
-    return true;
-  });
-  return found;
+  // One walk per class: every `self.x = …` / `this.x = …` / `x = …` assignment, first one per target.
+  const r = cls.range();
+  const key = `members:${r.start.index}:${r.end.index}`;
+  let members = syn.memo?.get(key) as Map<string, { kind: 'value'; value: SgNode; declaration: SgNode }> | undefined;
+  if (!members) {
+    members = new Map();
+    const found = members;
+    walk(cls, (d) => {
+      const k = d.kind() as string;
+      if (k === 'assignment' || k === 'assignment_expression') {
+        const l = d.field('left');
+        const rv = d.field('right');
+        if (l && rv) {
+          const lt = l.text();
+          const target = syn.lang === 'java' && !lt.startsWith('this.') ? `this.${lt}` : lt;
+          if (!found.has(target)) found.set(target, { kind: 'value', value: rv, declaration: d });
+        }
+      }
+      return true;
+    });
+    syn.memo?.set(key, members);
+  }
+  return members.get(member);
 }
 
 function firstFormatArgument(n: SgNode, syn: LangSyntax): SgNode | undefined {
@@ -189,7 +205,7 @@ function fromUrlText(text: string, complete: boolean): Destination {
     host = c >= 0 ? authority.slice(0, c) : authority;
     portText = c >= 0 ? authority.slice(c + 1) : undefined;
   }
-  const d: Destination = { varies: false };
+  const d: Destination = { varies: false, schemeText };
   if (scheme) d.scheme = scheme;
   if (!authorityComplete && portText === undefined) {
     // The host itself is still being written: interpolated per call.

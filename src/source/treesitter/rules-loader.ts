@@ -19,18 +19,35 @@ import type { TsLanguage } from './languages.js';
  *
  * - `construct`: a client, transport, session, pool or connection is built here; a finding when the match runs
  *   per request or per loop iteration (context.ts). `metadata.perCall: true` marks calls that build and discard
- *   a client on every call (`requests.get`), which are also outbound call sites.
- * - `keepalive-off`: keep-alive is switched off here; a finding wherever it is. `metadata.check: outbound`
- *   asks the scanner to confirm that the `$R` metavariable is an outbound request, not a server response.
+ *   a client on every call (`requests.get`), which are also outbound call sites. `$URL` (when captured) is where
+ *   it connects. `metadata.severity: info` with `sharedConnections: true` marks constructions whose connections
+ *   are shared anyway (`new RestTemplate()`: HttpURLConnection's JVM-wide keep-alive cache).
+ * - `keepalive-off`: keep-alive is switched off here; a finding wherever it is. `metadata.check` asks the
+ *   scanner to confirm the target is outbound: `outbound` (`$R` is an outbound request, not a server
+ *   response), `outbound-headers` (a `Connection: close` dict pair that reaches an outbound request),
+ *   `outbound-client` (`$S` is an HTTP client). `metadata.at: name` reports at the method name of a chain.
  * - `response`: (Go) a call that returns a `*http.Response` bound to `$RESP`; its body is checked on every path.
- * - `shared-pool`: an HTTP connection pool whose idle size is checked (`metadata.sizeField`, `defaultSize`).
- * - `retry-library`: a retry library's configuration; tries from `$N` (`metadata.counts`: `tries` or `retries`)
- *   or `metadata.default`.
+ * - `shared-pool`: an HTTP connection pool whose idle size is checked (`metadata.pool`, `sizeField`,
+ *   `defaultSize`, `$SIZE`); `metadata.link: mount` marks `$S.mount($P, $A)` (an adapter mounted on a session).
+ * - `retry-library`: a retry library's configuration. Anchors give `metadata.default` tries/retries
+ *   (`counts: tries|retries`) or `unbounded: true`; `override: true` rules of the same `group` carry the count
+ *   `$N` and are associated with an anchor when inside it, in a value it uses, or in a statement configuring it.
+ *   `scope`: `function` (the decorated function's calls), `node` (calls inside the match or the functions it is
+ *   given), `client` (calls through the configured client or inside its executor). `requireN`: the match is
+ *   only meaningful with its own `$N`.
  * - `retry-loop`: a loop shaped like a retry loop; the scanner checks it wraps an outbound call and bounds it.
- * - `handler` / `run-once`: a function that runs per request / once (context.ts).
+ * - `handler` / `run-once`: a function that runs per request / once (context.ts); `metadata.strong: true` on a
+ *   run-once rule means once whoever calls it (a cached getter, a bean), so a handler's call does not count.
  * - `handler-registration`: `$H` names a function registered as a request handler.
- * - `concurrency`: the file runs code concurrently (thread pools, goroutines); `$W` = worker count if known.
- * - `outbound`: an outbound HTTP call; `$URL` is the URL argument, `$REQ` a request built elsewhere.
+ * - `concurrency`: the file runs code concurrently (thread pools, goroutines); `$W` = worker count if known,
+ *   `metadata.defaultWorkers` when the pool's default applies.
+ * - `outbound`: an outbound HTTP call; `$URL` is the URL argument, `$REQ` a request built elsewhere, `$C`/`$S`
+ *   the client. `metadata.check: client-receiver` keeps a match only when the receiver is named like a client
+ *   (`receiverNames`, a case-insensitive JavaScript regex) or reaches an HTTP client built in the file.
+ *
+ * Every rule may list `metadata.imports`: module/package prefixes one of which the file must import (Go import
+ * paths, Python modules, Java packages); the rule is skipped otherwise — which keeps `retry.Do` from matching an
+ * unrelated package and makes scanning files that use no HTTP library cheap.
  */
 export type RuleRole =
   | 'construct'

@@ -58,9 +58,25 @@ export interface StringShape {
   complete: boolean;
 }
 
+/** Node kinds the scanner looks up by kind (in Rust, through `findAll`, instead of walking in JavaScript). */
+export interface SyntaxKinds {
+  /** Function-like nodes (named functions, methods, closures). */
+  functions: readonly string[];
+  loops: readonly string[];
+  calls: readonly string[];
+  imports: readonly string[];
+}
+
+/** Every descendant of `n` (and `n` itself) whose kind is one of `kinds`, in document order. */
+export function nodesOfKinds(n: SgNode, kinds: readonly string[]): SgNode[] {
+  if (kinds.length === 0) return [];
+  return n.findAll({ rule: { any: kinds.map((kind) => ({ kind })) } });
+}
+
 /** Syntax facts for one language. */
 export interface LangSyntax {
   lang: TsLanguage;
+  kinds: SyntaxKinds;
   /** Named function-like nodes: the boundary of a function's own body. */
   isFunction(n: SgNode): boolean;
   /** Anonymous functions (closures, lambdas) that inherit their context from where they are written. */
@@ -98,6 +114,17 @@ export interface LangSyntax {
    * then file level). Returns the value node and whether the binding is a parameter or loop variable.
    */
   resolve(name: string, at: SgNode): Binding | undefined;
+  /** Per-file scratch cache for helpers outside this module (instances from {@link syntaxFor} have one). */
+  memo?: Map<string, unknown>;
+}
+
+/** Assignments in one scope, by assigned name (in source order). */
+type BindingIndex = Map<string, { value: SgNode; declaration: SgNode }[]>;
+
+function addBinding(idx: BindingIndex, name: string, b: { value: SgNode; declaration: SgNode }): void {
+  const list = idx.get(name);
+  if (list) list.push(b);
+  else idx.set(name, [b]);
 }
 
 /** How a name is bound where it is used. */
@@ -189,6 +216,7 @@ export function goStatements(block: SgNode | null): SgNode[] {
 
 const goSyntax: LangSyntax = {
   lang: 'go',
+  kinds: { functions: ['function_declaration', 'method_declaration', 'func_literal'], loops: ['for_statement'], calls: ['call_expression'], imports: ['import_spec'] },
   isFunction: (n) => GO_FUNCTIONS.has(n.kind() as string),
   isClosure: (n) => n.kind() === 'func_literal',
   functionName: (n) => n.field('name')?.text(),
@@ -279,13 +307,13 @@ const goSyntax: LangSyntax = {
     return undefined;
   },
   resolve(name, at) {
-    return resolveGeneric(goSyntax, name, at, goBindingsIn);
+    return resolveGeneric(goSyntax, name, at, goBindingIndex);
   },
 };
 
-/** Assignments of `name` directly inside `scope` (not in nested functions): Go `:=`, `=`, `var`, `const`. */
-function goBindingsIn(scope: SgNode, name: string): { value: SgNode; declaration: SgNode }[] {
-  const out: { value: SgNode; declaration: SgNode }[] = [];
+/** Assignments directly inside `scope` (not in nested functions), by name: Go `:=`, `=`, `var`, `const`. */
+function goBindingIndex(scope: SgNode): BindingIndex {
+  const out: BindingIndex = new Map();
   walk(scope, (n) => {
     if (n !== scope && (GO_FUNCTIONS.has(n.kind() as string) || n.kind() === 'func_literal')) return false;
     const k = n.kind();
@@ -293,16 +321,14 @@ function goBindingsIn(scope: SgNode, name: string): { value: SgNode; declaration
       const left = n.field('left')?.children().filter((c) => c.isNamed()) ?? [];
       const right = n.field('right')?.children().filter((c) => c.isNamed()) ?? [];
       left.forEach((l, i) => {
-        if (l.text() === name) {
-          const v = right.length === left.length ? right[i] : right[0];
-          if (v) out.push({ value: v, declaration: n });
-        }
+        const v = right.length === left.length ? right[i] : right[0];
+        if (v) addBinding(out, l.text(), { value: v, declaration: n });
       });
     } else if (k === 'var_spec' || k === 'const_spec') {
       const names = n.children().filter((c) => c.kind() === 'identifier');
       const values = n.field('value')?.children().filter((c) => c.isNamed()) ?? [];
       names.forEach((id, i) => {
-        if (id.text() === name && values[i]) out.push({ value: values[i], declaration: n });
+        if (values[i]) addBinding(out, id.text(), { value: values[i], declaration: n });
       });
     }
     return true;
@@ -339,6 +365,12 @@ function pyStringParts(n: SgNode): { prefix: string; complete: boolean } | undef
 
 const pySyntax: LangSyntax = {
   lang: 'python',
+  kinds: {
+    functions: ['function_definition', 'lambda'],
+    loops: ['for_statement', 'while_statement', ...PY_COMPREHENSIONS],
+    calls: ['call'],
+    imports: ['import_statement', 'import_from_statement'],
+  },
   isFunction: (n) => n.kind() === 'function_definition' && !isNestedPyFunction(n),
   isClosure: (n) => n.kind() === 'lambda' || (n.kind() === 'function_definition' && isNestedPyFunction(n)),
   functionName: (n) => n.field('name')?.text(),
@@ -435,7 +467,7 @@ const pySyntax: LangSyntax = {
     return undefined;
   },
   resolve(name, at) {
-    return resolveGeneric(pySyntax, name, at, pyBindingsIn);
+    return resolveGeneric(pySyntax, name, at, pyBindingIndex);
   },
 };
 
@@ -448,18 +480,18 @@ function isNestedPyFunction(n: SgNode): boolean {
   return false;
 }
 
-function pyBindingsIn(scope: SgNode, name: string): { value: SgNode; declaration: SgNode }[] {
-  const out: { value: SgNode; declaration: SgNode }[] = [];
+function pyBindingIndex(scope: SgNode): BindingIndex {
+  const out: BindingIndex = new Map();
   walk(scope, (n) => {
     if (n !== scope && (n.kind() === 'function_definition' || n.kind() === 'class_definition' || n.kind() === 'lambda')) return false;
     if (n.kind() === 'assignment' || n.kind() === 'augmented_assignment') {
       const left = n.field('left');
       const right = n.field('right');
-      if (left && right && left.text() === name) out.push({ value: right, declaration: n });
+      if (left && right) addBinding(out, left.text(), { value: right, declaration: n });
     } else if (n.kind() === 'as_pattern') {
       const target = n.children().find((c) => c.kind() === 'as_pattern_target');
       const value = n.children().find((c) => c.isNamed());
-      if (target && value && target.text() === name) out.push({ value, declaration: n });
+      if (target && value) addBinding(out, target.text(), { value, declaration: n });
     }
     return true;
   });
@@ -481,6 +513,12 @@ function inAnonymousClass(n: SgNode): boolean {
 
 const javaSyntax: LangSyntax = {
   lang: 'java',
+  kinds: {
+    functions: [...JAVA_FUNCTIONS, 'lambda_expression'],
+    loops: [...JAVA_LOOPS],
+    calls: ['method_invocation', 'object_creation_expression'],
+    imports: ['import_declaration'],
+  },
   isFunction: (n) => JAVA_FUNCTIONS.has(n.kind() as string) && !inAnonymousClass(n),
   isClosure: (n) => n.kind() === 'lambda_expression' || (n.kind() === 'method_declaration' && inAnonymousClass(n)),
   functionName: (n) => n.field('name')?.text(),
@@ -586,12 +624,12 @@ const javaSyntax: LangSyntax = {
     return undefined;
   },
   resolve(name, at) {
-    return resolveGeneric(javaSyntax, name, at, javaBindingsIn);
+    return resolveGeneric(javaSyntax, name, at, javaBindingIndex);
   },
 };
 
-function javaBindingsIn(scope: SgNode, name: string): { value: SgNode; declaration: SgNode }[] {
-  const out: { value: SgNode; declaration: SgNode }[] = [];
+function javaBindingIndex(scope: SgNode): BindingIndex {
+  const out: BindingIndex = new Map();
   walk(scope, (n) => {
     if (n !== scope && (JAVA_FUNCTIONS.has(n.kind() as string) || n.kind() === 'lambda_expression' || n.kind() === 'class_declaration')) {
       // Field declarations are in the class body; do not descend into other methods' bodies.
@@ -600,11 +638,14 @@ function javaBindingsIn(scope: SgNode, name: string): { value: SgNode; declarati
     if (n.kind() === 'variable_declarator') {
       const id = n.field('name');
       const v = n.field('value');
-      if (id?.text() === name && v) out.push({ value: v, declaration: n });
+      if (id && v) addBinding(out, id.text(), { value: v, declaration: n });
     } else if (n.kind() === 'assignment_expression') {
       const l = n.field('left');
       const r = n.field('right');
-      if (l && r && (l.text() === name || l.text() === `this.${name}`)) out.push({ value: r, declaration: n });
+      if (l && r) {
+        const t = l.text();
+        addBinding(out, t.startsWith('this.') ? t.slice(5) : t, { value: r, declaration: n });
+      }
     }
     return true;
   });
@@ -622,7 +663,7 @@ function resolveGeneric(
   syn: LangSyntax,
   name: string,
   at: SgNode,
-  bindingsIn: (scope: SgNode, name: string) => { value: SgNode; declaration: SgNode }[],
+  indexOf: (scope: SgNode) => BindingIndex,
 ): Binding | undefined {
   const atStart = at.range().start.index;
   let prev: SgNode = at;
@@ -631,7 +672,7 @@ function resolveGeneric(
       return { kind: 'loop-variable', loop: p };
     }
     if (syn.isFunction(p) || syn.isClosure(p)) {
-      const local = bindingsIn(p, name).filter((b) => b.declaration.range().start.index < atStart);
+      const local = (indexOf(p).get(name) ?? []).filter((b) => b.declaration.range().start.index < atStart);
       if (local.length) {
         const last = local[local.length - 1]!;
         return { kind: 'value', value: last.value, declaration: last.declaration };
@@ -639,7 +680,7 @@ function resolveGeneric(
       if (syn.parameterNames(p).includes(name)) return { kind: 'parameter', fn: p };
     }
     if (!p.parent() || syn.isClassScope(p)) {
-      const all = bindingsIn(p, name);
+      const all = indexOf(p).get(name) ?? [];
       if (all.length) {
         const last = all[all.length - 1]!;
         return { kind: 'value', value: last.value, declaration: last.declaration };
@@ -649,7 +690,23 @@ function resolveGeneric(
   return undefined;
 }
 
-/** The syntax helpers for `lang`. */
+/**
+ * The syntax helpers for `lang`, with a fresh cache for name resolution: use one instance per parsed file (the
+ * cache is keyed by node ranges, which only identify a node within one tree).
+ */
 export function syntaxFor(lang: TsLanguage): LangSyntax {
-  return lang === 'go' ? goSyntax : lang === 'python' ? pySyntax : javaSyntax;
+  const base = lang === 'go' ? goSyntax : lang === 'python' ? pySyntax : javaSyntax;
+  const build = lang === 'go' ? goBindingIndex : lang === 'python' ? pyBindingIndex : javaBindingIndex;
+  const indexes = new Map<string, BindingIndex>();
+  const indexOf = (scope: SgNode): BindingIndex => {
+    const k = nodeKey(scope);
+    let idx = indexes.get(k);
+    if (!idx) {
+      idx = build(scope);
+      indexes.set(k, idx);
+    }
+    return idx;
+  };
+  const syn: LangSyntax = { ...base, memo: new Map(), resolve: (name, at) => resolveGeneric(syn, name, at, indexOf) };
+  return syn;
 }

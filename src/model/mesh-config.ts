@@ -1,0 +1,109 @@
+/**
+ * Istio's mesh config (`MeshConfig`, Istio API reference "Global Mesh Options", `mesh/v1alpha1/config.proto`) as
+ * meshlint reads it: the `mesh` key of ConfigMap `istio` in the control-plane namespace, a YAML document. Only the
+ * fields that change the model are used: `rootNamespace`, `defaultHttpRetryPolicy`, `h2UpgradePolicy` and
+ * `defaultTrafficPolicy`. The same code serves `meshlint check` (a ConfigMap among the input files, e.g. from
+ * `kubectl get configmap istio -n istio-system -o yaml` or an audit's `--dump`) and `meshlint audit`.
+ */
+import { createRequire } from 'node:module';
+import type { ManifestObject } from '../load/objects.js';
+import type { FieldPath } from '../types.js';
+import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
+import type { MeshSettings } from './mesh.js';
+import { asRecord, dig } from './values.js';
+
+/** Name of the ConfigMap holding the mesh config in Istio's control-plane namespace (revisioned installs use `istio-<revision>`). */
+export const MESH_CONFIGMAP_NAME = 'istio';
+
+/** Path of the mesh config text inside the ConfigMap. */
+export const MESH_CONFIG_PATH: FieldPath = ['data', 'mesh'];
+
+/** True for the ConfigMap meshlint reads the mesh config from: core-group `ConfigMap` named `istio`. */
+export function isMeshConfigMap(apiVersion: string, kind: string, name: unknown): boolean {
+  return apiVersion === 'v1' && kind === 'ConfigMap' && name === MESH_CONFIGMAP_NAME;
+}
+
+/**
+ * Parses the text of a ConfigMap's `data.mesh` (YAML) with the `yaml` package.
+ * @returns the mapping (`{}` for an empty document), or `error`: one line saying why it is not a mapping.
+ */
+export function parseMeshConfig(text: string): { value: Record<string, unknown> } | { error: string } {
+  let parsed: unknown;
+  try {
+    // The yaml package is loaded here, for an input with the mesh ConfigMap, not at every start (~30 ms; issue 7).
+    parsed = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+  } catch (err) {
+    return { error: `not valid YAML (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})` };
+  }
+  if (parsed === null || parsed === undefined) return { value: {} };
+  const record = asRecord(parsed);
+  return record ? { value: record } : { error: `a YAML ${Array.isArray(parsed) ? 'list' : typeof parsed}, not a mapping` };
+}
+
+/** A value of the mesh config that meshlint cannot use: reported as `schema-invalid` at `path` inside the ConfigMap. */
+export interface MeshConfigProblem {
+  path: FieldPath;
+  message: string;
+}
+
+/**
+ * The ConfigMap the mesh config is read from, among `objects`: the `istio` ConfigMap in `istio-system` when there is
+ * one, else the first `istio` ConfigMap of the input; undefined when there is none.
+ */
+export function findMeshConfigMap(objects: readonly ManifestObject[]): ManifestObject | undefined {
+  const candidates = objects.filter((o) => isMeshConfigMap(o.ref.apiVersion, o.ref.kind, o.ref.name));
+  return candidates.find((o) => o.ref.namespace === ISTIO_DEFAULT_ROOT_NAMESPACE) ?? candidates[0];
+}
+
+/**
+ * {@link MeshSettings} from the mesh config of a ConfigMap `istio`:
+ * - `rootNamespace`: `meshConfig.rootNamespace`, else the ConfigMap's namespace (istiod's namespace, which Istio uses
+ *   when the field is unset);
+ * - `defaultRetryAttempts`: `meshConfig.defaultHttpRetryPolicy.attempts`; a policy without `attempts` (or `0`)
+ *   disables retries mesh-wide (Istio `retry.ConvertPolicy`: attempts ≤ 0 → no retry policy); no policy → Istio's 2;
+ * - `h2UpgradePolicy`: `meshConfig.h2UpgradePolicy` (`UPGRADE` or `DO_NOT_UPGRADE`);
+ * - `defaultTrafficPolicy`: `meshConfig.defaultTrafficPolicy` (its `connectionPool` and `outlierDetection` are used).
+ * Values of the wrong type are left at their defaults and returned as problems. Never throws.
+ */
+export function meshSettingsFromConfigMap(configMap: ManifestObject): { settings: Partial<MeshSettings>; problems: MeshConfigProblem[] } {
+  const settings: Partial<MeshSettings> = { rootNamespace: configMap.ref.namespace || ISTIO_DEFAULT_ROOT_NAMESPACE };
+  const problems: MeshConfigProblem[] = [];
+  const text = dig(configMap.raw, ...MESH_CONFIG_PATH);
+  if (text === undefined || text === null) return { settings, problems };
+  const where = `ConfigMap ${configMap.ref.namespace}/${configMap.ref.name}`;
+  if (typeof text !== 'string') {
+    problems.push({ path: MESH_CONFIG_PATH, message: `${where}: data.mesh must be a string holding the mesh config as YAML; mesh config defaults are assumed` });
+    return { settings, problems };
+  }
+  const parsed = parseMeshConfig(text);
+  if ('error' in parsed) {
+    problems.push({ path: MESH_CONFIG_PATH, message: `${where}: data.mesh is ${parsed.error}; mesh config defaults are assumed` });
+    return { settings, problems };
+  }
+  const mesh = parsed.value;
+  const at = (...path: string[]): FieldPath => [...MESH_CONFIG_PATH, ...path];
+  const wrong = (path: string[], expected: string) =>
+    problems.push({ path: at(...path), message: `${where}: mesh config ${path.join('.')} must be ${expected}; Istio's default is assumed` });
+
+  if (mesh.rootNamespace !== undefined && mesh.rootNamespace !== '') {
+    if (typeof mesh.rootNamespace === 'string') settings.rootNamespace = mesh.rootNamespace;
+    else wrong(['rootNamespace'], 'a namespace name');
+  }
+  if (mesh.defaultHttpRetryPolicy !== undefined && mesh.defaultHttpRetryPolicy !== null) {
+    const policy = asRecord(mesh.defaultHttpRetryPolicy);
+    if (!policy) wrong(['defaultHttpRetryPolicy'], 'a mapping (an HTTPRetry)');
+    else if (policy.attempts === undefined || policy.attempts === null) settings.defaultRetryAttempts = 0;
+    else if (typeof policy.attempts === 'number' && Number.isInteger(policy.attempts)) settings.defaultRetryAttempts = Math.max(0, policy.attempts);
+    else wrong(['defaultHttpRetryPolicy', 'attempts'], 'a whole number');
+  }
+  if (mesh.h2UpgradePolicy !== undefined && mesh.h2UpgradePolicy !== null) {
+    if (mesh.h2UpgradePolicy === 'UPGRADE' || mesh.h2UpgradePolicy === 'DO_NOT_UPGRADE') settings.h2UpgradePolicy = mesh.h2UpgradePolicy;
+    else wrong(['h2UpgradePolicy'], 'UPGRADE or DO_NOT_UPGRADE');
+  }
+  if (mesh.defaultTrafficPolicy !== undefined && mesh.defaultTrafficPolicy !== null) {
+    const policy = asRecord(mesh.defaultTrafficPolicy);
+    if (policy) settings.defaultTrafficPolicy = { value: policy, object: configMap, path: at('defaultTrafficPolicy') };
+    else wrong(['defaultTrafficPolicy'], 'a mapping (a TrafficPolicy)');
+  }
+  return { settings, problems };
+}

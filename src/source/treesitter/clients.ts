@@ -1,0 +1,342 @@
+/**
+ * client-per-request, db-client-per-request and keepalive-disabled-client for Go, Python and Java: the
+ * context and outbound checks around the `construct` and `keepalive-off` matches of the ast-grep rules, and
+ * the outbound call sites (`outbound` matches) they are linked to.
+ */
+import type { SgNode } from '@ast-grep/napi';
+import type { Finding } from '../../types.js';
+import { type FileAnalysis, type Match, display, FileAnalysis as FA } from './analysis.js';
+import { isRepeated, type ExecContext } from './context.js';
+import { type Destination, destinationOf } from './destination.js';
+import { findingAt, type RuleSettings } from './report.js';
+import { contains, sameNode, walk } from './syntax.js';
+
+/** An outbound call site that survived its checks, with the nodes it is linked to. */
+export interface Outbound {
+  match: Match;
+  /** The call node (for Go `Do(req)` with `req` from `http.NewRequest`, the `Do` call). */
+  node: SgNode;
+  /** The URL argument (or the URL the request was built with). */
+  url?: SgNode;
+  /** Receiver and request expressions whose objects the call uses. */
+  subjects: SgNode[];
+  /** Nodes linked to those objects (their values and the statements configuring them). */
+  linked: SgNode[];
+}
+
+const TIME_WAIT = 'each closed connection holds an ephemeral port in TIME_WAIT for 60 s';
+
+/** Destination options for {@link destinationOf} in this file. */
+export function destinationOpts(fa: FileAnalysis, envHosts: Record<string, string> | undefined): Parameters<typeof destinationOf>[2] {
+  return { envHosts, isHandler: (fn) => fa.ctx.isHandler(fn) };
+}
+
+/** The argument that says where a construct connects: `$URL`, else the first positional argument, else `host=`/`url=`. */
+export function constructTarget(fa: FileAnalysis, m: Match): SgNode | undefined {
+  const url = fa.mv(m, 'URL');
+  if (url) return url;
+  const call = m.node;
+  if (!fa.syntax.callee(call)) return undefined;
+  const args = fa.syntax.callArguments(call);
+  const positional = args.find((a) => a.kind() !== 'keyword_argument');
+  if (positional) return positional;
+  const kw = args.find((a) => /^(host|url|dsn|address)$/.test(a.field('name')?.text() ?? ''));
+  return kw?.field('value') ?? undefined;
+}
+
+const PY_OUTBOUND_CALLEES = /(^|\.)(get|post|put|patch|delete|head|options|request|stream|send|fetch|urlopen|Request|Client|AsyncClient|ClientSession|Session)$/;
+
+/** Python: does this `headers=` dict (or a name bound to it) reach an outbound request? */
+function pyHeadersOutbound(fa: FileAnalysis, dict: SgNode, depth = 0): boolean {
+  if (depth > 2) return false;
+  const parent = dict.parent();
+  if (!parent) return false;
+  const pk = parent.kind() as string;
+  if (pk === 'keyword_argument' && parent.field('name')?.text() === 'headers') {
+    const call = parent.parent()?.parent();
+    const callee = call && fa.syntax.callee(call);
+    return !!callee && PY_OUTBOUND_CALLEES.test(callee.text());
+  }
+  if (pk === 'argument_list') {
+    // session.headers.update({...})
+    const call = parent.parent();
+    const callee = call && fa.syntax.callee(call);
+    if (callee?.kind() === 'attribute' && callee.field('attribute')?.text() === 'update') {
+      const headers = callee.field('object');
+      if (headers?.kind() === 'attribute' && headers.field('attribute')?.text() === 'headers') return pyIsClient(fa, headers.field('object')!);
+    }
+    return false;
+  }
+  if (pk === 'dictionary_splat' || pk === 'pair' || pk === 'dictionary') {
+    const outer = parent.kind() === 'dictionary' ? parent : parent.parent();
+    return outer?.kind() === 'dictionary' ? pyHeadersOutbound(fa, outer, depth + 1) : false;
+  }
+  if (pk === 'assignment' && parent.field('right') && contains(parent.field('right')!, dict)) {
+    const left = parent.field('left');
+    if (!left) return false;
+    if (left.kind() === 'attribute' && left.field('attribute')?.text() === 'headers') return pyIsClient(fa, left.field('object')!);
+    if (left.kind() !== 'identifier' && !(left.kind() === 'attribute' && left.field('object')?.text() === 'self')) return false;
+    // Every use of the name: `headers=NAME`, `{**NAME}`, `session.headers.update(NAME)`.
+    const name = left.text();
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const uses = fa.root.findAll({ rule: { any: [{ kind: 'identifier' }, { kind: 'attribute' }], regex: `^${escaped}$` } });
+    return uses.some((d) => !contains(parent, d) && pyHeadersOutbound(fa, d, depth + 1));
+  }
+  return false;
+}
+
+/** Python: does `subject` stand for an HTTP client/session built in this file (or one named like it)? */
+function pyIsClient(fa: FileAnalysis, subject: SgNode): boolean {
+  const reached = fa.reach(subject);
+  if (fa.byRole('construct', 'client-per-request').some((c) => !c.rule.metadata['perCall'] && FA.within(reached, c.node))) return true;
+  return /(session|client|http)$/i.test(subject.text());
+}
+
+const JAVA_OUTBOUND_TYPES = /^(Request\.Builder|HttpGet|HttpPost|HttpPut|HttpDelete|HttpPatch|HttpHead|HttpOptions|HttpUriRequestBase|HttpRequestBase|BasicClassicHttpRequest|BasicHttpRequest|HttpURLConnection|HttpsURLConnection|URLConnection|WebClient|RestClient|HttpUriRequest|ClassicHttpRequest)(<.*>)?$/;
+const JAVA_RESPONSE_TYPES = /(ServletResponse|ServerHttpResponse|ResponseEntity|HttpResponse|Response\.ResponseBuilder|ServerResponse|HttpServletResponse|HttpHeaders)/;
+
+/** Java: the declared type of a local variable, parameter or field named `name` visible at `at`. */
+function javaDeclaredType(at: SgNode, name: string): string | undefined {
+  for (let p = at.parent(); p; p = p.parent()) {
+    const k = p.kind() as string;
+    if (k === 'method_declaration' || k === 'constructor_declaration' || k === 'lambda_expression') {
+      const params = p.field('parameters');
+      for (const fp of params?.children() ?? []) {
+        if (fp.kind() === 'formal_parameter' && fp.field('name')?.text() === name) return fp.field('type')?.text();
+      }
+    }
+    if (k === 'block' || k === 'class_body' || k === 'method_declaration') {
+      let found: string | undefined;
+      for (const c of p.children()) {
+        const ck = c.kind() as string;
+        if (ck !== 'local_variable_declaration' && ck !== 'field_declaration') continue;
+        if (c.children().some((d) => d.kind() === 'variable_declarator' && d.field('name')?.text() === name)) found = c.field('type')?.text();
+      }
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Java: is the object a `Connection: close` header is set on an outbound request (not a server response)? */
+function javaOutbound(fa: FileAnalysis, r: SgNode, depth = 0): boolean {
+  if (depth > 3) return false;
+  let root = r;
+  while (root.kind() === 'method_invocation' && root.field('object')) root = root.field('object')!;
+  const k = root.kind() as string;
+  if (k === 'object_creation_expression') return JAVA_OUTBOUND_TYPES.test(root.field('type')?.text() ?? '');
+  if (k === 'method_invocation') {
+    // A chain without an object: a static import or a local builder method.
+    return false;
+  }
+  if (k === 'identifier' || k === 'field_access') {
+    const name = k === 'field_access' ? (root.field('field')?.text() ?? '') : root.text();
+    if (/^(ResponseEntity|ServerResponse|Response|HttpResponse)$/.test(name)) return false;
+    if (/^(ClassicRequestBuilder|RequestBuilder|SimpleRequestBuilder)$/.test(name)) return true;
+    if (name === 'HttpRequest') return false; // java.net.http: Connection is a restricted header
+    const type = javaDeclaredType(root, name);
+    if (type) {
+      if (JAVA_RESPONSE_TYPES.test(type)) return false;
+      if (JAVA_OUTBOUND_TYPES.test(type)) return true;
+    }
+    for (const v of fa.reach(root).slice(1)) if (javaOutbound(fa, v, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** Go: is `$R` in `$R.Close = true` / `$R.Header.Set("Connection", "close")` an outbound request? */
+function goOutbound(fa: FileAnalysis, r: SgNode): boolean {
+  if (r.kind() !== 'identifier') return false;
+  const b = fa.syntax.resolve(r.text(), r);
+  if (!b) return false;
+  // The incoming request of a handler is not outbound; a RoundTripper's or a helper's request parameter is.
+  if (b.kind === 'parameter') return !fa.ctx.isHandler(b.fn);
+  return b.kind === 'value';
+}
+
+/** Whether a keep-alive switch applies to an outbound request (the rule's `metadata.check`). */
+function keepAliveApplies(fa: FileAnalysis, m: Match): boolean {
+  const check = m.rule.metadata['check'];
+  if (!check) return true;
+  if (check === 'outbound-headers') {
+    const dict = m.node.parent();
+    return dict?.kind() === 'dictionary' && pyHeadersOutbound(fa, dict);
+  }
+  if (check === 'outbound-client') {
+    const s = fa.mv(m, 'S');
+    return !!s && pyIsClient(fa, s);
+  }
+  if (check === 'outbound') {
+    const r = fa.mv(m, 'R');
+    if (!r) return false;
+    return fa.lang === 'go' ? goOutbound(fa, r) : javaOutbound(fa, r);
+  }
+  return false;
+}
+
+/** keep-alive switches that apply (checks passed), computed once per file. */
+export function keepAliveSwitches(fa: FileAnalysis): Match[] {
+  return fa.byRole('keepalive-off').filter((m) => keepAliveApplies(fa, m));
+}
+
+/** Findings of keepalive-disabled-client. */
+export function keepAliveFindings(fa: FileAnalysis, switches: readonly Match[], settings: RuleSettings): Finding[] {
+  const id = 'keepalive-disabled-client';
+  if (!settings.enabled(id)) return [];
+  return switches.map((m) => {
+    const evidence = m.rule.metadata.evidence ?? 'keep-alive disabled';
+    const at = m.rule.metadata['at'] === 'name' ? (m.node.field('name') ?? m.node) : m.node;
+    return findingAt(
+      fa.file,
+      at,
+      id,
+      `${evidence}: every request through this client opens a new connection instead of reusing one, and ${TIME_WAIT}`,
+      { hint: (m.rule.metadata['hint'] as string | undefined) ?? 'remove the switch and let the client keep connections alive (one shared client, pooled connections)', value: evidence },
+    );
+  });
+}
+
+/** Outbound matches that pass their checks, with the Go `NewRequest` + `Do` pair merged into one call. */
+export function outboundCalls(fa: FileAnalysis): Outbound[] {
+  const raw = fa.byRole('outbound');
+  const out: Outbound[] = [];
+  const consumedRequests = new Set<SgNode>();
+  const requestUrl = (req: SgNode): SgNode | undefined => {
+    for (const v of fa.reach(req)) {
+      // Go http.NewRequest(method, url, body) / Java builders .uri(...) .url(...) / new HttpGet(url)
+      const newReq = raw.find((o) => o.rule.id === 'go-outbound-new-request' && contains(v, o.node));
+      if (newReq) {
+        consumedRequests.add(newReq.node);
+        return fa.mv(newReq, 'URL');
+      }
+      let found: SgNode | undefined;
+      walk(v, (d) => {
+        if (found) return false;
+        if (fa.syntax.isClosure(d)) return false;
+        const k = d.kind() as string;
+        if (k === 'method_invocation' && /^(uri|url)$/.test(d.field('name')?.text() ?? '')) found = fa.syntax.callArguments(d)[0];
+        else if (k === 'object_creation_expression' && /^Http(Get|Post|Put|Delete|Patch|Head|Options)$/.test(d.field('type')?.text() ?? '')) found = fa.syntax.callArguments(d)[0];
+        return true;
+      });
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const m of raw) {
+    if (m.rule.id === 'go-outbound-new-request') continue; // added below unless a Do() consumed it
+    const check = m.rule.metadata['check'];
+    const c = fa.mv(m, 'C') ?? fa.mv(m, 'S');
+    const req = fa.mv(m, 'REQ');
+    if (check === 'client-receiver' || check === 'request-or-client') {
+      const names = new RegExp((m.rule.metadata['receiverNames'] as string | undefined) ?? '$^', 'i');
+      // Named like a client, or reaching an HTTP client built in this file (not a database client: redis.get()).
+      const clientOk = !!c && (names.test(c.text()) || fa.byRole('construct', 'client-per-request').some((k) => !k.rule.metadata['perCall'] && FA.within(fa.reach(c), k.node)));
+      const reqOk = check === 'request-or-client' && !!req && !!requestUrl(req);
+      if (!clientOk && !reqOk) continue;
+    }
+    const subjects = [c, req].filter((x): x is SgNode => !!x);
+    const url = fa.mv(m, 'URL') ?? (req ? requestUrl(req) : undefined);
+    out.push({ match: m, node: m.node, url, subjects, linked: fa.linkedNodes(subjects) });
+  }
+  for (const m of raw) {
+    if (m.rule.id !== 'go-outbound-new-request' || consumedRequests.has(m.node)) continue;
+    out.push({ match: m, node: m.node, url: fa.mv(m, 'URL'), subjects: [], linked: [] });
+  }
+  return out;
+}
+
+/** Where the call goes. */
+export function callDestination(fa: FileAnalysis, url: SgNode | undefined, envHosts: Record<string, string> | undefined): Destination {
+  return url ? destinationOf(url, fa.syntax, destinationOpts(fa, envHosts)) : { varies: false };
+}
+
+/** The outbound calls that go through the object a construct builds (or the construct itself, per call). */
+function callsThrough(construct: Match, calls: readonly Outbound[]): Outbound[] {
+  return calls.filter((o) => contains(construct.node, o.node) || FA.within(o.linked, construct.node));
+}
+
+/** Is this construct's destination different on every run (a loop over hosts, a host from the request)? */
+function varyingDestination(fa: FileAnalysis, m: Match, calls: readonly Outbound[], envHosts: Record<string, string> | undefined): boolean {
+  const target = m.rule.metadata['perCall'] || m.rule.metadata.meshlint === 'db-client-per-request' ? constructTarget(fa, m) : undefined;
+  if (target) return destinationOf(target, fa.syntax, destinationOpts(fa, envHosts)).varies;
+  const through = callsThrough(m, calls).filter((o) => contains(fa.ctx.scopeOf(m.node), o.node));
+  return through.length > 0 && through.every((o) => callDestination(fa, o.url, envHosts).varies);
+}
+
+function describeWhere(ctx: ExecContext): string {
+  return ctx.reason;
+}
+
+/** Findings of client-per-request and db-client-per-request. */
+export function constructFindings(fa: FileAnalysis, calls: readonly Outbound[], settings: RuleSettings, envHosts: Record<string, string> | undefined): Finding[] {
+  const out: Finding[] = [];
+  for (const m of fa.byRole('construct')) {
+    const id = m.rule.metadata.meshlint;
+    if (!settings.enabled(id)) continue;
+    const ctx = fa.ctx.classify(m.node, settings.option<boolean>(id, 'followLocalCalls') !== false);
+    if (!isRepeated(ctx)) continue;
+    const what = display(m.node);
+    const evidence = m.rule.metadata.evidence ?? '';
+    const where = describeWhere(ctx);
+    if (varyingDestination(fa, m, calls, envHosts)) {
+      if (settings.option<boolean>(id, 'reportVaryingDestination') === false) continue;
+      out.push(
+        findingAt(fa.file, m.node, id, `${what} (${evidence}) is created ${where} for a destination that changes every time: connections to different hosts cannot be shared anyway, but one shared client would still reuse them for repeated hosts`, {
+          severity: 'info',
+          hint: 'keep one shared client (it pools per host) instead of one per destination',
+          value: what,
+        }),
+      );
+      continue;
+    }
+    if (m.rule.metadata['sharedConnections']) {
+      out.push(
+        findingAt(fa.file, m.node, id, `${what} is created ${where}: ${evidence}, so this costs objects rather than connections — but a RestTemplate given a pooled request factory here would open a new pool per request`, {
+          severity: 'info',
+          hint: 'inject one RestTemplate bean (built once with RestTemplateBuilder) and reuse it',
+          value: what,
+        }),
+      );
+      continue;
+    }
+    if (id === 'db-client-per-request') {
+      out.push(
+        findingAt(fa.file, m.node, id, `${what} (${evidence}) is opened ${where}: every request opens a new database connection (TCP, often TLS and authentication) instead of taking one from a pool, and ${TIME_WAIT}`, {
+          hint: 'create one pool/client at start-up (module level, constructor, main or a bean) and borrow connections from it in the handler',
+          value: what,
+        }),
+      );
+      continue;
+    }
+    const perCall = !!m.rule.metadata['perCall'];
+    const message = perCall
+      ? `${what} is called ${where}: ${evidence}, so every request opens a new connection instead of reusing a pooled one, and ${TIME_WAIT}`
+      : `${what} (${evidence}) is created ${where}: every request opens new connections instead of reusing pooled ones, and ${TIME_WAIT}`;
+    out.push(
+      findingAt(fa.file, m.node, id, message, {
+        hint: perCall
+          ? 'send the request through one shared session/client created at start-up (requests.Session(), httpx.Client())'
+          : 'create the client once (package/module level, constructor, main, lifespan or a bean) and reuse it in every request',
+        value: what,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Constructs (http family) whose use makes every try of `o` a new connection, with their evidence. */
+export function perRequestClients(fa: FileAnalysis, o: Outbound): string[] {
+  const out: string[] = [];
+  for (const m of fa.byRole('construct', 'client-per-request')) {
+    if (m.rule.metadata['sharedConnections']) continue;
+    const linked = sameNode(m.node, o.node) || FA.within(o.linked, m.node) || (!!m.rule.metadata['perCall'] && contains(m.node, o.node));
+    if (!linked) continue;
+    if (m.rule.metadata['perCall']) {
+      out.push(`${display(m.node)}: ${m.rule.metadata.evidence}`);
+      continue;
+    }
+    const ctx = fa.ctx.classify(m.node);
+    if (isRepeated(ctx)) out.push(`${display(m.node)} built ${ctx.reason} (line ${m.node.range().start.line + 1})`);
+  }
+  return out;
+}

@@ -1,0 +1,206 @@
+/**
+ * The Go/Python/Java source scanner: parses each file with tree-sitter through `@ast-grep/napi` (loading only
+ * the grammars of the languages present), runs the declarative ast-grep rules of `rules/ast-grep/<lang>/`,
+ * and adds the context the rules cannot express (per request or not, every-path body closing, pool sizes,
+ * retry bounds). Produces meshlint Findings for client-per-request, keepalive-disabled-client,
+ * response-body-not-closed, idle-pool-too-small, db-client-per-request and app-retries, and the AppCallSites
+ * that link code to the mesh multiplier.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
+import type { SgNode } from '@ast-grep/napi';
+import type { Finding } from '../../types.js';
+import { describeFsError } from '../../load/discover.js';
+import type { SourceScanResult } from '../types.js';
+import { FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
+import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls } from './clients.js';
+import { callSites } from './callsites.js';
+import { FileContext, functionIndex, type MarkedFunction } from './context.js';
+import { responseBodyFindings } from './go-body.js';
+import { EXTENSION_LANGUAGE, parseSource, registerLanguages, type TsLanguage } from './languages.js';
+import { idlePoolFindings } from './pools.js';
+import { RuleSettings } from './report.js';
+import { retryFactors, retryFindings } from './retries.js';
+import { type LoadedRule, loadRules } from './rules-loader.js';
+import { type LangSyntax, position, syntaxFor } from './syntax.js';
+
+/** Largest source file read, in bytes (8 MiB): far above hand-written code, bounds memory on generated files. */
+export const DEFAULT_MAX_SOURCE_BYTES = 8 * 1024 * 1024;
+
+/** Options of {@link scanTreeSitter}. */
+export interface ScanTreeSitterOptions {
+  /** Directory relative file paths are read from. */
+  cwd: string;
+  /** Environment-variable name → destination (`host`, `host:port` or a URL) for `os.Getenv("X")`-style URLs. */
+  envHosts?: Record<string, string>;
+  /** Per-rule options (rule id → options object), as validated by `schemas/rules/<id>.json`. */
+  ruleOptions?: Record<string, Record<string, unknown>>;
+  /** Rule ids to leave out. */
+  disabledRules?: readonly string[];
+  /** Directory holding `<lang>/*.yml` ast-grep rules; the package's `rules/ast-grep` by default. */
+  rulesDir?: string;
+  /** Largest file read, in bytes ({@link DEFAULT_MAX_SOURCE_BYTES}). */
+  maxFileBytes?: number;
+}
+
+/** The language of a file by extension, or undefined when the scanner does not read it. */
+export function treeSitterLanguage(file: string): TsLanguage | undefined {
+  return EXTENSION_LANGUAGE[path.extname(file).toLowerCase()];
+}
+
+/** Reads a file as UTF-8, or returns why it cannot be scanned (I/O error, too large, binary). */
+function readSource(abs: string, maxBytes: number): { text: string } | { error: string } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { error: 'is a directory' };
+    if (st.size > maxBytes) return { error: `file is ${st.size} bytes, over the ${maxBytes}-byte limit for source files` };
+    const buf = Buffer.allocUnsafe(st.size);
+    let read = 0;
+    while (read < st.size) {
+      const n = readSync(fd, buf, read, st.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    const data = buf.subarray(0, read);
+    if (data.subarray(0, 8000).includes(0)) return { error: 'binary file (contains NUL bytes)' };
+    return { text: data.toString('utf8') };
+  } catch (e) {
+    return { error: `cannot read: ${describeFsError(e)}` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The first syntax error of a tree: an ERROR node or a missing (zero-width) token. */
+function firstSyntaxError(root: SgNode): SgNode | undefined {
+  // Missing tokens that tree-sitter inserts to recover are zero-width: the only nodes with empty text.
+  return root.find({ rule: { any: [{ kind: 'ERROR' }, { regex: '^$', not: { kind: root.kind() as string } }] } }) ?? undefined;
+}
+
+/** Runs every applicable rule over the tree. Throws with the rule id when a rule is rejected by the engine. */
+function runRules(root: SgNode, rules: readonly LoadedRule[], imports: readonly string[]): Match[] {
+  const out: Match[] = [];
+  for (const rule of rules) {
+    if (!importsAllow(rule, imports)) continue;
+    let nodes: SgNode[];
+    try {
+      nodes = root.findAll(rule.matcher);
+    } catch (e) {
+      throw new Error(`${rule.file}: rule ${rule.id}: ${(e as Error).message}`);
+    }
+    for (const node of nodes) out.push({ rule, node });
+  }
+  return out;
+}
+
+/** Maps context matches to the function nodes FileContext takes. */
+function contextMarks(root: SgNode, syntax: LangSyntax, matches: readonly Match[]): { handlers: MarkedFunction[]; runOnce: MarkedFunction[]; concurrency: SgNode[] } {
+  const byName = functionIndex(root, syntax);
+  const fnOf = (n: SgNode): SgNode => (n.kind() === 'decorated_definition' ? (n.field('definition') ?? n) : n);
+  const handlers: MarkedFunction[] = [];
+  const runOnce: MarkedFunction[] = [];
+  const concurrency: SgNode[] = [];
+  for (const m of matches) {
+    const evidence = m.rule.metadata.evidence ?? m.rule.id;
+    switch (m.rule.metadata.role) {
+      case 'handler':
+        handlers.push({ node: fnOf(m.node), evidence });
+        break;
+      case 'run-once':
+        runOnce.push({ node: fnOf(m.node), evidence, strong: m.rule.metadata['strong'] === true });
+        break;
+      case 'handler-registration': {
+        const h = m.node.getMatch('H');
+        const name = h?.text().split('.').pop();
+        for (const fn of (name && byName.get(name)) || []) handlers.push({ node: fn, evidence });
+        break;
+      }
+      case 'concurrency':
+        concurrency.push(m.node);
+        break;
+      default:
+        break;
+    }
+  }
+  return { handlers, runOnce, concurrency };
+}
+
+/** Findings at the same rule, line and column are reported once. */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.ruleId}:${f.location.line}:${f.location.column}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Analyses one parsed file. */
+function analyzeFile(file: string, lang: TsLanguage, root: SgNode, rules: readonly LoadedRule[], opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> {
+  const syntax = syntaxFor(lang);
+  const matches = runRules(root, rules, fileImports(root, lang, syntax));
+  const ctx = new FileContext(root, syntax, contextMarks(root, syntax, matches));
+  const fa = new FileAnalysis(file, lang, syntax, root, matches, ctx);
+  const switches = keepAliveSwitches(fa);
+  const calls = outboundCalls(fa);
+  const factors = retryFactors(fa, calls);
+  const findings = dedupe([
+    ...constructFindings(fa, calls, settings, opts.envHosts),
+    ...keepAliveFindings(fa, switches, settings),
+    ...responseBodyFindings(fa, settings),
+    ...idlePoolFindings(fa, settings, switches),
+    ...retryFindings(fa, factors, settings),
+  ]).sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
+  return { findings, callSites: callSites(fa, calls, switches, factors, opts.envHosts) };
+}
+
+/**
+ * Scans Go, Python and Java files (by extension: `.go`, `.py`, `.java`; others are skipped) with meshlint's
+ * source rules. Paths in findings and call sites are the paths as given (relative to `opts.cwd` when not
+ * absolute). A file that cannot be read, is binary or too large, or does not parse is an `errors` entry
+ * (`file[:line:column]: message`) and the scan goes on. Only the grammars of the languages present are loaded.
+ *
+ * Throws only for a broken installation: the rule directory missing or a rule file the engine rejects.
+ */
+export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOptions): Promise<SourceScanResult> {
+  const result: SourceScanResult = { findings: [], callSites: [], filesScanned: 0, errors: [] };
+  const targets = files.map((f) => ({ file: f, lang: treeSitterLanguage(f) })).filter((t): t is { file: string; lang: TsLanguage } => !!t.lang);
+  if (targets.length === 0) return result;
+  const langs = [...new Set(targets.map((t) => t.lang))];
+  const { napi, unavailable } = await registerLanguages(langs);
+  const settings = new RuleSettings(opts.ruleOptions, opts.disabledRules);
+  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  for (const { file, lang } of targets) {
+    const missing = unavailable.get(lang);
+    if (missing) {
+      result.errors.push({ file, message: `${file}: ${missing}` });
+      continue;
+    }
+    const read = readSource(path.resolve(opts.cwd, file), maxBytes);
+    if ('error' in read) {
+      result.errors.push({ file, message: `${file}: ${read.error}` });
+      continue;
+    }
+    let root: SgNode;
+    try {
+      root = parseSource(napi, lang, read.text).root();
+    } catch (e) {
+      result.errors.push({ file, message: `${file}: cannot parse as ${lang}: ${(e as Error).message}` });
+      continue;
+    }
+    const bad = firstSyntaxError(root);
+    if (bad) {
+      const pos = position(bad);
+      result.errors.push({ file, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (file skipped)` });
+      continue;
+    }
+    const { findings, callSites } = analyzeFile(file, lang, root, loadRules(lang, opts.rulesDir), opts, settings);
+    result.filesScanned++;
+    result.findings.push(...findings);
+    result.callSites.push(...callSites);
+  }
+  return result;
+}

@@ -1,0 +1,307 @@
+import { ruleCases } from '../../helpers/treesitter.js';
+
+ruleCases('client-per-request', [
+  // ---------------------------------------------------------------- Go
+  {
+    name: 'Go: &http.Client{Transport: &http.Transport{}} in a net/http handler',
+    file: 'h.go',
+    code: `package h
+import "net/http"
+func Get(w http.ResponseWriter, r *http.Request) {
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 10}} // expect: client-per-request warn
+	resp, err := c.Get("http://users:8080/u")
+	if err != nil { return }
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+}
+`,
+  },
+  {
+    name: 'Go near miss: http.Client{} with a nil Transport uses http.DefaultTransport',
+    file: 'h.go',
+    code: `package h
+import ("net/http"; "time")
+func Get(w http.ResponseWriter, r *http.Request) {
+	c := &http.Client{Timeout: time.Second}
+	resp, err := c.Get("http://users:8080/u")
+	if err != nil { return }
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+}
+`,
+  },
+  {
+    name: 'Go near miss: http.Get uses http.DefaultClient',
+    file: 'h.go',
+    code: `package h
+import ("io"; "net/http")
+func Get(w http.ResponseWriter, r *http.Request) {
+	resp, err := http.Get("http://users:8080/u")
+	if err != nil { return }
+	defer resp.Body.Close()
+	io.Copy(w, resp.Body)
+}
+`,
+  },
+  {
+    name: 'Go: gin handler calls a same-file helper that clones the default transport (one hop)',
+    file: 'g.go',
+    code: `package g
+import ("net/http"; "github.com/gin-gonic/gin")
+func client() *http.Client {
+	return &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()} // expect: client-per-request
+}
+func Quote(c *gin.Context) {
+	resp, err := client().Get("http://pricing:9090/q")
+	if err != nil { return }
+	defer resp.Body.Close()
+	c.Status(resp.StatusCode)
+}
+`,
+  },
+  {
+    name: 'Go: option followLocalCalls false ignores the one-hop helper',
+    file: 'g.go',
+    options: { followLocalCalls: false },
+    code: `package g
+import ("net/http"; "github.com/gin-gonic/gin")
+func client() *http.Client {
+	return &http.Client{Transport: &http.Transport{}}
+}
+func Quote(c *gin.Context) {
+	resp, err := client().Get("http://pricing:9090/q")
+	if err != nil { return }
+	defer resp.Body.Close()
+	c.Status(resp.StatusCode)
+}
+`,
+  },
+  {
+    name: 'Go near miss: transport built in main, a constructor and at package level',
+    file: 'm.go',
+    code: `package main
+import "net/http"
+var pkg = &http.Transport{MaxIdleConnsPerHost: 64}
+type S struct{ c *http.Client }
+func NewS() *S { return &S{c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}} }
+func main() {
+	t := &http.Transport{MaxIdleConnsPerHost: 64}
+	_ = t
+	http.ListenAndServe(":8080", nil)
+}
+`,
+  },
+  {
+    name: 'Go: gRPC service method dials per call',
+    file: 's.go',
+    code: `package s
+import ("context"; "google.golang.org/grpc"; pb "x/gen")
+type srv struct{}
+func (s *srv) Price(ctx context.Context, req *pb.PriceRequest) (*pb.PriceReply, error) {
+	conn, err := grpc.NewClient("pricing:9090") // expect: client-per-request
+	if err != nil { return nil, err }
+	defer conn.Close()
+	return pb.NewPricingClient(conn).Price(ctx, req)
+}
+`,
+  },
+  {
+    name: 'Go: a transport per host in a handler loop is info (the destination changes)',
+    file: 'p.go',
+    code: `package p
+import "net/http"
+func Probe(w http.ResponseWriter, r *http.Request) {
+	for _, host := range r.URL.Query()["h"] {
+		c := &http.Client{Transport: &http.Transport{}} // expect: client-per-request info
+		resp, err := c.Get("http://" + host + "/healthz")
+		if err != nil { continue }
+		resp.Body.Close()
+	}
+}
+`,
+  },
+  // ---------------------------------------------------------------- Python
+  {
+    name: 'Python: requests.get in a Flask route (a Session per call)',
+    file: 'app.py',
+    code: `import requests
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/u/<i>")
+def user(i):
+    return requests.get(f"http://users:8080/u/{i}", timeout=2).json()  # expect: client-per-request warn
+`,
+  },
+  {
+    name: 'Python: httpx.AsyncClient() and aiohttp.ClientSession() per request',
+    file: 'api.py',
+    code: `import aiohttp
+import httpx
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.get("/a")
+async def a():
+    async with httpx.AsyncClient() as c:  # expect: client-per-request
+        return (await c.get("http://a:80/")).json()
+
+@app.post("/b")
+async def b():
+    async with aiohttp.ClientSession() as s:  # expect: client-per-request
+        async with s.get("http://b:80/") as r:
+            return await r.json()
+`,
+  },
+  {
+    name: 'Python near miss: module-level Session, lifespan client, cached getter, __init__',
+    file: 'ok.py',
+    code: `from contextlib import asynccontextmanager
+from functools import lru_cache
+import httpx
+import requests
+from fastapi import FastAPI
+
+session = requests.Session()
+
+@asynccontextmanager
+async def lifespan(app):
+    app.state.client = httpx.AsyncClient()
+    yield
+
+@lru_cache
+def client():
+    return httpx.Client()
+
+class Crm:
+    def __init__(self):
+        self.s = requests.Session()
+
+app = FastAPI(lifespan=lifespan)
+
+@app.get("/x")
+def x():
+    return client().get("http://a/").json(), session.get("http://b/").json()
+`,
+  },
+  {
+    name: 'Python near miss: a SQLAlchemy Session() and another library\'s AsyncClient() in a handler of a file that also imports requests/httpx',
+    file: 'db.py',
+    code: `import httpx
+import requests
+from flask import Flask
+from openai import AsyncClient
+from sqlalchemy.orm import Session
+app = Flask(__name__)
+
+@app.get("/orders")
+def orders():
+    with Session(engine) as s:
+        return s.execute("SELECT 1").all(), AsyncClient()
+`,
+  },
+  {
+    name: 'Python: Session imported from requests',
+    file: 'imp.py',
+    code: `from requests import Session
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/x")
+def x():
+    with Session() as s:  # expect: client-per-request
+        return s.get("http://a/").text
+`,
+  },
+  {
+    name: 'Python near miss: requests.get in a script main() loop',
+    file: 'tool.py',
+    code: `import requests
+
+def main():
+    for u in ["http://a/1", "http://a/2"]:
+        print(requests.get(u).status_code)
+
+if __name__ == "__main__":
+    main()
+`,
+  },
+  {
+    name: 'Python: Django view builds a Session; a queue worker builds one per message',
+    file: 'views.py',
+    code: `import requests
+
+def detail(request, pk):
+    s = requests.Session()  # expect: client-per-request
+    return s.get("http://crm/c/%s" % pk).json()
+
+def worker(q):
+    while True:
+        m = q.get()
+        with requests.Session() as s:  # expect: client-per-request
+            s.post("http://enricher/e", json=m)
+`,
+  },
+  // ---------------------------------------------------------------- Java
+  {
+    name: 'Java: HttpClient.newHttpClient(), OkHttpClient and Apache clients in request mappings',
+    file: 'C.java',
+    code: `import java.net.http.HttpClient;
+import okhttp3.OkHttpClient;
+import org.apache.http.impl.client.HttpClients;
+import org.springframework.web.bind.annotation.*;
+@RestController
+class C {
+  @GetMapping("/a") String a() throws Exception {
+    HttpClient c = HttpClient.newHttpClient(); // expect: client-per-request warn
+    return "";
+  }
+  @PostMapping("/b") String b() {
+    OkHttpClient c = new OkHttpClient.Builder() // expect: client-per-request
+        .build();
+    return "";
+  }
+  @DeleteMapping("/c") String c() throws Exception {
+    try (var h = HttpClients.createDefault()) { return ""; } // expect: client-per-request
+  }
+}
+`,
+  },
+  {
+    name: 'Java near miss: shared client field, constructor, @Bean, client.newBuilder()',
+    file: 'D.java',
+    code: `import java.net.http.HttpClient;
+import okhttp3.OkHttpClient;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.bind.annotation.*;
+@RestController
+class D {
+  private static final HttpClient SHARED = HttpClient.newHttpClient();
+  private final OkHttpClient ok;
+  D() { ok = new OkHttpClient(); }
+  @Bean OkHttpClient bean() { return new OkHttpClient(); }
+  @GetMapping("/a") String a() {
+    OkHttpClient tuned = ok.newBuilder().build();
+    return tuned.toString();
+  }
+}
+`,
+  },
+  {
+    name: 'Java: servlet doGet and JAX-RS resource; new RestTemplate() is info',
+    file: 'S.java',
+    code: `import javax.servlet.http.*;
+import javax.ws.rs.GET;
+import okhttp3.OkHttpClient;
+import org.springframework.web.client.RestTemplate;
+class S extends HttpServlet {
+  protected void doGet(HttpServletRequest req, HttpServletResponse resp) {
+    new OkHttpClient(); // expect: client-per-request warn
+  }
+  @GET public String r() {
+    return new RestTemplate().getForObject("http://w/", String.class); // expect: client-per-request info
+  }
+}
+`,
+  },
+]);
