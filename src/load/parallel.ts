@@ -8,7 +8,7 @@
  * When it pays: not on the 2-core machines measured so far. A worker costs about 40 ms to start, and moving its
  * documents to the main thread (structured clone) costs the main thread about a quarter of what parsing them
  * would; with two cores the worker competes with the main thread and the garbage collector for the second
- * core, and `npm run bench` measured 0.88–0.91× at 10,000 objects and 0.81–1.01× at 100,000 (25–30 % more CPU).
+ * core, and `npm run bench` measured 0.88–0.91× at 10,000 objects and 0.81–1.01× at 100,000 in three runs (25–30 % more CPU).
  * So workers are off unless asked for: `MESHLINT_PARSE_WORKERS=N` starts N of them (for machines with cores
  * to spare; measure with `npm run bench`). A worker that fails to start or dies leaves its files to the main
  * thread: the result is the same.
