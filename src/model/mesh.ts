@@ -238,6 +238,17 @@ export class MeshModel {
    * `location`), or a host outside the cluster domain that no `MESH_INTERNAL` entry claims.
    */
   isExternal(host: string): boolean {
+    let external = this.externalCache.get(host);
+    if (external === undefined) {
+      external = this.computeIsExternal(host);
+      this.externalCache.set(host, external);
+    }
+    return external;
+  }
+
+  private readonly externalCache = new Map<string, boolean>();
+
+  private computeIsExternal(host: string): boolean {
     const inCluster = host.endsWith(`.${this.settings.clusterDomain}`);
     const exact = this.serviceEntryHosts.get(host);
     if (exact?.length) return exact.some((e) => e.location === 'MESH_EXTERNAL');
@@ -257,6 +268,22 @@ export class MeshModel {
    * Returns null when no DestinationRule applies.
    */
   destinationRuleFor(clientNamespace: string, host: string, clientLabels?: Record<string, string>): MergedDestinationRule | null {
+    if (clientLabels !== undefined) return this.findDestinationRule(clientNamespace, host, clientLabels);
+    // Without workload labels the answer depends only on (namespace, host): the multiplier and several rules ask
+    // the same question for every route of a namespace, so it is kept (the model does not change once built).
+    const key = `${clientNamespace}\0${host}`;
+    let found = this.drCache.get(key);
+    if (found === undefined) {
+      found = this.findDestinationRule(clientNamespace, host, undefined);
+      this.drCache.set(key, found);
+    }
+    return found;
+  }
+
+  /** Answers of {@link destinationRuleFor} without client labels, by `namespace \0 host`. */
+  private readonly drCache = new Map<string, MergedDestinationRule | null>();
+
+  private findDestinationRule(clientNamespace: string, host: string, clientLabels: Record<string, string> | undefined): MergedDestinationRule | null {
     const order: string[] = [clientNamespace];
     const hostNs = serviceNamespaceOfHost(host, this.settings.clusterDomain) ?? this.serviceEntriesFor(host)[0]?.object.ref.namespace;
     if (hostNs && !order.includes(hostNs)) order.push(hostNs);
@@ -433,6 +460,23 @@ export class MeshModel {
     }
     return out;
   }
+
+  /**
+   * {@link namespaceSidecar} for clients in `namespace` calling `host` on `port` (undefined: any port), with the
+   * host's ServiceEntry addresses as the bypass target. Kept per (namespace, host, port): every route of a
+   * namespace to one host asks the same.
+   */
+  sidecarForCall(namespace: string, host: string, port: number | undefined): { sidecar: boolean | undefined; reason: string } {
+    const key = `${namespace}\0${host}\0${port ?? ''}`;
+    let found = this.sidecarCache.get(key);
+    if (!found) {
+      found = this.namespaceSidecar(namespace, { port, addresses: this.addressesOf(host) });
+      this.sidecarCache.set(key, found);
+    }
+    return { sidecar: found.sidecar, reason: found.reason };
+  }
+
+  private readonly sidecarCache = new Map<string, { sidecar: boolean | undefined; reason: string }>();
 
   /** Whether clients in `namespace` run a sidecar: from its workloads when the input has some, else from the namespace's labels, else assumed (undefined). */
   namespaceSidecar(namespace: string, target?: BypassTarget): { sidecar: boolean | undefined; reason: string } {
