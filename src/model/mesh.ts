@@ -463,14 +463,16 @@ export class MeshModel {
 
   /**
    * {@link namespaceSidecar} for clients in `namespace` calling `host` on `port` (undefined: any port), with the
-   * host's ServiceEntry addresses as the bypass target. Kept per (namespace, host, port): every route of a
-   * namespace to one host asks the same.
+   * host's ServiceEntry addresses as the bypass target. The answer depends only on the namespace, the port and
+   * the addresses (none for most hosts), so it is kept per (namespace, port, addresses): the routes of one
+   * namespace share it instead of checking every workload's bypass annotations once per route.
    */
   sidecarForCall(namespace: string, host: string, port: number | undefined): { sidecar: boolean | undefined; reason: string } {
-    const key = `${namespace}\0${host}\0${port ?? ''}`;
+    const addresses = this.addressesOf(host);
+    const key = `${namespace}\0${port ?? ''}\0${addresses.join('\0')}`;
     let found = this.sidecarCache.get(key);
     if (!found) {
-      found = this.namespaceSidecar(namespace, { port, addresses: this.addressesOf(host) });
+      found = this.namespaceSidecar(namespace, { port, addresses });
       this.sidecarCache.set(key, found);
     }
     return { sidecar: found.sidecar, reason: found.reason };
