@@ -10,7 +10,7 @@
  * and `.bench/latest.json`, and a Markdown table is printed (`--update-docs` also writes it into
  * `docs/benchmarks.md`).
  *
- * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,…] [--update-docs]`.
+ * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit] [--update-docs]`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ const BIN = join(ROOT, 'bin', 'meshlint.js');
 const PROBE = new URL('./bench/rss-probe.js', import.meta.url).href;
 const FLOOR = fileURLToPath(new URL('./bench/floor.js', import.meta.url));
 const SCAN = fileURLToPath(new URL('./bench/scan-source.js', import.meta.url));
+const AUDIT = fileURLToPath(new URL('./bench-audit.js', import.meta.url));
 const SPECTRAL = join(ROOT, 'node_modules', '@stoplight', 'spectral-cli', 'dist', 'index.js');
 const SPECTRAL_RULESET = join(ROOT, 'bench', 'spectral-ruleset.yaml');
 /** Bump when the generators change so cached inputs are rebuilt. */
@@ -286,6 +287,23 @@ async function main(): Promise<void> {
     figures.push(scan!);
     const files = countFiles(tree, ['.ts', '.js']);
     rows.push({ figure: `JS/TS source scan, ${files} files (${info.withPattern.typescript + info.withPattern.javascript} with a pattern)`, measured: `${fmtFigure(scan!)}, ${(scan!.medianMs / files).toFixed(1)} ms/file`, target: '' });
+  }
+
+  // 7. audit over loopback vs check of the same objects dumped to files (scripts/bench-audit.ts, issue 4)
+  if (!options.skip.has('audit')) {
+    process.stderr.write('audit over loopback\n');
+    const out = join(BENCH_DIR, 'bench-audit.json');
+    const run = spawnSync(process.execPath, [AUDIT, '--runs', String(Math.max(1, Math.min(options.runs, 3))), '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (run.status !== 0) throw new Error(`bench-audit exited with ${run.status}`);
+    const audit = JSON.parse(readFileSync(out, 'utf8')) as {
+      input: { objects: number; istioObjects: number; workloads: number };
+      audit: { wallMs: number; peakRssMiB: number; requests: number; findings: number; runs: unknown[] };
+      check: { wallMs: number; peakRssMiB: number; findings: number };
+    };
+    results.audit = audit;
+    const what = `${audit.input.objects.toLocaleString('en-US')} objects (${audit.input.istioObjects.toLocaleString('en-US')} Istio, ${audit.input.workloads.toLocaleString('en-US')} workloads, their Services)`;
+    rows.push({ figure: `audit over loopback HTTPS, ${what}`, measured: `${fmtMs(audit.audit.wallMs)} (median of ${audit.audit.runs.length}), peak RSS ${audit.audit.peakRssMiB} MiB, ${audit.audit.requests} requests`, target: '' });
+    rows.push({ figure: 'check of the same objects dumped to files', measured: `${fmtMs(audit.check.wallMs)}, peak RSS ${audit.check.peakRssMiB} MiB; same findings: ${audit.audit.findings === audit.check.findings ? 'yes' : 'no'} (${audit.check.findings})`, target: '' });
   }
 
   results.figures = figures;
