@@ -149,9 +149,13 @@ async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: b
   return { ...after, errors: [...after.errors, ...errors] };
 }
 
-/** Budget figures from the flags. */
-export function budgetFrom(flags: OutputFlags): { ports?: number; timeWaitSeconds?: number; rps?: number } {
-  return { ports: flags.portRange ? flags.portRange.high - flags.portRange.low + 1 : undefined, timeWaitSeconds: flags.timeWait, rps: flags.rps };
+/**
+ * Budget figures from the flags that the configuration does not resolve: `--time-wait` (seconds). `--port-range`
+ * and `--rps` go through `runConfigFrom` (`resolveRunConfig`), which gives `ports` (range less the configured
+ * reserved ports) and the per-route rates.
+ */
+export function budgetFrom(flags: OutputFlags): { timeWaitSeconds?: number } {
+  return { timeWaitSeconds: flags.timeWait };
 }
 
 /** Builds the command-line program. Exported for tests; `main` runs it. */

@@ -670,9 +670,12 @@ export function bypassReason(bypass: OutboundBypass, target: BypassTarget): stri
   return null;
 }
 
+/** A CIDR, or a single address as its host-length prefix (`/32`, `/128`); null when it is neither. */
 function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
   try {
-    return text.includes('/') ? ipaddr.parseCIDR(text) : ((a) => [a, a.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number])(ipaddr.parse(text));
+    if (text.includes('/')) return ipaddr.parseCIDR(text);
+    const address = ipaddr.parse(text);
+    return [address, address.kind() === 'ipv4' ? 32 : 128];
   } catch {
     return null;
   }
