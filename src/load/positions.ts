@@ -5,10 +5,18 @@
  * (issue 7 measured 3.5–4.5 s against 0.56 s for 10,000 objects), and `check` must stay within 2× of that
  * floor. js-yaml calls a `listener(event, state)` when it opens and closes each node (`composeNode`); the
  * recorder keeps, per node, where it opened and where its subtree ends, in flat typed arrays (no object per
- * node: 10,000 Kubernetes objects have about two million nodes, and an object each made the garbage
+ * node: 10,000 Kubernetes objects have about a million nodes, and an object each made the garbage
  * collector the largest cost of a run). Paths are resolved to positions lazily, only for fields that a
  * finding or a multiplier trace names. The `yaml` package is still used where documents are edited (`--fix`).
+ *
+ * Mapping keys are matched against the file's text at the key node's offset ({@link scalarEquals}) rather
+ * than against a copy of every scalar value: keeping a value per node for a whole run cost about a fifth of
+ * the parse in garbage collection (issue 7). Where the text alone cannot tell (an anchor or tag before the
+ * key, an escape in a quoted key, a key that a YAML type could read as a number, boolean or null), the
+ * file's text is parsed once more with every scalar kept, and those values decide.
  */
+import jsyaml from 'js-yaml';
+import { MANIFEST_SCHEMA } from './schema.js';
 
 /** Kind of a recorded node. */
 const SCALAR = 0;
@@ -19,6 +27,8 @@ const WRAPPER = 4;
 
 /** Minimal view of js-yaml's internal parser state passed to `listener`. */
 interface ListenerState {
+  /** The text being parsed, as js-yaml holds it (BOM removed, a final line break added). */
+  input: string;
   line: number;
   position: number;
   lineStart: number;
@@ -28,34 +38,37 @@ interface ListenerState {
 /**
  * The nodes of one `loadAll` call (one file), in the order js-yaml opened them (pre-order): node `i`'s
  * subtree is the nodes `i + 1 … end[i] - 1`, its direct children are `i + 1`, then `end[i + 1]`, and so on.
+ * The store keeps the parsed text (js-yaml's scalars are slices of it, so it stays in memory anyway).
  */
 export class PositionStore {
   /** 0-based line where each node opened. */
   line: Int32Array;
-  /** 0-based column (UTF-16 code units) where each node opened. */
-  column: Int32Array;
+  /** Offset in {@link text} (UTF-16 code units) where each node opened. */
+  offset: Int32Array;
   /** One past the last node of each node's subtree. */
   end: Int32Array;
   /** {@link SCALAR}, {@link SEQUENCE} or {@link MAPPING}, plus {@link WRAPPER}. */
   kind: Uint8Array;
-  /** The value of scalar nodes (mapping keys are scalars); undefined for collections. */
-  scalar: unknown[] = [];
   count = 0;
+  /** The text js-yaml parsed (its `state.input`: BOM removed, a final line break and a NUL sentinel added): offsets index it. */
+  text = '';
+  /** Value of every scalar node, from a second parse of {@link text}; built only when the text cannot decide a key. */
+  private scalars: unknown[] | undefined;
 
   constructor(capacity: number) {
     const n = Math.max(16, capacity);
     this.line = new Int32Array(n);
-    this.column = new Int32Array(n);
+    this.offset = new Int32Array(n);
     this.end = new Int32Array(n);
     this.kind = new Uint8Array(n);
   }
 
   /** Appends a node; returns its index. */
-  open(line: number, column: number): number {
+  open(line: number, offset: number): number {
     if (this.count === this.line.length) this.grow();
     const i = this.count++;
     this.line[i] = line;
-    this.column[i] = column;
+    this.offset[i] = offset;
     return i;
   }
 
@@ -67,7 +80,7 @@ export class PositionStore {
       return b;
     };
     this.line = copy(this.line, (k) => new Int32Array(k));
-    this.column = copy(this.column, (k) => new Int32Array(k));
+    this.offset = copy(this.offset, (k) => new Int32Array(k));
     this.end = copy(this.end, (k) => new Int32Array(k));
     this.kind = copy(this.kind, (k) => new Uint8Array(k));
   }
@@ -76,9 +89,29 @@ export class PositionStore {
   trim(): void {
     if (this.line.length === this.count) return;
     this.line = this.line.slice(0, this.count);
-    this.column = this.column.slice(0, this.count);
+    this.offset = this.offset.slice(0, this.count);
     this.end = this.end.slice(0, this.count);
     this.kind = this.kind.slice(0, this.count);
+  }
+
+  /** 0-based column (UTF-16 code units) of node `i`: its offset less the start of its line (after `\n` or `\r`). */
+  column(i: number): number {
+    const at = this.offset[i]!;
+    const text = this.text;
+    let start = at;
+    for (let c = text.charCodeAt(start - 1); start > 0 && c !== 0x0a && c !== 0x0d; c = text.charCodeAt(--start - 1));
+    return at - start;
+  }
+
+  /**
+   * Whether scalar node `i` holds the string `key`. Decided from the text at the node's offset where it can
+   * be ({@link scalarEquals}); otherwise from the node's value in a second parse of the text, made once.
+   */
+  scalarIs(i: number, key: string): boolean {
+    const fromText = this.scalars ? undefined : scalarEquals(this.text, this.offset[i]!, key);
+    if (fromText !== undefined) return fromText;
+    this.scalars ??= scalarValues(this.text, this.count);
+    return String(this.scalars[i]) === key;
   }
 }
 
@@ -94,8 +127,14 @@ export class PositionRecorder {
   private lastClosed = -1;
   private lastClosedValue: unknown = undefined;
 
-  /** @param textLength length of the text to parse: sizes the arrays (Kubernetes YAML has about one node per 10 characters). */
-  constructor(textLength = 0) {
+  /**
+   * @param textLength length of the text to parse: sizes the arrays (Kubernetes YAML has about one node per 10 characters).
+   * @param onScalar called with each scalar node's index and value (the fallback of {@link PositionStore.scalarIs}).
+   */
+  constructor(
+    textLength = 0,
+    private readonly onScalar?: (index: number, value: unknown) => void,
+  ) {
     this.store = new PositionStore(Math.ceil(textLength / 10));
   }
 
@@ -103,27 +142,21 @@ export class PositionRecorder {
   readonly listener = (event: 'open' | 'close', state: ListenerState): void => {
     const store = this.store;
     if (event === 'open') {
-      this.stack.push(store.open(state.line, state.position - state.lineStart));
+      if (store.count === 0) store.text = state.input;
+      this.stack.push(store.open(state.line, state.position));
       return;
     }
     const i = this.stack.pop();
     if (i === undefined) return;
-    let value = state.result;
-    if (typeof value === 'string' && value.length >= 13) {
-      // js-yaml cuts scalars out of the file's text, and V8 keeps a cut of 13 characters or more as a view on
-      // the whole text: every file's text would stay in memory as long as its objects (about 100 MB for
-      // 100,000 objects; issue 7's memory target). Hand js-yaml a flat copy to store instead (the concatenation
-      // is flattened when sliced, so the copy's parent is one character longer than the copy).
-      value = state.result = ` ${value}`.slice(1);
-    }
+    const value = state.result;
     store.end[i] = store.count;
     let kind = SCALAR;
     if (value !== null && typeof value === 'object') {
       kind = Array.isArray(value) ? SEQUENCE : MAPPING;
       // Only child (it closed just before this node and its subtree reaches this node's end) with the same value.
       if (this.lastClosed === i + 1 && store.end[i + 1] === store.count && this.lastClosedValue === value) kind |= WRAPPER;
-    } else {
-      store.scalar[i] = value;
+    } else if (this.onScalar) {
+      this.onScalar(i, value);
     }
     store.kind[i] = kind;
     this.lastClosed = i;
@@ -141,6 +174,94 @@ export class PositionRecorder {
       if (root.value === doc) return new PositionIndex(this.store, root.index);
     }
     return new PositionIndex(null, -1);
+  }
+}
+
+/**
+ * Values of the scalar nodes of `text` (as a {@link PositionStore} numbers them), from a second js-yaml parse
+ * with the same schema. `text` parsed once already, so this does not throw; if it did, no value is known.
+ */
+function scalarValues(text: string, count: number): unknown[] {
+  const values: unknown[] = new Array(count);
+  const recorder = new PositionRecorder(text.length, (i, v) => {
+    values[i] = v;
+  });
+  try {
+    // js-yaml's input ends with the NUL it appends as a sentinel; it rejects a NUL in the text it is given.
+    const source = text.endsWith('\0') ? text.slice(0, -1) : text;
+    jsyaml.loadAll(source, () => undefined, { schema: MANIFEST_SCHEMA, listener: recorder.listener } as jsyaml.LoadOptions);
+  } catch {
+    // unreachable for text that parsed before
+  }
+  return values;
+}
+
+/** Keys the text can decide for a plain scalar: a letter or `_` first, then letters, digits, `_ . / -`; not a word a YAML type reads. */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
+/** Words that YAML 1.2 core types (or their `String()`) make equal to a non-string value. */
+const TYPED_WORDS = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'null', 'Null', 'NULL', 'NaN', 'Infinity']);
+const decidable = new Map<string, boolean>();
+
+/**
+ * Whether the scalar that starts at `offset` of `text` equals the string `key`, decided from the text alone;
+ * undefined when the text alone cannot say. Decided: a single-line double- or single-quoted scalar without
+ * escapes, and a plain scalar where `key` is a {@link PLAIN_KEY}: it equals the key when the key's text is
+ * followed (after spaces) by `: ` or `:` at the end of a line; it differs when the text does not start with
+ * the key or the scalar goes on with other characters. A plain scalar's value is its text (YAML 1.2 §7.3.3)
+ * unless a core type reads it, which cannot happen to a {@link PLAIN_KEY} outside {@link TYPED_WORDS}.
+ */
+export function scalarEquals(text: string, offset: number, key: string): boolean | undefined {
+  const c = text.charCodeAt(offset);
+  if (c === 0x22 || c === 0x27) {
+    // "…" or '…' on one line, without escapes ("\", '').
+    const close = text.indexOf(c === 0x22 ? '"' : "'", offset + 1);
+    if (close < 0) return undefined;
+    const body = text.slice(offset + 1, close);
+    if (body.includes('\n') || body.includes('\r') || (c === 0x22 ? body.includes('\\') : text.charCodeAt(close + 1) === 0x27)) return undefined;
+    return body === key;
+  }
+  let plain = decidable.get(key);
+  if (plain === undefined) {
+    plain = PLAIN_KEY.test(key) && !TYPED_WORDS.has(key);
+    if (decidable.size < 10_000) decidable.set(key, plain);
+  }
+  if (!plain) return undefined;
+  if (!text.startsWith(key, offset)) {
+    // A plain scalar (value = text) that does not start like the key differs; anything else (an anchor, a tag,
+    // an alias, a block scalar, whitespace before an explicit key) is left to the values.
+    return isPlainStart(c) ? false : undefined;
+  }
+  let p = offset + key.length;
+  while (text.charCodeAt(p) === 0x20 || text.charCodeAt(p) === 0x09) p++;
+  const next = text.charCodeAt(p);
+  if (next === 0x3a /* : */) {
+    const after = text.charCodeAt(p + 1);
+    return after === 0x20 || after === 0x09 || after === 0x0a || after === 0x0d || Number.isNaN(after) ? true : undefined;
+  }
+  if (next === 0x0a || next === 0x0d || Number.isNaN(next) || next === 0x23 /* # */ || next === 0x2c || next === 0x5d || next === 0x7d) return undefined;
+  // The scalar goes on (`hosts` for `host`, `a b` for `a`) unless spaces were skipped before an indicator handled above.
+  return false;
+}
+
+/** A character that starts a plain scalar whose text is its value: not an indicator, quote or space (YAML 1.2 §5.3). */
+function isPlainStart(c: number): boolean {
+  switch (c) {
+    case 0x26: // & anchor
+    case 0x21: // ! tag
+    case 0x2a: // * alias
+    case 0x7c: // | block scalar
+    case 0x3e: // > block scalar
+    case 0x3f: // ? explicit key
+    case 0x25: // %
+    case 0x40: // @
+    case 0x60: // `
+    case 0x20:
+    case 0x09:
+    case 0x0a:
+    case 0x0d:
+      return false;
+    default:
+      return !Number.isNaN(c);
   }
 }
 
@@ -182,7 +303,7 @@ export class PositionIndex {
     const s = this.store;
     if (!s || this.root < 0) return { line: 1, column: 1, depth: 0 };
     let node = this.root;
-    let best = { line: s.line[node]! + 1, column: s.column[node]! + 1, depth: 0 };
+    let best = { line: s.line[node]! + 1, column: s.column(node) + 1, depth: 0 };
     for (let i = 0; i < path.length; i++) {
       const container = unwrap(s, node);
       const kind = s.kind[container]! & 3;
@@ -196,7 +317,7 @@ export class PositionIndex {
         if (at >= 0) next = s.end[at]! < s.end[container]! ? s.end[at]! : -1;
       }
       if (at < 0 || next < 0) break;
-      best = { line: s.line[at]! + 1, column: s.column[at]! + 1, depth: i + 1 };
+      best = { line: s.line[at]! + 1, column: s.column(at) + 1, depth: i + 1 };
       node = next;
     }
     return best;
@@ -239,5 +360,5 @@ function findKey(s: PositionStore, node: number, key: string): number {
 }
 
 function isKey(s: PositionStore, node: number, key: string): boolean {
-  return (s.kind[node]! & 3) === SCALAR && String(s.scalar[node]) === key;
+  return (s.kind[node]! & 3) === SCALAR && s.scalarIs(node, key);
 }
