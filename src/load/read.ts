@@ -31,8 +31,9 @@ export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_F
           return { ok: false, kind: 'content', message: `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size)` };
         }
         // Read until end of file, not just st.size bytes: a pipe (`meshlint check <(helm template …)`) has size
-        // 0, and a file that grows while being read is read whole. Stops once over the limit.
-        buffer = readToEnd(fd, st.isFile() ? st.size : 64 * 1024, maxBytes);
+        // 0, and a file that grows while being read is read whole. Stops once over the limit. One byte more than
+        // the size, so that the read which finds the end needs no larger buffer.
+        buffer = readToEnd(fd, st.isFile() ? st.size + 1 : 64 * 1024, maxBytes);
       } finally {
         closeSync(fd);
       }
