@@ -21,6 +21,7 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import jsyaml from 'js-yaml';
 import { MANIFEST_SCHEMA } from '../../src/load/parse.js';
+import { PositionRecorder, scalarEquals } from '../../src/load/positions.js';
 import { check, type AnalysisResult } from '../../src/pipeline.js';
 import { render } from '../../src/report/index.js';
 import { allRules } from '../../src/rules/registry.js';
@@ -405,6 +406,8 @@ export async function checkInput(input: Buffer): Promise<AnalysisResult> {
       if (issues && issues.length && !result.findings.some((f) => f.ruleId === 'schema-invalid')) throw new Error(`${o.kind} is schema-invalid (${issues[0]!.message}) but there is no schema-invalid finding`);
     }
   }
+  // Oracle 3: where the text decides a mapping key (positions.ts), it agrees with the parsed value.
+  if (docs) checkKeyMatching(text);
   const code = exitCodeOf(result);
   if (![0, 1, 2].includes(code)) throw new Error(`exit code ${code}`);
   for (const format of ['stylish', 'json', 'sarif'] as const) {
@@ -421,6 +424,37 @@ export async function checkInput(input: Buffer): Promise<AnalysisResult> {
   const heap = process.memoryUsage().heapUsed;
   if (heap > HEAP_LIMIT_BYTES) throw new Error(`heap at ${Math.round(heap / 1024 / 1024)} MiB after the case`);
   return result;
+}
+
+/** Field names the rules and the model look up, and near misses of them. */
+const FIELD_NAMES = ['spec', 'http', 'route', 'retries', 'attempts', 'perTryTimeout', 'retryOn', 'trafficPolicy', 'connectionPool', 'maxRequestsPerConnection', 'idleTimeout', 'host', 'hosts', 'metadata', 'name', 'namespace', 'kind', 'apiVersion', 'subsets', 'portLevelSettings', 'mirror', 'ports', 'number', 'true', 'null', '80'];
+
+/**
+ * Records the positions of `text` with every scalar value and checks that {@link scalarEquals} never
+ * contradicts a value, for the field names above and each short string value of the text.
+ */
+function checkKeyMatching(text: string): void {
+  const values: unknown[] = [];
+  const recorder = new PositionRecorder(text.length, (i, v) => {
+    values[i] = v;
+  });
+  try {
+    jsyaml.loadAll(text, () => undefined, { schema: MANIFEST_SCHEMA, listener: recorder.listener } as jsyaml.LoadOptions);
+  } catch {
+    return;
+  }
+  const store = recorder.store;
+  const keys = new Set(FIELD_NAMES);
+  for (const v of values) if (typeof v === 'string' && v.length < 40 && keys.size < 200) keys.add(v);
+  for (let i = 0; i < store.count; i++) {
+    if ((store.kind[i]! & 3) !== 0) continue;
+    for (const key of keys) {
+      const fromText = scalarEquals(store.text, store.offset[i]!, key);
+      if (fromText !== undefined && fromText !== (String(values[i]) === key)) {
+        throw new Error(`key matching: node ${i} (${JSON.stringify(values[i])}) against ${JSON.stringify(key)}: the text says ${fromText}`);
+      }
+    }
+  }
 }
 
 /** The fast-check property over cases built from `seeds`. */
