@@ -21,11 +21,11 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import jsyaml from 'js-yaml';
 import { MANIFEST_SCHEMA } from '../../src/load/parse.js';
-import { PositionRecorder, scalarEquals } from '../../src/load/positions.js';
 import { check, type AnalysisResult } from '../../src/pipeline.js';
 import { render } from '../../src/report/index.js';
 import { allRules } from '../../src/rules/registry.js';
 import { validateIstioObject } from '../../src/validate/istio-schema.js';
+import { contradiction, keyComparisons, recordWithValues } from '../helpers/key-matching.js';
 import { ROOT, SHARED } from '../helpers/paths.js';
 
 /** A case slower than this is a hang (ms). Generous: a loaded 2-core CI machine runs other tests at once. */
@@ -434,26 +434,12 @@ const FIELD_NAMES = ['spec', 'http', 'route', 'retries', 'attempts', 'perTryTime
  * contradicts a value, for the field names above and each short string value of the text.
  */
 function checkKeyMatching(text: string): void {
-  const values: unknown[] = [];
-  const recorder = new PositionRecorder(text.length, (i, v) => {
-    values[i] = v;
-  });
-  try {
-    jsyaml.loadAll(text, () => undefined, { schema: MANIFEST_SCHEMA, listener: recorder.listener } as jsyaml.LoadOptions);
-  } catch {
-    return;
-  }
-  const store = recorder.store;
+  const recorded = recordWithValues(text);
+  if (!recorded) return;
   const keys = new Set(FIELD_NAMES);
-  for (const v of values) if (typeof v === 'string' && v.length < 40 && keys.size < 200) keys.add(v);
-  for (let i = 0; i < store.count; i++) {
-    if ((store.kind[i]! & 3) !== 0) continue;
-    for (const key of keys) {
-      const fromText = scalarEquals(store.text, store.offset[i]!, key);
-      if (fromText !== undefined && fromText !== (String(values[i]) === key)) {
-        throw new Error(`key matching: node ${i} (${JSON.stringify(values[i])}) against ${JSON.stringify(key)}: the text says ${fromText}`);
-      }
-    }
+  for (const v of recorded.values) if (typeof v === 'string' && v.length < 40 && keys.size < 200) keys.add(v);
+  for (const c of keyComparisons(recorded, keys)) {
+    if (c.fromText !== undefined && c.fromText !== c.fromValue) throw new Error(`key matching: ${contradiction(recorded, c)}`);
   }
 }
 

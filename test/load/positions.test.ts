@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import jsyaml from 'js-yaml';
 import { parseManifestText } from '../../src/load/parse.js';
-import { PositionRecorder, scalarEquals } from '../../src/load/positions.js';
-import { MANIFEST_SCHEMA } from '../../src/load/schema.js';
+import { contradiction, keyComparisons, recordWithValues } from '../helpers/key-matching.js';
 import { ROOT, SHARED } from '../helpers/paths.js';
 
 const at = (text: string, doc: number, path: (string | number)[]) => {
@@ -111,21 +109,10 @@ describe('keys matched against the text (no copy of every scalar)', () => {
     let fieldNames = 0;
     let fieldNamesDecided = 0;
     for (const { name, text } of texts()) {
-      const values: unknown[] = [];
-      const columns: number[] = [];
-      const recorder = new PositionRecorder(text.length, (i, v) => {
-        values[i] = v;
-      });
-      const listener = (event: 'open' | 'close', state: { position: number; lineStart: number }) => {
-        if (event === 'open') columns.push(state.position - state.lineStart);
-        recorder.listener(event, state as Parameters<PositionRecorder['listener']>[1]);
-      };
-      try {
-        jsyaml.loadAll(text, () => undefined, { schema: MANIFEST_SCHEMA, listener } as jsyaml.LoadOptions);
-      } catch {
-        continue; // not YAML (a Helm template): nothing recorded to check
-      }
-      const store = recorder.store;
+      const recorded = recordWithValues(text);
+      if (!recorded) continue; // not YAML (a Helm template): nothing recorded to check
+      const { store, values, columns } = recorded;
+      for (let i = 0; i < store.count; i++) assert.equal(store.column(i), columns[i], `${name}: column of node ${i}`);
       const keys = new Set<string>(['host', 'hosts', 'spec', 'true', '80', 'k', 'q"x', "s'q"]);
       for (const v of values) if (typeof v === 'string' && v.length < 64) keys.add(v);
       // Key nodes: a mapping's children alternate key, value (what the resolver compares first).
@@ -134,19 +121,14 @@ describe('keys matched against the text (no copy of every scalar)', () => {
         if ((store.kind[m]! & 7) !== 2) continue;
         for (let j = m + 1; j < store.end[m]! && store.end[j]! < store.end[m]!; j = store.end[store.end[j]!]!) keyNodes.add(j);
       }
-      for (let i = 0; i < store.count; i++) {
-        assert.equal(store.column(i), columns[i], `${name}: column of node ${i}`);
-        if ((store.kind[i]! & 3) !== 0) continue;
-        for (const key of keys) {
-          const fromText = scalarEquals(store.text, store.offset[i]!, key);
-          checked++;
-          const fieldName = keyNodes.has(i) && /^[a-z][A-Za-z0-9]*$/.test(key) && key !== 'true';
-          if (fieldName) fieldNames++;
-          if (fromText === undefined) continue;
-          decided++;
-          if (fieldName) fieldNamesDecided++;
-          if (fromText !== (String(values[i]) === key)) assert.fail(`${name}: node ${i} (${JSON.stringify(values[i])}) against key ${JSON.stringify(key)}: text says ${fromText}`);
-        }
+      for (const c of keyComparisons(recorded, keys)) {
+        checked++;
+        const fieldName = keyNodes.has(c.node) && /^[a-z][A-Za-z0-9]*$/.test(c.key) && c.key !== 'true';
+        if (fieldName) fieldNames++;
+        if (c.fromText === undefined) continue;
+        decided++;
+        if (fieldName) fieldNamesDecided++;
+        if (c.fromText !== c.fromValue) assert.fail(`${name}: ${contradiction(recorded, c)}`);
       }
     }
     assert.ok(checked > 10_000, `${checked} comparisons`);
