@@ -1,5 +1,6 @@
 import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
+import type { ParseCache } from './load/cache.js';
 import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
@@ -159,6 +160,8 @@ export interface CheckOptions extends AnalysisOptions {
   contextPaths?: readonly string[];
   /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
   report?: (absolutePath: string) => boolean;
+  /** `--cache`: the parse cache unchanged files are read from (see {@link LoadOptions.cache}). */
+  cache?: ParseCache;
 }
 
 /**
@@ -178,6 +181,7 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     ignore: options.ignore,
     contextPaths: options.contextPaths,
     report: options.report,
+    cache: options.cache,
   });
   const findings = [...loaded.findings];
   let callSites = options.callSites;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
 import { check, type AnalysisResult, type CheckOptions } from '../pipeline.js';
@@ -9,6 +9,7 @@ import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { realPath } from '../load/index.js';
+import { DEFAULT_CACHE_LOCATION, ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
@@ -176,6 +177,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       changedSince?: string;
       fix?: boolean;
       fixDryRun?: boolean;
+      cache?: boolean;
+      cacheLocation?: string;
     };
   const runCheck = (explain: boolean) => async (paths: string[], flags: CheckFlags) => {
     if (flags.fix && flags.fixDryRun) throw new UserError('--fix and --fix-dry-run cannot be combined');
@@ -197,7 +200,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const changed = changedSince(flags.changedSince, cwd);
       report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
     }
+    const cache = flags.cache ? new ParseCache(resolve(cwd, flags.cacheLocation ?? DEFAULT_CACHE_LOCATION), VERSION) : undefined;
     const options: CheckOptions = {
+      cache,
       paths: paths.length ? paths : ['.'],
       cwd,
       contextPaths: flags.contextDir,
@@ -212,6 +217,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     let result = await check(options);
     if (flags.fix || flags.fixDryRun) result = await runFixes(result, options, Boolean(flags.fixDryRun));
     if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
+    const cacheWarning = cache?.finish();
+    if (cacheWarning) process.stderr.write(`meshlint: warning: ${cacheWarning}; the results do not depend on it\n`);
     setExit(emit(result, { ...flags, explain: explain || flags.explain, noReport: Boolean(flags.fixDryRun) }));
   };
   const addCheckOptions = (cmd: Command) =>
@@ -224,6 +231,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--context-dir <dir>', 'also load this directory for cross-file context (DestinationRules, ServiceEntries elsewhere); findings are reported only for the paths given; repeatable', (v: string, prev: string[] = []) => [...prev, v])
       .option('--fix', 'apply safe fixes to YAML files in place (atomically), then report what remains')
       .option('--fix-dry-run', 'print the fixes as a unified diff instead of applying them (the report goes to --output only)')
+      .option('--cache', `keep each file's parse in a cache (${DEFAULT_CACHE_LOCATION}/) and parse only files whose content changed`)
+      .option('--cache-location <dir>', `directory of the parse cache (default ${DEFAULT_CACHE_LOCATION})`)
       .option('--changed-since <ref>', 'report only files changed since the merge-base of <ref> and HEAD (plus uncommitted and untracked files); the rest of the paths is context');
 
   addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));

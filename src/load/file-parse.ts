@@ -1,3 +1,4 @@
+import type { ParseCache } from './cache.js';
 import { parseManifestText, type ParsedFile } from './parse.js';
 import { readManifest } from './read.js';
 
@@ -12,14 +13,16 @@ export interface FileParse {
 }
 
 /**
- * Reads and parses one manifest path (`-`: standard input, through `stdin` when given). Never throws: read
+ * Reads and parses one manifest path (`-`: standard input, through `stdin` when given; with `cache`, an
+ * unchanged text's parse comes from the parse cache, see `cache.ts`). Never throws: read
  * failures are in `read`, YAML problems in `parsed.problems`. This is the part of the load stage that parse
  * workers run in parallel (`parallel.ts`).
  */
-export function readAndParse(path: string, cwd: string, maxFileBytes: number, stdin?: () => Buffer): FileParse {
+export function readAndParse(path: string, cwd: string, maxFileBytes: number, stdin?: () => Buffer, cache?: ParseCache): FileParse {
   const read = readManifest(path, cwd, maxFileBytes, stdin);
   if (!read.ok) return { path, read };
-  const out: FileParse = { path, read: { ok: true }, parsed: parseManifestText(read.text, path === '-' ? '<stdin>' : path) };
+  const filename = path === '-' ? '<stdin>' : path;
+  const out: FileParse = { path, read: { ok: true }, parsed: cache ? cache.parse(read.text, filename) : parseManifestText(read.text, filename) };
   if (read.text.includes('meshlint-disable')) out.directiveText = read.text;
   return out;
 }

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Finding, RunError, Severity } from '../types.js';
 import { type DiscoveredInputs, discoverInputs } from './discover.js';
+import type { ParseCache } from './cache.js';
 import { readAndParse, type FileParse } from './file-parse.js';
 import type { ManifestObject, Origin } from './objects.js';
 import { objectsOf } from './objects.js';
@@ -35,6 +36,8 @@ export interface LoadOptions {
    * files it rejects are loaded as context. Standard input is always reported.
    */
   report?: (absolutePath: string) => boolean;
+  /** Parse cache (`--cache`): unchanged files are not parsed again (see `cache.ts`); files are then parsed on this thread only. */
+  cache?: ParseCache;
 }
 
 /** Counts of what was read. */
@@ -128,7 +131,7 @@ export function loadInputs(options: LoadOptions): Loaded {
   const discovered = withContext(options);
   if (discovered.reported?.size === 0) return assemble(options, discovered, []);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  return assemble(options, discovered, discovered.manifests.map((path) => readAndParse(path, options.cwd, maxBytes, options.stdin)));
+  return assemble(options, discovered, discovered.manifests.map((path) => readAndParse(path, options.cwd, maxBytes, options.stdin, options.cache)));
 }
 
 /**
@@ -137,6 +140,7 @@ export function loadInputs(options: LoadOptions): Loaded {
  * for bad input.
  */
 export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> {
+  if (options.cache) return loadInputs(options); // cached parses are read on this thread
   const discovered = withContext(options);
   if (discovered.reported?.size === 0) return assemble(options, discovered, []);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;

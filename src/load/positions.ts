@@ -63,6 +63,21 @@ export class PositionStore {
     this.kind = new Uint8Array(n);
   }
 
+  /**
+   * A complete store from its parts (a parse cache entry, see `cache.ts`): `text` as {@link PositionStore.text},
+   * and the four arrays with one element per node, as a parse fills them.
+   */
+  static of(text: string, line: Int32Array, offset: Int32Array, end: Int32Array, kind: Uint8Array): PositionStore {
+    const store = new PositionStore(0);
+    store.text = text;
+    store.line = line;
+    store.offset = offset;
+    store.end = end;
+    store.kind = kind;
+    store.count = line.length;
+    return store;
+  }
+
   /** Appends a node; returns its index. */
   open(line: number, offset: number): number {
     if (this.count === this.line.length) this.grow();
@@ -303,7 +318,9 @@ export class PositionIndex {
     const s = this.store;
     if (!s || this.root < 0) return { line: 1, column: 1, depth: 0 };
     let node = this.root;
-    let best = { line: s.line[node]! + 1, column: s.column(node) + 1, depth: 0 };
+    // The deepest node found and its depth; its line and column are computed once, at the end.
+    let best = node;
+    let depth = 0;
     for (let i = 0; i < path.length; i++) {
       const container = unwrap(s, node);
       const kind = s.kind[container]! & 3;
@@ -317,10 +334,11 @@ export class PositionIndex {
         if (at >= 0) next = s.end[at]! < s.end[container]! ? s.end[at]! : -1;
       }
       if (at < 0 || next < 0) break;
-      best = { line: s.line[at]! + 1, column: s.column(at) + 1, depth: i + 1 };
+      best = at;
+      depth = i + 1;
       node = next;
     }
-    return best;
+    return { line: s.line[best]! + 1, column: s.column(best) + 1, depth };
   }
 }
 

@@ -271,17 +271,21 @@ export class MeshModel {
     if (clientLabels !== undefined) return this.findDestinationRule(clientNamespace, host, clientLabels);
     // Without workload labels the answer depends only on (namespace, host): the multiplier and several rules ask
     // the same question for every route of a namespace, so it is kept (the model does not change once built).
-    const key = `${clientNamespace}\0${host}`;
-    let found = this.drCache.get(key);
+    let byHost = this.drCache.get(clientNamespace);
+    if (!byHost) {
+      byHost = new Map();
+      this.drCache.set(clientNamespace, byHost);
+    }
+    let found = byHost.get(host);
     if (found === undefined) {
       found = this.findDestinationRule(clientNamespace, host, undefined);
-      this.drCache.set(key, found);
+      byHost.set(host, found);
     }
     return found;
   }
 
-  /** Answers of {@link destinationRuleFor} without client labels, by `namespace \0 host`. */
-  private readonly drCache = new Map<string, MergedDestinationRule | null>();
+  /** Answers of {@link destinationRuleFor} without client labels, by client namespace, then host. */
+  private readonly drCache = new Map<string, Map<string, MergedDestinationRule | null>>();
 
   private findDestinationRule(clientNamespace: string, host: string, clientLabels: Record<string, string> | undefined): MergedDestinationRule | null {
     const order: string[] = [clientNamespace];

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseManifestText } from '../../src/load/parse.js';
 import { contradiction, keyComparisons, recordWithValues } from '../helpers/key-matching.js';
-import { ROOT, SHARED } from '../helpers/paths.js';
+import { manifestTexts } from '../helpers/corpus.js';
 
 const at = (text: string, doc: number, path: (string | number)[]) => {
   const parsed = parseManifestText(text, 't.yaml');
@@ -92,13 +90,7 @@ describe('keys matched against the text (no copy of every scalar)', () => {
 
   /** Every YAML/JSON file of the fixtures and the shared corpus, with texts that stress the matcher. */
   const texts = (): { name: string; text: string }[] => {
-    const roots = [join(ROOT, 'fixtures'), ...(SHARED ? [join(SHARED, 'corpus')] : [])];
-    const out: { name: string; text: string }[] = [];
-    for (const root of roots) {
-      for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
-        if (entry.isFile() && /\.(ya?ml|json)$/.test(entry.name)) out.push({ name: join(entry.parentPath, entry.name), text: readFileSync(join(entry.parentPath, entry.name), 'utf8') });
-      }
-    }
+    const out = manifestTexts();
     out.push({ name: 'edge cases', text: '&a k: 1\n!!str t: 2\n"q\\"x": 3\n\'s\'\'q\': 4\n? e\n: 5\n80: 6\n0x50x: 7\ntrue: 8\nf: {a: 1, b: [x, y]}\nlong: this is a plain\n  scalar over two lines\nhost: hosts\nhosts: host\n' });
     return out;
   };

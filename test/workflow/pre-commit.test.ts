@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -26,7 +26,7 @@ describe('.pre-commit-hooks.yaml', () => {
     assert.ok(hook, 'hook id meshlint');
     assert.equal(hook.language, 'node');
     assert.equal(hook.entry, 'meshlint check');
-    assert.deepEqual(hook.args, ['--context-dir', '.']);
+    assert.deepEqual(hook.args, ['--context-dir', '.', '--cache']);
     const files = new RegExp(hook.files); // pre-commit uses Python re.search; this pattern means the same in both
     for (const yes of ['k8s/dr.yaml', 'a.yml', 'x.json', 'main.go', 'app.py', 'A.java', 'srv.ts', 'c.tsx', 'i.mjs', 'j.cjs', 'k.js', 'l.jsx']) assert.ok(files.test(yes), yes);
     for (const no of ['README.md', 'yaml', 'Makefile', 'x.yaml.bak', 'tsconfig.tsbuildinfo']) assert.ok(!files.test(no), no);
@@ -84,7 +84,10 @@ process.exit(r.status ?? 1);
     repo.git('add', 'apps/vs.yaml', 'docs.md');
     const r = commit('add route');
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(readFileSync(join(repo.dir, '.git/last-hook-argv'), 'utf8')), ['meshlint', 'check', '--context-dir', '.', 'apps/vs.yaml']);
+    assert.deepEqual(JSON.parse(readFileSync(join(repo.dir, '.git/last-hook-argv'), 'utf8')), ['meshlint', 'check', '--context-dir', '.', '--cache', 'apps/vs.yaml']);
+    // The parse cache is there, and git does not see it.
+    assert.ok(readdirSync(join(repo.dir, '.meshlintcache')).some((n) => n.startsWith('v')));
+    assert.equal(repo.git('status', '--porcelain', '--untracked-files=all'), '');
     // git sends a hook's standard output to its standard error.
     assert.match(r.stderr, /no problems/);
     assert.doesNotMatch(r.stderr, /connection-pool-missing/, 'the DestinationRule outside the staged files was seen');
