@@ -3,8 +3,11 @@
  * (printed first, so a failure can be replayed). Usage: `npm run fuzz -- [--runs N] [--seed S]`.
  * A failure prints the shrunk counterexample and exits 1; turn it into a case of `test/fuzz/regressions.test.ts`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { caseInput, fuzzProperty, seedFiles } from '../test/fuzz/harness.js';
+import { caseInput, fuzzProperty, seedFiles, type FuzzCase } from '../test/fuzz/harness.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -16,7 +19,14 @@ const seed = arg('--seed') !== undefined ? Number(arg('--seed')) : Math.floor(Ma
 const { seeds, corpus } = seedFiles();
 process.stdout.write(`fuzz: seed ${seed}, ${runs} runs, ${seeds.length} seed manifests${corpus ? ' (fixtures + shared Istio corpus)' : ' (fixtures only)'}\n`);
 const started = Date.now();
-const details = await fc.check(fuzzProperty(seeds), { seed, numRuns: runs, endOnFailure: true });
+// The parse cache oracle writes its entries here; removed when the run ends.
+const cacheDir = mkdtempSync(join(tmpdir(), 'meshlint-fuzz-cache-'));
+let details: fc.RunDetails<[FuzzCase]>;
+try {
+  details = await fc.check(fuzzProperty(seeds, { cacheDir }), { seed, numRuns: runs, endOnFailure: true });
+} finally {
+  rmSync(cacheDir, { recursive: true, force: true });
+}
 if (details.failed) {
   const [c] = details.counterexample ?? [];
   process.stdout.write(`FAILED after ${details.numRuns} runs (seed ${seed}, path ${details.counterexamplePath})\n`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { runCli } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
 import { caseArbitrary, caseInput, checkInput, exitCodeOf, fuzzProperty, seedFiles } from './harness.js';
 
@@ -12,10 +12,15 @@ const RUNS = 2500;
 describe('fuzz: mutated real manifests through check()', () => {
   const { seeds, corpus } = seedFiles();
 
-  it(`${RUNS} mutated inputs (seed ${SEED}): no crash, located findings, parse/schema oracles, exit 0/1/2, reporters render`, async (t) => {
+  it(`${RUNS} mutated inputs (seed ${SEED}): no crash, located findings, parse/schema/cache oracles, exit 0/1/2, reporters render`, async (t) => {
     if (!corpus) t.diagnostic('shared Istio corpus absent (CI): mutating the fixtures only');
     assert.ok(seeds.length >= 3, 'seed manifests found');
-    await fc.assert(fuzzProperty(seeds), { seed: SEED, numRuns: RUNS, endOnFailure: true });
+    const { dir, cleanup } = tempDir('meshlint-fuzz-cache-');
+    try {
+      await fc.assert(fuzzProperty(seeds, { cacheDir: dir }), { seed: SEED, numRuns: RUNS, endOnFailure: true });
+    } finally {
+      cleanup();
+    }
   });
 
   it('a few mutated inputs through the real CLI: exit code as in-process, JSON on stdout, no stack trace', async () => {

@@ -11,6 +11,7 @@
  * - the exit code the CLI would give is 0, 1 or 2 as documented (2 only with run errors, 1 only with
  *   error-severity findings);
  * - the reporters (stylish, json, sarif) render the result, and the JSON report parses;
+ * - with a cache directory, the parse cache (`--cache`) gives back exactly what a parse gives;
  * - each case finishes within {@link CASE_TIME_LIMIT_MS} and the heap stays under {@link HEAP_LIMIT_BYTES}
  *   (hang and blow-up detectors, not speed tests: speed is measured by `npm run bench`).
  *
@@ -20,12 +21,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import jsyaml from 'js-yaml';
-import { MANIFEST_SCHEMA } from '../../src/load/parse.js';
+import assert from 'node:assert/strict';
+import { ParseCache } from '../../src/load/cache.js';
+import { MANIFEST_SCHEMA, parseManifestText } from '../../src/load/parse.js';
 import { check, type AnalysisResult } from '../../src/pipeline.js';
 import { render } from '../../src/report/index.js';
 import { allRules } from '../../src/rules/registry.js';
 import { validateIstioObject } from '../../src/validate/istio-schema.js';
 import { contradiction, keyComparisons, recordWithValues } from '../helpers/key-matching.js';
+import { parseSnapshot } from '../helpers/parse-snapshot.js';
 import { ROOT, SHARED } from '../helpers/paths.js';
 
 /** A case slower than this is a hang (ms). Generous: a loaded 2-core CI machine runs other tests at once. */
@@ -366,7 +370,7 @@ export function exitCodeOf(result: AnalysisResult): number {
  * Runs `check()` on one input and asserts every invariant; throws an Error naming the broken invariant.
  * Returns the result for callers that want to look further.
  */
-export async function checkInput(input: Buffer): Promise<AnalysisResult> {
+export async function checkInput(input: Buffer, options: { cacheDir?: string } = {}): Promise<AnalysisResult> {
   const started = performance.now();
   let result: AnalysisResult;
   try {
@@ -408,6 +412,8 @@ export async function checkInput(input: Buffer): Promise<AnalysisResult> {
   }
   // Oracle 3: where the text decides a mapping key (positions.ts), it agrees with the parsed value.
   if (docs) checkKeyMatching(text);
+  // Oracle 4: a parse written to the cache and read back is the parse.
+  if (options.cacheDir && !binary) checkParseCache(text, options.cacheDir);
   const code = exitCodeOf(result);
   if (![0, 1, 2].includes(code)) throw new Error(`exit code ${code}`);
   for (const format of ['stylish', 'json', 'sarif'] as const) {
@@ -443,9 +449,24 @@ function checkKeyMatching(text: string): void {
   }
 }
 
-/** The fast-check property over cases built from `seeds`. */
-export function fuzzProperty(seeds: readonly SeedFile[]): fc.IAsyncPropertyWithHooks<[FuzzCase]> {
+/**
+ * Writes the parse of `text` to a parse cache in `dir` (or finds it there), reads it back through a second
+ * cache, and compares it with a fresh parse.
+ */
+function checkParseCache(text: string, dir: string): void {
+  const fresh = parseSnapshot(parseManifestText(text, '<stdin>'));
+  new ParseCache(dir, 'fuzz').parse(text, '<stdin>');
+  const cached = parseSnapshot(new ParseCache(dir, 'fuzz').parse(text, '<stdin>'));
+  try {
+    assert.deepStrictEqual(cached, fresh);
+  } catch (error) {
+    throw new Error(`parse cache: the cached parse differs from a parse: ${(error as Error).message.slice(0, 2000)}`);
+  }
+}
+
+/** The fast-check property over cases built from `seeds`; with `cacheDir`, the parse cache oracle runs too. */
+export function fuzzProperty(seeds: readonly SeedFile[], options: { cacheDir?: string } = {}): fc.IAsyncPropertyWithHooks<[FuzzCase]> {
   return fc.asyncProperty(caseArbitrary(seeds.length), async (c) => {
-    await checkInput(caseInput(c, seeds));
+    await checkInput(caseInput(c, seeds), options);
   });
 }

@@ -3,21 +3,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFile
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ParseCache, MAX_ENTRY_AGE_DAYS, yamlInput } from '../../src/load/cache.js';
-import { parseManifestText, type ParsedFile } from '../../src/load/parse.js';
+import { parseManifestText } from '../../src/load/parse.js';
 import { manifestTexts } from '../helpers/corpus.js';
+import { parseSnapshot } from '../helpers/parse-snapshot.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
-
-/** Everything of a parse that later stages read: documents, problems, and the position store's contents. */
-function snapshot(parsed: ParsedFile) {
-  const store = parsed.documents.find((d) => d.positions.store)?.positions.store;
-  return {
-    documents: parsed.documents.map((d) => ({ index: d.index, value: d.value, root: d.positions.root, hasStore: d.positions.store !== null })),
-    problems: parsed.problems,
-    store: store && { text: store.text, count: store.count, line: [...store.line], offset: [...store.offset], end: [...store.end], kind: [...store.kind] },
-    at: parsed.documents.map((d) => [d.positions.resolve([]), d.positions.resolve(['spec', 'http', 0, 'retries', 'attempts']), d.positions.resolve(['metadata', 'name'])]),
-  };
-}
 
 /** Entry files of a cache directory. */
 function entries(cache: ParseCache): string[] {
@@ -50,11 +40,11 @@ describe('parse cache (--cache)', () => {
     let hits = 0;
     const cases = [...manifestTexts().map((t) => ({ ...t, cached: undefined as boolean | undefined })), ...edgeCases];
     for (const { name, text, cached } of cases) {
-      const fresh = snapshot(parseManifestText(text, name));
+      const fresh = parseSnapshot(parseManifestText(text, name));
       const first = new ParseCache(dir, '1.0.0');
-      assert.deepEqual(snapshot(first.parse(text, name)), fresh, `${name}: first run`);
+      assert.deepEqual(parseSnapshot(first.parse(text, name)), fresh, `${name}: first run`);
       const second = new ParseCache(dir, '1.0.0');
-      assert.deepEqual(snapshot(second.parse(text, name)), fresh, `${name}: from the cache`);
+      assert.deepEqual(parseSnapshot(second.parse(text, name)), fresh, `${name}: from the cache`);
       if (cached !== undefined) assert.equal(second.stats.hits, cached ? 1 : 0, `${name}: ${cached ? 'cached' : 'not cached'}`);
       if (second.stats.hits) {
         hits++;
@@ -77,7 +67,7 @@ describe('parse cache (--cache)', () => {
 
   it('parses again, and rewrites, an entry that is damaged or belongs to another text', () => {
     const text = 'kind: DestinationRule\nspec:\n  host: a\n';
-    const expected = snapshot(parseManifestText(text, 'f.yaml'));
+    const expected = parseSnapshot(parseManifestText(text, 'f.yaml'));
     const seed = new ParseCache(dir, '1.0.0');
     seed.parse(text, 'f.yaml');
     const [name] = entries(seed);
@@ -97,7 +87,7 @@ describe('parse cache (--cache)', () => {
     for (const [what, damage] of damaged) {
       damage();
       const run = new ParseCache(dir, '1.0.0');
-      assert.deepEqual(snapshot(run.parse(text, 'f.yaml')), expected, what);
+      assert.deepEqual(parseSnapshot(run.parse(text, 'f.yaml')), expected, what);
       assert.deepEqual([run.stats.hits, run.stats.misses, run.stats.written], [0, 1, 1], what);
       assert.deepEqual(readFileSync(path), good, `${what}: rewritten`);
     }
