@@ -326,7 +326,24 @@ export class MeshModel {
    * layer sets (all of them when `dr` is null: no DestinationRule applies) come from
    * `meshConfig.defaultTrafficPolicy` when the mesh has one ({@link MESH_DEFAULT_POLICY_BLOCKS}).
    */
-  effectivePolicy(dr: MergedDestinationRule | null, subset?: string, port?: number): EffectivePolicy {
+  effectivePolicy(dr: MergedDestinationRule | null, subset?: string, port?: number): Readonly<EffectivePolicy> {
+    // The answer depends only on (dr, subset, port), and the multiplier and three rules ask it for every route:
+    // it is kept per merged DestinationRule (the model does not change once built). Callers only read it.
+    if (!dr) return (this.noDestinationRulePolicy ??= this.computeEffectivePolicy(null));
+    let bySubset = this.policyCache.get(dr);
+    if (!bySubset) this.policyCache.set(dr, (bySubset = new Map()));
+    let byPort = bySubset.get(subset);
+    if (!byPort) bySubset.set(subset, (byPort = new Map()));
+    let policy = byPort.get(port);
+    if (!policy) byPort.set(port, (policy = this.computeEffectivePolicy(dr, subset, port)));
+    return policy;
+  }
+
+  /** Answers of {@link effectivePolicy} by merged DestinationRule, subset, port. */
+  private readonly policyCache = new WeakMap<MergedDestinationRule, Map<string | undefined, Map<number | undefined, EffectivePolicy>>>();
+  private noDestinationRulePolicy: EffectivePolicy | undefined;
+
+  private computeEffectivePolicy(dr: MergedDestinationRule | null, subset?: string, port?: number): EffectivePolicy {
     const policy: EffectivePolicy = {};
     if (!dr) return this.withMeshDefaults(policy);
     const apply = (object: ManifestObject, layerPath: FieldPath) => {
