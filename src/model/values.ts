@@ -29,9 +29,11 @@ export function asNumber(value: unknown): number | undefined {
 /** Value at `path` inside `value`, or undefined when any step is missing. */
 export function dig(value: unknown, ...path: (string | number)[]): unknown {
   let cur: unknown = value;
-  for (const segment of path) {
+  // An indexed loop: dig runs a few hundred thousand times per large run, mostly before V8 optimises it, and
+  // there a for…of allocates an iterator result per step.
+  for (let i = 0; i < path.length; i++) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[segment];
+    cur = (cur as Record<string | number, unknown>)[path[i]!];
   }
   return cur;
 }
