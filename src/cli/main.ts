@@ -9,7 +9,7 @@ import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { realPath } from '../load/index.js';
-import { DEFAULT_CACHE_LOCATION, ParseCache } from '../load/cache.js';
+import { ParseCache, defaultCacheLocation } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
@@ -200,7 +200,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const changed = changedSince(flags.changedSince, cwd);
       report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
     }
-    const cache = flags.cache ? new ParseCache(resolve(cwd, flags.cacheLocation ?? DEFAULT_CACHE_LOCATION), VERSION) : undefined;
+    const cache = flags.cache || flags.cacheLocation !== undefined ? new ParseCache(resolve(cwd, flags.cacheLocation ?? defaultCacheLocation()), VERSION) : undefined;
     const options: CheckOptions = {
       cache,
       paths: paths.length ? paths : ['.'],
@@ -231,8 +231,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--context-dir <dir>', 'also load this directory for cross-file context (DestinationRules, ServiceEntries elsewhere); findings are reported only for the paths given; repeatable', (v: string, prev: string[] = []) => [...prev, v])
       .option('--fix', 'apply safe fixes to YAML files in place (atomically), then report what remains')
       .option('--fix-dry-run', 'print the fixes as a unified diff instead of applying them (the report goes to --output only)')
-      .option('--cache', `keep each file's parse in a cache (${DEFAULT_CACHE_LOCATION}/) and parse only files whose content changed`)
-      .option('--cache-location <dir>', `directory of the parse cache (default ${DEFAULT_CACHE_LOCATION})`)
+      .option('--cache', "keep each file's parse in a cache (the user's cache directory) and parse only files whose content changed")
+      .option('--cache-location <dir>', "directory of the parse cache (implies --cache; default: the user's cache directory, e.g. ~/.cache/meshlint)")
       .option('--changed-since <ref>', 'report only files changed since the merge-base of <ref> and HEAD (plus uncommitted and untracked files); the rest of the paths is context');
 
   addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));

@@ -4,48 +4,94 @@
  * not parsed again. A pre-commit hook with `--context-dir .` loads the whole repository on every commit; with
  * the cache only the files that changed are parsed.
  *
- * Layout: `<location>/v<meshlint version>-f<format>/<sha1 of the text>`, one file per distinct file content:
- * an 8-byte head (`MLC` + format byte, then the length of a JSON header, little-endian uint32), the JSON header
- * (documents, parse problems, node count, byte order), then the four position arrays' bytes (`line`, `offset`,
- * `end` as 32-bit integers, `kind` as bytes). The key is the content itself (SHA-1 of the text as read), not a
- * path or a modification time, so an entry can never describe other text than the file now holds: an edit
- * that keeps the size and the modification time still misses. Each entry is written atomically (a temporary
- * file, then a rename; `write-file-atomic`), so a run that is killed, or two runs at once, leave either no
- * entry or a whole one; an entry that cannot be read or does not fit the text is ignored and written again.
- * A new meshlint version starts an empty directory and removes the other versions' directories; entries not
- * written for {@link MAX_ENTRY_AGE_DAYS} days are removed. Nothing else under `location` is touched. A
- * `location` that meshlint creates gets a `.gitignore` of `*`, so the cache never shows in `git status`.
+ * Where: the user's cache directory by default (`env-paths`: `$XDG_CACHE_HOME/meshlint` or `~/.cache/meshlint`
+ * on Linux, `~/Library/Caches/meshlint` on macOS, `%LOCALAPPDATA%\meshlint\Cache` on Windows), not the
+ * repository: a cache that a pull request can commit could feed a check parses that hide findings. Entries are
+ * keyed by content, so repositories share them safely. `--cache-location` puts them elsewhere.
+ *
+ * Layout: `<location>/f<format>-<parser fingerprint>/<sha1 of the text>`, one file per distinct file content.
+ * The parser fingerprint hashes meshlint's version, this format, and the code that makes a parse (the load
+ * modules and js-yaml): another parser never reads these entries. Each such directory holds a `CACHEDIR.TAG`
+ * (https://bford.info/cachedir/) that marks it as meshlint's, and a `.gitignore` of `*`. An entry is a head
+ * (`MLC` and the format byte; the length of the JSON header, uint32 little-endian; the SHA-1 of everything
+ * after the head), the JSON header (documents, parse problems, node count, byte order), then the four position
+ * arrays' bytes (`line`, `offset`, `end` as 32-bit integers, `kind` as bytes).
+ *
+ * Trust: the key is the content itself (SHA-1 of the text), not a path or a modification time, so an edit that
+ * keeps the size and time still misses. An entry is used only when its checksum matches and its position
+ * arrays are well formed for the text (every subtree inside the file's nodes, every offset inside the text);
+ * anything else is a miss, and the entry is written again. Entries are written to a new temporary file and
+ * renamed into place (a symlink or other file already at the entry's name is replaced, never followed) and
+ * read without following symlinks, so a run that is killed, or two runs at once, leave whole entries or none.
+ *
+ * Clean-up, after a run that wrote an entry: entries and left-over temporary files of this parser not written
+ * for {@link MAX_ENTRY_AGE_DAYS} days, and the directories of other parsers not used for as long (each run
+ * touches its directory's tag), are removed. Only directories with meshlint's tag, and inside them only
+ * entry-named files, are ever removed: nothing else under `location` is touched.
  *
  * What is not cached (parsed on every run): a file whose documents JSON would not keep exactly — a value
  * reached twice (a YAML alias: JSON would copy it once per reference), a byte array (`!!binary`), a
- * non-finite number (`.inf`, `.nan`, an overflowing literal: JSON writes `null`), or a negative zero (JSON
- * writes `0`). That is checked on the parsed values when an entry is written; an entry is only ever read for
- * the same text, so it holds what a parse would give.
+ * non-finite number (`.inf`, `.nan`), or a negative zero (JSON writes `0`) — checked on the parsed values when
+ * an entry is written; and text that is not well-formed UTF-16 (a lone surrogate, which the text's key could
+ * not tell from U+FFFD; text read from a file never has one).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { fileURLToPath } from 'node:url';
+import envPaths from 'env-paths';
 import { describeFsError } from './discover.js';
 import { parseManifestText, type ParsedDocument, type ParsedFile, type ParseProblem } from './parse.js';
 import { PositionIndex, PositionStore } from './positions.js';
 
-/** Default cache location, relative to the working directory (like ESLint's `.eslintcache`). */
-export const DEFAULT_CACHE_LOCATION = '.meshlintcache';
-/** Layout version of an entry; part of the directory name, so entries of another layout are never read. */
-export const CACHE_FORMAT = 1;
-/** Entries not written for this many days are removed after a run that wrote one. */
+/** The default cache location: the user's cache directory for meshlint (see the module comment). */
+export function defaultCacheLocation(): string {
+  return envPaths('meshlint', { suffix: '' }).cache;
+}
+/** Layout version of an entry; part of the parser fingerprint. */
+export const CACHE_FORMAT = 2;
+/** Entries, temporary files and other parsers' directories not written (or used) for this many days are removed after a run that wrote one. */
 export const MAX_ENTRY_AGE_DAYS = 30;
 
 /** An entry's file name: the SHA-1 of the text, hex. */
 const ENTRY_NAME = /^[0-9a-f]{40}$/;
+/** A temporary file an entry is written to before it is renamed into place. */
+const TEMP_NAME = /^[0-9a-f]{40}\.tmp-\d+-[0-9a-f]+$/;
+/** A parser's directory: `f<format>-<fingerprint>`. */
+const PARSER_DIR = /^f\d+-[0-9a-f]{16}$/;
+/** The cache directory tag (https://bford.info/cachedir/): its first line is the standard signature. */
+const TAG_FILE = 'CACHEDIR.TAG';
+const TAG_TEXT = 'Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of meshlint (parsed manifests); safe to delete.\n# For information about cache directory tags see https://bford.info/cachedir/\n';
 /** First bytes of an entry: `MLC` and the format. */
 const MAGIC = [0x4d, 0x4c, 0x43, CACHE_FORMAT] as const;
-/** Bytes before the JSON header: the magic, then the header's length (uint32, little-endian). */
-const HEAD_BYTES = 8;
-/** A cache directory's name: `v<version>-f<format>`. */
-const VERSION_DIR = /^v[0-9A-Za-z.+_-]+-f\d+$/;
+/** Bytes before the JSON header: the magic, the header's length (uint32, little-endian), the SHA-1 of the rest. */
+const HEAD_BYTES = 28;
+/** Files the parse depends on, besides js-yaml: their content is part of the parser fingerprint. */
+const PARSER_MODULES = ['./parse.js', './positions.js', './schema.js', './cache.js'];
+
+/**
+ * A short hash (16 hex digits) of what makes a parse: meshlint's `version`, {@link CACHE_FORMAT}, and the code of
+ * the load modules and of js-yaml as installed. A module that cannot be read (a bundled build) counts by name.
+ */
+export function parserFingerprint(version: string): string {
+  const hash = createHash('sha1').update(`meshlint ${version}\0format ${CACHE_FORMAT}\0`);
+  const files = PARSER_MODULES.map((m) => new URL(m, import.meta.url).href);
+  try {
+    files.push(import.meta.resolve('js-yaml'));
+  } catch {
+    files.push('js-yaml');
+  }
+  for (const file of files) {
+    try {
+      hash.update(readFileSync(fileURLToPath(file)));
+    } catch {
+      hash.update(file);
+    }
+    hash.update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
 
 /**
  * The text js-yaml parses for `text` (its `state.input`, which positions index): a line break added when the
@@ -91,26 +137,35 @@ export interface CacheStats {
  * empty, one that cannot be written is not written (the first reason is kept for {@link finish}).
  */
 export class ParseCache {
-  /** The directory of this meshlint version's entries. */
+  /** This parser's directory (`<location>/f<format>-<fingerprint>`). */
   readonly dir: string;
   readonly stats: CacheStats = { hits: 0, misses: 0, written: 0, notCacheable: 0 };
+  private readonly dirName: string;
   private writeError: string | undefined;
   private dirReady = false;
 
   /**
-   * @param location directory holding the cache (created on the first write).
-   * @param version meshlint's version: entries of other versions are not read, and are removed.
+   * @param location directory holding the cache (created on the first write); should be absolute.
+   * @param version meshlint's version (part of the {@link parserFingerprint}).
+   * @param fingerprint the parser fingerprint; default {@link parserFingerprint} of `version` (tests pass their own).
    */
   constructor(
     readonly location: string,
     version: string,
+    fingerprint: string = parserFingerprint(version),
   ) {
-    this.dir = join(location, `v${version.replace(/[^0-9A-Za-z.+_-]/g, '_')}-f${CACHE_FORMAT}`);
+    this.dirName = `f${CACHE_FORMAT}-${fingerprint}`;
+    this.dir = join(location, this.dirName);
   }
 
   /** The parse of `text` (a file's text as read; `filename` as in {@link parseManifestText}): from the cache, or parsed now and stored. */
   parse(text: string, filename: string): ParsedFile {
-    const path = join(this.dir, createHash('sha1').update(text).digest('hex'));
+    if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
+      this.stats.notCacheable++;
+      return parseManifestText(text, filename);
+    }
+    const key = createHash('sha1').update(text).digest('hex');
+    const path = join(this.dir, key);
     const cached = this.read(path, text);
     if (cached) {
       this.stats.hits++;
@@ -119,66 +174,119 @@ export class ParseCache {
     this.stats.misses++;
     const parsed = parseManifestText(text, filename);
     const entry = encode(parsed, text);
-    if (entry) this.write(path, entry);
+    if (entry) this.write(key, entry);
     else this.stats.notCacheable++;
     return parsed;
   }
 
+  /** The entry at `path` for `text`, or undefined: not there, not a regular file (symlinks are not followed), damaged, or for another text. */
   private read(path: string, text: string): ParsedFile | undefined {
-    let bytes: Buffer;
+    let fd: number;
     try {
-      bytes = readFileSync(path);
+      fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     } catch {
       return undefined; // not cached yet (or unreadable: parsed instead)
     }
     try {
-      return decode(bytes, text);
+      const st = fstatSync(fd);
+      if (!st.isFile()) return undefined;
+      const bytes = Buffer.allocUnsafe(st.size);
+      let length = 0;
+      while (length < bytes.length) {
+        const n = readSync(fd, bytes, length, bytes.length - length, null);
+        if (n === 0) break;
+        length += n;
+      }
+      return decode(bytes.subarray(0, length), text);
     } catch {
       return undefined; // a damaged entry: parsed again, and written again
+    } finally {
+      closeSync(fd);
     }
   }
 
-  private write(path: string, entry: Buffer): void {
-    if (this.writeError !== undefined) return;
-    try {
-      if (!this.dirReady) {
-        const created = mkdirSync(this.location, { recursive: true }) !== undefined;
-        // A new cache directory ignores itself, so it never shows in `git status` (as pytest's and ruff's caches do).
-        if (created) writeFileSync(join(this.location, '.gitignore'), '# Created by meshlint --cache: a parse cache, safe to delete.\n*\n');
-        mkdirSync(this.dir, { recursive: true });
-        this.dirReady = true;
+  /** Creates this parser's directory with its tag and `.gitignore` (once per run). */
+  private ensureDir(): void {
+    if (this.dirReady) return;
+    mkdirSync(this.dir, { recursive: true });
+    for (const [name, text] of [
+      [TAG_FILE, TAG_TEXT],
+      ['.gitignore', '# Created by meshlint: a parse cache, safe to delete.\n*\n'],
+    ] as const) {
+      try {
+        writeFileSync(join(this.dir, name), text, { flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      // No fsync: after a crash an entry may be empty or missing, which reads as a miss.
-      writeFileAtomic.sync(path, entry, { fsync: false });
+    }
+    this.dirReady = true;
+  }
+
+  /** Writes an entry: a new temporary file, then a rename onto the entry's name (which replaces whatever is there, a symlink included, without following it). */
+  private write(key: string, entry: Buffer): void {
+    if (this.writeError !== undefined) return;
+    let temp: string | undefined;
+    try {
+      this.ensureDir();
+      temp = join(this.dir, `${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      // No fsync: after a crash an entry may be empty or damaged, which its checksum turns into a miss.
+      writeFileSync(temp, entry, { flag: 'wx', mode: 0o644 });
+      renameSync(temp, join(this.dir, key));
+      temp = undefined;
       this.stats.written++;
     } catch (error) {
       this.writeError = `cannot write the cache in ${this.location}: ${describeFsError(error)}`;
+    } finally {
+      if (temp !== undefined) remove(temp, false);
     }
   }
 
   /**
-   * Ends a run: when this run wrote an entry, removes the directories of other meshlint versions and entries
-   * older than {@link MAX_ENTRY_AGE_DAYS} days. Returns a warning when the cache could not be written (the run's
-   * results do not depend on it), else undefined.
+   * Ends a run: touches this parser's tag (the directory is in use); when this run wrote an entry, removes
+   * entries and temporary files of this parser, and the tagged directories of other parsers, older than
+   * {@link MAX_ENTRY_AGE_DAYS} days. Returns a warning when the cache could not be written (the run's results do
+   * not depend on it), else undefined.
    */
   finish(now: number = Date.now()): string | undefined {
+    const tag = join(this.dir, TAG_FILE);
+    const seconds = now / 1000;
+    try {
+      if (this.stats.hits > 0 || this.stats.written > 0) utimesSync(tag, seconds, seconds);
+    } catch {
+      // no tag yet (nothing was written): nothing to mark
+    }
     if (this.stats.written > 0) {
       const maxAgeMs = MAX_ENTRY_AGE_DAYS * 24 * 3600 * 1000;
-      const current = this.dir.slice(this.location.length).replace(/^[/\\]+/, '');
+      const old = (path: string) => {
+        try {
+          const st = lstatSync(path);
+          return st.isFile() && now - st.mtimeMs > maxAgeMs;
+        } catch {
+          return false;
+        }
+      };
       for (const name of list(this.location)) {
-        if (VERSION_DIR.test(name) && name !== current) remove(join(this.location, name), true);
+        if (name === this.dirName || !PARSER_DIR.test(name)) continue;
+        const dir = join(this.location, name);
+        if (isTaggedDir(dir) && old(join(dir, TAG_FILE))) remove(dir, true);
       }
       for (const name of list(this.dir)) {
-        if (!ENTRY_NAME.test(name)) continue;
         const path = join(this.dir, name);
-        try {
-          if (now - statSync(path).mtimeMs > maxAgeMs) unlinkSync(path);
-        } catch {
-          // removed meanwhile, or not ours to remove: left as is
-        }
+        if ((ENTRY_NAME.test(name) || TEMP_NAME.test(name)) && old(path)) remove(path, false);
       }
     }
     return this.writeError;
+  }
+}
+
+/** Whether `dir` is a real directory (not a symlink) holding meshlint's cache directory tag. */
+function isTaggedDir(dir: string): boolean {
+  try {
+    if (!lstatSync(dir).isDirectory()) return false;
+    const tag = join(dir, TAG_FILE);
+    return lstatSync(tag).isFile() && readFileSync(tag, 'utf8').startsWith(TAG_TEXT.slice(0, 80));
+  } catch {
+    return false;
   }
 }
 
@@ -192,7 +300,8 @@ function list(dir: string): string[] {
 
 function remove(path: string, recursive: boolean): void {
   try {
-    rmSync(path, { recursive, force: true });
+    if (recursive) rmSync(path, { recursive: true, force: true });
+    else unlinkSync(path);
   } catch {
     // left as is
   }
@@ -262,7 +371,27 @@ function encode(parsed: ParsedFile, text: string): Buffer | undefined {
       at += bytes.length;
     }
   }
+  createHash('sha1').update(out.subarray(HEAD_BYTES)).digest().copy(out, 8);
   return out;
+}
+
+/**
+ * Whether a store's arrays have the shape a parse gives them, so that resolving a path over them ends and
+ * stays inside the text: every node's subtree ends after it and within its parent's, offsets and lines are
+ * inside the text and never decrease, and kinds are known.
+ */
+function wellFormed(store: PositionStore, inputLength: number): boolean {
+  const { line, offset, end, kind, count } = store;
+  const open: number[] = [];
+  for (let i = 0; i < count; i++) {
+    while (open.length && open[open.length - 1]! <= i) open.pop();
+    const e = end[i]!;
+    if (e <= i || e > count || (open.length && e > open[open.length - 1]!)) return false;
+    if (offset[i]! < 0 || offset[i]! >= inputLength || line[i]! < 0 || (i > 0 && (offset[i]! < offset[i - 1]! || line[i]! < line[i - 1]!))) return false;
+    if ((kind[i]! & 3) === 3 || kind[i]! > 7) return false;
+    open.push(e);
+  }
+  return true;
 }
 
 /** `n` rounded up to a multiple of 4. */
@@ -280,6 +409,7 @@ function arrayAt<T extends Int32Array | Uint8Array>(bytes: Buffer, at: number, m
 /** The parse an entry holds for `text`; throws when the entry is damaged or does not fit the text. */
 function decode(bytes: Buffer, text: string): ParsedFile {
   if (bytes.length < HEAD_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not an entry');
+  if (!createHash('sha1').update(bytes.subarray(HEAD_BYTES)).digest().equals(bytes.subarray(8, HEAD_BYTES))) throw new Error('damaged entry');
   const jsonLength = bytes.readUInt32LE(4);
   if (HEAD_BYTES + jsonLength > bytes.length) throw new Error('truncated entry');
   const header = JSON.parse(bytes.toString('utf8', HEAD_BYTES, HEAD_BYTES + jsonLength)) as EntryHeader;
@@ -299,6 +429,7 @@ function decode(bytes: Buffer, text: string): ParsedFile {
       arrayAt(bytes, arraysAt + count * 8, (n) => new Int32Array(n), count),
       arrayAt(bytes, arraysAt + count * 12, (n) => new Uint8Array(n), count),
     );
+    if (!wellFormed(store, input.length)) throw new Error('position arrays out of shape');
   }
   const documents: ParsedDocument[] = header.documents.map(([index, root, value]) => {
     if (!Number.isInteger(index) || !Number.isInteger(root) || root >= count) throw new Error('bad document');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ParseCache, MAX_ENTRY_AGE_DAYS, yamlInput } from '../../src/load/cache.js';
 import { parseManifestText } from '../../src/load/parse.js';
@@ -65,32 +67,92 @@ describe('parse cache (--cache)', () => {
     assert.equal(entries(b).length, 2);
   });
 
-  it('parses again, and rewrites, an entry that is damaged or belongs to another text', () => {
-    const text = 'kind: DestinationRule\nspec:\n  host: a\n';
-    const expected = parseSnapshot(parseManifestText(text, 'f.yaml'));
-    const seed = new ParseCache(dir, '1.0.0');
-    seed.parse(text, 'f.yaml');
-    const [name] = entries(seed);
-    const path = join(seed.dir, name!);
-    const good = readFileSync(path);
-    // Another text's entry under this text's name.
-    const other = new ParseCache(dir, '1.0.0');
-    other.parse('x: 1\n', 'g.yaml');
-    const otherName = entries(other).find((n) => n !== name)!;
-    const damaged: [string, () => void][] = [
-      ['truncated', () => writeFileSync(path, good.subarray(0, good.length - 5))],
-      ['empty', () => writeFileSync(path, '')],
-      ['garbage', () => writeFileSync(path, 'not an entry at all')],
-      ['bad magic', () => writeFileSync(path, Buffer.concat([Buffer.from('XXXX'), good.subarray(4)]))],
-      ['another text', () => writeFileSync(path, readFileSync(join(seed.dir, otherName)))],
-    ];
-    for (const [what, damage] of damaged) {
-      damage();
+  it('does not cache text that is not well-formed UTF-16 (its key could not tell a lone surrogate from U+FFFD)', () => {
+    const a = new ParseCache(dir, '1.0.0');
+    a.parse('a: \ufffd\n', 'f.yaml');
+    const b = new ParseCache(dir, '1.0.0');
+    assert.deepEqual(parseSnapshot(b.parse('a: \ud800\n', 'f.yaml')), parseSnapshot(parseManifestText('a: \ud800\n', 'f.yaml')));
+    assert.deepEqual(b.stats, { hits: 0, misses: 0, written: 0, notCacheable: 1 });
+  });
+
+  describe('damaged, forged and foreign entries', () => {
+    const text = 'kind: DestinationRule\nspec:\n  host: a\n  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1}}}\n';
+    /** Writes the entry of `text`, lets `damage` change its bytes, and runs a fresh cache over the text. */
+    const afterDamage = (damage: (entry: Buffer, path: string) => Buffer | void) => {
+      const seed = new ParseCache(dir, '1.0.0');
+      seed.parse(text, 'f.yaml');
+      const path = join(seed.dir, entries(seed)[0]!);
+      const good = readFileSync(path);
+      const bad = damage(Buffer.from(good), path);
+      if (bad) writeFileSync(path, bad);
       const run = new ParseCache(dir, '1.0.0');
-      assert.deepEqual(parseSnapshot(run.parse(text, 'f.yaml')), expected, what);
-      assert.deepEqual([run.stats.hits, run.stats.misses, run.stats.written], [0, 1, 1], what);
-      assert.deepEqual(readFileSync(path), good, `${what}: rewritten`);
+      const parsed = run.parse(text, 'f.yaml');
+      return { run, parsed, path, good };
+    };
+    const expected = () => parseSnapshot(parseManifestText(text, 'f.yaml'));
+
+    const cases: [string, (entry: Buffer, path: string) => Buffer | void][] = [
+      ['truncated', (e) => e.subarray(0, e.length - 5)],
+      ['empty', () => Buffer.alloc(0)],
+      ['garbage', () => Buffer.from('not an entry at all')],
+      ['bad magic', (e) => Buffer.concat([Buffer.from('XXXX'), e.subarray(4)])],
+      ['position arrays zeroed (a crash without fsync)', (e) => e.fill(0, e.length - 100)],
+      ['one bit flipped in a document value', (e) => {
+        const at = e.indexOf('maxRequestsPerConnection":1');
+        e[at + 'maxRequestsPerConnection":'.length] = 0x37; // 1 → 7
+        return e;
+      }],
+      ['another text’s entry under this name', (_e, path) => {
+        const other = new ParseCache(dir, '1.0.0');
+        other.parse('x: 1\n', 'g.yaml');
+        const name = entries(other).find((n) => join(other.dir, n) !== path)!;
+        return readFileSync(join(other.dir, name));
+      }],
+    ];
+    for (const [what, damage] of cases) {
+      it(`${what}: parsed again, the same as a parse, and the entry written again`, () => {
+        const { run, parsed, path, good } = afterDamage(damage);
+        assert.deepEqual(parseSnapshot(parsed), expected());
+        assert.deepEqual([run.stats.hits, run.stats.misses, run.stats.written], [0, 1, 1]);
+        assert.deepEqual(readFileSync(path), good, 'rewritten');
+      });
     }
+
+    it('a forged entry (valid checksum) whose position arrays would loop or leave the text is refused', () => {
+      for (const forge of ['subtree ends at itself', 'offset past the text'] as const) {
+        const { run, parsed } = afterDamage((e) => {
+          const count = e.readUInt32LE(4) >= 0 ? JSON.parse(e.toString('utf8', 28, 28 + e.readUInt32LE(4))).count : 0;
+          const arraysAt = (28 + e.readUInt32LE(4) + 3) & ~3;
+          if (forge === 'subtree ends at itself') e.writeInt32LE(2, arraysAt + count * 8 + 2 * 4); // end[2] = 2
+          else e.writeInt32LE(1e6, arraysAt + count * 4 + 4); // offset[1] far past the text
+          createHash('sha1').update(e.subarray(28)).digest().copy(e, 8);
+          return e;
+        });
+        assert.equal(run.stats.hits, 0, forge);
+        assert.deepEqual(parseSnapshot(parsed), expected(), forge);
+      }
+    });
+
+    it('a symlink at an entry’s name is replaced, never followed: the file it points to is left as it was', () => {
+      const victim = join(dir, 'victim.txt');
+      writeFileSync(victim, 'precious');
+      const { run, path } = afterDamage((_e, p) => {
+        unlinkSync(p);
+        symlinkSync(victim, p);
+      });
+      assert.equal(run.stats.hits, 0);
+      assert.equal(readFileSync(victim, 'utf8'), 'precious');
+      assert.ok(lstatSync(path).isFile(), 'the link was replaced by an entry');
+    });
+
+    it('a FIFO at an entry’s name does not hang the run', { skip: process.platform === 'win32' }, () => {
+      const { run } = afterDamage((_e, p) => {
+        unlinkSync(p);
+        execFileSync('mkfifo', [p]);
+      });
+      assert.equal(run.stats.hits, 0);
+      assert.equal(run.stats.written, 1);
+    });
   });
 
   it('still parses when the cache cannot be written, and says why once', () => {
@@ -104,35 +166,74 @@ describe('parse cache (--cache)', () => {
     assert.equal(readFileSync(blocker, 'utf8'), 'a file where the cache directory would be');
   });
 
-  it('keeps each version apart, and after a run that wrote removes other versions and old entries, nothing else', () => {
-    const old = new ParseCache(dir, '0.9.0');
-    old.parse('a: 1\n', 'f.yaml');
-    const current = new ParseCache(dir, '1.0.0');
-    assert.equal(current.parse('a: 1\n', 'f.yaml').documents.length, 1);
-    assert.equal(current.stats.hits, 0, 'another version’s entry is not read');
-    current.parse('stale: 1\n', 's.yaml');
-    const stale = entries(current).map((n) => join(current.dir, n));
-    assert.equal(stale.length, 2);
+  it('tags its directory (CACHEDIR.TAG, a .gitignore of *), and keeps parsers apart', () => {
+    const a = new ParseCache(dir, '1.0.0', 'aaaaaaaaaaaaaaaa');
+    a.parse('a: 1\n', 'f.yaml');
+    assert.match(readFileSync(join(a.dir, 'CACHEDIR.TAG'), 'utf8'), /^Signature: 8a477f597d28d172789f06886806bc55\n/);
+    assert.equal(readFileSync(join(a.dir, '.gitignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).join(), '*');
+    const b = new ParseCache(dir, '1.0.0', 'bbbbbbbbbbbbbbbb');
+    b.parse('a: 1\n', 'f.yaml');
+    assert.equal(b.stats.hits, 0, 'another parser’s entry is not read');
+    assert.notEqual(a.dir, b.dir);
+    assert.notEqual(new ParseCache(dir, '1.0.0').dir, new ParseCache(dir, '1.0.1').dir, 'the version is part of the fingerprint');
+  });
+
+  it('removes, after a run that wrote, only old entries and temporary files, and other parsers’ tagged directories unused for 30 days', () => {
     const longAgo = new Date(Date.now() - (MAX_ENTRY_AGE_DAYS + 1) * 24 * 3600 * 1000);
-    utimesSync(stale[1]!, longAgo, longAgo);
-    mkdirSync(join(dir, 'mine'));
-    writeFileSync(join(dir, 'notes.txt'), 'kept');
+    const age = (path: string) => utimesSync(path, longAgo, longAgo);
+    const unused = new ParseCache(dir, '0.9.0', '0000000000000000');
+    unused.parse('a: 1\n', 'f.yaml');
+    age(join(unused.dir, 'CACHEDIR.TAG'));
+    const recent = new ParseCache(dir, '0.9.5', '1111111111111111');
+    recent.parse('a: 1\n', 'f.yaml');
+    const current = new ParseCache(dir, '1.0.0', '2222222222222222');
+    current.parse('a: 1\n', 'f.yaml');
+    current.parse('stale: 1\n', 's.yaml');
+    const [fresh, stale] = entries(current).map((n) => join(current.dir, n)).sort((x, y) => (readFileSync(x).includes('stale') ? 1 : 0) - (readFileSync(y).includes('stale') ? 1 : 0));
+    age(stale!);
+    const temp = join(current.dir, `${'c'.repeat(40)}.tmp-1-abcd`);
+    writeFileSync(temp, 'left by a killed run');
+    age(temp);
+    // Not meshlint's: names like a parser's directory without the tag, a file, a symlink to a tagged directory.
+    for (const name of ['f2-3333333333333333', 'v2-f1', 'vendor-f2']) {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'data'), 'user data');
+    }
+    writeFileSync(join(dir, 'f2-4444444444444444'), 'a file');
+    symlinkSync(unused.dir, join(dir, 'f2-5555555555555555'));
     writeFileSync(join(current.dir, 'README'), 'kept');
-    const oldDir = old.dir;
 
     // A run that writes nothing removes nothing.
-    const reader = new ParseCache(dir, '1.0.0');
+    const reader = new ParseCache(dir, '1.0.0', '2222222222222222');
     reader.parse('a: 1\n', 'f.yaml');
     assert.equal(reader.finish(), undefined);
-    assert.ok(existsSync(oldDir) && existsSync(stale[1]!));
+    assert.ok(existsSync(unused.dir) && existsSync(stale!) && existsSync(temp));
 
-    const writer = new ParseCache(dir, '1.0.0');
+    const writer = new ParseCache(dir, '1.0.0', '2222222222222222');
     writer.parse('new: 1\n', 'n.yaml');
     assert.equal(writer.finish(), undefined);
-    assert.equal(existsSync(oldDir), false, 'the other version is removed');
-    assert.equal(existsSync(stale[1]!), false, 'the old entry is removed');
-    assert.ok(existsSync(stale[0]!), 'a recent entry stays');
-    for (const kept of ['mine', 'notes.txt', join(current.dir, 'README')]) assert.ok(existsSync(join(dir, kept)) || existsSync(kept), kept);
+    assert.equal(existsSync(unused.dir), false, 'an unused parser directory is removed');
+    assert.ok(existsSync(recent.dir), 'a parser directory in use stays');
+    assert.equal(existsSync(stale!), false, 'an old entry is removed');
+    assert.equal(existsSync(temp), false, 'an old temporary file is removed');
+    assert.ok(existsSync(fresh!), 'a recent entry stays');
+    for (const kept of ['f2-3333333333333333/data', 'v2-f1/data', 'vendor-f2/data', 'f2-4444444444444444', join(basename(current.dir), 'README')]) assert.ok(existsSync(join(dir, kept)), kept);
+    assert.ok(lstatSync(join(dir, 'f2-5555555555555555')).isSymbolicLink(), 'a symlink is not followed nor removed');
+  });
+
+  it('a relative location works the same', () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const a = new ParseCache('rel', '1.0.0');
+      a.parse('a: 1\n', 'f.yaml');
+      assert.equal(a.finish(), undefined);
+      const b = new ParseCache('rel', '1.0.0');
+      b.parse('a: 1\n', 'f.yaml');
+      assert.equal(b.stats.hits, 1);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('yamlInput is the text js-yaml indexes positions by (what an entry is checked against)', () => {
@@ -142,19 +243,22 @@ describe('parse cache (--cache)', () => {
     assert.equal(yamlInput(''), '\0');
   });
 
-  it('meshlint check --cache: the same report as without it, from the cache on the second run', () => {
+  it('meshlint check --cache: the user cache directory by default, nothing in the project; the same report as without it', () => {
     const project = join(dir, 'project');
+    const xdg = join(dir, 'xdg-cache');
     mkdirSync(project);
     for (const f of readdirSync(join(ROOT, 'fixtures', 'api-gateway'))) writeFileSync(join(project, f), readFileSync(join(ROOT, 'fixtures', 'api-gateway', f)));
-    const plain = runCli(['check', '.', '-f', 'json'], { cwd: project });
+    const env = { XDG_CACHE_HOME: xdg };
+    const plain = runCli(['check', '.', '-f', 'json'], { cwd: project, env });
     assert.equal(plain.code, 1, plain.stderr);
-    const first = runCli(['check', '.', '-f', 'json', '--cache'], { cwd: project });
-    const written = readdirSync(join(project, '.meshlintcache')).filter((n) => n !== '.gitignore');
-    assert.equal(written.length, 1);
-    assert.match(readFileSync(join(project, '.meshlintcache', '.gitignore'), 'utf8'), /^\*$/m, 'the cache ignores itself in git');
-    const entryCount = readdirSync(join(project, '.meshlintcache', written[0]!)).length;
+    const first = runCli(['check', '.', '-f', 'json', '--cache'], { cwd: project, env });
+    const parsers = readdirSync(join(xdg, 'meshlint'));
+    assert.equal(parsers.length, 1);
+    assert.match(parsers[0]!, /^f\d+-[0-9a-f]{16}$/);
+    const entryCount = readdirSync(join(xdg, 'meshlint', parsers[0]!)).filter((n) => /^[0-9a-f]{40}$/.test(n)).length;
     assert.ok(entryCount >= 3, `${entryCount} entries`);
-    const second = runCli(['check', '.', '-f', 'json', '--cache'], { cwd: project });
+    assert.deepEqual(readdirSync(project).sort(), readdirSync(join(ROOT, 'fixtures', 'api-gateway')).sort(), 'nothing written into the project');
+    const second = runCli(['check', '.', '-f', 'json', '--cache'], { cwd: project, env });
     for (const run of [first, second]) {
       assert.equal(run.code, plain.code);
       assert.equal(run.stdout, plain.stdout);
@@ -164,31 +268,23 @@ describe('parse cache (--cache)', () => {
     const vs = readdirSync(project).find((f) => /\.ya?ml$/.test(f) && readFileSync(join(project, f), 'utf8').includes('attempts:'));
     assert.ok(vs, 'a file with retries.attempts');
     writeFileSync(join(project, vs), readFileSync(join(project, vs), 'utf8').replace(/attempts: \d+/, 'attempts: 7'));
-    const edited = runCli(['check', '.', '-f', 'json', '--cache'], { cwd: project });
-    assert.equal(edited.stdout, runCli(['check', '.', '-f', 'json'], { cwd: project }).stdout);
+    const edited = runCli(['check', '.', '-f', 'json', '--cache'], { cwd: project, env });
+    assert.equal(edited.stdout, runCli(['check', '.', '-f', 'json'], { cwd: project, env }).stdout);
     assert.match(edited.stdout, /attempts: 7/);
   });
 
-  it('meshlint check --cache-location: uses that directory; when it cannot be written, warns and reports the same', () => {
+  it('meshlint check --cache-location: implies --cache and uses that directory; when it cannot be written, warns and reports the same', () => {
     const project = join(dir, 'p');
     mkdirSync(project);
     writeFileSync(join(project, 'dr.yaml'), readFileSync(join(ROOT, 'fixtures', 'api-gateway', readdirSync(join(ROOT, 'fixtures', 'api-gateway')).find((f) => f.endsWith('.yaml'))!)));
     const plain = runCli(['check', 'dr.yaml'], { cwd: project });
-    const elsewhere = runCli(['check', 'dr.yaml', '--cache', '--cache-location', join(dir, 'c')], { cwd: project });
+    const elsewhere = runCli(['check', 'dr.yaml', '--cache-location', join(dir, 'c')], { cwd: project });
     assert.equal(elsewhere.stdout, plain.stdout);
-    assert.ok(existsSync(join(dir, 'c')) && !existsSync(join(project, '.meshlintcache')));
+    assert.ok(readdirSync(join(dir, 'c')).some((n) => /^f\d+-/.test(n)));
     writeFileSync(join(dir, 'blocked'), '');
     const blocked = runCli(['check', 'dr.yaml', '--cache', '--cache-location', join(dir, 'blocked')], { cwd: project });
     assert.equal(blocked.code, plain.code);
     assert.equal(blocked.stdout, plain.stdout);
     assert.match(blocked.stderr, /^meshlint: warning: cannot write the cache in .*blocked: .*; the results do not depend on it\n$/);
-  });
-
-  it('a version directory that is a file: parses, says why it cannot write, leaves the file as it was', () => {
-    const cache = new ParseCache(dir, '1.0.0');
-    writeFileSync(cache.dir, 'x');
-    assert.deepEqual(cache.parse('a: 1\n', 'f.yaml').documents[0]!.value, { a: 1 });
-    assert.match(cache.finish() ?? '', /cannot write the cache/);
-    assert.equal(readFileSync(cache.dir, 'utf8'), 'x');
   });
 });

@@ -76,7 +76,7 @@ process.exit(r.status ?? 1);
   after(() => repo.cleanup());
 
   const commit = (message: string) =>
-    spawnSync('git', ['commit', '-m', message], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, ...GIT_ENV, PATH: `${binDir}:${process.env.PATH}`, NO_COLOR: '1' } });
+    spawnSync('git', ['commit', '-m', message], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, ...GIT_ENV, PATH: `${binDir}:${process.env.PATH}`, NO_COLOR: '1', XDG_CACHE_HOME: join(repo.dir, '.git', 'xdg-cache') } });
 
   it('a staged VirtualService passes: the DestinationRule in another directory is context, only the staged file is passed', () => {
     repo.write('apps/vs.yaml', VS);
@@ -85,8 +85,8 @@ process.exit(r.status ?? 1);
     const r = commit('add route');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.deepEqual(JSON.parse(readFileSync(join(repo.dir, '.git/last-hook-argv'), 'utf8')), ['meshlint', 'check', '--context-dir', '.', '--cache', 'apps/vs.yaml']);
-    // The parse cache is there, and git does not see it.
-    assert.ok(readdirSync(join(repo.dir, '.meshlintcache')).some((n) => n.startsWith('v')));
+    // The parse cache is in the user's cache directory, not in the repository.
+    assert.ok(readdirSync(join(repo.dir, '.git', 'xdg-cache', 'meshlint')).some((n) => /^f\d+-/.test(n)));
     assert.equal(repo.git('status', '--porcelain', '--untracked-files=all'), '');
     // git sends a hook's standard output to its standard error.
     assert.match(r.stderr, /no problems/);
