@@ -9,7 +9,7 @@ import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { realPath } from '../load/index.js';
-import { ParseCache, defaultCacheLocation } from '../load/cache.js';
+import type { ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
@@ -200,7 +200,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const changed = changedSince(flags.changedSince, cwd);
       report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
     }
-    const cache = flags.cache || flags.cacheLocation !== undefined ? new ParseCache(resolve(cwd, flags.cacheLocation ?? defaultCacheLocation()), VERSION) : undefined;
+    let cache: ParseCache | undefined;
+    if (flags.cache || flags.cacheLocation !== undefined) {
+      const { ParseCache, defaultCacheLocation } = await import('../load/cache.js'); // loaded only when asked for
+      cache = new ParseCache(resolve(cwd, flags.cacheLocation ?? defaultCacheLocation()), VERSION);
+    }
     const options: CheckOptions = {
       cache,
       paths: paths.length ? paths : ['.'],
