@@ -40,7 +40,9 @@ describe('parse cache (--cache)', () => {
 
   it('gives what a parse gives, for every file of the fixtures and the corpus and for edge cases; a second run reads it from the cache', () => {
     let hits = 0;
-    const cases = [...manifestTexts().map((t) => ({ ...t, cached: undefined as boolean | undefined })), ...edgeCases];
+    let realHits = 0;
+    const real = manifestTexts();
+    const cases = [...real.map((t) => ({ ...t, cached: undefined as boolean | undefined })), ...edgeCases];
     for (const { name, text, cached } of cases) {
       const fresh = parseSnapshot(parseManifestText(text, name));
       const first = new ParseCache(dir, '1.0.0');
@@ -50,12 +52,15 @@ describe('parse cache (--cache)', () => {
       if (cached !== undefined) assert.equal(second.stats.hits, cached ? 1 : 0, `${name}: ${cached ? 'cached' : 'not cached'}`);
       if (second.stats.hits) {
         hits++;
+        if (cached === undefined) realHits++;
         assert.equal(second.stats.misses, 0);
       } else {
         assert.equal(first.stats.notCacheable, 1, `${name}: a miss on the second run is a file JSON does not keep`);
       }
     }
-    assert.ok(hits > 40, `${hits} files came from the cache`);
+    assert.ok(hits >= edgeCases.filter((c) => c.cached).length, `${hits} files came from the cache`);
+    // Real manifests rarely use aliases or special floats: nearly all of them are served from the cache.
+    assert.ok(realHits >= 0.9 * real.length, `${realHits} of ${real.length} real manifests came from the cache`);
   });
 
   it('keys entries by content: a changed text of the same size is parsed again', () => {
