@@ -20,25 +20,28 @@
  * Trust: the key is the content itself (SHA-1 of the text), not a path or a modification time, so an edit that
  * keeps the size and time still misses. An entry is used only when its checksum matches and its position
  * arrays are well formed for the text (every subtree inside the file's nodes, every offset inside the text);
- * anything else is a miss, and the entry is written again. Entries are written to a new temporary file and
- * renamed into place (a symlink or other file already at the entry's name is replaced, never followed) and
- * read without following symlinks, so a run that is killed, or two runs at once, leave whole entries or none.
+ * anything else is a miss, and the entry is written again. The checksum detects damage, not tampering: the
+ * cache is as trustworthy as the directory it is in, which is why it is the user's own (directories 0700,
+ * entries 0600) and not the repository. Entries are written to a new temporary file and renamed into place (a
+ * symlink or other file already at the entry's name is replaced, never followed) and read without following
+ * symlinks, so a run that is killed, or two runs at once, leave whole entries or none.
  *
  * Clean-up, after a run that wrote an entry: entries and left-over temporary files of this parser not written
- * for {@link MAX_ENTRY_AGE_DAYS} days, and the directories of other parsers not used for as long (each run
- * touches its directory's tag), are removed. Only directories with meshlint's tag, and inside them only
- * entry-named files, are ever removed: nothing else under `location` is touched.
+ * or read for {@link MAX_ENTRY_AGE_DAYS} days (a read touches an entry once a day), and the whole directories of
+ * other parsers not used for as long (each run touches its directory's tag), are removed. Only directories
+ * with meshlint's tag, and inside this parser's directory only entry-named files, are ever removed: nothing else
+ * under `location` is touched.
  *
- * What is not cached (parsed on every run): a file whose documents JSON would not keep exactly — a value
- * reached twice (a YAML alias: JSON would copy it once per reference), a byte array (`!!binary`), a
+ * What is not cached (parsed on every run): a file whose documents JSON would not keep exactly — a mapping or
+ * list reached twice (a YAML alias: JSON would copy it once per reference), a byte array (`!!binary`), a
  * non-finite number (`.inf`, `.nan`), or a negative zero (JSON writes `0`) — checked on the parsed values when
  * an entry is written; and text that is not well-formed UTF-16 (a lone surrogate, which the text's key could
  * not tell from U+FFFD; text read from a file never has one).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { endianness } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { endianness, homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import envPaths from 'env-paths';
 import { describeFsError } from './discover.js';
@@ -47,8 +50,14 @@ import { PositionIndex, PositionStore } from './positions.js';
 
 /** The default cache location: the user's cache directory for meshlint (see the module comment). */
 export function defaultCacheLocation(): string {
+  // The XDG Base Directory spec says a relative XDG_CACHE_HOME is to be ignored (env-paths would use it, and put
+  // the cache under the working directory, maybe a repository).
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (process.platform !== 'darwin' && process.platform !== 'win32' && xdg && !isAbsolute(xdg)) return join(homedir(), '.cache', 'meshlint');
   return envPaths('meshlint', { suffix: '' }).cache;
 }
+/** Entries read from the cache whose modification time is older than this are touched, so that clean-up keeps entries in use (ms). */
+const TOUCH_AFTER_MS = 24 * 3600 * 1000;
 /** Layout version of an entry; part of the parser fingerprint. */
 export const CACHE_FORMAT = 2;
 /** Entries, temporary files and other parsers' directories not written (or used) for this many days are removed after a run that wrote one. */
@@ -190,6 +199,14 @@ export class ParseCache {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) return undefined;
+      const now = Date.now();
+      if (now - st.mtimeMs > TOUCH_AFTER_MS) {
+        try {
+          futimesSync(fd, now / 1000, now / 1000); // in use: kept by the clean-up
+        } catch {
+          // not ours to touch: it may be removed after MAX_ENTRY_AGE_DAYS, and parsed again
+        }
+      }
       const bytes = Buffer.allocUnsafe(st.size);
       let length = 0;
       while (length < bytes.length) {
@@ -208,7 +225,8 @@ export class ParseCache {
   /** Creates this parser's directory with its tag and `.gitignore` (once per run). */
   private ensureDir(): void {
     if (this.dirReady) return;
-    mkdirSync(this.dir, { recursive: true });
+    // Entries hold whole documents (a Secret's data too): the directories and entries are the user's alone.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     for (const [name, text] of [
       [TAG_FILE, TAG_TEXT],
       ['.gitignore', '# Created by meshlint: a parse cache, safe to delete.\n*\n'],
@@ -225,17 +243,25 @@ export class ParseCache {
   /** Writes an entry: a new temporary file, then a rename onto the entry's name (which replaces whatever is there, a symlink included, without following it). */
   private write(key: string, entry: Buffer): void {
     if (this.writeError !== undefined) return;
-    let temp: string | undefined;
     try {
       this.ensureDir();
+    } catch (error) {
+      this.writeError = `cannot write the cache in ${this.location}: ${describeFsError(error)}`;
+      return;
+    }
+    let temp: string | undefined;
+    try {
       temp = join(this.dir, `${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
       // No fsync: after a crash an entry may be empty or damaged, which its checksum turns into a miss.
-      writeFileSync(temp, entry, { flag: 'wx', mode: 0o644 });
+      writeFileSync(temp, entry, { flag: 'wx', mode: 0o600 });
       renameSync(temp, join(this.dir, key));
       temp = undefined;
       this.stats.written++;
     } catch (error) {
-      this.writeError = `cannot write the cache in ${this.location}: ${describeFsError(error)}`;
+      // A directory at this entry's name only costs this entry; anything else (no permission, no space, a
+      // read-only file system) stops writing for the run, and is reported once.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') this.writeError = `cannot write the cache in ${this.location}: ${describeFsError(error)}`;
     } finally {
       if (temp !== undefined) remove(temp, false);
     }
@@ -251,7 +277,7 @@ export class ParseCache {
     const tag = join(this.dir, TAG_FILE);
     const seconds = now / 1000;
     try {
-      if (this.stats.hits > 0 || this.stats.written > 0) utimesSync(tag, seconds, seconds);
+      if (this.stats.hits > 0 || this.stats.written > 0) lutimesSync(tag, seconds, seconds); // a symlink is not followed
     } catch {
       // no tag yet (nothing was written): nothing to mark
     }

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ParseCache, MAX_ENTRY_AGE_DAYS, yamlInput } from '../../src/load/cache.js';
+import { ParseCache, MAX_ENTRY_AGE_DAYS, defaultCacheLocation, yamlInput } from '../../src/load/cache.js';
 import { parseManifestText } from '../../src/load/parse.js';
 import { manifestTexts } from '../helpers/corpus.js';
 import { parseSnapshot } from '../helpers/parse-snapshot.js';
@@ -158,6 +159,70 @@ describe('parse cache (--cache)', () => {
       assert.equal(run.stats.hits, 0);
       assert.equal(run.stats.written, 1);
     });
+  });
+
+  it('a directory at one entry’s name costs only that entry: the others are written, no warning', () => {
+    const first = new ParseCache(dir, '1.0.0');
+    first.parse('seed: 1\n', 's.yaml'); // creates the parser directory
+    const key = createHash('sha1').update('a: 1\n').digest('hex');
+    mkdirSync(join(first.dir, key));
+    const run = new ParseCache(dir, '1.0.0');
+    run.parse('a: 1\n', 'a.yaml');
+    run.parse('b: 2\n', 'b.yaml');
+    assert.deepEqual([run.stats.misses, run.stats.written], [2, 1]);
+    assert.equal(run.finish(), undefined);
+  });
+
+  it('entries and directories are the user’s alone (0600 / 0700): they hold whole documents', { skip: process.platform === 'win32' }, () => {
+    const cache = new ParseCache(join(dir, 'new'), '1.0.0');
+    cache.parse('kind: Secret\ndata: {password: aHVudGVyMg==}\n', 's.yaml');
+    assert.equal(lstatSync(cache.dir).mode & 0o777, 0o700);
+    assert.equal(lstatSync(join(dir, 'new')).mode & 0o777, 0o700);
+    assert.equal(lstatSync(join(cache.dir, entries(cache)[0]!)).mode & 0o777, 0o600);
+  });
+
+  it('an entry read from the cache is touched once a day, so that the clean-up keeps entries in use', () => {
+    const longAgo = new Date(Date.now() - (MAX_ENTRY_AGE_DAYS + 1) * 24 * 3600 * 1000);
+    const a = new ParseCache(dir, '1.0.0');
+    a.parse('used: 1\n', 'u.yaml');
+    const path = join(a.dir, entries(a)[0]!);
+    utimesSync(path, longAgo, longAgo);
+    const b = new ParseCache(dir, '1.0.0');
+    b.parse('used: 1\n', 'u.yaml');
+    b.parse('other: 1\n', 'o.yaml'); // a write, so the clean-up runs
+    assert.equal(b.stats.hits, 1);
+    assert.equal(b.finish(), undefined);
+    assert.ok(existsSync(path), 'the entry in use stays');
+    assert.ok(Date.now() - lstatSync(path).mtimeMs < 60_000, 'and was touched');
+  });
+
+  it('does not follow a symlink at the directory’s tag when it marks the directory as in use', { skip: process.platform === 'win32' }, () => {
+    const a = new ParseCache(dir, '1.0.0');
+    a.parse('a: 1\n', 'a.yaml');
+    const target = join(dir, 'elsewhere.txt');
+    writeFileSync(target, 'x');
+    const longAgo = new Date('2020-01-01T00:00:00Z');
+    utimesSync(target, longAgo, longAgo);
+    unlinkSync(join(a.dir, 'CACHEDIR.TAG'));
+    symlinkSync(target, join(a.dir, 'CACHEDIR.TAG'));
+    const b = new ParseCache(dir, '1.0.0');
+    b.parse('a: 1\n', 'a.yaml');
+    assert.equal(b.stats.hits, 1);
+    b.finish();
+    assert.equal(lstatSync(target).mtimeMs, longAgo.getTime());
+  });
+
+  it('ignores a relative XDG_CACHE_HOME, as the XDG spec says (it would put the cache under the working directory)', { skip: process.platform === 'win32' || process.platform === 'darwin' }, () => {
+    const saved = process.env.XDG_CACHE_HOME;
+    try {
+      process.env.XDG_CACHE_HOME = 'relative-cache';
+      assert.equal(defaultCacheLocation(), join(homedir(), '.cache', 'meshlint'));
+      process.env.XDG_CACHE_HOME = join(dir, 'abs');
+      assert.equal(defaultCacheLocation(), join(dir, 'abs', 'meshlint'));
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
   });
 
   it('still parses when the cache cannot be written, and says why once', () => {
