@@ -39,12 +39,13 @@
  * not tell from U+FFFD; text read from a file never has one).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { endianness, homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import envPaths from 'env-paths';
 import { describeFsError } from './discover.js';
+import { readUpTo } from './read.js';
 import { parseManifestText, type ParsedDocument, type ParsedFile, type ParseProblem } from './parse.js';
 import { PositionIndex, PositionStore } from './positions.js';
 
@@ -207,14 +208,7 @@ export class ParseCache {
           // not ours to touch: it may be removed after MAX_ENTRY_AGE_DAYS, and parsed again
         }
       }
-      const bytes = Buffer.allocUnsafe(st.size);
-      let length = 0;
-      while (length < bytes.length) {
-        const n = readSync(fd, bytes, length, bytes.length - length, null);
-        if (n === 0) break;
-        length += n;
-      }
-      return decode(bytes.subarray(0, length), text);
+      return decode(readUpTo(fd, st.size), text);
     } catch {
       return undefined; // a damaged entry: parsed again, and written again
     } finally {

@@ -50,6 +50,18 @@ export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_F
   return { ok: true, text: buffer.toString('utf8') };
 }
 
+/** Up to `size` bytes of an open file from its start (fewer when it ends sooner, e.g. it shrank since `fstat`). */
+export function readUpTo(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size);
+  let length = 0;
+  while (length < size) {
+    const n = readSync(fd, buffer, length, size - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return buffer.subarray(0, length);
+}
+
 /** Reads `fd` from offset 0 (or the current position, for pipes) to end of file; at most `maxBytes + 1` bytes. */
 function readToEnd(fd: number, sizeHint: number, maxBytes: number): Buffer {
   let buffer = Buffer.allocUnsafe(Math.min(Math.max(sizeHint, 1024), maxBytes + 1));

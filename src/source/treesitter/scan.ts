@@ -6,11 +6,12 @@
  * response-body-not-closed, idle-pool-too-small, db-client-per-request and app-retries, and the AppCallSites
  * that link code to the mesh multiplier.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { SgNode } from '@ast-grep/napi';
 import type { Finding } from '../../types.js';
 import { describeFsError } from '../../load/discover.js';
+import { readUpTo } from '../../load/read.js';
 import type { SourceScanResult } from '../types.js';
 import { FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
 import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls } from './clients.js';
@@ -56,14 +57,7 @@ function readSource(abs: string, maxBytes: number): { text: string } | { error: 
     const st = fstatSync(fd);
     if (st.isDirectory()) return { error: 'is a directory' };
     if (st.size > maxBytes) return { error: `file is ${st.size} bytes, over the ${maxBytes}-byte limit for source files` };
-    const buf = Buffer.allocUnsafe(st.size);
-    let read = 0;
-    while (read < st.size) {
-      const n = readSync(fd, buf, read, st.size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    const data = buf.subarray(0, read);
+    const data = readUpTo(fd, st.size);
     if (data.subarray(0, 8000).includes(0)) return { error: 'binary file (contains NUL bytes)' };
     return { text: data.toString('utf8') };
   } catch (e) {
