@@ -3,8 +3,8 @@ import type { PositionIndex } from './positions.js';
 import type { ParsedDocument } from './parse.js';
 import { isMeshConfigMap } from '../model/mesh-config.js';
 
-/** Kinds of `networking.istio.io` meshlint analyses. */
-export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway']);
+/** Kinds of `networking.istio.io` meshlint analyses (EnvoyFilter only serves `v1alpha3`). */
+export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway', 'EnvoyFilter']);
 /** `networking.istio.io` versions with the same schema for those kinds (DESIGN.md §2, API versions). */
 export const ISTIO_NETWORKING_VERSIONS = new Set(['v1', 'v1beta1', 'v1alpha3']);
 /** Kubernetes kinds that feed the model (injection, bypass annotations, replicas, Services). */
@@ -49,7 +49,7 @@ export interface ObjectsOfFile {
 /**
  * Splits parsed documents into Kubernetes objects, expanding `kind: List` (and `<Kind>List`) items as
  * `kubectl get -o yaml` prints them. Objects of kinds meshlint does not read are counted in `skipped`; of the
- * ConfigMaps, only `istio` (the mesh config, see `model/mesh-config.ts`) is read.
+ * ConfigMaps, only `istio` (the mesh config, see `model/mesh-config.ts`) is read; `IstioOperator`s (install.istio.io) are read for the mesh config and the Istio release (`model/adapters/istio/install.ts`).
  * `defaultNamespace` fills `metadata.namespace` where it is absent, as `kubectl apply` would.
  */
 export function objectsOf(file: string, documents: readonly ParsedDocument[], defaultNamespace: string, nextOrder: () => number): ObjectsOfFile {
@@ -87,7 +87,7 @@ export function objectsOf(file: string, documents: readonly ParsedDocument[], de
     const wanted =
       group === 'networking.istio.io'
         ? ISTIO_NETWORKING_KINDS.has(kind)
-        : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name);
+        : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name) || (group === 'install.istio.io' && kind === 'IstioOperator');
     if (!wanted) {
       count(kind);
       return;

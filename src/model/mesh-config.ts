@@ -56,34 +56,54 @@ export function findMeshConfigMap(objects: readonly ManifestObject[]): ManifestO
 }
 
 /**
- * {@link MeshSettings} from the mesh config of a ConfigMap `istio`:
- * - `rootNamespace`: `meshConfig.rootNamespace`, else the ConfigMap's namespace (istiod's namespace, which Istio uses
- *   when the field is unset);
- * - `defaultRetryAttempts`: `meshConfig.defaultHttpRetryPolicy.attempts`; a policy without `attempts` (or `0`)
- *   disables retries mesh-wide (Istio `retry.ConvertPolicy`: attempts ≤ 0 → no retry policy); no policy → Istio's 2;
- * - `h2UpgradePolicy`: `meshConfig.h2UpgradePolicy` (`UPGRADE` or `DO_NOT_UPGRADE`);
- * - `defaultTrafficPolicy`: `meshConfig.defaultTrafficPolicy` (its `connectionPool` and `outlierDetection` are used).
- * Values of the wrong type are left at their defaults and returned as problems. Never throws.
+ * {@link MeshSettings} from the mesh config of a ConfigMap `istio` (see {@link meshSettingsFromMeshConfig}); the
+ * root namespace defaults to the ConfigMap's namespace (istiod's, which Istio uses when the field is unset).
+ * Never throws.
  */
 export function meshSettingsFromConfigMap(configMap: ManifestObject): { settings: Partial<MeshSettings>; problems: MeshConfigProblem[] } {
-  const settings: Partial<MeshSettings> = { rootNamespace: configMap.ref.namespace || ISTIO_DEFAULT_ROOT_NAMESPACE };
-  const problems: MeshConfigProblem[] = [];
-  const text = dig(configMap.raw, ...MESH_CONFIG_PATH);
-  if (text === undefined || text === null) return { settings, problems };
   const where = `ConfigMap ${configMap.ref.namespace}/${configMap.ref.name}`;
+  const text = dig(configMap.raw, ...MESH_CONFIG_PATH);
+  if (text === undefined || text === null) return { settings: { rootNamespace: configMap.ref.namespace || ISTIO_DEFAULT_ROOT_NAMESPACE }, problems: [] };
   if (typeof text !== 'string') {
-    problems.push({ path: MESH_CONFIG_PATH, message: `${where}: data.mesh must be a string holding the mesh config as YAML; mesh config defaults are assumed` });
-    return { settings, problems };
+    return { settings: { rootNamespace: configMap.ref.namespace || ISTIO_DEFAULT_ROOT_NAMESPACE }, problems: [{ path: MESH_CONFIG_PATH, message: `${where}: data.mesh must be a string holding the mesh config as YAML; mesh config defaults are assumed` }] };
   }
   const parsed = parseMeshConfig(text);
   if ('error' in parsed) {
-    problems.push({ path: MESH_CONFIG_PATH, message: `${where}: data.mesh is ${parsed.error}; mesh config defaults are assumed` });
-    return { settings, problems };
+    return { settings: { rootNamespace: configMap.ref.namespace || ISTIO_DEFAULT_ROOT_NAMESPACE }, problems: [{ path: MESH_CONFIG_PATH, message: `${where}: data.mesh is ${parsed.error}; mesh config defaults are assumed` }] };
   }
-  const mesh = parsed.value;
-  const at = (...path: string[]): FieldPath => [...MESH_CONFIG_PATH, ...path];
+  return meshSettingsFromMeshConfig(parsed.value, { object: configMap, path: MESH_CONFIG_PATH, where, rootNamespace: configMap.ref.namespace || ISTIO_DEFAULT_ROOT_NAMESPACE });
+}
+
+/** Where a mesh config was read: the object, the path of the `MeshConfig` inside it, a label for messages, the root namespace Istio falls back to. */
+export interface MeshConfigOrigin {
+  object: ManifestObject;
+  path: FieldPath;
+  /** e.g. `ConfigMap istio-system/istio`, `IstioOperator istio-system/installed-state`. */
+  where: string;
+  /** Root namespace when `rootNamespace` is unset: the namespace istiod runs in. */
+  rootNamespace: string;
+}
+
+/**
+ * {@link MeshSettings} from a `MeshConfig` mapping (istio/api `mesh/v1alpha1/config.proto`), wherever it is
+ * written (the `istio` ConfigMap's `data.mesh`, an `IstioOperator`'s `spec.meshConfig`):
+ * - `rootNamespace`: `rootNamespace`, else `origin.rootNamespace`;
+ * - `defaultRetryAttempts`: `defaultHttpRetryPolicy.attempts`; a policy without `attempts` (or `0`) disables
+ *   retries mesh-wide (istio/istio `pilot/pkg/networking/core/route/retry/retry.go`, `ConvertPolicy`: attempts
+ *   ≤ 0 → no retry policy); no policy → Istio's default. `defaultHttpRetryPolicy` itself (an `HTTPRetry`:
+ *   `attempts`, `retryOn`, `retryRemoteLocalities`, `retryIgnorePreviousHosts`, `backoff`; `perTryTimeout` is not
+ *   honoured mesh-wide, config.proto) is kept with its location for traces and the retry rules;
+ * - `h2UpgradePolicy`: `h2UpgradePolicy` (`UPGRADE` or `DO_NOT_UPGRADE`);
+ * - `defaultTrafficPolicy`: `defaultTrafficPolicy` (its `connectionPool` and `outlierDetection` are used).
+ * Values of the wrong type are left at their defaults and returned as problems (paths inside `origin.object`).
+ * Never throws.
+ */
+export function meshSettingsFromMeshConfig(mesh: Record<string, unknown>, origin: MeshConfigOrigin): { settings: Partial<MeshSettings>; problems: MeshConfigProblem[] } {
+  const settings: Partial<MeshSettings> = { rootNamespace: origin.rootNamespace };
+  const problems: MeshConfigProblem[] = [];
+  const at = (...path: string[]): FieldPath => [...origin.path, ...path];
   const wrong = (path: string[], expected: string) =>
-    problems.push({ path: at(...path), message: `${where}: mesh config ${path.join('.')} must be ${expected}; Istio's default is assumed` });
+    problems.push({ path: at(...path), message: `${origin.where}: mesh config ${path.join('.')} must be ${expected}; Istio's default is assumed` });
 
   if (mesh.rootNamespace !== undefined && mesh.rootNamespace !== '') {
     if (typeof mesh.rootNamespace === 'string') settings.rootNamespace = mesh.rootNamespace;
@@ -92,9 +112,13 @@ export function meshSettingsFromConfigMap(configMap: ManifestObject): { settings
   if (mesh.defaultHttpRetryPolicy !== undefined && mesh.defaultHttpRetryPolicy !== null) {
     const policy = asRecord(mesh.defaultHttpRetryPolicy);
     if (!policy) wrong(['defaultHttpRetryPolicy'], 'a mapping (an HTTPRetry)');
-    else if (policy.attempts === undefined || policy.attempts === null) settings.defaultRetryAttempts = 0;
-    else if (typeof policy.attempts === 'number' && Number.isInteger(policy.attempts)) settings.defaultRetryAttempts = Math.max(0, policy.attempts);
-    else wrong(['defaultHttpRetryPolicy', 'attempts'], 'a whole number');
+    else {
+      if (policy.attempts === undefined || policy.attempts === null) settings.defaultRetryAttempts = 0;
+      else if (typeof policy.attempts === 'number' && Number.isInteger(policy.attempts)) settings.defaultRetryAttempts = Math.max(0, policy.attempts);
+      else wrong(['defaultHttpRetryPolicy', 'attempts'], 'a whole number');
+      if (policy.retryOn !== undefined && typeof policy.retryOn !== 'string') wrong(['defaultHttpRetryPolicy', 'retryOn'], 'a comma-separated string of retry conditions');
+      settings.defaultHttpRetryPolicy = { value: policy, object: origin.object, path: at('defaultHttpRetryPolicy') };
+    }
   }
   if (mesh.h2UpgradePolicy !== undefined && mesh.h2UpgradePolicy !== null) {
     if (mesh.h2UpgradePolicy === 'UPGRADE' || mesh.h2UpgradePolicy === 'DO_NOT_UPGRADE') settings.h2UpgradePolicy = mesh.h2UpgradePolicy;
@@ -102,7 +126,7 @@ export function meshSettingsFromConfigMap(configMap: ManifestObject): { settings
   }
   if (mesh.defaultTrafficPolicy !== undefined && mesh.defaultTrafficPolicy !== null) {
     const policy = asRecord(mesh.defaultTrafficPolicy);
-    if (policy) settings.defaultTrafficPolicy = { value: policy, object: configMap, path: at('defaultTrafficPolicy') };
+    if (policy) settings.defaultTrafficPolicy = { value: policy, object: origin.object, path: at('defaultTrafficPolicy') };
     else wrong(['defaultTrafficPolicy'], 'a mapping (a TrafficPolicy)');
   }
   return { settings, problems };

@@ -4,6 +4,7 @@ import type { FieldPath } from '../types.js';
 import { DEFAULT_CLUSTER_DOMAIN, ISTIO_DEFAULT_RETRY_ATTEMPTS, ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import { hostMatches, hostSpecificity, isExportedTo, resolveHost, serviceNamespaceOfHost } from './hosts.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
+import { defaultIstioSemantics, type IstioSemantics } from './adapters/istio/versions.js';
 
 /** Mesh-wide settings that change the model; from meshConfig (the `istio` ConfigMap) or meshlint's config. */
 export interface MeshSettings {
@@ -20,6 +21,17 @@ export interface MeshSettings {
    * applies to. Absent (Istio's default): no baseline. `object`/`path` say where it was read (the `istio` ConfigMap).
    */
   defaultTrafficPolicy?: Sourced<Record<string, unknown>>;
+  /**
+   * `meshConfig.defaultHttpRetryPolicy` as written (an `HTTPRetry`), when the mesh config sets one: its `retryOn`
+   * replaces Istio's default conditions mesh-wide, and traces point at it. `defaultRetryAttempts` holds its attempts.
+   */
+  defaultHttpRetryPolicy?: Sourced<Record<string, unknown>>;
+  /**
+   * What the Istio release of the mesh does where the figures depend on it (default retries and the 503
+   * exclusion, inbound retries, `retryBudget`): from `--istio-version`, `istio.version`, the install objects
+   * of the input, else the newest release meshlint models (`adapters/istio/versions.ts`).
+   */
+  istio: IstioSemantics;
 }
 
 /** Defaults of {@link MeshSettings}, from the Istio API reference (MeshConfig). */
@@ -28,6 +40,7 @@ export const DEFAULT_MESH_SETTINGS: MeshSettings = {
   clusterDomain: DEFAULT_CLUSTER_DOMAIN,
   defaultRetryAttempts: ISTIO_DEFAULT_RETRY_ATTEMPTS,
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
+  istio: defaultIstioSemantics(),
 };
 
 /** A value read from an object, with where it was read (for traces and findings). */
