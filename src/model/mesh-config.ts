@@ -113,11 +113,13 @@ export function meshSettingsFromMeshConfig(mesh: Record<string, unknown>, origin
     const policy = asRecord(mesh.defaultHttpRetryPolicy);
     if (!policy) wrong(['defaultHttpRetryPolicy'], 'a mapping (an HTTPRetry)');
     else {
-      if (policy.attempts === undefined || policy.attempts === null) settings.defaultRetryAttempts = 0;
-      else if (typeof policy.attempts === 'number' && Number.isInteger(policy.attempts)) settings.defaultRetryAttempts = Math.max(0, policy.attempts);
-      else wrong(['defaultHttpRetryPolicy', 'attempts'], 'a whole number');
-      if (policy.retryOn !== undefined && typeof policy.retryOn !== 'string') wrong(['defaultHttpRetryPolicy', 'retryOn'], 'a comma-separated string of retry conditions');
-      settings.defaultHttpRetryPolicy = { value: policy, object: origin.object, path: at('defaultHttpRetryPolicy') };
+      const attempts = policy.attempts === undefined || policy.attempts === null ? 0 : typeof policy.attempts === 'number' && Number.isInteger(policy.attempts) ? Math.max(0, policy.attempts) : undefined;
+      if (attempts === undefined) wrong(['defaultHttpRetryPolicy', 'attempts'], 'a whole number');
+      else if (policy.retryOn !== undefined && typeof policy.retryOn !== 'string') wrong(['defaultHttpRetryPolicy', 'retryOn'], 'a comma-separated string of retry conditions');
+      else {
+        settings.defaultRetryAttempts = attempts;
+        settings.defaultHttpRetryPolicy = { value: policy, object: origin.object, path: at('defaultHttpRetryPolicy') };
+      }
     }
   }
   if (mesh.h2UpgradePolicy !== undefined && mesh.h2UpgradePolicy !== null) {

@@ -58,7 +58,10 @@ describe('mesh config (ConfigMap istio) → MeshSettings', () => {
 
   it('defaults: the root namespace is the ConfigMap’s; a retry policy without attempts disables retries (Istio: attempts ≤ 0)', () => {
     const [cm] = objectsFromYaml(meshConfigMap('defaultHttpRetryPolicy:\n  retryOn: connect-failure\n', 'istio-canary'));
-    assert.deepEqual(meshSettingsFromConfigMap(cm), { settings: { rootNamespace: 'istio-canary', defaultRetryAttempts: 0 }, problems: [] });
+    const { settings, problems } = meshSettingsFromConfigMap(cm);
+    assert.deepEqual(problems, []);
+    assert.deepEqual({ ...settings, defaultHttpRetryPolicy: settings.defaultHttpRetryPolicy?.value }, { rootNamespace: 'istio-canary', defaultRetryAttempts: 0, defaultHttpRetryPolicy: { retryOn: 'connect-failure' } });
+    assert.deepEqual(settings.defaultHttpRetryPolicy?.path, ['data', 'mesh', 'defaultHttpRetryPolicy']);
     const [empty] = objectsFromYaml(meshConfigMap(''));
     assert.deepEqual(meshSettingsFromConfigMap(empty), { settings: { rootNamespace: 'istio-system' }, problems: [] });
   });
