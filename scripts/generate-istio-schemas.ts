@@ -13,7 +13,7 @@
  * - `--out` defaults to `schemas/istio` in the repository root.
  *
  * For every served version (v1, v1beta1, v1alpha3) of the networking.istio.io kinds DestinationRule,
- * VirtualService, ServiceEntry, Sidecar and Gateway it writes `networking.istio.io_<version>_<Kind>.json`,
+ * VirtualService, ServiceEntry, Sidecar, Gateway and EnvoyFilter (which serves v1alpha3 only) it writes `networking.istio.io_<version>_<Kind>.json`,
  * translated from `spec.versions[].schema.openAPIV3Schema` by {@link translateSchema}, and it rewrites
  * `README.md` in the output folder. Output is deterministic (no timestamps), so re-running on the same input
  * gives byte-identical files.
@@ -27,7 +27,7 @@ import { parseAllDocuments } from 'yaml';
 /** API group whose kinds are generated. */
 export const ISTIO_NETWORKING_GROUP = 'networking.istio.io';
 /** Kinds generated, in output order. */
-export const ISTIO_NETWORKING_KINDS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway'] as const;
+export const ISTIO_NETWORKING_KINDS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway', 'EnvoyFilter'] as const;
 /** Versions generated when the CRD serves them, in output order. */
 export const ISTIO_NETWORKING_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 

@@ -247,7 +247,8 @@ describe('validateIstioObject: issues', () => {
 
 describe('hasIstioSchema / unknown kinds', () => {
   it('returns null and false for kinds without a schema', () => {
-    assert.equal(validateIstioObject('networking.istio.io/v1alpha3', 'EnvoyFilter', {}), null);
+    assert.equal(validateIstioObject('networking.istio.io/v1', 'EnvoyFilter', {}), null, 'EnvoyFilter is served as v1alpha3 only');
+    assert.equal(validateIstioObject('networking.istio.io/v1alpha3', 'WorkloadEntry', {}), null);
     assert.equal(validateIstioObject('networking.istio.io/v2', 'DestinationRule', {}), null);
     assert.equal(validateIstioObject('security.istio.io/v1', 'AuthorizationPolicy', {}), null);
     assert.equal(validateIstioObject('apps/v1', 'Deployment', {}), null);
@@ -276,11 +277,31 @@ describe('hasIstioSchema / unknown kinds', () => {
   });
 });
 
+describe('EnvoyFilter (networking.istio.io/v1alpha3)', () => {
+  const filter = (patch: Record<string, unknown>) => ({ spec: { configPatches: [patch] } });
+
+  it('accepts a CLUSTER MERGE whose patch value is any Envoy configuration (a Struct)', () => {
+    const valid = filter({
+      applyTo: 'CLUSTER',
+      match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'reviews.shop.svc.cluster.local', portNumber: 9080, subset: 'v1' } },
+      patch: { operation: 'MERGE', value: { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { common_http_protocol_options: { idle_timeout: '5s' } } } } },
+    });
+    assert.deepEqual(validateIstioObject('networking.istio.io/v1alpha3', 'EnvoyFilter', valid), []);
+  });
+
+  it('reports an unknown match field, a context or operation Istio does not know', () => {
+    const paths = (patch: Record<string, unknown>) => validateIstioObject('networking.istio.io/v1alpha3', 'EnvoyFilter', filter(patch))!.map((i) => i.path.join('.'));
+    assert.deepEqual(paths({ applyTo: 'CLUSTER', match: { cluster: { serviceName: 'reviews' } }, patch: { operation: 'MERGE' } }), ['spec.configPatches.0.match.cluster.serviceName']);
+    assert.ok(paths({ applyTo: 'CLUSTER', match: { context: 'OUTBOUND' }, patch: { operation: 'MERGE' } }).includes('spec.configPatches.0.match.context'));
+    assert.ok(paths({ applyTo: 'CLUSTER', patch: { operation: 'UPSERT' } }).includes('spec.configPatches.0.patch.operation'));
+  });
+});
+
 describe('generated schema files', () => {
   const files = readdirSync(schemaDir).filter((f) => f.endsWith('.json'));
 
   it('has one file per kind and version, naming source and commit in $comment', () => {
-    assert.equal(files.length, KINDS.length * VERSIONS.length);
+    assert.equal(files.length, KINDS.length * VERSIONS.length + 1, 'plus EnvoyFilter v1alpha3');
     for (const file of files) {
       const schema = JSON.parse(readFileSync(path.join(schemaDir, file), 'utf8')) as JsonSchema;
       assert.equal(Object.keys(schema)[0], '$comment', file);
