@@ -30,12 +30,8 @@ export const DEFAULT_MESH_SETTINGS: MeshSettings = {
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
 };
 
-/** A value read from an object, with where it was read (for traces and findings). */
-export interface Sourced<T> {
-  value: T;
-  object: ManifestObject;
-  path: FieldPath;
-}
+import type { Sourced } from './traffic.js';
+export type { Sourced } from './traffic.js';
 
 /** A DestinationRule with its host resolved. */
 export interface DestinationRuleView {
