@@ -164,3 +164,9 @@ export interface PortBudget {
   /** Where `ports` came from (sysctls with file:line, or the default). */
   trace: TraceItem[];
 }
+
+/** A key naming one field of one object (`<file>#<doc>/<kind>/<ns>/<name>:<path>`): several records can share a field; rules report it once. */
+export function fieldKey(field: FieldRef): string {
+  const o = field.object;
+  return `${o.origin.file}#${o.origin.docIndex}/${o.origin.basePath.join('.')}|${o.ref.kind}/${o.ref.namespace}/${o.ref.name}|${field.path.join('.')}`;
+}
