@@ -1,5 +1,6 @@
 /**
- * Every config, input, source, node and workflow rule meshlint ships, in catalogue order (DESIGN.md §4).
+ * Every config, input, source, node and workflow rule meshlint ships, in catalogue order (by code: MSH0xx input,
+ * MSH1xx config, MSH2xx source, MSH3xx node, MSH4xx workflow; docs/rules/README.md).
  */
 import type { Rule } from '../src/rules/engine.js';
 import { meta as clientPerRequest } from './client-per-request.js';
@@ -18,6 +19,8 @@ import retriesImplicitDefault from './retries-implicit-default.js';
 import mirrorAmplification from './mirror-amplification.js';
 import connectionLimitUnbounded from './connection-limit-unbounded.js';
 import h2UpgradeAvailable from './h2-upgrade-available.js';
+import settingIgnored from './setting-ignored.js';
+import portBudgetExceeded from './port-budget-exceeded.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -33,9 +36,11 @@ export const configRules: readonly Rule[] = [
   mirrorAmplification,
   connectionLimitUnbounded,
   h2UpgradeAvailable,
+  settingIgnored,
+  portBudgetExceeded,
 ];
 
-/** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input. */
+/** Node rules (MSH3xx): they visit the sysctl settings of the input. */
 export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
 
 export const inputRules: readonly Rule[] = [parseError, schemaInvalid];

@@ -1,10 +1,12 @@
 import { defineRule } from '../src/rules/engine.js';
-import { trafficPolicyLayers } from '../src/model/mesh.js';
-import { asNumber, dig } from '../src/model/values.js';
+import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
+import { fieldKey } from '../src/model/traffic.js';
 
 /**
- * `connectionPool.http.maxRequestsPerConnection: 1` at any layer of a DestinationRule: keep-alive is off, so
- * every request (and every retry) opens a new upstream connection whose port then sits in TIME_WAIT for 60 s.
+ * The effective policy of a client for an HTTP port has `connectionPool.http.maxRequestsPerConnection: 1`
+ * (from any DestinationRule layer, or an override): keep-alive is off, so every request (and every retry) opens
+ * a new upstream connection whose port then sits in TIME_WAIT. Settings on TLS/TCP ports have no effect and are
+ * `setting-ignored`'s. One finding per field, however many (client, subset, port) cells it applies to.
  */
 export default defineRule({
   meta: {
@@ -14,27 +16,28 @@ export default defineRule({
     description: 'connectionPool.http.maxRequestsPerConnection: 1 turns keep-alive off: every request opens a new connection',
     defaultSeverity: 'error',
     docs: 'docs/rules/keepalive-disabled.md',
-    inputs: ['DestinationRule', 'ServiceEntry'],
+    inputs: ['DestinationRule', 'ServiceEntry', 'Service'],
     defaultOptions: {},
     fixable: true,
   },
   create(context) {
+    const seen = new Set<string>();
     return {
-      DestinationRule(dr) {
-        for (const layer of trafficPolicyLayers(dr)) {
-          const path = [...layer.path, 'connectionPool', 'http', 'maxRequestsPerConnection'];
-          if (asNumber(dig(dr.raw, ...path)) !== 1) continue;
-          const host = context.model.resolve(String(dig(dr.raw, 'spec', 'host') ?? ''), dr.ref.namespace);
-          const external = context.model.isExternal(host);
-          context.report({
-            object: dr,
-            path,
-            value: 1,
-            message: `maxRequestsPerConnection: 1 (${layer.label}) disables keep-alive to ${host}: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for 60 s${external ? ', from the node’s shared SNAT ports' : ''}`,
-            hint: 'remove it (0 = unlimited, the default) or set a large value such as 1000; use tcp.maxConnectionDuration to rotate connections instead',
-            fix: { description: `remove maxRequestsPerConnection: 1 (${layer.label}): keep-alive on, the default`, edits: [{ op: 'delete', path }] },
-          });
-        }
+      ConnectionPolicy(policy) {
+        const field = policy.http.maxRequestsPerConnection;
+        if (field?.value !== 1) return;
+        const key = fieldKey(field);
+        if (seen.has(key)) return;
+        seen.add(key);
+        const label = layerLabel(field);
+        context.report({
+          object: field.object,
+          path: field.path,
+          value: 1,
+          message: `maxRequestsPerConnection: 1 (${label}) disables keep-alive to ${policy.host}: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for ${context.traffic.timeWaitSeconds} s${policy.external ? ', from the node’s shared SNAT ports' : ''}`,
+          hint: 'remove it (0 = unlimited, the default) or set a large value such as 1000; use tcp.maxConnectionDuration to rotate connections instead',
+          fix: { description: `remove maxRequestsPerConnection: 1 (${label}): keep-alive on, the default`, edits: [{ op: 'delete', path: field.path }] },
+        });
       },
     };
   },

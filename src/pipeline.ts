@@ -5,7 +5,7 @@ import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
 import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
-import { computeMultipliers, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
+import { buildTrafficModel, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
 import type { SysctlSetting } from './node/sysctl.js';
@@ -119,7 +119,7 @@ export function analyzeObjects(
   const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
   const node = new NodeSettings(objects, sysctlFiles, options.node);
   const unlinked: UnlinkedCallSite[] = [];
-  const routes = computeMultipliers(model, {
+  const traffic = buildTrafficModel(model, {
     rps: options.rps,
     rpsFor: options.rpsFor,
     ports: options.ports,
@@ -128,7 +128,8 @@ export function analyzeObjects(
     onUnlinked: (u) => unlinked.push(u),
     budgetFor: (scope, ns) => node.budgetFor(scope, ns),
   });
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node));
+  const routes = traffic.routes;
+  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node, traffic));
   return { findings, routes, unlinked, node };
 }
 

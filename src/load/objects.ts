@@ -1,7 +1,14 @@
 import type { FieldPath, Location, ObjectRef } from '../types.js';
 import type { PositionIndex } from './positions.js';
 import type { ParsedDocument } from './parse.js';
-import { isMeshConfigMap } from '../model/mesh-config.js';
+
+/** Name of the ConfigMap holding the mesh config in Istio's control-plane namespace (revisioned installs use `istio-<revision>`). */
+export const MESH_CONFIGMAP_NAME = 'istio';
+
+/** True for the ConfigMap meshlint reads the mesh config from: core-group `ConfigMap` named `istio`. */
+export function isMeshConfigMap(apiVersion: string, kind: string, name: unknown): boolean {
+  return apiVersion === 'v1' && kind === 'ConfigMap' && name === MESH_CONFIGMAP_NAME;
+}
 
 /** Kinds of `networking.istio.io` meshlint analyses (EnvoyFilter only serves `v1alpha3`). */
 export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway', 'EnvoyFilter']);

@@ -12,6 +12,7 @@ import { serviceNamespaceOfHost } from './hosts.js';
 import type { MeshModel, WorkloadView } from './mesh.js';
 import { appliesToMesh } from './mesh.js';
 import { asArray, asNumber, asString, dig } from './values.js';
+import { servicePortProtocol } from './adapters/workloads/ports.js';
 
 /** One fact behind a link, with the object field it was read from (for the multiplier trace). */
 export interface LinkTrace {
@@ -61,17 +62,7 @@ function isHttpName(protocol: string): boolean {
   return p === 'http' || p === 'http2' || p === 'grpc' || p === 'grpc-web' || p === 'http_proxy';
 }
 
-/** Protocol of a Service port per Istio's explicit selection: `appProtocol`, else the port name `<protocol>[-<suffix>]`; undefined = sniffed. */
-export function servicePortProtocol(port: unknown): string | undefined {
-  const app = asString(dig(port, 'appProtocol'));
-  if (app) return app.toLowerCase();
-  const name = asString(dig(port, 'name'))?.toLowerCase();
-  if (!name) return undefined;
-  const prefix = name.split('-')[0]!;
-  const known = ['http', 'http2', 'https', 'tcp', 'tls', 'grpc', 'mongo', 'mysql', 'redis', 'udp'];
-  if (name.startsWith('grpc-web')) return 'grpc-web';
-  return known.includes(prefix) ? prefix : undefined;
-}
+export { servicePortProtocol } from './adapters/workloads/ports.js';
 
 /** Hosts the input defines, for resolving what a call site names. */
 interface KnownHosts {

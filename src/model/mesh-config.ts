@@ -6,22 +6,17 @@
  * `kubectl get configmap istio -n istio-system -o yaml` or an audit's `--dump`) and `meshlint audit`.
  */
 import { createRequire } from 'node:module';
-import type { ManifestObject } from '../load/objects.js';
+import { type ManifestObject, isMeshConfigMap, MESH_CONFIGMAP_NAME } from '../load/objects.js';
+
+export { isMeshConfigMap, MESH_CONFIGMAP_NAME };
 import type { FieldPath } from '../types.js';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import type { MeshSettings } from './mesh.js';
 import { asRecord, dig } from './values.js';
 
-/** Name of the ConfigMap holding the mesh config in Istio's control-plane namespace (revisioned installs use `istio-<revision>`). */
-export const MESH_CONFIGMAP_NAME = 'istio';
-
 /** Path of the mesh config text inside the ConfigMap. */
 export const MESH_CONFIG_PATH: FieldPath = ['data', 'mesh'];
 
-/** True for the ConfigMap meshlint reads the mesh config from: core-group `ConfigMap` named `istio`. */
-export function isMeshConfigMap(apiVersion: string, kind: string, name: unknown): boolean {
-  return apiVersion === 'v1' && kind === 'ConfigMap' && name === MESH_CONFIGMAP_NAME;
-}
 
 /**
  * Parses the text of a ConfigMap's `data.mesh` (YAML) with the `yaml` package.

@@ -43,12 +43,8 @@ export const DEFAULT_MESH_SETTINGS: MeshSettings = {
   istio: defaultIstioSemantics(),
 };
 
-/** A value read from an object, with where it was read (for traces and findings). */
-export interface Sourced<T> {
-  value: T;
-  object: ManifestObject;
-  path: FieldPath;
-}
+import type { Sourced } from './traffic.js';
+export type { Sourced } from './traffic.js';
 
 /** A DestinationRule with its host resolved. */
 export interface DestinationRuleView {

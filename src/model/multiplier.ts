@@ -1,55 +1,48 @@
+/**
+ * The connection multiplier: for every route the input defines, the legs a logical request takes, the tries
+ * and new TCP connections on each, and the port budget each leg draws from. It reads the neutral records the
+ * adapters build (`adapters/istio/connection-policy.ts`, `adapters/istio/retries.ts`,
+ * `adapters/workloads/ports.ts`); `docs/model.md` is the reference for every figure.
+ */
 import type { ManifestObject } from '../load/objects.js';
-import { locate } from '../load/objects.js';
 import type { AppCallSite } from '../source/types.js';
-import type { FieldPath, Location } from '../types.js';
+import type { FieldPath } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
 import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { serviceNamespaceOfHost } from './hosts.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
+import type { BudgetScope, ConnectionPolicy, DataPlane, PortBudget, RetryPolicy, TraceItem } from './traffic.js';
+import { traceAt } from './trace.js';
+import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio/connection-policy.js';
+import { defaultRetryPolicy, retryPolicyOf } from './adapters/istio/retries.js';
+import { declaredPorts } from './adapters/workloads/ports.js';
 
-/** One fact behind a figure: what was read and where (file:line), or a default that applied. */
-export interface TraceItem {
-  text: string;
-  location?: Location;
-}
+export type { TraceItem } from './traffic.js';
+export { traceAt } from './trace.js';
 
 /**
- * A trace item for a field of `object`, whose `location` is resolved (`locate(object, path)`) on first read
- * and then kept as a plain data property. Only `explain` and the json/sarif reports read trace locations, so a
- * `check` of 7,000 routes no longer resolves three positions per route it never prints. The property is an own,
- * enumerable accessor: `JSON.stringify`, spreading and `Object.keys` see `{ text, location }` in that order,
- * exactly as for an eagerly built item.
+ * One TCP leg of a request (`docs/model.md`, "Legs"): who opens it, how often, and whose ephemeral ports its
+ * new connections consume.
  */
-export function traceAt(text: string, object: ManifestObject, path: FieldPath): TraceItem {
-  return {
-    text,
-    get location(): Location {
-      const value = locate(object, path);
-      Object.defineProperty(this, 'location', { value, writable: true, enumerable: true, configurable: true });
-      return value;
-    },
-    set location(value: Location | undefined) {
-      Object.defineProperty(this, 'location', { value, writable: true, enumerable: true, configurable: true });
-    },
-  };
-}
-
-/** One TCP leg of a request (DESIGN.md §2, "Legs"). */
 export interface Leg {
   /** e.g. `app → sidecar`, `sidecar → api.example.com:80`, `egress gateway → api.example.com:443`. */
   name: string;
+  /** Which proxy opens this leg's connections (`none`: the application itself). */
+  dataPlane: DataPlane;
   /** Tries on this leg per logical request: the product of every retry factor at or before it. */
   tries: number;
   /** New TCP connections per try: 1 when keep-alive is off, 1/N for `maxRequestsPerConnection: N`, 0 when pooled. */
   connectionsPerTry: number;
-  /** True when this leg leaves the node towards an external address: SNAT'd onto the node's ports. */
+  /** The port budget the leg's connections are charged to: the pod's network namespace, or the node's SNAT address. */
+  budget: BudgetScope;
+  /** True when this leg leaves the node towards an external address: SNAT'd onto the node's ports (`budget` is `node`). */
   snat: boolean;
   trace: TraceItem[];
 }
 
-/** The connection multiplier of one route: a client scope calling one destination (DESIGN.md §3). */
+/** The connection multiplier of one route: a client scope (and call site) calling one destination port. */
 export interface RouteMultiplier {
   /** Client namespace; rows are computed for clients in the namespace of the VirtualService (or ServiceEntry) that defines the route. */
   clientNamespace: string;
@@ -60,6 +53,7 @@ export interface RouteMultiplier {
   /** Destination the route sends to, when it differs from `host` (e.g. an egress gateway). */
   destination: string;
   subset?: string;
+  /** Destination port: `destination.port.number`, else each port the destination declares (one row per port). */
   port?: number;
   /** `http` when the sidecar sees HTTP (retries and `http` pool settings apply), else `tcp` (opaque TLS, TCP). */
   protocol: 'http' | 'tcp';
@@ -68,34 +62,42 @@ export interface RouteMultiplier {
   definedBy: { object: ManifestObject; path: FieldPath };
   legs: Leg[];
   /** Extra new connections per request from mirroring: mirrorPercentage × the mirror destination's figure. */
-  mirrors: { host: string; percentage: number; connections: number; trace: TraceItem[] }[];
+  mirrors: { host: string; subset?: string; port?: number; percentage: number; connections: number; budget: BudgetScope; trace: TraceItem[] }[];
   /** Worst-case new connections per logical request, M: Σ legs tries × connectionsPerTry + mirrors. */
   total: number;
-  /** Whose ephemeral ports the budget is: the node's (SNAT'd legs to external addresses) or the pod's. */
-  budgetScope: 'node' | 'pod';
-  /** New connections per request that draw on that budget (M_snat, or the pod-leaving legs for in-mesh traffic). */
+  /** New connections per request SNAT'd onto the node's ports (the share of M on `node`-budget legs). */
+  snatConnections: number;
+  /** Each budget the route draws from, with its exhaustion rate; set by `computeMultipliers`. */
+  budgets: PortBudget[];
+  /** The tightest budget (lowest exhaustion rate; with no churn, `node` when any leg is SNAT'd, else `pod`). */
+  budgetScope: BudgetScope;
+  /** New connections per request that draw on the tightest budget. */
   budgetConnections: number;
-  /** Usable ephemeral ports of that budget (range less reserved); set by `computeMultipliers`. */
+  /** Usable ephemeral ports of the tightest budget (range less reserved); set by `computeMultipliers`. */
   budgetPorts?: number;
   /** Where `budgetPorts` came from: each sysctl with its file:line, or the default that applied. */
   budgetTrace?: TraceItem[];
-  /** Requests/s at which TIME_WAIT fills the port range: ports / (budgetConnections × TIME_WAIT seconds); null when pooled (no churn). */
+  /** Requests/s at which TIME_WAIT fills the tightest budget: ports / (budgetConnections × TIME_WAIT seconds); null when nothing churns. */
   exhaustionRps: number | null;
   /** Request rate of this route, requests/s (`--rps`, or the configuration's `rps` entry for its host or workload); absent when none is given. */
   rps?: number;
-  /** Ports held in TIME_WAIT at the route's request rate: rps × budgetConnections × TIME_WAIT seconds; absent without a rate. */
+  /** Ports held in TIME_WAIT at the route's request rate on the tightest budget: rps × budgetConnections × TIME_WAIT seconds; absent without a rate. */
   portsHeld?: number;
-  /** The application call site linked to this route, or a note that the app leg was not analysed. */
+  /** The application call site of this row (one row per linked call site), or null when the app leg was not analysed. */
   appLeg: AppCallSite | null;
   /** The client calls a port the host does not declare: PassthroughCluster, no DestinationRule or VirtualService applies. */
   passthrough?: boolean;
+  /** The effective policy of the client proxy's upstream hop, when a proxy makes it (not for PassthroughCluster). */
+  connectionPolicy?: ConnectionPolicy;
+  /** The retry policy of the route, for HTTP routes through a proxy. */
+  retryPolicy?: RetryPolicy;
   /** Human notes (assumptions that applied). */
   notes: string[];
 }
 
 /**
  * One proxy-to-upstream hop of a route, as DestinationRule lookups see it: the namespace of the proxy that
- * makes the hop (whose DestinationRules apply, DESIGN.md §2) and the host it connects to.
+ * makes the hop (whose DestinationRules apply) and the host it connects to.
  */
 export interface UpstreamHop {
   /** Namespace of the proxy: the client's for its sidecar; the egress gateway Service's for the gateway. */
@@ -137,8 +139,8 @@ export interface MultiplierOptions {
   timeWaitSeconds?: number;
   /**
    * Application call sites from source scanning. Each is linked to the route its host and port reach
-   * (see `link.ts`); the route's application leg then comes from the code. Call sites whose client or
-   * route no row covers yet get a row of their own.
+   * (see `link.ts`); each (route, call site) pair is a row of its own. Call sites whose client or route no
+   * row covers yet get rows of their own.
    */
   callSites?: readonly AppCallSite[];
   /** Receives the call sites that could not be linked to the mesh, with the reason. */
@@ -159,13 +161,43 @@ export interface PortBudgetFigure {
 }
 
 /**
- * Computes the connection multiplier (DESIGN.md §3) for every route the input defines: each HTTP route
- * destination of a mesh-bound VirtualService (client scope: the VirtualService's namespace), and each
- * `MESH_EXTERNAL` ServiceEntry host and port that no VirtualService routes (client scope: the entry's
- * namespace; Istio's default route with its default retries applies). Stated assumptions: the client side
- * closes first (worst case), `tcp_tw_reuse` ≠ 1, one destination `ip:port`.
+ * The traffic model of one run: the multiplier rows and every effective connection and retry policy the
+ * rules visit. `timeWaitSeconds` is the TIME_WAIT the arithmetic used (findings quote it).
+ */
+export interface TrafficModel {
+  routes: RouteMultiplier[];
+  connectionPolicies: ConnectionPolicy[];
+  retryPolicies: RetryPolicy[];
+  /** Seconds (`--time-wait`, default 60). */
+  timeWaitSeconds: number;
+}
+
+/**
+ * Builds the traffic model: {@link computeMultipliers} plus the connection policies each DestinationRule
+ * addresses (so rules see a setting where no route of the input reaches yet) and the retry policies of the rows.
+ */
+export function buildTrafficModel(model: MeshModel, options: MultiplierOptions = {}): TrafficModel {
+  const policies = new ConnectionPolicies(model);
+  const routes = computeRows(model, options, policies);
+  addDestinationRulePolicies(model, policies);
+  const retryPolicies: RetryPolicy[] = [];
+  const seen = new Set<RetryPolicy>();
+  for (const r of routes) if (r.retryPolicy && !seen.has(r.retryPolicy)) seen.add(r.retryPolicy), retryPolicies.push(r.retryPolicy);
+  return { routes, connectionPolicies: policies.all(), retryPolicies, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS };
+}
+
+/**
+ * Computes the connection multiplier for every route the input defines: each HTTP route destination of a
+ * mesh-bound VirtualService (client scope: the VirtualService's namespace), one row per destination port it can
+ * reach, and each `MESH_EXTERNAL` ServiceEntry host and port that no VirtualService routes (client scope: the
+ * entry's namespace; Istio's default route with its default retries applies). Stated assumptions: the client
+ * side closes first (worst case), `tcp_tw_reuse` ≠ 1, one destination `ip:port`.
  */
 export function computeMultipliers(model: MeshModel, options: MultiplierOptions = {}): RouteMultiplier[] {
+  return computeRows(model, options, new ConnectionPolicies(model));
+}
+
+function computeRows(model: MeshModel, options: MultiplierOptions, policies: ConnectionPolicies): RouteMultiplier[] {
   const ports = options.ports ?? DEFAULT_EPHEMERAL_PORTS;
   const tw = options.timeWaitSeconds ?? TIME_WAIT_SECONDS;
   const specs: RowInput[] = [];
@@ -197,7 +229,7 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
           callPort: port,
           protocol,
           definedBy: { object: se, path: ['spec', 'hosts', hi] },
-          retries: protocol === 'http' ? defaultRetries(model, se, ['spec', 'hosts', hi], 'no VirtualService routes this host') : undefined,
+          retries: protocol === 'http' ? defaultRetryPolicy(model, se, ['spec', 'hosts', hi], 'no VirtualService routes this host', { clientNamespace: ns, host }) : undefined,
           mirrors: [],
         });
       });
@@ -219,14 +251,15 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
     }
   }
 
-  const rows = specs.map((spec) => buildRow(model, spec, worstLink(linked.get(spec))));
+  // Each (route, call site) pair is its own row: a second call site never hides the first one's figure.
+  const rows = specs.flatMap((spec) => {
+    const links = distinctSites(linked.get(spec));
+    return links.length ? links.map((link) => buildRow(model, policies, spec, link)) : [buildRow(model, policies, spec, undefined)];
+  });
   for (const row of rows) {
-    const figure: PortBudgetFigure =
-      options.ports !== undefined || !options.budgetFor ? { ports, trace: [{ text: options.ports !== undefined ? `ports = ${ports} (--port-range / ports option)` : `ports = ${ports} (Linux default range ${DEFAULT_PORT_RANGE_LOW}-${DEFAULT_PORT_RANGE_HIGH})` }], notes: [] } : options.budgetFor(row.budgetScope, row.clientNamespace);
-    row.budgetPorts = figure.ports;
-    row.budgetTrace = figure.trace;
-    for (const note of figure.notes) if (!row.notes.includes(note)) row.notes.push(note);
-    row.exhaustionRps = row.budgetConnections > 0 ? figure.ports / (row.budgetConnections * tw) : null;
+    const figureFor = (scope: BudgetScope): PortBudgetFigure =>
+      options.ports !== undefined || !options.budgetFor ? { ports, trace: [{ text: options.ports !== undefined ? `ports = ${ports} (--port-range / ports option)` : `ports = ${ports} (Linux default range ${DEFAULT_PORT_RANGE_LOW}-${DEFAULT_PORT_RANGE_HIGH})` }], notes: [] } : options.budgetFor(scope, row.clientNamespace);
+    chargeBudgets(row, figureFor, tw);
     const rate = options.rpsFor?.(row) ?? options.rps;
     if (rate !== undefined) {
       row.rps = rate;
@@ -236,13 +269,55 @@ export function computeMultipliers(model: MeshModel, options: MultiplierOptions 
   return rows;
 }
 
-/** One row per destination of the mesh VirtualService's `http[i]` route, for clients in `clientNamespace`. */
+/**
+ * Charges every leg's (and mirror's) new connections to the budget it draws from and picks the tightest:
+ * the lowest exhaustion rate; with nothing churning, the node's when any leg is SNAT'd, else the pod's.
+ */
+function chargeBudgets(row: RouteMultiplier, figureFor: (scope: BudgetScope) => PortBudgetFigure, tw: number): void {
+  const connections: Record<BudgetScope, number> = { pod: 0, node: 0 };
+  const present = new Set<BudgetScope>();
+  for (const leg of row.legs) {
+    connections[leg.budget] += leg.tries * leg.connectionsPerTry;
+    present.add(leg.budget);
+  }
+  for (const m of row.mirrors) {
+    connections[m.budget] += m.connections;
+    present.add(m.budget);
+  }
+  row.budgets = (['pod', 'node'] as const).filter((scope) => present.has(scope)).map((scope) => {
+    const figure = figureFor(scope);
+    for (const note of figure.notes) if (!row.notes.includes(note)) row.notes.push(note);
+    return { scope, ports: figure.ports, connections: connections[scope], exhaustionRps: connections[scope] > 0 ? figure.ports / (connections[scope] * tw) : null, trace: figure.trace };
+  });
+  const churning = row.budgets.filter((b) => b.exhaustionRps !== null).sort((a, b) => a.exhaustionRps! - b.exhaustionRps!);
+  const tightest = churning[0] ?? row.budgets.find((b) => b.scope === 'node') ?? row.budgets[0]!;
+  row.snatConnections = connections.node;
+  row.budgetScope = tightest.scope;
+  row.budgetConnections = tightest.connections;
+  row.budgetPorts = tightest.ports;
+  row.budgetTrace = tightest.trace;
+  row.exhaustionRps = tightest.exhaustionRps;
+}
+
+/**
+ * Ports a route destination without `port` reaches: the route's `match[].port` when it names one; else each
+ * HTTP port the destination declares (Istio builds a cluster per port, `outbound|<port>|<subset>|<host>`, each
+ * with its own `portLevelSettings`); a destination with only TLS/TCP ports gets a row per port; none declared → one row, port unknown.
+ */
+function destinationPorts(model: MeshModel, destination: string, callPort: number | undefined): (number | undefined)[] {
+  if (callPort !== undefined) return [callPort];
+  const declared = declaredPorts(model, destination);
+  const http = declared.filter((p) => p.protocol === 'http');
+  const chosen = http.length ? http : declared;
+  return chosen.length ? chosen.map((p) => p.number) : [undefined];
+}
+
+/** One row per destination (and per port it reaches) of the mesh VirtualService's `http[i]` route, for clients in `clientNamespace`. */
 function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNamespace: string, callHost: string | undefined): RowInput[] {
   const ns = vs.ref.namespace;
   const routePath: FieldPath = ['spec', 'http', i];
   const route = dig(vs.raw, ...routePath);
   if (!httpRouteGateways(vs, route).includes('mesh')) return []; // a route only for gateways (match.gateways)
-  const retries = retriesOf(model, vs, routePath);
   const matchPorts = asArray(dig(route, 'match')).map((m) => asNumber(dig(m, 'port')));
   const callPort = matchPorts.length && matchPorts.every((p) => p !== undefined && p === matchPorts[0]) ? matchPorts[0] : undefined;
   const out: RowInput[] = [];
@@ -250,18 +325,23 @@ function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNames
     const destHost = asString(dig(dest, 'destination', 'host'));
     if (!destHost) return;
     const destination = model.resolve(destHost, ns);
-    out.push({
-      clientNamespace,
-      host: callHost ?? destination,
-      destination,
-      subset: asString(dig(dest, 'destination', 'subset')),
-      port: asNumber(dig(dest, 'destination', 'port', 'number')),
-      callPort,
-      protocol: 'http',
-      definedBy: { object: vs, path: [...routePath, 'route', j, 'destination', 'host'] },
-      retries,
-      mirrors: mirrorsOf(model, vs, routePath),
-    });
+    const host = callHost ?? destination;
+    const retries = retryPolicyOf(model, vs, routePath, { clientNamespace, host });
+    const written = asNumber(dig(dest, 'destination', 'port', 'number'));
+    for (const port of written !== undefined ? [written] : destinationPorts(model, destination, callPort)) {
+      out.push({
+        clientNamespace,
+        host,
+        destination,
+        subset: asString(dig(dest, 'destination', 'subset')),
+        port,
+        callPort,
+        protocol: 'http',
+        definedBy: { object: vs, path: [...routePath, 'route', j, 'destination', 'host'] },
+        retries,
+        mirrors: mirrorsOf(model, vs, routePath),
+      });
+    }
   });
   return out;
 }
@@ -270,7 +350,8 @@ function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNames
 function specMatches(spec: RowInput, link: CallSiteLink): boolean {
   if (link.clientNamespace !== undefined && spec.clientNamespace !== link.clientNamespace) return false;
   if (spec.host !== link.host || spec.protocol !== link.protocol || Boolean(spec.passthrough) !== link.passthrough) return false;
-  return spec.callPort === undefined || link.port === undefined || spec.callPort === link.port;
+  const port = spec.callPort ?? (spec.destination === spec.host ? spec.port : undefined);
+  return port === undefined || link.port === undefined || port === link.port;
 }
 
 /**
@@ -294,12 +375,12 @@ function specsForLink(model: MeshModel, link: CallSiteLink): RowInput[] {
       });
     });
     if (i >= 0) {
-      const specs = routeSpecs(model, vs, i, clientNamespace, link.host);
+      const specs = routeSpecs(model, vs, i, clientNamespace, link.host).filter((spec) => link.port === undefined || spec.port === undefined || spec.destination !== link.host || spec.port === link.port);
       for (const spec of specs) spec.callPort = spec.callPort ?? link.port;
       if (specs.length) return specs;
     }
   }
-  return [{ ...base, protocol: 'http', retries: defaultRetries(model, link.declaredBy.object, link.declaredBy.path, `no VirtualService route for ${link.host}${link.port ? `:${link.port}` : ''}`) }];
+  return [{ ...base, protocol: 'http', retries: defaultRetryPolicy(model, link.declaredBy.object, link.declaredBy.path, `no VirtualService route for ${link.host}${link.port ? `:${link.port}` : ''}`, { clientNamespace, host: link.host }) }];
 }
 
 /** New connections per try the application makes at a call site: 1 for a client built per request or keep-alive off, else pooled (0). */
@@ -307,10 +388,16 @@ function appConnectionsPerTry(site: AppCallSite): number {
   return site.clientPerRequest || site.keepAliveOff ? 1 : 0;
 }
 
-/** Worst case among the call sites linked to one row: the one that opens the most connections, then the most tries. */
-function worstLink(links: readonly CallSiteLink[] | undefined): CallSiteLink | undefined {
-  if (!links?.length) return undefined;
-  return [...links].sort((a, b) => appConnectionsPerTry(b.site) - appConnectionsPerTry(a.site) || b.site.appTries - a.site.appTries)[0];
+/** The links of one row, one per distinct call site (file:line:column and workload), in input order. */
+function distinctSites(links: readonly CallSiteLink[] | undefined): CallSiteLink[] {
+  if (!links?.length) return [];
+  const seen = new Set<string>();
+  return links.filter((l) => {
+    const key = `${l.site.file}:${l.site.line}:${l.site.column}|${l.client?.object.ref.name ?? ''}|${l.clientNamespace ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Protocols on which the sidecar sees HTTP (Istio protocol selection: HTTP, HTTP2, GRPC, GRPC-Web). */
@@ -319,51 +406,32 @@ export function isHttpProtocol(protocol: string | undefined): boolean {
   return p === 'HTTP' || p === 'HTTP2' || p === 'GRPC' || p === 'GRPC-WEB' || p === 'HTTP_PROXY';
 }
 
-interface RetryFactor {
-  attempts: number;
-  trace: TraceItem;
+/** Retries of the route at `routePath` of `vs` (see `adapters/istio/retries.ts`): attempts and the trace item saying why. */
+export function retriesOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): { attempts: number; trace: TraceItem } {
+  const policy = retryPolicyOf(model, vs, routePath, { clientNamespace: vs.ref.namespace, host: '' });
+  return { attempts: policy.attempts.value, trace: policy.attempts.trace };
 }
 
-/**
- * Retries of an HTTP route (Istio API reference, `HTTPRetry`): `retries.attempts` retries, i.e. 1 + attempts
- * tries; no `retries` block → the mesh default (2); a `retries` block without `attempts`, or `attempts: 0`,
- * → none; a route with `fault` injection → none.
- */
-export function retriesOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): RetryFactor {
-  const route = asRecord(dig(vs.raw, ...routePath)) ?? {};
-  if (route.fault !== undefined) return { attempts: 0, trace: traceAt('fault injection on the route disables retries', vs, [...routePath, 'fault']) };
-  const retries = asRecord(route.retries);
-  if (!retries) return defaultRetries(model, vs, routePath, 'no retries block');
-  const attempts = asNumber(retries.attempts);
-  if (attempts === undefined) return { attempts: 0, trace: traceAt('retries block without attempts: no retries', vs, [...routePath, 'retries']) };
-  return { attempts: Math.max(0, attempts), trace: traceAt(`retries.attempts: ${attempts}`, vs, [...routePath, 'retries', 'attempts']) };
-}
-
-function defaultRetries(model: MeshModel, object: ManifestObject, path: FieldPath, why: string): RetryFactor {
-  const n = model.settings.defaultRetryAttempts;
-  return { attempts: n, trace: traceAt(`${why}: Istio's default of ${n} retries applies`, object, path) };
-}
-
-function mirrorsOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): { host: string; percentage: number; path: FieldPath }[] {
-  const out: { host: string; percentage: number; path: FieldPath }[] = [];
+function mirrorsOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): MirrorInput[] {
+  const out: MirrorInput[] = [];
   const route = asRecord(dig(vs.raw, ...routePath)) ?? {};
   const single = asString(dig(route, 'mirror', 'host'));
   if (single) {
     const pct = asNumber(dig(route, 'mirrorPercentage', 'value')) ?? 100;
-    out.push({ host: model.resolve(single, vs.ref.namespace), percentage: pct, path: [...routePath, 'mirror'] });
+    out.push({ host: model.resolve(single, vs.ref.namespace), subset: asString(dig(route, 'mirror', 'subset')), port: asNumber(dig(route, 'mirror', 'port', 'number')), percentage: pct, path: [...routePath, 'mirror'] });
   }
   asArray(route.mirrors).forEach((m, i) => {
     const host = asString(dig(m, 'destination', 'host'));
     if (!host) return;
     const pct = asNumber(dig(m, 'percentage', 'value')) ?? 100;
-    out.push({ host: model.resolve(host, vs.ref.namespace), percentage: pct, path: [...routePath, 'mirrors', i] });
+    out.push({ host: model.resolve(host, vs.ref.namespace), subset: asString(dig(m, 'destination', 'subset')), port: asNumber(dig(m, 'destination', 'port', 'number')), percentage: pct, path: [...routePath, 'mirrors', i] });
   });
   return out;
 }
 
 /**
- * New connections per try on the sidecar's upstream leg from the effective `connectionPool`:
- * `http.maxRequestsPerConnection` 1 → 1 (keep-alive off), N → 1/N, unset or 0 → pooled (0).
+ * New connections per try on the sidecar's upstream leg from the effective `connectionPool` of a merged
+ * DestinationRule (HTTP port assumed): `http.maxRequestsPerConnection` 1 → 1 (keep-alive off), N → 1/N, unset or 0 → pooled (0).
  */
 export function sidecarConnectionsPerTry(model: MeshModel, dr: MergedDestinationRule | null, subset: string | undefined, port: number | undefined): { value: number; trace: TraceItem } {
   const pool = model.effectivePolicy(dr, subset, port).connectionPool;
@@ -372,7 +440,15 @@ export function sidecarConnectionsPerTry(model: MeshModel, dr: MergedDestination
   if (!pool || mrpc === undefined || mrpc <= 0) {
     return { value: 0, trace: pool ? traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', pool.object, pool.path) : traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', dr!.primary.object, ['spec', 'host']) };
   }
-  return { value: 1 / mrpc, trace: traceAt(`maxRequestsPerConnection: ${mrpc}${mrpc === 1 ? ' (keep-alive off)' : ''}`, pool!.object, [...pool!.path, 'http', 'maxRequestsPerConnection']) };
+  return { value: 1 / mrpc, trace: traceAt(`maxRequestsPerConnection: ${mrpc}${mrpc === 1 ? ' (keep-alive off)' : ''}`, pool.object, [...pool.path, 'http', 'maxRequestsPerConnection']) };
+}
+
+interface MirrorInput {
+  host: string;
+  subset?: string;
+  port?: number;
+  percentage: number;
+  path: FieldPath;
 }
 
 interface RowInput {
@@ -380,7 +456,7 @@ interface RowInput {
   host: string;
   destination: string;
   subset?: string;
-  /** Upstream port the route sends to (`destination.port.number`, the ServiceEntry port). */
+  /** Upstream port the route sends to (`destination.port.number`, a declared port of the destination, the ServiceEntry port). */
   port?: number;
   /** Port the client calls, when the route is limited to one (ServiceEntry port, `match[].port`); undefined = any HTTP port of the host. */
   callPort?: number;
@@ -388,11 +464,11 @@ interface RowInput {
   /** The port is not declared for the host: the sidecar passes the connection through (PassthroughCluster). */
   passthrough?: boolean;
   definedBy: { object: ManifestObject; path: FieldPath };
-  retries?: RetryFactor;
-  mirrors: { host: string; percentage: number; path: FieldPath }[];
+  retries?: RetryPolicy;
+  mirrors: MirrorInput[];
 }
 
-function buildRow(model: MeshModel, input: RowInput, link: CallSiteLink | undefined): RouteMultiplier {
+function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInput, link: CallSiteLink | undefined): RouteMultiplier {
   const namespaceSidecar = model.sidecarForCall(input.clientNamespace, input.host, input.port);
   const clientSidecar = link?.client?.sidecar;
   const { sidecar, reason } = clientSidecar !== undefined ? { sidecar: clientSidecar, reason: link!.client!.sidecarReason } : namespaceSidecar;
@@ -407,48 +483,65 @@ function buildRow(model: MeshModel, input: RowInput, link: CallSiteLink | undefi
   const hasSidecar = sidecar !== false;
   if (sidecar === undefined) notes.push(`sidecar ${reason}`);
   const viaGateway = hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
+  const clientWorkload = link?.client ? { name: `${link.client.object.ref.kind} ${link.client.namespace}/${link.client.object.ref.name}`, labels: link.client.podLabels } : undefined;
+  let connectionPolicy: ConnectionPolicy | undefined;
+  let retryPolicy: RetryPolicy | undefined;
 
   if (!hasSidecar) {
-    legs.push({ name: `app → ${input.host}`, tries: appTries, connectionsPerTry: appConns, snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
+    legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
   } else {
-    legs.push({ name: 'app → sidecar', tries: appTries, connectionsPerTry: appConns, snat: false, trace: appTrace });
-    const sidecarTries = input.protocol === 'http' && input.retries ? appTries * (1 + input.retries.attempts) : appTries;
-    const dr = input.passthrough ? null : model.destinationRuleFor(input.clientNamespace, input.destination, link?.client?.podLabels);
-    const conns = input.passthrough
-      ? { value: appConns, trace: { text: 'PassthroughCluster: one upstream connection per app connection; no VirtualService or DestinationRule settings apply' } }
-      : input.protocol === 'http'
-        ? sidecarConnectionsPerTry(model, dr, input.subset, input.port)
-        : { value: appConns, trace: { text: 'TCP/opaque TLS: one upstream connection per app connection' } };
+    legs.push({ name: 'app → sidecar', dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: 'pod', snat: false, trace: appTrace });
+    const http = input.protocol === 'http';
+    if (http && input.retries) retryPolicy = input.retries;
+    const sidecarTries = http && input.retries ? appTries * (1 + input.retries.attempts.value) : appTries;
+    let conns: { value: number; trace: TraceItem };
+    if (input.passthrough) {
+      conns = { value: appConns, trace: { text: 'PassthroughCluster: one upstream connection per app connection; no VirtualService or DestinationRule settings apply' } };
+    } else {
+      // The app originating TLS makes the port opaque TLS to the sidecar, whatever the port declares.
+      const protocol = !http ? { value: 'tls' as const, reason: 'the sidecar sees TLS or TCP from the application' } : undefined;
+      connectionPolicy = policies.get({ clientNamespace: input.clientNamespace, clientWorkload, host: input.destination, subset: input.subset, port: input.port, ...(protocol && (input.port === undefined || declaredHttp(model, input.destination, input.port)) ? { protocol } : {}) });
+      conns = connectionPolicy.protocol === 'http' && http ? { value: connectionPolicy.connectionsPerTry, trace: connectionPolicy.connectionsTrace } : { value: appConns, trace: { text: `${connectionPolicy.protocol === 'http' ? 'TCP/opaque TLS' : connectionPolicy.protocol.toUpperCase()} (${connectionPolicy.protocolReason}): one upstream connection per app connection` } };
+    }
     const trace: TraceItem[] = [];
-    if (input.retries && input.protocol === 'http') trace.push(input.retries.trace);
+    if (retryPolicy) trace.push(retryPolicy.attempts.trace);
     trace.push(conns.trace);
     const target = input.passthrough ? `PassthroughCluster (${input.destination}${input.port ? `:${input.port}` : ''})` : `${input.destination}${input.port ? `:${input.port}` : ''}`;
-    legs.push({ name: `sidecar → ${target}`, tries: sidecarTries, connectionsPerTry: conns.value, snat: external && !viaGateway, trace });
+    const snat = external && !viaGateway;
+    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, trace });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
-      const gwTries = sidecarTries * (1 + (gw?.retries.attempts ?? 0));
+      const gwTries = sidecarTries * (1 + (gw?.retries.attempts.value ?? 0));
       const gwNs = gw?.vs.ref.namespace ?? model.settings.rootNamespace;
-      const gwDr = model.destinationRuleFor(gwNs, input.host);
-      const gwConns = sidecarConnectionsPerTry(model, gwDr, gw?.subset, gw?.port);
+      const gwPolicy = policies.get({ clientNamespace: gwNs, host: input.host, subset: gw?.subset, port: gw?.port, dataPlane: 'gateway', context: 'GATEWAY' });
       legs.push({
         name: `egress gateway → ${input.host}${gw?.port ? `:${gw.port}` : ''}`,
+        dataPlane: 'gateway',
         tries: gwTries,
-        connectionsPerTry: gwConns.value,
+        connectionsPerTry: gwPolicy.connectionsPerTry,
+        budget: external ? 'node' : 'pod',
         snat: external,
-        trace: [gw ? gw.retries.trace : { text: 'no gateway VirtualService found for this host: 1 try' }, gwConns.trace],
+        trace: [gw ? gw.retries.attempts.trace : { text: 'no gateway VirtualService found for this host: 1 try' }, gwPolicy.connectionsTrace],
       });
     }
   }
   const mirrors = input.mirrors.map((m) => {
-    const dr = model.destinationRuleFor(input.clientNamespace, m.host);
-    const conns = sidecarConnectionsPerTry(model, dr, undefined, undefined);
-    return { host: m.host, percentage: m.percentage, connections: (m.percentage / 100) * appTries * conns.value, trace: [traceAt(`mirror ${m.percentage}% to ${m.host}`, input.definedBy.object, m.path), conns.trace] };
+    // A mirror without a port goes to the port the request came in on when the mirror host declares it, else its only port.
+    const mirrorPorts = declaredPorts(model, m.host);
+    const port = m.port ?? (input.port !== undefined && (mirrorPorts.length === 0 || mirrorPorts.some((p) => p.number === input.port)) ? input.port : mirrorPorts.length === 1 ? mirrorPorts[0]!.number : undefined);
+    const policy = policies.get({ clientNamespace: input.clientNamespace, clientWorkload, host: m.host, subset: m.subset, port });
+    const mirrorExternal = model.isExternal(m.host);
+    return {
+      host: m.host,
+      ...(m.subset ? { subset: m.subset } : {}),
+      ...(port !== undefined ? { port } : {}),
+      percentage: m.percentage,
+      connections: (m.percentage / 100) * appTries * policy.connectionsPerTry,
+      budget: (mirrorExternal ? 'node' : 'pod') as BudgetScope,
+      trace: [traceAt(`mirror ${m.percentage}% to ${m.host}${m.subset ? ` subset ${m.subset}` : ''}${port !== undefined ? `:${port}` : ''}`, input.definedBy.object, m.path), policy.connectionsTrace],
+    };
   });
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
-  const snatLegs = legs.filter((l) => l.snat);
-  const budgetScope = snatLegs.length ? 'node' : 'pod';
-  const budgetLegs = snatLegs.length ? snatLegs : legs.slice(hasSidecar ? 1 : 0);
-  const budgetConnections = budgetLegs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.filter((m) => model.isExternal(m.host) === (budgetScope === 'node')).reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
     sidecar,
@@ -463,24 +556,34 @@ function buildRow(model: MeshModel, input: RowInput, link: CallSiteLink | undefi
     legs,
     mirrors,
     total,
-    budgetScope,
-    budgetConnections,
+    snatConnections: 0,
+    budgets: [],
+    budgetScope: 'pod',
+    budgetConnections: 0,
     exhaustionRps: null,
     appLeg,
     ...(input.passthrough ? { passthrough: true } : {}),
+    ...(connectionPolicy ? { connectionPolicy } : {}),
+    ...(retryPolicy ? { retryPolicy } : {}),
     notes,
   };
 }
 
+/** Whether `port` of `host` is declared HTTP (or not declared): then the TLS the app originates is what makes it opaque. */
+function declaredHttp(model: MeshModel, host: string, port: number): boolean {
+  const declared = declaredPorts(model, host).find((p) => p.number === port);
+  return !declared || declared.protocol === 'http';
+}
+
 /** The gateway-bound VirtualService route for `host` (egress pattern): its retries and destination port. */
-function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryFactor; port?: number; subset?: string } | null {
+function gatewayRoute(model: MeshModel, host: string): { vs: ManifestObject; retries: RetryPolicy; port?: number; subset?: string } | null {
   for (const vs of model.virtualServicesWithHost(host)) {
     const http = asArray(dig(vs.raw, 'spec', 'http'));
     const onGateway = (r: unknown) => httpRouteGateways(vs, r).some((g) => g !== 'mesh');
     const i = http.findIndex((r) => onGateway(r) && asArray(dig(r, 'route')).some((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host));
     if (i < 0) continue;
     const dest = asArray(dig(http[i], 'route')).find((d) => model.resolve(asString(dig(d, 'destination', 'host')) ?? '', vs.ref.namespace) === host);
-    return { vs, retries: retriesOf(model, vs, ['spec', 'http', i]), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };
+    return { vs, retries: retryPolicyOf(model, vs, ['spec', 'http', i], { clientNamespace: vs.ref.namespace, host }), port: asNumber(dig(dest, 'destination', 'port', 'number')), subset: asString(dig(dest, 'destination', 'subset')) };
   }
   return null;
 }

@@ -90,7 +90,7 @@ function describeLegs(route: RouteMultiplier): string {
 
 function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: string) => string): string[] {
   const routes = worstRoutes(result.routes);
-  const header = ['client → destination', 'legs (tries×new conns/try)', 'M', 'budget', 'exhausts at'];
+  const header = ['client → destination', 'legs (tries×new conns/try)', 'M', "M SNAT'd", 'budget', 'exhausts at'];
   const perRoute = routes.some((r) => r.rps !== undefined && r.rps !== result.budget.rps);
   const withRate = routes.some((r) => r.portsHeld !== undefined);
   if (withRate) header.push(perRoute ? 'TIME_WAIT at the route’s rps' : `TIME_WAIT @${formatNumber(result.budget.rps ?? 0)} rps`);
@@ -99,6 +99,7 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
       `${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` (${r.subset})` : ''}`,
       describeLegs(r),
       formatNumber(r.total),
+      formatNumber(r.snatConnections),
       r.budgetScope === 'node' ? 'node (SNAT)' : 'pod',
       formatExhaustion(r),
     ];
@@ -110,7 +111,7 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
   const out = [paint('bold', 'Connection multiplier (new connections per logical request, worst case)'), paint('dim', fmt(header))];
   for (const r of body) out.push(fmt(r));
   if (routes.length > rows) out.push(paint('dim', `… ${routes.length - rows} more route${routes.length - rows === 1 ? '' : 's'}: meshlint explain for all`));
-  out.push(paint('dim', `ports = ${formatNumber(result.budget.ports)} ephemeral ports on the nodes${sourcesText(result.budget.trace)}, TIME_WAIT = ${result.budget.timeWaitSeconds} s; exhausts at = ports / (M on the budget's legs × TIME_WAIT). Details: meshlint explain`));
+  out.push(paint('dim', `ports = ${formatNumber(result.budget.ports)} ephemeral ports on the nodes${sourcesText(result.budget.trace)}, TIME_WAIT = ${result.budget.timeWaitSeconds} s; M SNAT'd = new connections per request on the node's SNAT ports; budget = the tightest budget (pod or node); exhausts at = its ports / (its new connections per request × TIME_WAIT). Details: meshlint explain`));
   return out;
 }
 
@@ -135,11 +136,11 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
       out.push(`  mirror ${m.host}: ${formatNumber(m.percentage)}% → +${formatNumber(m.connections)}`);
       for (const t of m.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${formatLocation(t.location)})` : ''}`));
     }
-    out.push(`  M = ${formatNumber(r.total)} new connections per request; on the ${r.budgetScope === 'node' ? "node's SNAT ports" : "pod's ports"}: ${formatNumber(r.budgetConnections)}`);
+    out.push(`  M = ${formatNumber(r.total)} new connections per request; ${r.budgets.map((b) => `${b.scope === 'node' ? "SNAT'd onto the node's ports" : "from the pod's ports"}: ${formatNumber(b.connections)}`).join('; ')}`);
     const ports = r.budgetPorts ?? result.budget.ports;
     if (r.exhaustionRps !== null) out.push(`  ports = ${formatNumber(ports)}`);
     if (r.exhaustionRps !== null) for (const t of r.budgetTrace ?? []) out.push(paint('dim', `      ${t.text}${t.location ? `  (${t.location.file}:${t.location.line}:${t.location.column})` : ''}`));
-    out.push(`  exhausts at ${formatExhaustion(r)}${r.exhaustionRps !== null ? ` = ${formatNumber(ports)} / (${formatNumber(r.budgetConnections)} × ${result.budget.timeWaitSeconds} s)` : ''}`);
+    out.push(`  exhausts at ${formatExhaustion(r)}${r.exhaustionRps !== null ? ` = ${formatNumber(ports)} / (${formatNumber(r.budgetConnections)} × ${result.budget.timeWaitSeconds} s), the ${r.budgetScope === 'node' ? "node's SNAT ports" : "pod's ports"}${r.budgets.filter((b) => b.exhaustionRps !== null).length > 1 ? ' (the tightest budget)' : ''}` : ''}`);
     if (r.portsHeld !== undefined) out.push(`  at ${formatNumber(r.rps ?? result.budget.rps!)} req/s: ${formatNumber(Math.round(r.portsHeld))} ports in TIME_WAIT (${formatNumber((100 * r.portsHeld) / ports)}% of the range)`);
     for (const n of r.notes) out.push(paint('dim', `  note: ${n}`));
   }

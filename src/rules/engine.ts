@@ -1,7 +1,9 @@
 import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier, TrafficModel } from '../model/multiplier.js';
+import type { ConnectionPolicy, RetryPolicy } from '../model/traffic.js';
+import { TIME_WAIT_SECONDS } from '../facts.js';
 import { NodeSettings } from '../node/settings.js';
 import type { SysctlSetting } from '../node/sysctl.js';
 import type { ConfiguredSeverity, FieldPath, Finding, FixEdit, Location, Severity } from '../types.js';
@@ -56,6 +58,8 @@ function fixFor(d: ReportDescriptor): Finding['fix'] {
 export interface RuleContext {
   readonly model: MeshModel;
   readonly routes: readonly RouteMultiplier[];
+  /** The traffic model: rows, effective connection and retry policies, and the TIME_WAIT the arithmetic used. */
+  readonly traffic: TrafficModel;
   /** Node settings: every sysctl the input sets, and the port budgets (`src/node/settings.ts`). */
   readonly node: NodeSettings;
   /** The rule's options: its `defaultOptions` overlaid with the user's. */
@@ -76,6 +80,10 @@ export interface RuleVisitors {
   Sidecar?(object: ManifestObject): void;
   Gateway?(object: ManifestObject): void;
   route?(route: RouteMultiplier): void;
+  /** Each effective connection policy, one per (client, destination host, subset, port) (`src/model/traffic.ts`). */
+  ConnectionPolicy?(policy: ConnectionPolicy): void;
+  /** Each route's retry policy (`src/model/traffic.ts`). */
+  RetryPolicy?(policy: RetryPolicy): void;
   /** Each sysctl assignment of the input (sysctl.d files, pod specs, container commands), in input order. */
   sysctl?(setting: SysctlSetting): void;
   end?(): void;
@@ -107,7 +115,14 @@ const KIND_VISITORS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sid
  * finding naming the rule and object (and should be reported as a meshlint bug).
  * @returns findings in the order rules reported them.
  */
-export function runRules(rules: readonly Rule[], model: MeshModel, routes: readonly RouteMultiplier[], settings: ReadonlyMap<string, RuleSetting>, node: NodeSettings = new NodeSettings(model.objects)): Finding[] {
+export function runRules(
+  rules: readonly Rule[],
+  model: MeshModel,
+  routes: readonly RouteMultiplier[],
+  settings: ReadonlyMap<string, RuleSetting>,
+  node: NodeSettings = new NodeSettings(model.objects),
+  traffic: TrafficModel = { routes: [...routes], connectionPolicies: [], retryPolicies: [], timeWaitSeconds: TIME_WAIT_SECONDS },
+): Finding[] {
   const findings: Finding[] = [];
   const active: { rule: Rule; visitors: RuleVisitors }[] = [];
   for (const rule of rules) {
@@ -118,6 +133,7 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
     const context: RuleContext = {
       model,
       routes,
+      traffic,
       node,
       options: { ...rule.meta.defaultOptions, ...(setting?.options ?? {}) },
       severity,
@@ -168,6 +184,8 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
     Gateway: model.gateways,
   };
   for (const kind of KIND_VISITORS) visitAll(byKind[kind], kind, (object) => object);
+  visitAll(traffic.connectionPolicies, 'ConnectionPolicy', (policy) => policy.connectionPool?.object ?? policy.destinationRule?.object);
+  visitAll(traffic.retryPolicies, 'RetryPolicy', (policy) => policy.route.object);
   visitAll(routes, 'route', (route) => route.definedBy.object);
   visitAll(node.settings, 'sysctl', (setting) => setting.location);
   visitAll([undefined], 'end', () => undefined);

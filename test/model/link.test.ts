@@ -144,18 +144,19 @@ describe('call sites in the multiplier', () => {
   );
   const model = modelFromYaml(yaml);
 
-  it('joins the row of its namespace and takes the worst call site', () => {
-    const rows = computeMultipliers(model, {
-      callSites: [
-        site({ host: 'api.example.com', port: 80, scheme: 'http', line: 3 }),
-        site({ host: 'api.example.com', port: 80, scheme: 'http', line: 7, keepAliveOff: true, appTries: 2, evidence: 'agent: false' }),
-      ],
-    });
-    assert.equal(rows.length, 1);
-    const row = rows[0]!;
-    assert.equal(row.appLeg?.line, 7);
-    assert.deepEqual(row.legs.map((l) => [l.tries, l.connectionsPerTry]), [[2, 1], [10, 1]]);
-    assert.equal(row.total, 12);
+  it('joins the row of its namespace: one row per call site, so the worst one is never hidden', () => {
+    const worst = site({ host: 'api.example.com', port: 80, scheme: 'http', line: 7, keepAliveOff: true, appTries: 2, evidence: 'agent: false' });
+    const pooled = site({ host: 'api.example.com', port: 80, scheme: 'http', line: 3 });
+    for (const callSites of [[pooled, worst], [worst, pooled], [worst]]) {
+      const rows = computeMultipliers(model, { callSites });
+      assert.equal(rows.length, callSites.length, 'a row per (route, call site)');
+      const row = rows.find((r) => r.appLeg?.line === 7)!;
+      assert.deepEqual(row.legs.map((l) => [l.tries, l.connectionsPerTry]), [[2, 1], [10, 1]]);
+      assert.equal(row.total, 12);
+      assert.equal(Math.max(...rows.map((r) => r.total)), 12, 'adding a pooled call site keeps the worst figure');
+    }
+    const other = computeMultipliers(model, { callSites: [pooled] });
+    assert.equal(other[0]!.total, 5, 'near miss: the pooled call site alone is 1 try at the app, 5 at the sidecar');
   });
 
   it('gets a row of its own for another client namespace, through the VirtualService that namespace sees', () => {

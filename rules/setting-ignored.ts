@@ -1,0 +1,50 @@
+import { defineRule } from '../src/rules/engine.js';
+import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
+import { fieldKey, type IgnoredSetting } from '../src/model/traffic.js';
+
+/**
+ * A connection-pool setting that has no effect anywhere it applies: `connectionPool.http.*` written for a
+ * destination whose every port the policy reaches is TLS or TCP (the sidecar sees no HTTP there, so Envoy's HTTP
+ * protocol options are never used). Reported once per field, and only when no (client, port) cell the field
+ * reaches is HTTP: a top-level setting that works on the host's HTTP port and not on its TLS port is normal.
+ */
+export default defineRule({
+  meta: {
+    id: 'setting-ignored',
+    code: 'MSH109',
+    family: 'config',
+    description: 'A connectionPool.http setting on a destination whose ports are all TLS or TCP: it has no effect',
+    defaultSeverity: 'warn',
+    docs: 'docs/rules/setting-ignored.md',
+    inputs: ['DestinationRule', 'ServiceEntry', 'Service'],
+    defaultOptions: {},
+    fixable: true,
+  },
+  create(context) {
+    const effective = new Set<string>();
+    const ignored = new Map<string, IgnoredSetting>();
+    return {
+      ConnectionPolicy(policy) {
+        for (const figure of [...Object.values(policy.http), ...Object.values(policy.tcp)]) if (figure) effective.add(fieldKey(figure));
+        for (const i of policy.ignored) {
+          const key = fieldKey(i.at);
+          if (!ignored.has(key)) ignored.set(key, i);
+        }
+      },
+      end() {
+        for (const [key, i] of ignored) {
+          if (effective.has(key)) continue;
+          const fromDestinationRule = i.at.object.ref.kind === 'DestinationRule';
+          context.report({
+            object: i.at.object,
+            path: i.at.path,
+            value: i.field,
+            message: `ignored: ${i.field}: ${JSON.stringify(i.value)}${fromDestinationRule ? ` (${layerLabel(i.at)})` : ''} has no effect: ${i.reason}`,
+            hint: 'remove it, or set the port protocol to HTTP if the traffic is HTTP the sidecar should see (and the application sends plain HTTP)',
+            ...(fromDestinationRule ? { fix: { description: `remove ${i.field}, which has no effect here`, edits: [{ op: 'delete' as const, path: i.at.path }] } } : {}),
+          });
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,197 @@
+/**
+ * Istio adapter: the effective {@link ConnectionPolicy} of a client proxy for one (host, subset, port), from
+ * the DestinationRule that wins precedence for the client (`MeshModel.destinationRuleFor`), its layers
+ * (`MeshModel.effectivePolicy`: top level → `portLevelSettings[port]` → `subsets[].trafficPolicy` → that
+ * subset's `portLevelSettings[port]`, each replacing whole blocks; istio/istio
+ * `pilot/pkg/networking/core/cluster_traffic_policy.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
+ * the port's protocol, then EnvoyFilter overrides (`envoy-filter.ts`).
+ *
+ * HTTP pool settings apply only where the proxy sees HTTP: istiod sets them through the cluster's
+ * `HttpProtocolOptions` (`common_http_protocol_options.max_requests_per_connection`, `idle_timeout`), which Envoy
+ * uses only for HTTP connections (Envoy `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`). On a TLS or
+ * TCP port they are recorded in `ignored`.
+ */
+import type { FieldPath } from '../../../types.js';
+import type { MeshModel, MergedDestinationRule } from '../../mesh.js';
+import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, PolicyOverride, PoolField, PortProtocol, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
+import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
+import { traceAt } from '../../trace.js';
+import { declaredPort, declaredPorts } from '../workloads/ports.js';
+import { envoyFilterOverrides, type OverrideQuery } from './envoy-filter.js';
+
+/** What a {@link ConnectionPolicies.get} call asks for. */
+export interface PolicyQuery {
+  clientNamespace: string;
+  /** Client workload name and pod labels, when the client is one workload (for `workloadSelector` rules). */
+  clientWorkload?: { name: string; labels: Record<string, string> };
+  host: string;
+  subset?: string;
+  port?: number;
+  /** The protocol when the caller knows better than the declared port (e.g. the app originates TLS). */
+  protocol?: { value: PortProtocol; reason: string };
+  dataPlane?: DataPlane;
+  /** `GATEWAY` for a gateway proxy's hop (EnvoyFilter context). */
+  context?: OverrideQuery['context'];
+}
+
+/**
+ * Every effective connection policy the run asked for, each built once (keyed by client, workload, host,
+ * subset, port, protocol), in the order first asked. The multiplier asks for the policy of each hop it charges;
+ * {@link addDestinationRulePolicies} adds the (host, subset, port) cells each DestinationRule addresses, so a
+ * rule sees a setting even where no route of the input sends traffic yet.
+ */
+export class ConnectionPolicies {
+  private readonly byKey = new Map<string, ConnectionPolicy>();
+
+  constructor(private readonly model: MeshModel) {}
+
+  /** The effective policy for `query`; the same record for the same question. */
+  get(query: PolicyQuery): ConnectionPolicy {
+    const declared = declaredPort(this.model, query.host, query.port);
+    const protocol = query.protocol ?? (declared ? { value: declared.protocol, reason: declared.reason } : { value: 'http' as const, reason: query.port === undefined ? 'no port declared for the host: HTTP assumed (Istio sniffs the protocol)' : `port ${query.port} not declared for the host: HTTP assumed` });
+    const key = `${query.clientNamespace}|${query.clientWorkload?.name ?? ''}|${query.host}|${query.subset ?? ''}|${query.port ?? ''}|${protocol.value}|${query.context ?? ''}`;
+    let policy = this.byKey.get(key);
+    if (!policy) {
+      policy = this.build(key, query, protocol);
+      this.byKey.set(key, policy);
+    }
+    return policy;
+  }
+
+  /** Every policy built so far, in the order first asked. */
+  all(): ConnectionPolicy[] {
+    return [...this.byKey.values()];
+  }
+
+  private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }): ConnectionPolicy {
+    const model = this.model;
+    const dr = model.destinationRuleFor(query.clientNamespace, query.host, query.clientWorkload?.labels);
+    const pool = model.effectivePolicy(dr, query.subset, query.port).connectionPool;
+    const http: HttpPoolFigures = {};
+    const tcp: TcpPoolFigures = {};
+    const ignored: IgnoredSetting[] = [];
+    if (pool) {
+      const at = (field: string[]): FieldPath => [...pool.path, ...field];
+      const num = (block: 'http' | 'tcp', field: string) => sourcedNumber(pool, block, field, asNumber);
+      const dur = (block: 'http' | 'tcp', field: string) => sourcedNumber(pool, block, field, parseDurationSeconds);
+      tcp.maxConnections = num('tcp', 'maxConnections');
+      tcp.maxConnectionDuration = dur('tcp', 'maxConnectionDuration');
+      tcp.idleTimeout = dur('tcp', 'idleTimeout');
+      const httpFigures: HttpPoolFigures = {
+        maxRequestsPerConnection: num('http', 'maxRequestsPerConnection'),
+        idleTimeout: dur('http', 'idleTimeout'),
+        maxRetries: num('http', 'maxRetries'),
+      };
+      const h2 = asString(dig(pool.value, 'http', 'h2UpgradePolicy'));
+      if (h2 !== undefined) httpFigures.h2UpgradePolicy = { value: h2, object: pool.object, path: at(['http', 'h2UpgradePolicy']) };
+      const ucp = dig(pool.value, 'http', 'useClientProtocol');
+      if (typeof ucp === 'boolean') httpFigures.useClientProtocol = { value: ucp, object: pool.object, path: at(['http', 'useClientProtocol']) };
+      for (const [name, figure] of Object.entries(httpFigures) as [keyof HttpPoolFigures, Sourced<never> | undefined][]) {
+        if (!figure) continue;
+        if (protocol.value === 'http') (http as Record<string, unknown>)[name] = figure;
+        else ignored.push({ field: `http.${name}`, value: figure.value, at: { object: figure.object, path: figure.path }, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): HTTP settings do not apply` });
+      }
+      for (const k of Object.keys(tcp) as (keyof TcpPoolFigures)[]) if (tcp[k] === undefined) delete tcp[k];
+      for (const k of Object.keys(http) as (keyof HttpPoolFigures)[]) if (http[k] === undefined) delete http[k];
+    }
+    const overrides = envoyFilterOverrides(model, { proxyNamespace: query.clientNamespace, proxyLabels: query.clientWorkload?.labels, context: query.context ?? 'SIDECAR_OUTBOUND', host: query.host, subset: query.subset, port: query.port });
+    for (const o of overrides) applyOverride(http, tcp, o, protocol.value, ignored);
+    const { value: connectionsPerTry, trace: connectionsTrace } = connectionsOf(dr, http, protocol.value, pool);
+    return {
+      key,
+      clientNamespace: query.clientNamespace,
+      ...(query.clientWorkload ? { clientWorkload: query.clientWorkload.name } : {}),
+      host: query.host,
+      subset: query.subset,
+      port: query.port,
+      protocol: protocol.value,
+      protocolReason: protocol.reason,
+      external: model.isExternal(query.host),
+      dataPlane: query.dataPlane ?? 'sidecar',
+      ...(pool ? { connectionPool: pool } : {}),
+      ...(dr ? { destinationRule: { object: dr.primary.object, path: ['spec', 'host'] } } : {}),
+      http,
+      tcp,
+      connectionsPerTry,
+      connectionsTrace,
+      ignored,
+      overrides,
+    };
+  }
+}
+
+function sourcedNumber(pool: Sourced<Record<string, unknown>>, block: 'http' | 'tcp', field: string, parse: (v: unknown) => number | undefined): Sourced<number> | undefined {
+  const value = parse(dig(pool.value, block, field));
+  return value === undefined ? undefined : { value, object: pool.object, path: [...pool.path, block, field] };
+}
+
+/** An override replaces the field it names (and records the DestinationRule field it shadows). */
+function applyOverride(http: HttpPoolFigures, tcp: TcpPoolFigures, o: PolicyOverride, protocol: PortProtocol, ignored: IgnoredSetting[]): void {
+  const [block, name] = o.field.split('.') as ['http' | 'tcp', string];
+  const target = (block === 'http' ? http : tcp) as Record<string, Sourced<unknown> | undefined>;
+  if (block === 'http' && protocol !== 'http') {
+    ignored.push({ field: o.field, value: o.value, at: o.at, reason: `${o.text}: the port is ${protocol.toUpperCase()}, HTTP settings do not apply` });
+    return;
+  }
+  const previous = target[name];
+  if (previous) o.replaced = { object: previous.object, path: previous.path };
+  target[name] = { value: o.value, object: o.at.object, path: o.at.path };
+}
+
+/**
+ * New upstream connections per try from the effective figures: `maxRequestsPerConnection` 1 → 1 (keep-alive
+ * off), N → 1/N, unset or 0 → pooled (0); on a TLS/TCP port one upstream connection per downstream connection,
+ * which the caller charges from the application leg (0 here).
+ */
+function connectionsOf(dr: MergedDestinationRule | null, http: HttpPoolFigures, protocol: PortProtocol, pool: Sourced<Record<string, unknown>> | undefined): { value: number; trace: TraceItem } {
+  if (protocol !== 'http') return { value: 0, trace: { text: `${protocol.toUpperCase()}: one upstream connection per app connection; HTTP pool settings do not apply` } };
+  const mrpc = http.maxRequestsPerConnection;
+  if (mrpc && mrpc.value > 0) return { value: 1 / mrpc.value, trace: traceAt(`maxRequestsPerConnection: ${mrpc.value}${mrpc.value === 1 ? ' (keep-alive off)' : ''}`, mrpc.object, mrpc.path) };
+  if (!dr && !pool) return { value: 0, trace: { text: 'no DestinationRule: pooled (keep-alive on by default)' } };
+  return { value: 0, trace: pool ? traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', pool.object, pool.path) : traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', dr!.primary.object, ['spec', 'host']) };
+}
+
+/** `top level`, `top level, port 9080`, `subset v2`, `subset v2, port 9080` for a traffic-policy field path of a DestinationRule. */
+export function layerLabel(policyField: Sourced<unknown> | { object: Sourced<unknown>['object']; path: FieldPath }): string {
+  const path = policyField.path;
+  const raw = policyField.object.raw;
+  let label = 'top level';
+  const s = path.indexOf('subsets');
+  if (s >= 0) label = `subset ${asString(dig(raw, 'spec', 'subsets', path[s + 1] as number, 'name')) ?? `#${String(path[s + 1])}`}`;
+  const p = path.indexOf('portLevelSettings');
+  if (p >= 0) label += `, port ${asNumber(dig(raw, ...path.slice(0, p + 2), 'port', 'number')) ?? '?'}`;
+  if (path[0] !== 'spec') label = 'meshConfig.defaultTrafficPolicy';
+  return label;
+}
+
+/**
+ * Adds the policies each DestinationRule addresses, for clients in its own namespace: every subset (and none)
+ * × every port its host declares (or, when the input declares none, each `portLevelSettings` port and none).
+ * A rule with a `workloadSelector` is asked for with the selector's labels. Wildcard hosts are asked for as written.
+ */
+export function addDestinationRulePolicies(model: MeshModel, policies: ConnectionPolicies): void {
+  for (const view of model.destinationRules) {
+    const raw = view.object.raw;
+    const subsets: (string | undefined)[] = [undefined];
+    for (const s of asArray(dig(raw, 'spec', 'subsets'))) {
+      const name = asString(dig(s, 'name'));
+      if (name) subsets.push(name);
+    }
+    let ports: (number | undefined)[] = declaredPorts(model, view.host).map((d) => d.number);
+    if (!ports.length) {
+      const set = new Set<number | undefined>([undefined]);
+      const collect = (tp: unknown) => asArray(dig(tp, 'portLevelSettings')).forEach((pls) => set.add(asNumber(dig(pls, 'port', 'number'))));
+      collect(dig(raw, 'spec', 'trafficPolicy'));
+      for (const s of asArray(dig(raw, 'spec', 'subsets'))) collect(asRecord(dig(s, 'trafficPolicy')));
+      ports = [...set];
+    }
+    const clientWorkload = view.workloadSelector ? { name: `workloadSelector ${Object.entries(view.workloadSelector).map(([k, v]) => `${k}=${v}`).join(',')}`, labels: view.workloadSelector } : undefined;
+    for (const subset of subsets) for (const port of ports) policies.get({ clientNamespace: view.namespace, clientWorkload, host: view.host, subset, port });
+  }
+}
+
+/** The policy fields a rule reads, by dotted name, for messages and dedup keys. */
+export function policyField(policy: ConnectionPolicy, field: PoolField): Sourced<unknown> | undefined {
+  const [block, name] = field.split('.') as ['http' | 'tcp', string];
+  return (policy[block] as Record<string, Sourced<unknown> | undefined>)[name];
+}

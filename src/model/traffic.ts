@@ -1,0 +1,172 @@
+/**
+ * The data-plane-neutral traffic model: what every adapter (`adapters/istio`, `adapters/workloads`, later
+ * `adapters/gateway-api` and `adapters/linkerd`) produces, and the only thing rules and the multiplier read.
+ *
+ * Records are compact and extracted once: a rule never walks a parsed document. Every figure carries where it
+ * came from (an object and a field path, or the default that applied and why), so a finding can point at the
+ * YAML field (and `--fix` edit it) and `explain` can cite it.
+ *
+ * The unit of policy is one {@link ConnectionPolicy} per (client, destination host, subset, port): the policy
+ * the client's proxy applies on that port after every layering, precedence, protocol and override rule.
+ */
+import type { ManifestObject } from '../load/objects.js';
+import type { FieldPath, Location } from '../types.js';
+
+/** A value read from an object, with where it was read (for traces and findings). */
+export interface Sourced<T> {
+  value: T;
+  object: ManifestObject;
+  path: FieldPath;
+}
+
+/** A field of an object: where a finding points and where `--fix` edits. */
+export interface FieldRef {
+  object: ManifestObject;
+  path: FieldPath;
+}
+
+/** One fact behind a figure: what was read and where (file:line), or a default that applied. */
+export interface TraceItem {
+  text: string;
+  location?: Location;
+}
+
+/**
+ * Which proxy (if any) handles a hop. `none`: the application's own connection (no sidecar, or bypassed).
+ * `ztunnel` and `waypoint` are reserved for the ambient adapter (issue 15); nothing produces them yet.
+ */
+export type DataPlane = 'sidecar' | 'gateway' | 'none' | 'ztunnel' | 'waypoint';
+
+/**
+ * What the proxy sees on a port. `http`: HTTP/1.1, HTTP/2, gRPC (retries and `connectionPool.http` apply);
+ * `tls`: opaque TLS (`TLS`, `HTTPS` ports, or TLS the app originates); `tcp`: anything else. Only `tcp`-level
+ * pool settings apply to `tls` and `tcp` (Istio "Protocol Selection"; Envoy applies HTTP connection-pool
+ * settings only to clusters carrying HTTP, `envoy.config.cluster.v3.Cluster.typed_extension_protocol_options`).
+ */
+export type PortProtocol = 'http' | 'tls' | 'tcp';
+
+/** Whose ephemeral ports a leg's new connections consume. */
+export type BudgetScope = 'pod' | 'node';
+
+/**
+ * Keep-alive and pool settings of `connectionPool.http` that are effective on an HTTP port. Seconds for
+ * durations. Each field is absent when nothing sets it (Istio's default applies: no request limit per
+ * connection, 1 h idle timeout; istio/api `networking/v1alpha3/destination_rule.proto`, `ConnectionPoolSettings.HTTPSettings`).
+ */
+export interface HttpPoolFigures {
+  maxRequestsPerConnection?: Sourced<number>;
+  /** Seconds (`http.idleTimeout`; when unset, Istio uses `tcp.idleTimeout` for HTTP connections too). */
+  idleTimeout?: Sourced<number>;
+  h2UpgradePolicy?: Sourced<string>;
+  useClientProtocol?: Sourced<boolean>;
+  /** Concurrent retries to the cluster (`http.maxRetries`); unset: Istio sets Envoy's `max_retries` to 2^32−1. */
+  maxRetries?: Sourced<number>;
+}
+
+/** `connectionPool.tcp` figures (effective on every port, whatever its protocol). Seconds for durations. */
+export interface TcpPoolFigures {
+  maxConnections?: Sourced<number>;
+  /** Seconds. */
+  idleTimeout?: Sourced<number>;
+  /** Seconds. */
+  maxConnectionDuration?: Sourced<number>;
+}
+
+/** Dotted names of the pool fields a {@link ConnectionPolicy} carries, e.g. `http.maxRequestsPerConnection`. */
+export type PoolField = `http.${keyof HttpPoolFigures}` | `tcp.${keyof TcpPoolFigures}`;
+
+/** A setting that is written where it applies to this (client, destination, port) but has no effect there. */
+export interface IgnoredSetting {
+  field: PoolField;
+  value: unknown;
+  at: FieldRef;
+  /** Why it has no effect here, e.g. `port 443 is TLS`. */
+  reason: string;
+}
+
+/**
+ * A field replaced by something that applies after the DestinationRule (an `EnvoyFilter` CLUSTER or
+ * NETWORK_FILTER patch). The override's value wins; `replaced` is the DestinationRule field it shadows, if any.
+ */
+export interface PolicyOverride {
+  field: PoolField;
+  value: number | string | boolean;
+  at: FieldRef;
+  /** e.g. `EnvoyFilter istio-system/keepalive patch CLUSTER (outbound|9080||reviews…)`. */
+  text: string;
+  replaced?: FieldRef;
+}
+
+/**
+ * The effective connection policy of one client proxy for one (destination host, subset, port).
+ *
+ * Built by `adapters/istio/connection-policy.ts` from the DestinationRule layers (top level →
+ * `portLevelSettings[port]` → `subsets[].trafficPolicy` → that subset's `portLevelSettings[port]`, whole blocks),
+ * `meshConfig.defaultTrafficPolicy`, then {@link PolicyOverride}s. `http` is empty unless `protocol` is `http`:
+ * HTTP settings written for a TLS/TCP port are in `ignored` instead.
+ */
+export interface ConnectionPolicy {
+  /** `clientNamespace|host|subset|port`: unique per record. */
+  key: string;
+  clientNamespace: string;
+  /** The client workload (its labels chose a `workloadSelector` DestinationRule), when one is known. */
+  clientWorkload?: string;
+  /** Destination host, FQDN for cluster Services. */
+  host: string;
+  subset?: string;
+  /** Destination port; undefined only when the input declares no port for the host. */
+  port?: number;
+  protocol: PortProtocol;
+  /** Why `protocol`: the Service/ServiceEntry port and its protocol, or the assumption made. */
+  protocolReason: string;
+  external: boolean;
+  dataPlane: DataPlane;
+  /** The `connectionPool` block in force (whole-block layering), when any layer or the mesh default sets one. */
+  connectionPool?: Sourced<Record<string, unknown>>;
+  /** The DestinationRule whose layers were read (its top-level host field), when one applies. */
+  destinationRule?: FieldRef;
+  http: HttpPoolFigures;
+  tcp: TcpPoolFigures;
+  /** New upstream connections per try on this port: 1 keep-alive off, 1/N for `maxRequestsPerConnection: N`, 0 pooled. */
+  connectionsPerTry: number;
+  /** How `connectionsPerTry` was decided (trace text and its field). */
+  connectionsTrace: TraceItem;
+  ignored: IgnoredSetting[];
+  overrides: PolicyOverride[];
+}
+
+/**
+ * The retry policy of one route (per logical request, on one leg). `attempts` retries, so 1 + attempts tries.
+ * `attempts.default` is true when no `retries` block was written and the mesh default applied (the
+ * istio-semantics adapter decides that default per Istio version: `adapters/istio/retries.ts`).
+ */
+export interface RetryPolicy {
+  /** The route that carries it (a VirtualService `http[i]`, a ServiceEntry host with Istio's default route). */
+  route: FieldRef;
+  clientNamespace: string;
+  host: string;
+  attempts: { value: number; default: boolean; trace: TraceItem };
+  /** `retries.retryOn` as written, or the default's conditions. */
+  retryOn?: { value: string; at?: FieldRef };
+  /** Seconds. */
+  perTryTimeout?: Sourced<number>;
+}
+
+/** The ephemeral ports one scope has, and what a route draws from it. */
+export interface PortBudget {
+  scope: BudgetScope;
+  /** Usable ports (range less reserved). */
+  ports: number;
+  /** New connections per logical request charged to this scope (Σ tries × connectionsPerTry of its legs). */
+  connections: number;
+  /** requests/s at which TIME_WAIT fills it: ports / (connections × TIME_WAIT s); null when nothing churns here. */
+  exhaustionRps: number | null;
+  /** Where `ports` came from (sysctls with file:line, or the default). */
+  trace: TraceItem[];
+}
+
+/** A key naming one field of one object (`<file>#<doc>/<kind>/<ns>/<name>:<path>`): several records can share a field; rules report it once. */
+export function fieldKey(field: FieldRef): string {
+  const o = field.object;
+  return `${o.origin.file}#${o.origin.docIndex}/${o.origin.basePath.join('.')}|${o.ref.kind}/${o.ref.namespace}/${o.ref.name}|${field.path.join('.')}`;
+}
