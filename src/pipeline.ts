@@ -5,6 +5,7 @@ import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
 import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
+import { chooseIstioSemantics, readIstioInstall } from './model/adapters/istio/install.js';
 import { buildTrafficModel, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
@@ -21,6 +22,10 @@ import path from 'node:path';
 
 /** Options of one analysis, whatever the input (files or a cluster). */
 export interface AnalysisOptions {
+  /** `--istio-version`: the Istio release whose semantics apply (validated by the CLI); wins over everything else. */
+  istioVersion?: string;
+  /** `istio.version` of the configuration file (validated by the loader); wins over the input's install objects. */
+  istioVersionFromConfig?: string;
   /** Per-rule severity and options; rules not listed use their defaults. */
   rules?: ReadonlyMap<string, RuleSetting>;
   /** Mesh settings that override those of the input's `istio` ConfigMap (and the defaults). */
@@ -116,7 +121,12 @@ export function analyzeObjects(
   if (meshConfigMap && schemaSeverity !== 'off') {
     for (const p of fromMeshConfig.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(meshConfigMap, p.path) });
   }
-  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...fromMeshConfig.settings, ...options.mesh });
+  // The install objects (istiod Deployment, IstioOperator) name the Istio release and its switches; an
+  // IstioOperator's spec.meshConfig stands in for the istio ConfigMap when the input has none.
+  const install = readIstioInstall(objects);
+  if (schemaSeverity !== 'off') for (const p of install.problems) findings.push({ ruleId: 'schema-invalid', severity: schemaSeverity, message: p.message, location: locate(p.object, p.path) });
+  const istio = chooseIstioSemantics(install, { cli: options.istioVersion, config: options.istioVersionFromConfig });
+  const model = new MeshModel(objects, { ...DEFAULT_MESH_SETTINGS, ...install.meshSettings, ...fromMeshConfig.settings, ...options.mesh, istio });
   const node = new NodeSettings(objects, sysctlFiles, options.node);
   const unlinked: UnlinkedCallSite[] = [];
   const traffic = buildTrafficModel(model, {

@@ -32,8 +32,9 @@ export function addConfigOptions(cmd: Command): Command {
  * Reads the configuration (discovered from `cwd`, or `--config`) and merges the flags that override it.
  * @throws ConfigError (exit 2) for a missing or invalid configuration file.
  */
-export function runConfigFrom(flags: ConfigFlags & { rule?: Map<string, RuleSetting>; rps?: number; portRange?: { low: number; high: number } }, cwd: string): RunConfig {
+export function runConfigFrom(flags: ConfigFlags & { rule?: Map<string, RuleSetting>; rps?: number; portRange?: { low: number; high: number }; istioVersion?: string }, cwd: string): RunConfig {
   return resolveRunConfig(loadConfig({ cwd, file: flags.config }), {
+    istioVersion: flags.istioVersion,
     rules: flags.rule,
     rps: flags.rps,
     portRange: flags.portRange,

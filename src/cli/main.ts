@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { formatIstioVersion, NEWEST_MODELLED_ISTIO, parseIstioVersion } from '../model/adapters/istio/versions.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
@@ -29,6 +30,8 @@ export interface OutputFlags {
   portRange?: { low: number; high: number };
   timeWait?: number;
   rule?: Map<string, RuleSetting>;
+  /** `--istio-version`. */
+  istioVersion?: string;
   explain?: boolean;
   color?: boolean;
   /** Print no report on standard output (`--fix-dry-run` prints the diff there); `--output` still gets one. */
@@ -73,6 +76,13 @@ export function collectWorkload(value: string, previous: { path: string; workloa
   return [...previous, { path: dir, workload: workload!, ...(namespace ? { namespace } : {}) }];
 }
 
+/** `--istio-version 1.24`: checked here so a typo is exit 2 with one line, not a silent fallback. */
+export function parseIstioVersionFlag(value: string): string {
+  const parsed = parseIstioVersion(value);
+  if ('error' in parsed) throw new UserError(`--istio-version: ${parsed.error}`);
+  return value.trim();
+}
+
 /** `--env-host PAYMENTS_URL=https://payments.example.com`: an environment variable the code reads a destination from. */
 export function collectEnvHost(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
@@ -92,6 +102,7 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--port-range <low-high>', `ephemeral port range of the nodes (default ${groupThousands(DEFAULT_EPHEMERAL_PORTS)} ports: 32768-60999)`, parsePortRange)
     .option('--time-wait <seconds>', `seconds a port stays in TIME_WAIT (default ${TIME_WAIT_SECONDS})`, parsePositive('--time-wait', false))
     .option('--rule <id:severity>', 'set a rule’s severity for this run (off, info, warn, error); repeatable', collectRule)
+    .option('--istio-version <version>', `Istio release whose behaviour applies, e.g. 1.23 or 1.24.3 (default: the version the input's istiod, IstioOperator or istio ConfigMap names, else ${formatIstioVersion(NEWEST_MODELLED_ISTIO)}; docs/istio-semantics.md)`, parseIstioVersionFlag)
     .option('--explain', 'show every route of the connection multiplier with its trace');
 }
 

@@ -29,6 +29,8 @@ export interface CliOverrides {
   portRange?: { low: number; high: number };
   /** `--report-unused-disable-directives`. */
   reportUnusedDisableDirectives?: boolean;
+  /** `--istio-version` (validated by the CLI). */
+  istioVersion?: string;
 }
 
 /** Files and directories the run skips: `.gitignore`-syntax patterns relative to `base` (an absolute directory). */
@@ -51,6 +53,10 @@ export interface RunOptions {
   source?: SourceOptions;
   ignore?: IgnoreSpec;
   reportUnusedDisableDirectives: boolean;
+  /** `--istio-version`: the Istio release whose semantics apply, over everything else. */
+  istioVersion?: string;
+  /** `istio.version` of the configuration file. */
+  istioVersionFromConfig?: string;
 }
 
 /** A run's configuration: the file it came from, the options, and the effective configuration for `--print-config`. */
@@ -115,6 +121,8 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
     source,
     ignore: config.ignorePatterns?.length ? { base: loaded.dir, patterns: config.ignorePatterns } : undefined,
     reportUnusedDisableDirectives: cli.reportUnusedDisableDirectives ?? config.reportUnusedDisableDirectives ?? false,
+    ...(cli.istioVersion !== undefined ? { istioVersion: cli.istioVersion } : {}),
+    ...(config.istio?.version !== undefined ? { istioVersionFromConfig: config.istio.version } : {}),
   };
   return { file: loaded.file, options, effective: effectiveConfig(config, options, rpsConfig) };
 }
@@ -163,5 +171,8 @@ function effectiveConfig(config: MeshlintConfig, options: RunOptions, rps: Meshl
   };
   if (rps) out.rps = rps;
   if (options.source) out.source = options.source;
+  // Without either, the version comes from the input (install objects) or the default: not a configuration value.
+  const istioVersion = options.istioVersion ?? options.istioVersionFromConfig;
+  if (istioVersion !== undefined) out.istio = { version: istioVersion };
   return out;
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parseIstioVersion } from '../model/adapters/istio/versions.js';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
@@ -156,6 +157,10 @@ function checkSemantics(config: MeshlintConfig, fail: (path: readonly (string | 
       const { path, message } = describeSchemaError(validate!.errors ?? [], entry[1]);
       fail(['rules', id, 1, ...path], message);
     }
+  }
+  if (config.istio?.version !== undefined) {
+    const parsed = parseIstioVersion(config.istio.version);
+    if ('error' in parsed) fail(['istio', 'version'], parsed.error);
   }
   const node = config.node ?? {};
   if (node.ip_local_port_range !== undefined && !parsePortRange(node.ip_local_port_range)) {

@@ -24,6 +24,8 @@ export interface MeshlintConfig {
     h2UpgradePolicy?: 'DO_NOT_UPGRADE' | 'UPGRADE';
   };
   source?: SourceOptions;
+  /** The Istio release whose semantics apply (`1.24`, `1.24.3`); `--istio-version` wins over it (docs/istio-semantics.md). */
+  istio?: { version?: string };
 }
 
 /**

@@ -5,6 +5,7 @@ import { DEFAULT_CLUSTER_DOMAIN, ISTIO_DEFAULT_RETRY_ATTEMPTS, ISTIO_DEFAULT_ROO
 import { hostMatches, hostSpecificity, isExportedTo, resolveHost, serviceNamespaceOfHost } from './hosts.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 import { defaultIstioSemantics, type IstioSemantics } from './adapters/istio/versions.js';
+import { EnvoyFilterIndex } from './adapters/istio/envoyfilter.js';
 
 /** Mesh-wide settings that change the model; from meshConfig (the `istio` ConfigMap) or meshlint's config. */
 export interface MeshSettings {
@@ -68,7 +69,7 @@ export interface MergedDestinationRule {
 }
 
 /** Whole blocks of a traffic policy that each layer replaces (DESIGN.md §2, "Layering"). */
-export type PolicyBlock = 'connectionPool' | 'outlierDetection' | 'loadBalancer' | 'tls';
+export type PolicyBlock = 'connectionPool' | 'outlierDetection' | 'loadBalancer' | 'tls' | 'retryBudget';
 
 /** Effective traffic policy for one (host, subset, port): each block from the layer that set it last. */
 export type EffectivePolicy = Partial<Record<PolicyBlock, Sourced<Record<string, unknown>>>>;
@@ -132,6 +133,8 @@ export class MeshModel {
   readonly serviceEntries: ManifestObject[] = [];
   readonly sidecars: ManifestObject[] = [];
   readonly gateways: ManifestObject[] = [];
+  /** `EnvoyFilter`s of the input (networking.istio.io/v1alpha3), parsed on first use by {@link envoyFilterIndex}. */
+  readonly envoyFilters: ManifestObject[] = [];
   readonly services: ManifestObject[] = [];
   readonly workloads: WorkloadView[] = [];
   readonly namespaces = new Map<string, ManifestObject>();
@@ -158,6 +161,9 @@ export class MeshModel {
           break;
         case 'Sidecar':
           this.sidecars.push(object);
+          break;
+        case 'EnvoyFilter':
+          this.envoyFilters.push(object);
           break;
         case 'Gateway':
           this.gateways.push(object);
@@ -358,7 +364,9 @@ export class MeshModel {
     const apply = (object: ManifestObject, layerPath: FieldPath) => {
       const layer = asRecord(dig(object.raw, ...layerPath));
       if (!layer) return;
-      for (const block of ['connectionPool', 'outlierDetection', 'loadBalancer', 'tls'] as const) {
+      // `retryBudget` (Istio ≥ 1.27) sits beside connectionPool in a TrafficPolicy (top level and subsets; not in
+      // portLevelSettings, istio/api destination_rule.proto) and layers like the other blocks.
+      for (const block of ['connectionPool', 'outlierDetection', 'loadBalancer', 'tls', 'retryBudget'] as const) {
         const value = asRecord(layer[block]);
         if (value) policy[block] = { value, object, path: [...layerPath, block] };
       }
@@ -533,6 +541,15 @@ export class MeshModel {
     }
     return { sidecar: undefined, reason: 'assumed: no workload or Namespace object for this namespace in the input' };
   }
+
+  /**
+   * The input's EnvoyFilters parsed into override records ({@link EnvoyFilterIndex}), with the mesh's root
+   * namespace and Istio release; built on first use and kept.
+   */
+  envoyFilterIndex(): EnvoyFilterIndex {
+    return (this.envoyFilterIndexCache ??= new EnvoyFilterIndex(this.envoyFilters, this.settings.rootNamespace, this.settings.istio.version));
+  }
+  private envoyFilterIndexCache: EnvoyFilterIndex | undefined;
 
   private workloadView(object: ManifestObject): WorkloadView {
     const podPath = podTemplatePath(object.ref.kind);

@@ -16,7 +16,7 @@ import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 import type { BudgetScope, ConnectionPolicy, DataPlane, PortBudget, RetryPolicy, TraceItem } from './traffic.js';
 import { traceAt } from './trace.js';
 import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio/connection-policy.js';
-import { defaultRetryPolicy, retryPolicyOf } from './adapters/istio/retries.js';
+import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
 
 export type { TraceItem } from './traffic.js';
@@ -40,6 +40,12 @@ export interface Leg {
   /** True when this leg leaves the node towards an external address: SNAT'd onto the node's ports (`budget` is `node`). */
   snat: boolean;
   trace: TraceItem[];
+  /**
+   * The receiving sidecar's own retries (Istio ≥ 1.24: `reset-before-request`, 2 retries) on the last leg of an
+   * in-mesh HTTP route: up to `tries × (1 + attempts)` tries from the server's sidecar to its application. They
+   * open connections in the server's pod, so they multiply that hop, not this row's budgets.
+   */
+  inboundRetries?: { attempts: number; retryOn: string };
 }
 
 /** The connection multiplier of one route: a client scope (and call site) calling one destination port. */
@@ -508,7 +514,10 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     trace.push(conns.trace);
     const target = input.passthrough ? `PassthroughCluster (${input.destination}${input.port ? `:${input.port}` : ''})` : `${input.destination}${input.port ? `:${input.port}` : ''}`;
     const snat = external && !viaGateway;
-    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, trace });
+    // Istio ≥ 1.24: the receiving sidecar retries requests reset before they reached its application (versions.ts).
+    const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesFor(model, input.destination, input.port) : undefined;
+    if (inbound) trace.push(inbound.trace);
+    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
       const gwTries = sidecarTries * (1 + (gw?.retries.attempts.value ?? 0));

@@ -61,6 +61,19 @@ export interface HttpPoolFigures {
   useClientProtocol?: Sourced<boolean>;
   /** Concurrent retries to the cluster (`http.maxRetries`); unset: Istio sets Envoy's `max_retries` to 2^32−1. */
   maxRetries?: Sourced<number>;
+  /**
+   * `trafficPolicy.retryBudget` (Istio ≥ 1.27; istio/api `destination_rule.proto`): concurrent retries capped at
+   * `percent` % of active plus pending requests (default 20), never below `minRetryConcurrency` (default 3).
+   * When set, Envoy uses it instead of `max_retries` (envoy `circuit_breaker.proto`, `Thresholds.retry_budget`).
+   */
+  retryBudget?: Sourced<RetryBudgetFigure>;
+}
+
+/** A retry budget with Istio's defaults filled in. */
+export interface RetryBudgetFigure {
+  /** % of active plus pending requests. */
+  percent: number;
+  minRetryConcurrency: number;
 }
 
 /** `connectionPool.tcp` figures (effective on every port, whatever its protocol). Seconds for durations. */
@@ -95,6 +108,8 @@ export interface PolicyOverride {
   /** e.g. `EnvoyFilter istio-system/keepalive patch CLUSTER (outbound|9080||reviews…)`. */
   text: string;
   replaced?: FieldRef;
+  /** Set when the override is written but has no effect (e.g. an EnvoyFilter MERGE of circuit-breaker thresholds): why. It then goes to `ignored`. */
+  noEffect?: string;
 }
 
 /**

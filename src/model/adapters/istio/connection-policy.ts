@@ -13,7 +13,8 @@
  */
 import type { FieldPath } from '../../../types.js';
 import type { MeshModel, MergedDestinationRule } from '../../mesh.js';
-import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, PolicyOverride, PoolField, PortProtocol, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
+import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
+import { RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY, RETRY_BUDGET_DEFAULT_PERCENT } from './versions.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
 import { declaredPort, declaredPorts } from '../workloads/ports.js';
@@ -66,7 +67,8 @@ export class ConnectionPolicies {
   private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }): ConnectionPolicy {
     const model = this.model;
     const dr = model.destinationRuleFor(query.clientNamespace, query.host, query.clientWorkload?.labels);
-    const pool = model.effectivePolicy(dr, query.subset, query.port).connectionPool;
+    const effective = model.effectivePolicy(dr, query.subset, query.port);
+    const pool = effective.connectionPool;
     const http: HttpPoolFigures = {};
     const tcp: TcpPoolFigures = {};
     const ignored: IgnoredSetting[] = [];
@@ -93,6 +95,13 @@ export class ConnectionPolicies {
       }
       for (const k of Object.keys(tcp) as (keyof TcpPoolFigures)[]) if (tcp[k] === undefined) delete tcp[k];
       for (const k of Object.keys(http) as (keyof HttpPoolFigures)[]) if (http[k] === undefined) delete http[k];
+    }
+    if (effective.retryBudget) {
+      const budget = retryBudgetFigure(effective.retryBudget);
+      const istio = model.settings.istio;
+      if (protocol.value !== 'http') ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): retries are HTTP` });
+      else if (!istio.retryBudgetField) ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: `Istio ${istio.version.major}.${istio.version.minor} has no trafficPolicy.retryBudget (added in 1.27, istio/api#3512): the API server rejects or prunes it` });
+      else http.retryBudget = budget;
     }
     const overrides = envoyFilterOverrides(model, { proxyNamespace: query.clientNamespace, proxyLabels: query.clientWorkload?.labels, context: query.context ?? 'SIDECAR_OUTBOUND', host: query.host, subset: query.subset, port: query.port });
     for (const o of overrides) applyOverride(http, tcp, o, protocol.value, ignored);
@@ -125,10 +134,23 @@ function sourcedNumber(pool: Sourced<Record<string, unknown>>, block: 'http' | '
   return value === undefined ? undefined : { value, object: pool.object, path: [...pool.path, block, field] };
 }
 
+/** `trafficPolicy.retryBudget` with Istio's defaults (percent 20, minRetryConcurrency 3; istio/api `destination_rule.proto`) filled in. */
+function retryBudgetFigure(block: Sourced<Record<string, unknown>>): Sourced<RetryBudgetFigure> {
+  return {
+    value: { percent: asNumber(block.value.percent) ?? RETRY_BUDGET_DEFAULT_PERCENT, minRetryConcurrency: asNumber(block.value.minRetryConcurrency) ?? RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY },
+    object: block.object,
+    path: block.path,
+  };
+}
+
 /** An override replaces the field it names (and records the DestinationRule field it shadows). */
 function applyOverride(http: HttpPoolFigures, tcp: TcpPoolFigures, o: PolicyOverride, protocol: PortProtocol, ignored: IgnoredSetting[]): void {
   const [block, name] = o.field.split('.') as ['http' | 'tcp', string];
   const target = (block === 'http' ? http : tcp) as Record<string, Sourced<unknown> | undefined>;
+  if (o.noEffect) {
+    ignored.push({ field: o.field, value: o.value, at: o.at, reason: `${o.text}: ${o.noEffect}` });
+    return;
+  }
   if (block === 'http' && protocol !== 'http') {
     ignored.push({ field: o.field, value: o.value, at: o.at, reason: `${o.text}: the port is ${protocol.toUpperCase()}, HTTP settings do not apply` });
     return;

@@ -3,12 +3,21 @@
  * the DestinationRule layers (an EnvoyFilter patch is applied to the generated cluster, after istiod turned the
  * DestinationRule into it, so its value wins; istio/api `networking/v1alpha3/envoy_filter.proto`).
  *
- * This file is the plug-in point for the EnvoyFilter adapter (issue 13, "Istio as released now"): it returns
- * every {@link PolicyOverride} that applies to one proxy's cluster for (host, subset, port). Until that adapter
- * lands it returns none.
+ * The patches are parsed and matched by `envoyfilter.ts` ({@link EnvoyFilterIndex}); this file turns the
+ * overrides that apply to one proxy's cluster into {@link PolicyOverride}s on the neutral model's fields:
+ * - `common_http_protocol_options.max_requests_per_connection` and the deprecated cluster-level
+ *   `max_requests_per_connection` → `http.maxRequestsPerConnection`; `idle_timeout` → `http.idleTimeout`;
+ *   `max_connection_duration` → `tcp.maxConnectionDuration` (HTTP ports: these live in the cluster's
+ *   `HttpProtocolOptions`, which Envoy uses for HTTP upstreams only);
+ * - an `HttpProtocolOptions` entry replaces the one istiod wrote, so what the DestinationRule set there and the
+ *   patch leaves out goes back to Envoy's default: an override to that default, saying so;
+ * - circuit-breaker thresholds written by MERGE have no effect (`noEffect`: they land in `ignored`).
  */
 import type { MeshModel } from '../../mesh.js';
-import type { PolicyOverride } from '../../traffic.js';
+import type { PolicyOverride, PoolField } from '../../traffic.js';
+import { asRecord, dig, parseDurationSeconds } from '../../values.js';
+import { declaredPort } from '../workloads/ports.js';
+import { describeOverride, type EnvoyFilterSetting, type MatchedOverride } from './envoyfilter.js';
 
 /** The proxy and cluster an override is looked up for (the cluster name is `outbound|<port>|<subset>|<host>`). */
 export interface OverrideQuery {
@@ -23,10 +32,77 @@ export interface OverrideQuery {
   port?: number;
 }
 
+/** Envoy's value when a field of `HttpProtocolOptions.common_http_protocol_options` is unset (envoy `config/core/v3/protocol.proto`). */
+const ENVOY_DEFAULTS: Partial<Record<PoolField, number>> = {
+  // max_requests_per_connection unset: no limit.
+  'http.maxRequestsPerConnection': 0,
+  // idle_timeout unset: 1 hour.
+  'http.idleTimeout': 3600,
+  // max_connection_duration unset: no maximum (0 here, as the rules read it).
+  'tcp.maxConnectionDuration': 0,
+};
+
+const FIELD_OF: Partial<Record<EnvoyFilterSetting, PoolField>> = {
+  maxRequestsPerConnection: 'http.maxRequestsPerConnection',
+  clusterMaxRequestsPerConnection: 'http.maxRequestsPerConnection',
+  idleTimeout: 'http.idleTimeout',
+  maxConnectionDuration: 'tcp.maxConnectionDuration',
+  maxConnections: 'tcp.maxConnections',
+  maxRetries: 'http.maxRetries',
+  retryBudget: 'http.retryBudget',
+};
+
 /**
- * The overrides EnvoyFilters apply to the cluster of `query`, in the order Envoy would apply them (the last one
- * for a field wins). Never throws; a patch it cannot interpret is not returned (the adapter counts it instead).
+ * The overrides EnvoyFilters apply to the cluster of `query`, in the order istiod applies them (the last one
+ * for a field wins). Never throws; a patch meshlint cannot interpret is not returned (the index counts it in
+ * `EnvoyFilterIndex.unmodelled` instead).
  */
-export function envoyFilterOverrides(_model: MeshModel, _query: OverrideQuery): PolicyOverride[] {
-  return [];
+export function envoyFilterOverrides(model: MeshModel, query: OverrideQuery): PolicyOverride[] {
+  const index = model.envoyFilterIndex();
+  if (!index.filters.length) return [];
+  const matched = index.clusterOverrides(query);
+  if (!matched.length) return [];
+  const declared = declaredPort(model, query.host, query.port);
+  const httpPort = !declared || declared.protocol === 'http';
+  const out: PolicyOverride[] = [];
+  // What the DestinationRule wrote into the cluster's HttpProtocolOptions (an EnvoyFilter entry replaces it whole).
+  const pool = model.effectivePolicy(model.destinationRuleFor(query.proxyNamespace, query.host, query.proxyLabels), query.subset, query.port).connectionPool;
+  const drWrote: PoolField[] = [];
+  if (pool) {
+    if (dig(pool.value, 'http', 'maxRequestsPerConnection') !== undefined) drWrote.push('http.maxRequestsPerConnection');
+    // http.idleTimeout, else tcp.idleTimeout, becomes common_http_protocol_options.idle_timeout (cluster_traffic_policy.go).
+    if (dig(pool.value, 'http', 'idleTimeout') !== undefined || dig(pool.value, 'tcp', 'idleTimeout') !== undefined) drWrote.push('http.idleTimeout');
+    if (parseDurationSeconds(dig(pool.value, 'tcp', 'maxConnectionDuration')) !== undefined) drWrote.push('tcp.maxConnectionDuration');
+  }
+  const byPatch = new Map<string, MatchedOverride[]>();
+  for (const o of matched) {
+    const key = `${o.filter.order}\u0000${o.patchIndex}`;
+    const list = byPatch.get(key);
+    if (list) list.push(o);
+    else byPatch.set(key, [o]);
+  }
+  for (const patch of byPatch.values()) {
+    for (const o of patch) {
+      const field = FIELD_OF[o.setting];
+      if (!field) continue;
+      if (field === 'tcp.maxConnectionDuration' && !httpPort) continue; // HttpProtocolOptions: HTTP upstreams only
+      const text = `${describeOverride(o)}${o.assumed ? ` (${o.assumed})` : ''}${o.caveat ? `; ${o.caveat}` : ''}${o.setting === 'clusterMaxRequestsPerConnection' && drWrote.includes('http.maxRequestsPerConnection') ? '; Envoy rejects a cluster that sets max_requests_per_connection both here and in HttpProtocolOptions (as the DestinationRule does)' : ''}`;
+      const value = typeof o.value === 'number' ? o.value : asRecord(o.value) ? `percent ${o.value.percent ?? 20}, minRetryConcurrency ${o.value.minRetryConcurrency ?? 3}` : String(o.value);
+      out.push({ field, value, at: { object: o.filter, path: o.path }, text, ...(o.effective ? {} : { noEffect: o.reason ?? 'no effect' }) });
+    }
+    const replacing = patch.find((o) => o.replacesEntry && o.effective);
+    if (!replacing) continue;
+    const set = new Set(patch.filter((o) => o.replacesEntry).map((o) => FIELD_OF[o.setting]));
+    for (const field of drWrote) {
+      if (set.has(field) || (field === 'tcp.maxConnectionDuration' && !httpPort)) continue;
+      const path = replacing.path.slice(0, replacing.path.lastIndexOf('common_http_protocol_options') >= 0 ? replacing.path.lastIndexOf('common_http_protocol_options') : replacing.path.length);
+      out.push({
+        field,
+        value: ENVOY_DEFAULTS[field]!,
+        at: { object: replacing.filter, path },
+        text: `EnvoyFilter ${replacing.filter.ref.namespace}/${replacing.filter.ref.name} configPatches[${replacing.patchIndex}] replaces the cluster's whole HttpProtocolOptions without ${field.split('.')[1]}: the DestinationRule's value is dropped and Envoy's default applies`,
+      });
+    }
+  }
+  return out;
 }

@@ -11,9 +11,11 @@
 import type { ManifestObject } from '../../../load/objects.js';
 import type { FieldPath } from '../../../types.js';
 import type { MeshModel } from '../../mesh.js';
-import type { RetryPolicy } from '../../traffic.js';
+import type { RetryPolicy, TraceItem } from '../../traffic.js';
 import { traceAt } from '../../trace.js';
 import { asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
+import { serviceNamespaceOfHost } from '../../hosts.js';
+import { declaredPort, servicePortProtocol } from '../workloads/ports.js';
 
 /** Who the policy is for: the client namespace and the host it calls. */
 export interface RetryScope {
@@ -36,16 +38,54 @@ export function retryPolicyOf(model: MeshModel, vs: ManifestObject, routePath: F
     ...scope,
     attempts: attempts === undefined ? { value: 0, default: false, trace: traceAt('retries block without attempts: no retries', vs, [...routePath, 'retries']) } : { value: Math.max(0, attempts), default: false, trace: traceAt(`retries.attempts: ${attempts}`, vs, [...routePath, 'retries', 'attempts']) },
   };
-  if (retryOn !== undefined) policy.retryOn = { value: retryOn, at: { object: vs, path: [...routePath, 'retries', 'retryOn'] } };
+  // A retries block without retryOn keeps Istio's default conditions (retry.go ConvertPolicy starts from DefaultPolicy).
+  policy.retryOn = retryOn !== undefined ? { value: retryOn, at: { object: vs, path: [...routePath, 'retries', 'retryOn'] } } : { value: model.settings.istio.defaultRetry.retryOn };
   if (perTry !== undefined) policy.perTryTimeout = { value: perTry, object: vs, path: [...routePath, 'retries', 'perTryTimeout'] };
   return policy;
 }
 
 /**
- * The mesh default retry policy, for a route with no `retries` block (`why` says which): `meshConfig.defaultHttpRetryPolicy.attempts`
- * when the mesh config sets it, else Istio's 2 retries. `at` is the object and field the route is defined by.
+ * The mesh default retry policy, for a route with no `retries` block (`why` says which):
+ * `meshConfig.defaultHttpRetryPolicy` when the mesh config sets one (its `attempts`, 0 when unset, and its
+ * `retryOn` over Istio's conditions: istio/istio `retry.go`, `ConvertPolicy`), else the default of the modelled
+ * Istio release (2 retries on `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes`,
+ * 503 among the retriable codes before 1.24; `adapters/istio/versions.ts`). `at` is the object and field the
+ * route is defined by.
  */
 export function defaultRetryPolicy(model: MeshModel, object: ManifestObject, path: FieldPath, why: string, scope: RetryScope): RetryPolicy {
+  const istio = model.settings.istio;
+  const mesh = model.settings.defaultHttpRetryPolicy;
+  if (mesh) {
+    const n = model.settings.defaultRetryAttempts;
+    const retryOn = asString(mesh.value.retryOn);
+    return {
+      route: { object, path },
+      ...scope,
+      attempts: { value: n, default: true, trace: traceAt(`${why}: meshConfig.defaultHttpRetryPolicy applies: ${n} retries${retryOn ? ` on ${retryOn}` : ` on ${istio.defaultRetry.retryOn}`}`, mesh.object, mesh.path) },
+      retryOn: retryOn ? { value: retryOn, at: { object: mesh.object, path: [...mesh.path, 'retryOn'] } } : { value: istio.defaultRetry.retryOn },
+    };
+  }
   const n = model.settings.defaultRetryAttempts;
-  return { route: { object, path }, ...scope, attempts: { value: n, default: true, trace: traceAt(`${why}: Istio's default of ${n} retries applies`, object, path) } };
+  const text = n === istio.defaultRetry.attempts ? istio.defaultRetry.text : `${n} retries (mesh settings)`;
+  return { route: { object, path }, ...scope, attempts: { value: n, default: true, trace: traceAt(`${why}: ${text}`, object, path) }, retryOn: { value: istio.defaultRetry.retryOn } };
+}
+
+/**
+ * The inbound retries of the receiving sidecar for an HTTP request to `host:port` (Istio ≥ 1.24, or 1.23 with
+ * `ENABLE_INBOUND_RETRY_POLICY=true`: `reset-before-request`, 2 retries, istio/istio `route.go`
+ * `BuildDefaultHTTPInboundRoute`). Undefined when the release has none, the destination is outside the mesh
+ * (no receiving sidecar: MESH_EXTERNAL, or a namespace without sidecars), or the port is gRPC (Istio skips it there).
+ */
+export function inboundRetriesFor(model: MeshModel, host: string, port: number | undefined): { attempts: number; retryOn: string; trace: TraceItem } | undefined {
+  const inbound = model.settings.istio.inboundRetry;
+  if (!inbound || model.isExternal(host)) return undefined;
+  const namespace = serviceNamespaceOfHost(host, model.settings.clusterDomain);
+  if (!namespace || model.namespaceSidecar(namespace).sidecar === false) return undefined;
+  const declared = declaredPort(model, host, port);
+  if (declared) {
+    const raw = dig(declared.at.object.raw, ...declared.at.path);
+    const protocol = (declared.at.object.ref.kind === 'Service' ? servicePortProtocol(raw) : asString(dig(raw, 'protocol')))?.toLowerCase();
+    if (protocol === 'grpc' || protocol === 'grpc-web') return undefined;
+  }
+  return { attempts: inbound.attempts, retryOn: inbound.retryOn, trace: { text: `${inbound.text}: up to ${1 + inbound.attempts} tries from the server's sidecar to its application per try that reaches it` } };
 }
