@@ -21,6 +21,7 @@ import connectionLimitUnbounded from './connection-limit-unbounded.js';
 import h2UpgradeAvailable from './h2-upgrade-available.js';
 import settingIgnored from './setting-ignored.js';
 import portBudgetExceeded from './port-budget-exceeded.js';
+import retryBudgetMissing from './retry-budget-missing.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -38,6 +39,7 @@ export const configRules: readonly Rule[] = [
   h2UpgradeAvailable,
   settingIgnored,
   portBudgetExceeded,
+  retryBudgetMissing,
 ];
 
 /** Node rules (MSH3xx): they visit the sysctl settings of the input. */

@@ -40,7 +40,11 @@ export default defineRule({
             path: i.at.path,
             value: i.field,
             message: `ignored: ${i.field}: ${JSON.stringify(i.value)}${fromDestinationRule ? ` (${layerLabel(i.at)})` : ''} has no effect: ${i.reason}`,
-            hint: 'remove it, or set the port protocol to HTTP if the traffic is HTTP the sidecar should see (and the application sends plain HTTP)',
+            hint: i.at.object.ref.kind === 'EnvoyFilter'
+              ? 'set it in the DestinationRule instead (connectionPool, trafficPolicy.retryBudget): istiod writes it into the cluster itself'
+              : i.field === 'http.retryBudget' && !context.model.settings.istio.retryBudgetField
+                ? 'use connectionPool.http.maxRetries on this Istio release, or upgrade to 1.27+ (or set --istio-version if the mesh runs a newer release)'
+                : 'remove it, or set the port protocol to HTTP if the traffic is HTTP the sidecar should see (and the application sends plain HTTP)',
             ...(fromDestinationRule ? { fix: { description: `remove ${i.field}, which has no effect here`, edits: [{ op: 'delete' as const, path: i.at.path }] } } : {}),
           });
         }

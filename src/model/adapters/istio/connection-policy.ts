@@ -168,7 +168,9 @@ function applyOverride(http: HttpPoolFigures, tcp: TcpPoolFigures, o: PolicyOver
 function connectionsOf(dr: MergedDestinationRule | null, http: HttpPoolFigures, protocol: PortProtocol, pool: Sourced<Record<string, unknown>> | undefined): { value: number; trace: TraceItem } {
   if (protocol !== 'http') return { value: 0, trace: { text: `${protocol.toUpperCase()}: one upstream connection per app connection; HTTP pool settings do not apply` } };
   const mrpc = http.maxRequestsPerConnection;
-  if (mrpc && mrpc.value > 0) return { value: 1 / mrpc.value, trace: traceAt(`maxRequestsPerConnection: ${mrpc.value}${mrpc.value === 1 ? ' (keep-alive off)' : ''}`, mrpc.object, mrpc.path) };
+  const by = mrpc?.object.ref.kind === 'EnvoyFilter' ? ` (${layerLabel(mrpc)})` : '';
+  if (mrpc && mrpc.value > 0) return { value: 1 / mrpc.value, trace: traceAt(`maxRequestsPerConnection: ${mrpc.value}${mrpc.value === 1 ? ' (keep-alive off)' : ''}${by}`, mrpc.object, mrpc.path) };
+  if (mrpc && by) return { value: 0, trace: traceAt(`keep-alive on: max_requests_per_connection unlimited${by}`, mrpc.object, mrpc.path) };
   if (!dr && !pool) return { value: 0, trace: { text: 'no DestinationRule: pooled (keep-alive on by default)' } };
   return { value: 0, trace: pool ? traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', pool.object, pool.path) : traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', dr!.primary.object, ['spec', 'host']) };
 }
@@ -177,6 +179,8 @@ function connectionsOf(dr: MergedDestinationRule | null, http: HttpPoolFigures, 
 export function layerLabel(policyField: Sourced<unknown> | { object: Sourced<unknown>['object']; path: FieldPath }): string {
   const path = policyField.path;
   const raw = policyField.object.raw;
+  if (policyField.object.ref.kind === 'EnvoyFilter') return `EnvoyFilter ${policyField.object.ref.namespace}/${policyField.object.ref.name} configPatches[${String(path[2] ?? '?')}], over the DestinationRule`;
+  if (policyField.object.ref.kind === 'IstioOperator') return 'IstioOperator spec.meshConfig.defaultTrafficPolicy';
   let label = 'top level';
   const s = path.indexOf('subsets');
   if (s >= 0) label = `subset ${asString(dig(raw, 'spec', 'subsets', path[s + 1] as number, 'name')) ?? `#${String(path[s + 1])}`}`;

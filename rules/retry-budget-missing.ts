@@ -1,0 +1,47 @@
+import { defineRule } from '../src/rules/engine.js';
+import { formatIstioVersion, ISTIO_UNLIMITED_THRESHOLD } from '../src/model/adapters/istio/versions.js';
+
+/**
+ * An HTTP route that retries (its own `retries`, or the mesh default) towards a `MESH_EXTERNAL` host whose
+ * effective policy caps concurrent retries with neither `connectionPool.http.maxRetries` nor
+ * `trafficPolicy.retryBudget` (Istio ≥ 1.27): istiod sets the cluster circuit breaker's `max_retries` to
+ * 2^32−1 (istio/istio `cluster_traffic_policy.go`), so when the external service fails every request becomes
+ * 1 + attempts requests and new connections from the node's shared SNAT ports, with nothing to stop it.
+ */
+export default defineRule({
+  meta: {
+    id: 'retry-budget-missing',
+    code: 'MSH111',
+    family: 'config',
+    description: 'Retries to an external host with neither connectionPool.http.maxRetries nor trafficPolicy.retryBudget: nothing caps concurrent retries',
+    defaultSeverity: 'warn',
+    docs: 'docs/rules/retry-budget-missing.md',
+    inputs: ['VirtualService', 'ServiceEntry', 'DestinationRule'],
+    defaultOptions: {},
+  },
+  create(context) {
+    const reported = new Set<string>();
+    return {
+      route(row) {
+        const retry = row.retryPolicy;
+        const policy = row.connectionPolicy;
+        if (!retry || retry.attempts.value <= 0 || !policy || !policy.external || policy.protocol !== 'http') return;
+        if (policy.http.maxRetries || policy.http.retryBudget) return;
+        const key = `${retry.route.object.origin.file}\u0000${retry.route.object.order}\u0000${retry.route.path.join('.')}\u0000${policy.host}\u0000${policy.port ?? ''}`;
+        if (reported.has(key)) return;
+        reported.add(key);
+        const istio = context.model.settings.istio;
+        const ignoredBudget = policy.ignored.find((i) => i.field === 'http.retryBudget');
+        const tries = 1 + retry.attempts.value;
+        const cap = istio.retryBudgetField ? 'set trafficPolicy.retryBudget (e.g. percent: 20, minRetryConcurrency: 3) or connectionPool.http.maxRetries in the DestinationRule for this host' : `set connectionPool.http.maxRetries in the DestinationRule for this host (trafficPolicy.retryBudget needs Istio 1.27; this run models ${formatIstioVersion(istio.version)})`;
+        context.report({
+          object: retry.route.object,
+          path: retry.route.path,
+          value: retry.attempts.value,
+          message: `${retry.attempts.default ? 'default retries' : `retries.attempts: ${retry.attempts.value}`} to external ${policy.host}${policy.port ? `:${policy.port}` : ''} with no retry budget: istiod leaves the circuit breaker's max_retries at ${ISTIO_UNLIMITED_THRESHOLD} (Envoy's own default is 3), so when it fails every request becomes up to ${tries} requests and ${tries}× the new connections from the node's SNAT ports${ignoredBudget ? ` (the retryBudget at ${ignoredBudget.at.object.ref.kind} ${ignoredBudget.at.object.ref.namespace}/${ignoredBudget.at.object.ref.name} is ignored: ${ignoredBudget.reason})` : ''}`,
+          hint: cap,
+        });
+      },
+    };
+  },
+});

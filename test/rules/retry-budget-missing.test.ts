@@ -1,0 +1,73 @@
+import { ruleTester } from '../helpers/rule-tester.js';
+
+const ENTRY = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: pay, namespace: shop }
+spec:
+  hosts: [api.pay.example]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 80, name: http, protocol: HTTP }, { number: 443, name: tls, protocol: TLS }]
+`;
+
+/** A VirtualService for the external host with `retries` (YAML flow mapping) on its only route; line 16 of ENTRY + route is the route. */
+const route = (retries: string) => `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: pay, namespace: shop }
+spec:
+  hosts: [api.pay.example]
+  http:
+  - route:
+    - destination: { host: api.pay.example, port: { number: 80 } }
+    ${retries}
+`;
+
+const dr = (trafficPolicy: string) => `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: pay, namespace: shop }
+spec:
+  host: api.pay.example
+  trafficPolicy: ${trafficPolicy}
+`;
+
+const INTERNAL = `apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: shop }
+spec:
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: { host: reviews }
+    retries: { attempts: 3 }
+`;
+
+ruleTester('retry-budget-missing', {
+  valid: [
+    { name: 'trafficPolicy.retryBudget (Istio 1.27+, the default release)', yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ retryBudget: { percent: 20 } }') },
+    { name: 'connectionPool.http.maxRetries', yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ connectionPool: { http: { maxRetries: 10 } } }') },
+    { name: 'maxRetries on Istio 1.23', yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ connectionPool: { http: { maxRetries: 10 } } }'), check: { istioVersion: '1.23' } },
+    { name: 'near miss: attempts 0', yaml: ENTRY + route('retries: { attempts: 0 }') },
+    { name: 'near miss: mesh default retries off', yaml: ENTRY + route(''), mesh: { defaultRetryAttempts: 0 } },
+    { name: 'near miss: in-mesh host', yaml: INTERNAL },
+    { name: 'near miss: the TLS port only (no HTTP retries)', yaml: ENTRY.replace('{ number: 80, name: http, protocol: HTTP }, ', '') },
+  ],
+  invalid: [
+    { name: 'explicit retries, no cap', yaml: ENTRY + route('retries: { attempts: 3 }'), errors: [{ line: 16, column: 5, severity: 'warn', message: /retries.attempts: 3 to external api.pay.example:80 with no retry budget: .*up to 4 requests/ }] },
+    { name: 'the default retries (no retries block)', yaml: ENTRY + route(''), errors: [{ line: 16, message: /default retries to external api.pay.example:80 .*up to 3 requests/ }] },
+    { name: 'a DestinationRule without either', yaml: ENTRY + route('retries: { attempts: 2 }') + dr('{ connectionPool: { tcp: { maxConnections: 100 } } }'), errors: [{ line: 16, message: /up to 3 requests/ }] },
+    {
+      name: 'retryBudget on Istio 1.26 does not exist',
+      yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ retryBudget: { percent: 20 } }'),
+      check: { istioVersion: '1.26' },
+      errors: [{ line: 16, message: /the retryBudget at DestinationRule shop\/pay is ignored: Istio 1.26 has no trafficPolicy.retryBudget/ }],
+    },
+  ],
+});
