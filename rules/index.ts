@@ -22,6 +22,7 @@ import h2UpgradeAvailable from './h2-upgrade-available.js';
 import settingIgnored from './setting-ignored.js';
 import portBudgetExceeded from './port-budget-exceeded.js';
 import retryBudgetMissing from './retry-budget-missing.js';
+import envoyfilterUnmodelled from './envoyfilter-unmodelled.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -40,6 +41,7 @@ export const configRules: readonly Rule[] = [
   settingIgnored,
   portBudgetExceeded,
   retryBudgetMissing,
+  envoyfilterUnmodelled,
 ];
 
 /** Node rules (MSH3xx): they visit the sysctl settings of the input. */
