@@ -16,7 +16,7 @@ import type { MeshModel, MergedDestinationRule } from '../../mesh.js';
 import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, PolicyOverride, PoolField, PortProtocol, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
-import { declaredPort, declaredPorts } from '../workloads/ports.js';
+import { declaredPort, declaredPorts, type DeclaredPort } from '../workloads/ports.js';
 import { envoyFilterOverrides, type OverrideQuery } from './envoy-filter.js';
 
 /** What a {@link ConnectionPolicies.get} call asks for. */
@@ -52,7 +52,7 @@ export class ConnectionPolicies {
     const key = `${query.clientNamespace}|${query.clientWorkload?.name ?? ''}|${query.host}|${query.subset ?? ''}|${query.port ?? ''}|${protocol.value}|${query.context ?? ''}`;
     let policy = this.byKey.get(key);
     if (!policy) {
-      policy = this.build(key, query, protocol);
+      policy = this.build(key, query, protocol, declared);
       this.byKey.set(key, policy);
     }
     return policy;
@@ -63,7 +63,7 @@ export class ConnectionPolicies {
     return [...this.byKey.values()];
   }
 
-  private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }): ConnectionPolicy {
+  private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }, declared: DeclaredPort | undefined): ConnectionPolicy {
     const model = this.model;
     const dr = model.destinationRuleFor(query.clientNamespace, query.host, query.clientWorkload?.labels);
     const pool = model.effectivePolicy(dr, query.subset, query.port).connectionPool;
@@ -106,6 +106,7 @@ export class ConnectionPolicies {
       port: query.port,
       protocol: protocol.value,
       protocolReason: protocol.reason,
+      ...(declared?.declared ? { declaredProtocol: declared.declared } : {}),
       external: model.isExternal(query.host),
       dataPlane: query.dataPlane ?? 'sidecar',
       ...(pool ? { connectionPool: pool } : {}),

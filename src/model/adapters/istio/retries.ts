@@ -34,7 +34,11 @@ export function retryPolicyOf(model: MeshModel, vs: ManifestObject, routePath: F
   const policy: RetryPolicy = {
     route: at,
     ...scope,
-    attempts: attempts === undefined ? { value: 0, default: false, trace: traceAt('retries block without attempts: no retries', vs, [...routePath, 'retries']) } : { value: Math.max(0, attempts), default: false, trace: traceAt(`retries.attempts: ${attempts}`, vs, [...routePath, 'retries', 'attempts']) },
+    attempts:
+      attempts === undefined
+        ? { value: 0, default: false, trace: traceAt('retries block without attempts: no retries', vs, [...routePath, 'retries']) }
+        : { value: Math.max(0, attempts), default: false, trace: traceAt(`retries.attempts: ${attempts}`, vs, [...routePath, 'retries', 'attempts']), at: { object: vs, path: [...routePath, 'retries', 'attempts'] } },
+    block: { object: vs, path: [...routePath, 'retries'] },
   };
   if (retryOn !== undefined) policy.retryOn = { value: retryOn, at: { object: vs, path: [...routePath, 'retries', 'retryOn'] } };
   if (perTry !== undefined) policy.perTryTimeout = { value: perTry, object: vs, path: [...routePath, 'retries', 'perTryTimeout'] };
