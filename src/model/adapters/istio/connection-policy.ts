@@ -3,7 +3,7 @@
  * the DestinationRule that wins precedence for the client (`MeshModel.destinationRuleFor`), its layers
  * (`MeshModel.effectivePolicy`: top level → `portLevelSettings[port]` → `subsets[].trafficPolicy` → that
  * subset's `portLevelSettings[port]`, each replacing whole blocks; istio/istio
- * `pilot/pkg/networking/core/cluster_traffic_policy.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
+ * `pilot/pkg/networking/util/util.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
  * the port's protocol, then EnvoyFilter overrides (`envoy-filter.ts`).
  *
  * HTTP pool settings apply only where the proxy sees HTTP: istiod sets them through the cluster's
