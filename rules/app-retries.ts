@@ -3,7 +3,7 @@ import type { RuleMeta } from '../src/rules/meta.js';
 /**
  * Application-level retries around outbound calls (retry loops, axios-retry, got `retry`, p-retry,
  * async-retry…). Informational: the number of tries is the application factor of the connection multiplier
- * (DESIGN.md §3), multiplied by the sidecar's and egress gateway's retries. Implementations:
+ * (docs/model.md, "Legs"), multiplied by the sidecar's and egress gateway's retries. Implementations:
  * `src/source/eslint/rules/app-retries.ts` and the ast-grep rules for Go, Python and Java.
  */
 export const meta: RuleMeta = {

@@ -1,7 +1,5 @@
 import { defineRule } from '../src/rules/engine.js';
-import { locate } from '../src/load/objects.js';
-import { dig } from '../src/model/values.js';
-import { upstreamHops } from '../src/model/multiplier.js';
+import { fieldKey } from '../src/model/traffic.js';
 
 /**
  * An external host's effective `connectionPool` leaves `tcp.maxConnections` unset (default 2^32−1, Istio
@@ -25,20 +23,17 @@ export default defineRule({
     const seen = new Set<string>();
     return {
       route(route) {
-        if (route.passthrough) return; // no DestinationRule applies to PassthroughCluster
-        for (const hop of upstreamHops(route, context.model.settings.clusterDomain)) {
-          if (!hop.external) continue;
-          const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);
-          const pool = context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool;
-          if (!pool || dig(pool.value, 'tcp', 'maxConnections') !== undefined) continue;
-          const at = locate(pool.object, pool.path);
-          const key = `${at.file}:${at.line}:${at.column}`;
+        for (const leg of route.legs) {
+          const policy = leg.policy; // absent for PassthroughCluster: no DestinationRule applies there
+          const pool = policy?.connectionPool;
+          if (!policy?.external || !pool || policy.tcp.maxConnections) continue;
+          const key = fieldKey(pool);
           if (seen.has(key)) continue;
           seen.add(key);
           context.report({
             object: pool.object,
             path: pool.path,
-            message: `connectionPool for external host ${dr?.host ?? hop.host} sets no tcp.maxConnections (default 2^32−1): nothing caps how many connections, and so ephemeral ports of the node's SNAT address, one workload holds open at once`,
+            message: `connectionPool for external host ${policy.host} sets no tcp.maxConnections (default 2^32−1): nothing caps how many connections, and so ephemeral ports of the node's SNAT address, one workload holds open at once`,
             hint: 'set connectionPool.tcp.maxConnections to the concurrency the destination needs (e.g. 100); it caps open connections, not churn: keep keep-alive on too',
           });
         }

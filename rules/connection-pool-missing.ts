@@ -1,6 +1,5 @@
 import { defineRule } from '../src/rules/engine.js';
 import type { Severity } from '../src/types.js';
-import { upstreamHops } from '../src/model/multiplier.js';
 
 const LOWER: Record<Severity, Severity> = { error: 'warn', warn: 'info', info: 'info' };
 
@@ -26,29 +25,31 @@ export default defineRule({
     const seen = new Set<string>();
     return {
       route(route) {
-        if (route.passthrough) return; // no DestinationRule applies to PassthroughCluster
-        for (const hop of upstreamHops(route, context.model.settings.clusterDomain)) {
-          if (!hop.external && context.options.internal === false) continue;
-          const key = `${hop.proxyNamespace}|${hop.host}|${hop.subset ?? ''}|${hop.port ?? ''}`;
+        for (const leg of route.legs) {
+          const policy = leg.policy; // absent for PassthroughCluster: no DestinationRule applies there
+          if (!policy) continue;
+          if (!policy.external && context.options.internal === false) continue;
+          // One finding per (client, destination, subset): its ports share the answer unless portLevelSettings differ.
+          const key = `${policy.clientNamespace}|${policy.host}|${policy.subset ?? ''}|${policy.connectionPool ? 'pool' : ''}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          const dr = context.model.destinationRuleFor(hop.proxyNamespace, hop.host);
-          if (context.model.effectivePolicy(dr, hop.subset, hop.port).connectionPool) continue; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
-          const where = dr ? `DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name} sets no connectionPool` : 'no DestinationRule applies';
-          const from = hop.proxyNamespace === route.clientNamespace ? route.clientNamespace : `the egress gateway in ${hop.proxyNamespace}`;
+          if (policy.connectionPool) continue; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
+          const dr = policy.destinationRule?.object;
+          const where = dr ? `DestinationRule ${dr.ref.namespace}/${dr.ref.name} sets no connectionPool` : 'no DestinationRule applies';
+          const from = leg.dataPlane === 'gateway' ? `the egress gateway in ${policy.clientNamespace}` : policy.clientNamespace;
           context.report({
             object: route.definedBy.object,
             path: route.definedBy.path,
-            value: hop.host,
-            severity: hop.external ? context.severity : LOWER[context.severity],
-            message: `${hop.external ? 'MESH_EXTERNAL host' : 'host'} ${hop.host}${hop.subset ? ` subset ${hop.subset}` : ''}${hop.port ? ` port ${hop.port}` : ''} receives traffic from ${from} but ${where}: nothing caps its connections (tcp.maxConnections is unbounded by default)`,
+            value: policy.host,
+            severity: policy.external ? context.severity : LOWER[context.severity],
+            message: `${policy.external ? 'MESH_EXTERNAL host' : 'host'} ${policy.host}${policy.subset ? ` subset ${policy.subset}` : ''}${policy.port ? ` port ${policy.port}` : ''} receives traffic from ${from} but ${where}: nothing caps its connections (tcp.maxConnections is unbounded by default)`,
             hint: 'add a DestinationRule with trafficPolicy.connectionPool (tcp.maxConnections, http.http1MaxPendingRequests) for this host',
             // Fixable when a DestinationRule applies but sets no connectionPool: add the option's block at its top-level trafficPolicy.
             ...(dr
               ? {
                   fix: {
-                    description: `add trafficPolicy.connectionPool to DestinationRule ${dr.primary.namespace}/${dr.primary.object.ref.name}`,
-                    object: dr.primary.object,
+                    description: `add trafficPolicy.connectionPool to DestinationRule ${dr.ref.namespace}/${dr.ref.name}`,
+                    object: dr,
                     edits: [{ op: 'merge' as const, path: ['spec'], value: { trafficPolicy: { connectionPool: context.options.connectionPool } } }],
                   },
                 }

@@ -1,5 +1,4 @@
 import { defineRule } from '../src/rules/engine.js';
-import { asArray, asNumber, asString, dig } from '../src/model/values.js';
 
 /**
  * HTTP/1.1 between sidecars to an in-mesh destination that could use HTTP/2: `h2UpgradePolicy: UPGRADE`
@@ -27,18 +26,13 @@ export default defineRule({
         const key = `${route.destination}|${route.port ?? ''}`;
         if (seen.has(key)) return;
         seen.add(key);
-        const svc = context.model.serviceFor(route.destination);
-        if (svc) {
-          const ports = asArray(dig(svc.raw, 'spec', 'ports'));
-          const port = ports.find((p) => route.port === undefined || asNumber(dig(p, 'port')) === route.port) ?? ports[0];
-          const proto = `${asString(dig(port, 'appProtocol')) ?? ''} ${asString(dig(port, 'name')) ?? ''}`.toLowerCase();
-          if (proto.includes('grpc') || proto.includes('http2') || proto.includes('h2c')) return;
-          if (proto.trim() && !proto.includes('http')) return; // a TCP or TLS port: no HTTP to upgrade
-        }
-        const dr = context.model.destinationRuleFor(route.clientNamespace, route.destination);
-        const pool = context.model.effectivePolicy(dr, route.subset, route.port).connectionPool;
-        const policy = pool ? asString(dig(pool.value, 'http', 'h2UpgradePolicy')) : undefined;
-        const clientProtocol = pool ? dig(pool.value, 'http', 'useClientProtocol') === true : false;
+        const cp = route.connectionPolicy;
+        if (!cp || cp.protocol !== 'http') return; // a TCP or TLS port: no HTTP to upgrade
+        const proto = cp.declaredProtocol ?? '';
+        if (proto.includes('grpc') || proto.includes('http2') || proto.includes('h2c')) return; // HTTP/2 already
+        const pool = cp.connectionPool;
+        const policy = cp.http.h2UpgradePolicy?.value;
+        const clientProtocol = cp.http.useClientProtocol?.value === true;
         if (policy === 'UPGRADE' && clientProtocol) {
           context.report({
             object: pool!.object,

@@ -1,5 +1,5 @@
 import { defineRule } from '../src/rules/engine.js';
-import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../src/model/values.js';
+import { parseDurationSeconds } from '../src/model/values.js';
 
 /** `retryOn` conditions that retry after the upstream already did work or reset: with no per-try timeout each try can hang for the whole route timeout. */
 const HEAVY_RETRY_ON = ['5xx', 'gateway-error', 'reset', 'reset-before-request'];
@@ -40,47 +40,46 @@ export default defineRule({
     const perTryOption = String(context.options.perTryTimeout);
     const perTryOptionSeconds = parseDurationSeconds(perTryOption);
     return {
-      VirtualService(vs) {
-        asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
-          const base = ['spec', 'http', i, 'retries'];
-          const retries = asRecord(dig(route, 'retries'));
-          if (!retries) return;
-          const attempts = asNumber(retries.attempts);
-          if (attempts !== undefined && attempts > maxAttempts) {
-            context.report({
-              object: vs,
-              path: [...base, 'attempts'],
-              value: attempts,
-              message: `retries.attempts: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
-              hint: `use at most ${maxAttempts} retries with a perTryTimeout`,
-            });
-          }
-          if (!attempts) return;
-          const retryOn = asString(retries.retryOn) ?? '';
-          const heavy = retryOn.split(',').map((s) => s.trim()).filter((s) => HEAVY_RETRY_ON.includes(s));
-          const perTry = parseDurationSeconds(retries.perTryTimeout);
-          if (heavy.length && retries.perTryTimeout === undefined) {
-            const fixValue = perTryTimeoutFix(perTryOption, perTryOptionSeconds, attempts, parseDurationSeconds(dig(route, 'timeout')));
-            context.report({
-              object: vs,
-              path: [...base, 'retryOn'],
-              value: heavy.join(','),
-              message: `retryOn ${heavy.join(',')} without perTryTimeout: each try may wait the whole route timeout before the next, and slow upstreams get ${attempts + 1}× the requests`,
-              hint: `add retries.perTryTimeout (e.g. ${perTryOption})`,
-              ...(fixValue ? { fix: { description: `add perTryTimeout: ${fixValue}`, edits: [{ op: 'set' as const, path: [...base, 'perTryTimeout'], value: fixValue }] } } : {}),
-            });
-          }
-          const timeout = parseDurationSeconds(dig(route, 'timeout'));
-          if (perTry !== undefined && timeout !== undefined && timeout > 0 && perTry * (attempts + 1) > timeout) {
-            context.report({
-              object: vs,
-              path: [...base, 'perTryTimeout'],
-              value: `${attempts + 1}x${perTry}s>${timeout}s`,
-              message: `${attempts + 1} tries × perTryTimeout ${perTry} s = ${+(perTry * (attempts + 1)).toFixed(3)} s exceeds the route timeout of ${timeout} s: the last tries are cut off while their connections were already opened`,
-              hint: 'make (attempts + 1) × perTryTimeout fit within timeout',
-            });
-          }
-        });
+      TrafficRoute(route) {
+        const retries = route.retryPolicy;
+        if (!retries || retries.attempts.default || !retries.block) return;
+        const { object } = retries.block;
+        const base = retries.block.path;
+        const attempts = retries.attempts.value;
+        if (retries.attempts.at && attempts > maxAttempts) {
+          context.report({
+            object,
+            path: retries.attempts.at.path,
+            value: attempts,
+            message: `retries.attempts: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
+            hint: `use at most ${maxAttempts} retries with a perTryTimeout`,
+          });
+        }
+        if (!attempts) return;
+        const retryOn = retries.retryOn?.value ?? '';
+        const heavy = retryOn.split(',').map((s) => s.trim()).filter((s) => HEAVY_RETRY_ON.includes(s));
+        const timeout = route.timeout?.value;
+        if (heavy.length && !retries.perTryTimeout && retries.retryOn?.at) {
+          const fixValue = perTryTimeoutFix(perTryOption, perTryOptionSeconds, attempts, timeout);
+          context.report({
+            object,
+            path: retries.retryOn.at.path,
+            value: heavy.join(','),
+            message: `retryOn ${heavy.join(',')} without perTryTimeout: each try may wait the whole route timeout before the next, and slow upstreams get ${attempts + 1}× the requests`,
+            hint: `add retries.perTryTimeout (e.g. ${perTryOption})`,
+            ...(fixValue ? { fix: { description: `add perTryTimeout: ${fixValue}`, edits: [{ op: 'set' as const, path: [...base, 'perTryTimeout'], value: fixValue }] } } : {}),
+          });
+        }
+        const perTry = retries.perTryTimeout?.value;
+        if (perTry !== undefined && timeout !== undefined && timeout > 0 && perTry * (attempts + 1) > timeout) {
+          context.report({
+            object,
+            path: retries.perTryTimeout!.path,
+            value: `${attempts + 1}x${perTry}s>${timeout}s`,
+            message: `${attempts + 1} tries × perTryTimeout ${perTry} s = ${+(perTry * (attempts + 1)).toFixed(3)} s exceeds the route timeout of ${timeout} s: the last tries are cut off while their connections were already opened`,
+            hint: 'make (attempts + 1) × perTryTimeout fit within timeout',
+          });
+        }
       },
       route(route) {
         const factors: string[] = [];

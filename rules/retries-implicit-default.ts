@@ -1,5 +1,4 @@
 import { defineRule } from '../src/rules/engine.js';
-import { asArray, asRecord, dig } from '../src/model/values.js';
 
 /**
  * An HTTP route with no `retries` block: Istio retries it `meshConfig.defaultHttpRetryPolicy` times (2 by
@@ -17,19 +16,17 @@ export default defineRule({
     defaultOptions: {},
   },
   create(context) {
-    const n = context.model.settings.defaultRetryAttempts;
     return {
-      VirtualService(vs) {
-        if (n === 0) return;
-        asArray(dig(vs.raw, 'spec', 'http')).forEach((route, i) => {
-          const r = asRecord(route);
-          if (!r || r.retries !== undefined || r.fault !== undefined || r.redirect !== undefined || r.directResponse !== undefined) return;
-          context.report({
-            object: vs,
-            path: ['spec', 'http', i],
-            message: `HTTP route ${typeof r.name === 'string' ? `"${r.name}" ` : ''}has no retries block: Istio's default of ${n} retries applies, up to ${n + 1} tries per request`,
-            hint: 'state the policy: add retries with attempts and perTryTimeout (attempts: 0 to disable)',
-          });
+      TrafficRoute(route) {
+        const retries = route.retryPolicy;
+        // No retries block, no fault injection, something sent upstream: the mesh default applies.
+        if (!retries?.attempts.default || retries.attempts.value === 0) return;
+        const n = retries.attempts.value;
+        context.report({
+          object: route.at.object,
+          path: route.at.path,
+          message: `HTTP route ${route.name !== undefined ? `"${route.name}" ` : ''}has no retries block: Istio's default of ${n} retries applies, up to ${n + 1} tries per request`,
+          hint: 'state the policy: add retries with attempts and perTryTimeout (attempts: 0 to disable)',
         });
       },
     };

@@ -4,7 +4,7 @@ import { defineRule } from '../src/rules/engine.js';
 
 /**
  * `net.ipv4.tcp_fin_timeout` lowered below its default (60 s), the usual mistaken fix for TIME_WAIT: it bounds
- * FIN-WAIT-2; TIME_WAIT lasts `TCP_TIMEWAIT_LEN` = 60 s whatever it says (DESIGN.md §1, §4 Node).
+ * FIN-WAIT-2; TIME_WAIT lasts `TCP_TIMEWAIT_LEN` = 60 s whatever it says (kernel `include/net/tcp.h`, `Documentation/networking/ip-sysctl.rst` `tcp_fin_timeout`).
  */
 export default defineRule({
   meta: {

@@ -26,7 +26,7 @@ const text = (ranges: readonly PortRange[]): string => ranges.map((r) => (r.low 
  * `net.ipv4.ip_local_port_range` set to a range the kernel rejects, narrower than the Linux default, or
  * overlapping ports that something listens on — the NodePort range (30000–32767) on the node, `hostPort`s,
  * `hostNetwork` container ports, Service `nodePort`s, or (in a pod's own network namespace) the pod's container
- * ports — without `ip_local_reserved_ports` covering them (DESIGN.md §1, §4 Node).
+ * ports — without `ip_local_reserved_ports` covering them (kernel `Documentation/networking/ip-sysctl.rst`, `ip_local_port_range`, `ip_local_reserved_ports`).
  */
 export default defineRule({
   meta: {

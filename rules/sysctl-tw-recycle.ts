@@ -5,7 +5,7 @@ import { defineRule } from '../src/rules/engine.js';
 /**
  * `net.ipv4.tcp_tw_recycle` set anywhere: with 1 it dropped connections from clients behind NAT (their TCP
  * timestamps are not monotonic across hosts); it was removed in Linux 4.12, so on current kernels the write
- * itself fails (DESIGN.md §1, §4 Node).
+ * itself fails (kernel commit 4396e46187ca, "tcp: remove tcp_tw_recycle").
  */
 export default defineRule({
   meta: {

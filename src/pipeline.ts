@@ -46,7 +46,7 @@ export interface AnalysisOptions {
   source?: SourceOptions;
 }
 
-/** Source-scanning options (`check` with source directories; DESIGN.md §3, the application leg). */
+/** Source-scanning options (`check` with source directories; docs/model.md, "Legs": the application leg). */
 export interface SourceOptions {
   /**
    * Source directories (or files) and the workload their code runs as, where URL literals alone do not say

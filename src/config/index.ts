@@ -87,7 +87,7 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
   const mesh: Partial<MeshSettings> = {};
   if (config.mesh?.rootNamespace) mesh.rootNamespace = config.mesh.rootNamespace;
   if (config.mesh?.clusterDomain) mesh.clusterDomain = config.mesh.clusterDomain;
-  // A defaultHttpRetryPolicy without attempts retries nothing, as a route's retries block without attempts does (DESIGN.md §2).
+  // A defaultHttpRetryPolicy without attempts retries nothing, as a route's retries block without attempts does (istio/istio `pilot/pkg/networking/core/route/retry/retry.go`, `ConvertPolicy`).
   if (config.mesh?.defaultHttpRetryPolicy) mesh.defaultRetryAttempts = config.mesh.defaultHttpRetryPolicy.attempts ?? 0;
   if (config.mesh?.h2UpgradePolicy) mesh.h2UpgradePolicy = config.mesh.h2UpgradePolicy;
 

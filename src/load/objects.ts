@@ -12,7 +12,7 @@ export function isMeshConfigMap(apiVersion: string, kind: string, name: unknown)
 
 /** Kinds of `networking.istio.io` meshlint analyses (EnvoyFilter only serves `v1alpha3`). */
 export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway', 'EnvoyFilter']);
-/** `networking.istio.io` versions with the same schema for those kinds (DESIGN.md §2, API versions). */
+/** `networking.istio.io` versions with the same schema for those kinds (istio/api `networking/v1alpha3`, served as v1alpha3, v1beta1 and v1 since Istio 1.22). */
 export const ISTIO_NETWORKING_VERSIONS = new Set(['v1', 'v1beta1', 'v1alpha3']);
 /** Kubernetes kinds that feed the model (injection, bypass annotations, replicas, Services). */
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Namespace', 'Service', 'ReplicaSet', 'Job', 'CronJob']);

@@ -1,5 +1,5 @@
 /**
- * Linking application call sites to the mesh (DESIGN.md §2 "Ports and protocols matter", §3): the host a
+ * Linking application call sites to the mesh (Istio "Protocol Selection"; docs/model.md, "Ports and protocols"): the host a
  * call names (a URL or host literal, or an environment variable mapped in `source.envHosts`) is resolved as
  * Kubernetes DNS and Istio would resolve it and matched to a ServiceEntry, Service or VirtualService host of
  * the input; its port is matched too, because the sidecar applies HTTP settings only on a port it sees as

@@ -58,7 +58,7 @@ export interface DestinationRuleView {
 
 /**
  * The DestinationRule configuration a client sees for a host: after precedence across namespaces and the
- * merge of same-host rules in the winning namespace (DESIGN.md §2, "Which policy applies").
+ * merge of same-host rules in the winning namespace (istio/istio `pilot/pkg/model/destination_rule.go`, `PushContext.mergeDestinationRule`; docs/model.md, "Resolution order").
  */
 export interface MergedDestinationRule {
   host: string;
@@ -68,7 +68,7 @@ export interface MergedDestinationRule {
   rules: DestinationRuleView[];
 }
 
-/** Whole blocks of a traffic policy that each layer replaces (DESIGN.md §2, "Layering"). */
+/** Whole blocks of a traffic policy that each layer replaces (istio/istio `pilot/pkg/networking/util/util.go`, `MergeTrafficPolicy`). */
 export type PolicyBlock = 'connectionPool' | 'outlierDetection' | 'loadBalancer' | 'tls' | 'retryBudget';
 
 /** Effective traffic policy for one (host, subset, port): each block from the layer that set it last. */
@@ -275,7 +275,7 @@ export class MeshModel {
 
   /**
    * DestinationRule configuration a client in `clientNamespace` (optionally a workload with `clientLabels`)
-   * gets for `host` (DESIGN.md §2): the client's namespace first (any exportTo; rules with a
+   * gets for `host` (docs/model.md, "Resolution order"; istio/istio `pilot/pkg/model/push_context.go`, `PushContext.destinationRule`): the client's namespace first (any exportTo; rules with a
    * `workloadSelector` only for matching workloads, and before selector-less ones), then the host's namespace
    * (the Service's, or the ServiceEntry's) if exported to the client, then the root namespace if exported;
    * the first namespace with a match wins and nothing merges across namespaces. Within it the exact host

@@ -13,10 +13,12 @@ import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { serviceNamespaceOfHost } from './hosts.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
-import type { BudgetScope, ConnectionPolicy, DataPlane, PortBudget, RetryPolicy, TraceItem } from './traffic.js';
+import type { BudgetScope, ConnectionPolicy, DataPlane, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute } from './traffic.js';
 import { traceAt } from './trace.js';
+import { fieldKey } from './traffic.js';
 import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio/connection-policy.js';
 import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
+import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
 
 export type { TraceItem } from './traffic.js';
@@ -39,6 +41,8 @@ export interface Leg {
   budget: BudgetScope;
   /** True when this leg leaves the node towards an external address: SNAT'd onto the node's ports (`budget` is `node`). */
   snat: boolean;
+  /** The effective connection policy the proxy applies on this leg (proxy legs only; not PassthroughCluster). */
+  policy?: ConnectionPolicy;
   trace: TraceItem[];
   /**
    * The receiving sidecar's own retries (Istio ≥ 1.24: `reset-before-request`, 2 retries) on the last leg of an
@@ -172,6 +176,8 @@ export interface PortBudgetFigure {
  */
 export interface TrafficModel {
   routes: RouteMultiplier[];
+  /** Every HTTP route of the input (mesh- and gateway-bound), extracted once. */
+  trafficRoutes: TrafficRoute[];
   connectionPolicies: ConnectionPolicy[];
   retryPolicies: RetryPolicy[];
   /** Seconds (`--time-wait`, default 60). */
@@ -186,10 +192,20 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   const policies = new ConnectionPolicies(model);
   const routes = computeRows(model, options, policies);
   addDestinationRulePolicies(model, policies);
+  const trafficRoutes = allHttpRoutes(model);
+  // Every route's policy once (by the route field it is defined at), then the defaults of hosts no route covers.
   const retryPolicies: RetryPolicy[] = [];
-  const seen = new Set<RetryPolicy>();
-  for (const r of routes) if (r.retryPolicy && !seen.has(r.retryPolicy)) seen.add(r.retryPolicy), retryPolicies.push(r.retryPolicy);
-  return { routes, connectionPolicies: policies.all(), retryPolicies, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS };
+  const seen = new Set<string>();
+  const add = (p: RetryPolicy | undefined) => {
+    if (!p) return;
+    const key = fieldKey(p.route);
+    if (seen.has(key)) return;
+    seen.add(key);
+    retryPolicies.push(p);
+  };
+  for (const r of trafficRoutes) add(r.retryPolicy);
+  for (const r of routes) add(r.retryPolicy);
+  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS };
 }
 
 /**
@@ -318,37 +334,29 @@ function destinationPorts(model: MeshModel, destination: string, callPort: numbe
   return chosen.length ? chosen.map((p) => p.number) : [undefined];
 }
 
-/** One row per destination (and per port it reaches) of the mesh VirtualService's `http[i]` route, for clients in `clientNamespace`. */
+/** One row per backend (and per port it reaches) of the mesh VirtualService's `http[i]` route, for clients in `clientNamespace`. */
 function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNamespace: string, callHost: string | undefined): RowInput[] {
-  const ns = vs.ref.namespace;
-  const routePath: FieldPath = ['spec', 'http', i];
-  const route = dig(vs.raw, ...routePath);
-  if (!httpRouteGateways(vs, route).includes('mesh')) return []; // a route only for gateways (match.gateways)
-  const matchPorts = asArray(dig(route, 'match')).map((m) => asNumber(dig(m, 'port')));
-  const callPort = matchPorts.length && matchPorts.every((p) => p !== undefined && p === matchPorts[0]) ? matchPorts[0] : undefined;
+  const route = httpRoutesOf(model, vs)[i];
+  if (!route || !route.gateways.includes('mesh')) return []; // a route only for gateways (match.gateways)
   const out: RowInput[] = [];
-  asArray(dig(route, 'route')).forEach((dest, j) => {
-    const destHost = asString(dig(dest, 'destination', 'host'));
-    if (!destHost) return;
-    const destination = model.resolve(destHost, ns);
-    const host = callHost ?? destination;
-    const retries = retryPolicyOf(model, vs, routePath, { clientNamespace, host });
-    const written = asNumber(dig(dest, 'destination', 'port', 'number'));
-    for (const port of written !== undefined ? [written] : destinationPorts(model, destination, callPort)) {
+  for (const backend of route.backends) {
+    const host = callHost ?? backend.host;
+    const retries = route.retryPolicy && (route.retryPolicy.host === host ? route.retryPolicy : { ...route.retryPolicy, clientNamespace, host });
+    for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, route.matchPort)) {
       out.push({
         clientNamespace,
         host,
-        destination,
-        subset: asString(dig(dest, 'destination', 'subset')),
+        destination: backend.host,
+        subset: backend.subset,
         port,
-        callPort,
+        callPort: route.matchPort,
         protocol: 'http',
-        definedBy: { object: vs, path: [...routePath, 'route', j, 'destination', 'host'] },
+        definedBy: backend.at,
         retries,
-        mirrors: mirrorsOf(model, vs, routePath),
+        mirrors: route.mirrors,
       });
     }
-  });
+  }
   return out;
 }
 
@@ -418,23 +426,6 @@ export function retriesOf(model: MeshModel, vs: ManifestObject, routePath: Field
   return { attempts: policy.attempts.value, trace: policy.attempts.trace };
 }
 
-function mirrorsOf(model: MeshModel, vs: ManifestObject, routePath: FieldPath): MirrorInput[] {
-  const out: MirrorInput[] = [];
-  const route = asRecord(dig(vs.raw, ...routePath)) ?? {};
-  const single = asString(dig(route, 'mirror', 'host'));
-  if (single) {
-    const pct = asNumber(dig(route, 'mirrorPercentage', 'value')) ?? 100;
-    out.push({ host: model.resolve(single, vs.ref.namespace), subset: asString(dig(route, 'mirror', 'subset')), port: asNumber(dig(route, 'mirror', 'port', 'number')), percentage: pct, path: [...routePath, 'mirror'] });
-  }
-  asArray(route.mirrors).forEach((m, i) => {
-    const host = asString(dig(m, 'destination', 'host'));
-    if (!host) return;
-    const pct = asNumber(dig(m, 'percentage', 'value')) ?? 100;
-    out.push({ host: model.resolve(host, vs.ref.namespace), subset: asString(dig(m, 'destination', 'subset')), port: asNumber(dig(m, 'destination', 'port', 'number')), percentage: pct, path: [...routePath, 'mirrors', i] });
-  });
-  return out;
-}
-
 /**
  * New connections per try on the sidecar's upstream leg from the effective `connectionPool` of a merged
  * DestinationRule (HTTP port assumed): `http.maxRequestsPerConnection` 1 → 1 (keep-alive off), N → 1/N, unset or 0 → pooled (0).
@@ -447,14 +438,6 @@ export function sidecarConnectionsPerTry(model: MeshModel, dr: MergedDestination
     return { value: 0, trace: pool ? traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', pool.object, pool.path) : traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', dr!.primary.object, ['spec', 'host']) };
   }
   return { value: 1 / mrpc, trace: traceAt(`maxRequestsPerConnection: ${mrpc}${mrpc === 1 ? ' (keep-alive off)' : ''}`, pool.object, [...pool.path, 'http', 'maxRequestsPerConnection']) };
-}
-
-interface MirrorInput {
-  host: string;
-  subset?: string;
-  port?: number;
-  percentage: number;
-  path: FieldPath;
 }
 
 interface RowInput {
@@ -471,7 +454,7 @@ interface RowInput {
   passthrough?: boolean;
   definedBy: { object: ManifestObject; path: FieldPath };
   retries?: RetryPolicy;
-  mirrors: MirrorInput[];
+  mirrors: readonly RouteMirror[];
 }
 
 function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInput, link: CallSiteLink | undefined): RouteMultiplier {
@@ -517,7 +500,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     // Istio ≥ 1.24: the receiving sidecar retries requests reset before they reached its application (versions.ts).
     const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesFor(model, input.destination, input.port) : undefined;
     if (inbound) trace.push(inbound.trace);
-    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
+    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, ...(connectionPolicy ? { policy: connectionPolicy } : {}), trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
       const gwTries = sidecarTries * (1 + (gw?.retries.attempts.value ?? 0));
@@ -530,6 +513,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
         connectionsPerTry: gwPolicy.connectionsPerTry,
         budget: external ? 'node' : 'pod',
         snat: external,
+        policy: gwPolicy,
         trace: [gw ? gw.retries.attempts.trace : { text: 'no gateway VirtualService found for this host: 1 try' }, gwPolicy.connectionsTrace],
       });
     }
@@ -547,7 +531,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
       percentage: m.percentage,
       connections: (m.percentage / 100) * appTries * policy.connectionsPerTry,
       budget: (mirrorExternal ? 'node' : 'pod') as BudgetScope,
-      trace: [traceAt(`mirror ${m.percentage}% to ${m.host}${m.subset ? ` subset ${m.subset}` : ''}${port !== undefined ? `:${port}` : ''}`, input.definedBy.object, m.path), policy.connectionsTrace],
+      trace: [traceAt(`mirror ${m.percentage}% to ${m.host}${m.subset ? ` subset ${m.subset}` : ''}${port !== undefined ? `:${port}` : ''}`, m.at.object, m.at.path), policy.connectionsTrace],
     };
   });
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);

@@ -134,6 +134,8 @@ export interface ConnectionPolicy {
   protocol: PortProtocol;
   /** Why `protocol`: the Service/ServiceEntry port and its protocol, or the assumption made. */
   protocolReason: string;
+  /** The port's protocol as the input declares it, lowercased (e.g. `grpc`, `http2 http-web`); absent when not declared. */
+  declaredProtocol?: string;
   external: boolean;
   dataPlane: DataPlane;
   /** The `connectionPool` block in force (whole-block layering), when any layer or the mesh default sets one. */
@@ -160,11 +162,58 @@ export interface RetryPolicy {
   route: FieldRef;
   clientNamespace: string;
   host: string;
-  attempts: { value: number; default: boolean; trace: TraceItem };
+  /** Retries (not tries); `at` is `retries.attempts` when written. */
+  attempts: { value: number; default: boolean; trace: TraceItem; at?: FieldRef };
   /** `retries.retryOn` as written, or the default's conditions. */
   retryOn?: { value: string; at?: FieldRef };
   /** Seconds. */
   perTryTimeout?: Sourced<number>;
+  /** The `retries` block, when one is written. */
+  block?: FieldRef;
+}
+
+/** One destination of a route, with its weight (percent of requests; absent = the only one, or equal shares). */
+export interface RouteBackend {
+  host: string;
+  subset?: string;
+  /** Absent: the port the request came in on, or each port the destination declares (`docs/model.md`, "Ports"). */
+  port?: number;
+  weight?: number;
+  at: FieldRef;
+}
+
+/** A mirror of a route: a copy of `percentage` % of requests, sent on the mirror destination's own connection pool. */
+export interface RouteMirror {
+  host: string;
+  subset?: string;
+  port?: number;
+  /** Percent of requests (absent in the API = 100). */
+  percentage: number;
+  at: FieldRef;
+}
+
+/**
+ * One HTTP route as the client's proxy applies it (a VirtualService `http[i]`; later an HTTPRoute rule):
+ * where it applies, its backends, mirrors and retry policy, extracted once from the document.
+ */
+export interface TrafficRoute {
+  at: FieldRef;
+  /** `name` of the route, when written. */
+  name?: string;
+  /** Namespace of the object that defines it: its clients' scope. */
+  namespace: string;
+  /** Hosts it routes, resolved (FQDN for cluster names; wildcards as written). */
+  hosts: string[];
+  /** Gateways it applies to (`mesh` = every sidecar). */
+  gateways: string[];
+  /** The port every `match` names, when they all name the same one. */
+  matchPort?: number;
+  backends: RouteBackend[];
+  mirrors: RouteMirror[];
+  /** Absent when the route sends nothing upstream (`redirect`, `directResponse`). */
+  retryPolicy?: RetryPolicy;
+  /** Route `timeout`, seconds. */
+  timeout?: Sourced<number>;
 }
 
 /** The ephemeral ports one scope has, and what a route draws from it. */

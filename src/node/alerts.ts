@@ -9,7 +9,7 @@
  *
  * Thresholds: a port stays in TIME_WAIT for TIME_WAIT_SECONDS = 60 s (`TCP_TIMEWAIT_LEN`, `include/net/tcp.h`),
  * so a steady rate of r new connections/s holds r × 60 ports, and the range is full at usable ÷ 60
- * connections/s (DESIGN.md §1). The TIME_WAIT alerts fire at a fraction of the usable ports; the churn alerts at
+ * connections/s (`TCP_TIMEWAIT_LEN`, kernel `include/net/tcp.h`). The TIME_WAIT alerts fire at a fraction of the usable ports; the churn alerts at
  * the same fraction of usable ÷ 60, the rate whose TIME_WAIT alone would hold that many ports.
  */
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 /**
  * `meshlint ports`, the pure part: parse `/proc/net/tcp` and `/proc/net/tcp6`, count sockets by state and by
  * destination, and measure how much of the ephemeral port range each destination `ip:port` holds — the
- * quantity that runs out and makes `connect()` fail with EADDRNOTAVAIL (DESIGN.md §1).
+ * quantity that runs out and makes `connect()` fail with EADDRNOTAVAIL (kernel `Documentation/networking/ip-sysctl.rst`, `ip_local_port_range`).
  *
  * Format of the tables: `net/ipv4/tcp_ipv4.c` (`get_tcp4_sock`, `get_timewait4_sock`, `get_openreq4`) and
  * `net/ipv6/tcp_ipv6.c` (`get_tcp6_sock`, …): one socket per line,

@@ -1,7 +1,7 @@
 /**
  * The node settings of one analysis: every sysctl the input sets (sysctl.d files, pod specs, container
  * commands), the values the user states for the nodes (`AnalysisOptions.node`), and the ephemeral-port budget
- * they give to each route of the connection multiplier (DESIGN.md §1, §3).
+ * they give to each route of the connection multiplier (docs/model.md, "Budgets"; kernel `Documentation/networking/ip-sysctl.rst`).
  */
 import { DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW } from '../facts.js';
 import type { ManifestObject } from '../load/objects.js';

@@ -1,7 +1,7 @@
 /**
  * Node settings as input: sysctl values read from sysctl.d files, container commands and pod specs, each with
  * the place it was written (file:line:column, and the object and field inside a Kubernetes manifest), and the
- * ephemeral-port budget they give (DESIGN.md §1).
+ * ephemeral-port budget they give (kernel `Documentation/networking/ip-sysctl.rst`, `ip_local_port_range`, `ip_local_reserved_ports`).
  */
 import {
   DEFAULT_PORT_RANGE_HIGH,

@@ -2,7 +2,7 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier, TrafficModel } from '../model/multiplier.js';
-import type { ConnectionPolicy, RetryPolicy } from '../model/traffic.js';
+import type { ConnectionPolicy, RetryPolicy, TrafficRoute } from '../model/traffic.js';
 import { TIME_WAIT_SECONDS } from '../facts.js';
 import { NodeSettings } from '../node/settings.js';
 import type { SysctlSetting } from '../node/sysctl.js';
@@ -84,6 +84,8 @@ export interface RuleVisitors {
   ConnectionPolicy?(policy: ConnectionPolicy): void;
   /** Each route's retry policy (`src/model/traffic.ts`). */
   RetryPolicy?(policy: RetryPolicy): void;
+  /** Each HTTP route of the input, mesh- or gateway-bound (`src/model/traffic.ts`). */
+  TrafficRoute?(route: TrafficRoute): void;
   /** Each sysctl assignment of the input (sysctl.d files, pod specs, container commands), in input order. */
   sysctl?(setting: SysctlSetting): void;
   end?(): void;
@@ -121,7 +123,7 @@ export function runRules(
   routes: readonly RouteMultiplier[],
   settings: ReadonlyMap<string, RuleSetting>,
   node: NodeSettings = new NodeSettings(model.objects),
-  traffic: TrafficModel = { routes: [...routes], connectionPolicies: [], retryPolicies: [], timeWaitSeconds: TIME_WAIT_SECONDS },
+  traffic: TrafficModel = { routes: [...routes], trafficRoutes: [], connectionPolicies: [], retryPolicies: [], timeWaitSeconds: TIME_WAIT_SECONDS },
 ): Finding[] {
   const findings: Finding[] = [];
   const active: { rule: Rule; visitors: RuleVisitors }[] = [];
@@ -186,6 +188,7 @@ export function runRules(
   for (const kind of KIND_VISITORS) visitAll(byKind[kind], kind, (object) => object);
   visitAll(traffic.connectionPolicies, 'ConnectionPolicy', (policy) => policy.connectionPool?.object ?? policy.destinationRule?.object);
   visitAll(traffic.retryPolicies, 'RetryPolicy', (policy) => policy.route.object);
+  visitAll(traffic.trafficRoutes, 'TrafficRoute', (route) => route.at.object);
   visitAll(routes, 'route', (route) => route.definedBy.object);
   visitAll(node.settings, 'sysctl', (setting) => setting.location);
   visitAll([undefined], 'end', () => undefined);

@@ -8,7 +8,7 @@ export type RuleFamily = 'config' | 'input' | 'node' | 'source' | 'meta';
  * README rule table, SARIF `tool.driver.rules`, `meshlint rules`, and option validation.
  */
 export interface RuleMeta {
-  /** Stable id, kebab-case; never renamed (DESIGN.md §4). */
+  /** Stable id, kebab-case; never renamed (docs/rules/README.md). */
   id: string;
   /** Stable message code in the istioctl style, e.g. `MSH0001`; unique across rules. */
   code: string;

@@ -5,7 +5,7 @@ export type SourceLanguage = 'go' | 'javascript' | 'typescript' | 'python' | 'ja
 
 /**
  * What the application does on one outbound call site: the application leg of the connection multiplier
- * (DESIGN.md §3). Produced by the source scanners, consumed by the mesh model to link a call to a route.
+ * (docs/model.md, "Legs"). Produced by the source scanners, consumed by the mesh model to link a call to a route.
  */
 export interface AppCallSite {
   file: string;

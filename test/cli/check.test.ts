@@ -35,7 +35,8 @@ describe('meshlint check: inputs', () => {
     writeFileSync(join(dir, 'k8s/node_modules/pkg/dr.yaml'), KEEPALIVE_OFF);
     writeFileSync(join(dir, 'k8s/.gitignore'), 'ignored/\n');
     mkdirSync(join(dir, 'k8s/ignored'));
-    writeFileSync(join(dir, 'k8s/ignored/dr.yaml'), KEEPALIVE_OFF);
+    // Another host: two copies of one DestinationRule merge in the model, and only the first one's top level applies.
+    writeFileSync(join(dir, 'k8s/ignored/dr.yaml'), KEEPALIVE_OFF.replace('name: ext', 'name: ignored').replace('api.example.com', 'api.ignored.example.com'));
   });
   after(() => cleanup());
 

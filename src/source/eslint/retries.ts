@@ -1,7 +1,7 @@
 /**
  * Application-level retries around outbound calls: hand-written retry loops, recursive retry helpers and
  * retry libraries/options (axios-retry, got `retry`, p-retry, async-retry, fetch-retry). Each gives a
- * number of tries per logical request, the application factor of the connection multiplier (DESIGN.md §3).
+ * number of tries per logical request, the application factor of the connection multiplier (docs/model.md, "Legs").
  */
 import type { TSESTree } from '@typescript-eslint/types';
 import {

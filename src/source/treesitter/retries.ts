@@ -1,7 +1,7 @@
 /**
  * app-retries for Go, Python and Java: retry loops around outbound calls and retry libraries. Each yields a
  * {@link RetryFactor} — the tries per logical request (1 + retries) and the calls it applies to — which feeds
- * the application factor of the connection multiplier (DESIGN.md §3) through the call sites.
+ * the application factor of the connection multiplier (docs/model.md, "Legs") through the call sites.
  *
  * A loop is a retry loop when it wraps an outbound call (directly or through a same-file function it calls),
  * exits on success (`return`/`break`), looks like a retry (catches, sleeps or continues; the ast-grep rule), and

@@ -3,7 +3,7 @@
  * the DestinationRule that wins precedence for the client (`MeshModel.destinationRuleFor`), its layers
  * (`MeshModel.effectivePolicy`: top level → `portLevelSettings[port]` → `subsets[].trafficPolicy` → that
  * subset's `portLevelSettings[port]`, each replacing whole blocks; istio/istio
- * `pilot/pkg/networking/core/cluster_traffic_policy.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
+ * `pilot/pkg/networking/util/util.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
  * the port's protocol, then EnvoyFilter overrides (`envoy-filter.ts`).
  *
  * HTTP pool settings apply only where the proxy sees HTTP: istiod sets them through the cluster's
@@ -17,7 +17,7 @@ import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, Poli
 import { RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY, RETRY_BUDGET_DEFAULT_PERCENT } from './versions.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
-import { declaredPort, declaredPorts } from '../workloads/ports.js';
+import { declaredPort, declaredPorts, type DeclaredPort } from '../workloads/ports.js';
 import { envoyFilterOverrides, type OverrideQuery } from './envoy-filter.js';
 
 /** What a {@link ConnectionPolicies.get} call asks for. */
@@ -53,7 +53,7 @@ export class ConnectionPolicies {
     const key = `${query.clientNamespace}|${query.clientWorkload?.name ?? ''}|${query.host}|${query.subset ?? ''}|${query.port ?? ''}|${protocol.value}|${query.context ?? ''}`;
     let policy = this.byKey.get(key);
     if (!policy) {
-      policy = this.build(key, query, protocol);
+      policy = this.build(key, query, protocol, declared);
       this.byKey.set(key, policy);
     }
     return policy;
@@ -64,7 +64,7 @@ export class ConnectionPolicies {
     return [...this.byKey.values()];
   }
 
-  private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }): ConnectionPolicy {
+  private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }, declared: DeclaredPort | undefined): ConnectionPolicy {
     const model = this.model;
     const dr = model.destinationRuleFor(query.clientNamespace, query.host, query.clientWorkload?.labels);
     const effective = model.effectivePolicy(dr, query.subset, query.port);
@@ -115,6 +115,7 @@ export class ConnectionPolicies {
       port: query.port,
       protocol: protocol.value,
       protocolReason: protocol.reason,
+      ...(declared?.declared ? { declaredProtocol: declared.declared } : {}),
       external: model.isExternal(query.host),
       dataPlane: query.dataPlane ?? 'sidecar',
       ...(pool ? { connectionPool: pool } : {}),

@@ -36,7 +36,11 @@ export function retryPolicyOf(model: MeshModel, vs: ManifestObject, routePath: F
   const policy: RetryPolicy = {
     route: at,
     ...scope,
-    attempts: attempts === undefined ? { value: 0, default: false, trace: traceAt('retries block without attempts: no retries', vs, [...routePath, 'retries']) } : { value: Math.max(0, attempts), default: false, trace: traceAt(`retries.attempts: ${attempts}`, vs, [...routePath, 'retries', 'attempts']) },
+    attempts:
+      attempts === undefined
+        ? { value: 0, default: false, trace: traceAt('retries block without attempts: no retries', vs, [...routePath, 'retries']) }
+        : { value: Math.max(0, attempts), default: false, trace: traceAt(`retries.attempts: ${attempts}`, vs, [...routePath, 'retries', 'attempts']), at: { object: vs, path: [...routePath, 'retries', 'attempts'] } },
+    block: { object: vs, path: [...routePath, 'retries'] },
   };
   // A retries block without retryOn keeps Istio's default conditions (retry.go ConvertPolicy starts from DefaultPolicy).
   policy.retryOn = retryOn !== undefined ? { value: retryOn, at: { object: vs, path: [...routePath, 'retries', 'retryOn'] } } : { value: model.settings.istio.defaultRetry.retryOn };

@@ -14,6 +14,8 @@ import { asArray, asNumber, asString, dig } from '../../values.js';
 export interface DeclaredPort {
   number: number;
   protocol: PortProtocol;
+  /** The protocol as the input writes it, lowercased (`appProtocol` and port name of a Service port, `protocol` of a ServiceEntry port), for finer checks such as HTTP/2. */
+  declared: string;
   /** e.g. `ServiceEntry port 443 protocol TLS`, `Service port 9080 name http` . */
   reason: string;
   at: FieldRef;
@@ -64,6 +66,7 @@ function findDeclaredPorts(model: MeshModel, host: string): DeclaredPort[] {
     return entry.ports.map((p) => ({
       number: p.number,
       protocol: portProtocolOf(p.protocol),
+      declared: p.protocol.toLowerCase(),
       reason: `ServiceEntry ${entry.object.ref.namespace}/${entry.object.ref.name} port ${p.number} protocol ${p.protocol || '(unset: sniffed)'}`,
       at: { object: entry.object, path: ['spec', 'ports', p.index] as FieldPath },
     }));
@@ -74,7 +77,7 @@ function findDeclaredPorts(model: MeshModel, host: string): DeclaredPort[] {
     const number = asNumber(dig(p, 'port'));
     if (number === undefined) return [];
     const declared = servicePortProtocol(p);
-    return [{ number, protocol: portProtocolOf(declared), reason: `Service ${svc.ref.namespace}/${svc.ref.name} port ${number} protocol ${declared ?? '(not declared: sniffed)'}`, at: { object: svc, path: ['spec', 'ports', i] as FieldPath } }];
+    return [{ number, protocol: portProtocolOf(declared), declared: `${asString(dig(p, 'appProtocol')) ?? ''} ${asString(dig(p, 'name')) ?? ''}`.trim().toLowerCase(), reason: `Service ${svc.ref.namespace}/${svc.ref.name} port ${number} protocol ${declared ?? '(not declared: sniffed)'}`, at: { object: svc, path: ['spec', 'ports', i] as FieldPath } }];
   });
 }
 
