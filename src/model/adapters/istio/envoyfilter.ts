@@ -196,28 +196,22 @@ export class EnvoyFilterIndex {
    * the proxy's namespace; `priority`, then creation order): for one setting, the last effective one wins.
    */
   clusterOverrides(query: ClusterQuery): MatchedOverride[] {
-    const out: MatchedOverride[] = [];
-    for (const view of this.filtersFor(query.proxyNamespace)) {
-      const assumed = this.selects(view, query.proxyNamespace, query.proxyLabels, query.context);
-      if (assumed === false) continue;
-      for (const patch of view.patches) {
-        if (patch.applyTo !== 'CLUSTER' || !contextMatches(patch.context, query.context) || !this.versionMatches(patch)) continue;
-        if (!clusterMatches(patch.cluster, query)) continue;
-        for (const o of patch.overrides) out.push(assumed === true ? o : { ...o, assumed });
-      }
-    }
-    return out;
+    return this.matching(query, 'CLUSTER', (patch) => clusterMatches(patch.cluster, query));
   }
 
   /** The HTTP connection manager overrides (downstream idle timeouts) that apply to a listener of `query`'s proxy, in application order. */
   listenerOverrides(query: ListenerQuery): MatchedOverride[] {
+    return this.matching(query, 'NETWORK_FILTER', (patch) => patch.listenerPort === undefined || query.port === undefined || patch.listenerPort === query.port);
+  }
+
+  /** Overrides of the `applyTo` patches whose filter selects the proxy, whose context and proxy version match, and that `matches`. */
+  private matching(query: ListenerQuery, applyTo: EnvoyFilterPatch['applyTo'], matches: (patch: EnvoyFilterPatch) => boolean): MatchedOverride[] {
     const out: MatchedOverride[] = [];
     for (const view of this.filtersFor(query.proxyNamespace)) {
       const assumed = this.selects(view, query.proxyNamespace, query.proxyLabels, query.context);
       if (assumed === false) continue;
       for (const patch of view.patches) {
-        if (patch.applyTo !== 'NETWORK_FILTER' || !contextMatches(patch.context, query.context) || !this.versionMatches(patch)) continue;
-        if (patch.listenerPort !== undefined && query.port !== undefined && patch.listenerPort !== query.port) continue;
+        if (patch.applyTo !== applyTo || !contextMatches(patch.context, query.context) || !this.versionMatches(patch) || !matches(patch)) continue;
         for (const o of patch.overrides) out.push(assumed === true ? o : { ...o, assumed });
       }
     }
