@@ -145,8 +145,10 @@ describe('baseline', () => {
       assert.equal(report.summary.baselined, report.suppressed.length);
       assert.deepEqual(report.baseline, { file: '.meshlint-baseline.json', matched: report.suppressed.length, absent: 0 });
 
-      // a new finding and a fixed one; documents reordered and shifted
-      write(root, { 'k8s/mesh.yaml': ['# reviewed\n' + RETRIES(6), KEEPALIVE.replace('name: ext', 'name: ext2'), KEEPALIVE].join('---\n') });
+      // a new finding and a fixed one; documents reordered and shifted. The new DestinationRule has its own host:
+      // a second one for api.example.com in the same namespace would merge with the older one, whose top-level
+      // trafficPolicy alone applies (istio/istio pilot/pkg/model/destination_rule.go, mergeDestinationRule).
+      write(root, { 'k8s/mesh.yaml': ['# reviewed\n' + RETRIES(6), destinationRule('ext2', { host: 'api2.example.com' }), KEEPALIVE].join('---\n') });
       const next = runCli(['check', 'k8s', '--baseline', '.meshlint-baseline.json'], { cwd: root });
       assert.equal(next.code, 1, next.stdout);
       assert.match(next.stdout, /maxRequestsPerConnection: 1 .*keepalive-disabled/);
