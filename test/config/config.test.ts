@@ -152,7 +152,10 @@ describe('configuration', () => {
       const root = project({
         'k8s/.meshlintrc.yaml': 'rules:\n  keepalive-disabled: warn\n  connection-churn-settings: [warn, { minRequestsPerConnection: 1000 }]\n',
         'k8s/dr.yaml': KEEPALIVE_OFF.replace('maxRequestsPerConnection: 1', 'maxRequestsPerConnection: 500'),
-        'k8s/ka.yaml': KEEPALIVE_OFF.replace('name: ext', 'name: ka'),
+        // Its own host (ka.example.com): a second DestinationRule for api.example.com in shop would merge with the
+        // older one, whose top-level trafficPolicy alone applies (istio/istio pilot/pkg/model/destination_rule.go,
+        // mergeDestinationRule), and its keep-alive setting would rightly not be reported.
+        'k8s/ka.yaml': destinationRule('ka'),
       });
       const r = runCli(['check', '.', '-f', 'json'], { cwd: join(root, 'k8s') });
       assert.equal(r.code, 0, r.stderr);
