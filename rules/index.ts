@@ -10,6 +10,7 @@ import { meta as responseBodyNotClosed } from './response-body-not-closed.js';
 import { meta as idlePoolTooSmall } from './idle-pool-too-small.js';
 import parseError from './parse-error.js';
 import schemaInvalid from './schema-invalid.js';
+import inputNotRendered from './input-not-rendered.js';
 import keepaliveDisabled from './keepalive-disabled.js';
 import connectionPoolMissing from './connection-pool-missing.js';
 import connectionChurnSettings from './connection-churn-settings.js';
@@ -38,7 +39,7 @@ export const configRules: readonly Rule[] = [
 /** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input. */
 export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
 
-export const inputRules: readonly Rule[] = [parseError, schemaInvalid];
+export const inputRules: readonly Rule[] = [parseError, schemaInvalid, inputNotRendered];
 
 /** Workflow rules (MSH4xx): about meshlint's own directives rather than the mesh. */
 export const metaRules: readonly Rule[] = [unusedDisableDirective];

@@ -1,5 +1,8 @@
 import type { ManifestObject, Origin } from './load/objects.js';
-import type { LoadStats } from './load/index.js';
+import type { LoadOptions, LoadStats } from './load/index.js';
+import { DEFAULT_MAX_FILE_BYTES } from './load/read.js';
+import { mapRenderedFindings } from './load/render/locate.js';
+import { NOT_RENDERED_RULE } from './load/render/unrendered.js';
 import type { ParseCache } from './load/cache.js';
 import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
@@ -162,6 +165,8 @@ export interface CheckOptions extends AnalysisOptions {
   report?: (absolutePath: string) => boolean;
   /** `--cache`: the parse cache unchanged files are read from (see {@link LoadOptions.cache}). */
   cache?: ParseCache;
+  /** `--helm-*`, `--kustomize*`, `--render-timeout`: how charts and kustomizations are rendered (see {@link LoadOptions.render}). */
+  render?: LoadOptions['render'];
 }
 
 /**
@@ -182,6 +187,8 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     contextPaths: options.contextPaths,
     report: options.report,
     cache: options.cache,
+    render: options.render,
+    notRenderedSeverity: severityOf(NOT_RENDERED_RULE, options.rules),
   });
   const findings = [...loaded.findings];
   let callSites = options.callSites;
@@ -194,8 +201,9 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   }
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
   if (sources) sources.unlinked = analysed.unlinked;
+  // Findings on rendered output move to the template or resource file each object came from.
   const silenced = await silenceFindings({
-    findings: [...findings, ...analysed.findings],
+    findings: mapRenderedFindings([...findings, ...analysed.findings], loaded.renders, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
     objects: loaded.objects,
     manifestTexts: loaded.directiveTexts,
     sourceFiles: loaded.sources,

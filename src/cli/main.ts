@@ -9,6 +9,7 @@ import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { realPath } from '../load/index.js';
+import { DEFAULT_RENDER_TIMEOUT_SECONDS } from '../load/render/index.js';
 import type { ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
@@ -159,6 +160,61 @@ export function budgetFrom(flags: OutputFlags): { timeWaitSeconds?: number } {
   return { timeWaitSeconds: flags.timeWait };
 }
 
+/** The rendering flags of `check` and `explain` (docs/rendering.md). */
+export interface RenderFlags {
+  helmChart?: string[];
+  helmRelease?: string;
+  helmNamespace?: string;
+  helmValues?: string[];
+  helmSet?: string[];
+  helmSetString?: string[];
+  helmKubeVersion?: string;
+  helmBinary?: string;
+  kustomize?: string[];
+  kustomizeBinary?: string;
+  renderTimeout?: number;
+  allowEmptyInput?: boolean;
+}
+
+function collectString(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The load stage's rendering options from the flags. */
+export function renderOptionsFrom(flags: RenderFlags): NonNullable<CheckOptions['render']> {
+  return {
+    helmCharts: flags.helmChart,
+    kustomizations: flags.kustomize,
+    timeoutSeconds: flags.renderTimeout,
+    helm: {
+      binary: flags.helmBinary,
+      release: flags.helmRelease,
+      namespace: flags.helmNamespace,
+      values: flags.helmValues,
+      set: flags.helmSet,
+      setString: flags.helmSetString,
+      kubeVersion: flags.helmKubeVersion,
+    },
+    kustomize: { binary: flags.kustomizeBinary },
+  };
+}
+
+/**
+ * A run error when the run analysed nothing: no object of a kind meshlint reads, no source file, no node
+ * setting (a CI job pointed at an unrendered overlay, or a directory of other YAML). Undefined when something
+ * was analysed, when the run already has errors (exit 2 anyway), or when `--changed-since` left no file to report.
+ */
+export function nothingAnalysed(result: AnalysisResult): { subject: string; message: string } | undefined {
+  const s = result.stats;
+  const sourceFiles = Object.values(result.sources?.filesByLanguage ?? {}).reduce((n, c) => n + (c ?? 0), 0);
+  if (s.objects > 0 || sourceFiles > 0 || (s.nodeSettings ?? 0) > 0 || result.errors.length || result.reportedFiles?.size === 0) return undefined;
+  const skipped = Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ');
+  return {
+    subject: 'input',
+    message: `nothing analysed: ${s.files} file${s.files === 1 ? '' : 's'}, ${s.documents} document${s.documents === 1 ? '' : 's'}, no object meshlint reads${skipped ? ` (skipped: ${skipped})` : ''}; point meshlint at manifests, a chart or a kustomization, or pass --allow-empty-input`,
+  };
+}
+
 /** Builds the command-line program. Exported for tests; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('meshlint')
@@ -179,7 +235,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       fixDryRun?: boolean;
       cache?: boolean;
       cacheLocation?: string;
-    };
+    } & RenderFlags;
   const runCheck = (explain: boolean) => async (paths: string[], flags: CheckFlags) => {
     if (flags.fix && flags.fixDryRun) throw new UserError('--fix and --fix-dry-run cannot be combined');
     const cwd = process.cwd();
@@ -217,8 +273,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ...run.options,
       source,
       baseline: baselineToApply(flags, cwd),
+      render: renderOptionsFrom(flags),
     };
     let result = await check(options);
+    const nothing = flags.allowEmptyInput ? undefined : nothingAnalysed(result);
+    if (nothing) result = { ...result, errors: [...result.errors, nothing] };
     if (flags.fix || flags.fixDryRun) result = await runFixes(result, options, Boolean(flags.fixDryRun));
     if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
     const cacheWarning = cache?.finish();
@@ -238,9 +297,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--cache', "keep each file's parse in a cache (the user's cache directory) and parse only files whose content changed")
       .option('--cache-location <dir>', "directory of the parse cache (implies --cache; default: the user's cache directory, e.g. ~/.cache/meshlint)")
       .option('--changed-since <ref>', 'report only files changed since the merge-base of <ref> and HEAD (plus uncommitted and untracked files); the rest of the paths is context');
+  const addRenderOptions = (cmd: Command) =>
+    addCheckOptions(cmd)
+      // Rendering (docs/rendering.md): a path that is a directory with Chart.yaml or a kustomization file is rendered too.
+      .option('--helm-chart <dir>', 'render this chart with helm template and check the output; repeatable', collectString)
+      .option('--helm-release <name>', 'release name passed to helm template')
+      .option('--helm-namespace <ns>', 'namespace passed to helm template (--namespace)')
+      .option('--helm-values <file>', 'values file passed to helm template (--values); repeatable, in order', collectString)
+      .option('--helm-set <key=value>', 'value passed to helm template (--set); repeatable, in order', collectString)
+      .option('--helm-set-string <key=value>', 'string value passed to helm template (--set-string); repeatable, in order', collectString)
+      .option('--helm-kube-version <version>', 'Kubernetes version for the chart’s capabilities checks (helm --kube-version)')
+      .option('--helm-binary <path>', 'the helm executable (default: helm from PATH)')
+      .option('--kustomize <dir>', 'build this kustomization (kubectl kustomize) and check the output; repeatable', collectString)
+      .option('--kustomize-binary <path>', 'kubectl (run as kubectl kustomize) or kustomize (run as kustomize build); default: kubectl, else kustomize, from PATH')
+      .option('--render-timeout <seconds>', `seconds helm or kustomize may run (default ${DEFAULT_RENDER_TIMEOUT_SECONDS})`, parsePositive('--render-timeout', false))
+      .option('--allow-empty-input', 'exit 0 even when the input holds nothing meshlint analyses (default: exit 2)');
 
-  addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
-  addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
+  addRenderOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
+  addRenderOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
 
   registerAuditCommand(program, setExit);
 

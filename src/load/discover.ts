@@ -1,9 +1,10 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, sep, extname } from 'node:path';
+import { basename, isAbsolute, join, relative, sep, extname } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Ignore } from 'ignore';
 import type * as Tinyglobby from 'tinyglobby';
 import type { RunError } from '../types.js';
+import { CHART_FILE, KUSTOMIZATION_FILES, type RenderTarget, type RenderTool } from './render/index.js';
 
 /** Extensions read as Kubernetes manifests. */
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -29,6 +30,10 @@ export interface DiscoveredInputs {
   /** sysctl.d-style `*.conf` files (node settings), named or found in directories. */
   sysctl: string[];
   errors: RunError[];
+  /** Directories named on the command line that hold a `Chart.yaml` or a kustomization: rendered, not walked. */
+  renders: RenderTarget[];
+  /** Charts and kustomizations met while walking (or named as files) that are not rendered: `input-not-rendered` findings. */
+  unrendered: { tool: RenderTool; file: string }[];
 }
 
 /**
@@ -39,7 +44,7 @@ export interface DiscoveredInputs {
  * other paths are still expanded. Never throws.
  */
 export function discoverInputs(paths: readonly string[], cwd: string = process.cwd(), ignored?: { base: string; patterns: readonly string[] }): DiscoveredInputs {
-  const out: DiscoveredInputs = { manifests: [], sources: [], sysctl: [], errors: [] };
+  const out: DiscoveredInputs = { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [] };
   const seen = new Set<string>();
   // The configuration's ignorePatterns apply everywhere: walked directories, glob matches and files named explicitly.
   const configured = ignored?.patterns.length ? [{ base: ignored.base, ig: ignore().add([...ignored.patterns]) }] : [];
@@ -47,7 +52,11 @@ export function discoverInputs(paths: readonly string[], cwd: string = process.c
     if (seen.has(file)) return;
     if (configured.length && isIgnored(configured, resolveFrom(cwd, file), false)) return;
     const ext = extname(file).toLowerCase();
-    if (SYSCTL_EXTENSIONS.has(ext)) {
+    const unrendered = unrenderedInput(cwd, file);
+    if (unrendered) {
+      seen.add(file);
+      out.unrendered.push(unrendered);
+    } else if (SYSCTL_EXTENSIONS.has(ext)) {
       seen.add(file);
       out.sysctl.push(file);
     } else if (MANIFEST_EXTENSIONS.has(ext) || (explicit && !SOURCE_EXTENSIONS.has(ext))) {
@@ -78,12 +87,43 @@ export function discoverInputs(paths: readonly string[], cwd: string = process.c
       continue;
     }
     if (stat.isDirectory()) {
-      walk(cwd, path, out, add, configured);
+      const tool = renderToolOf(resolveFrom(cwd, path));
+      if (tool) out.renders.push({ tool, dir: path });
+      else walk(cwd, path, out, add, configured);
     } else {
       add(path, true);
     }
   }
   return out;
+}
+
+/** `helm` for a directory with a Chart.yaml, `kustomize` for one with a kustomization file, else undefined. */
+export function renderToolOf(dir: string): RenderTool | undefined {
+  if (entryExists(dir, CHART_FILE)) return 'helm';
+  if (KUSTOMIZATION_FILES.some((f) => entryExists(dir, f))) return 'kustomize';
+  return undefined;
+}
+
+function entryExists(dir: string, name: string): boolean {
+  try {
+    return statSync(join(dir, name)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file that is an input meshlint cannot read as it is: a kustomization file (by name: its `kind` is
+ * optional), or a file under `templates/` of a chart (a Chart.yaml beside that directory). Undefined otherwise.
+ */
+function unrenderedInput(cwd: string, file: string): { tool: RenderTool; file: string } | undefined {
+  const name = basename(file);
+  if ((KUSTOMIZATION_FILES as readonly string[]).includes(name)) return { tool: 'kustomize', file };
+  const parts = file.split(/[\\/]/);
+  const at = parts.lastIndexOf('templates');
+  if (at < 0) return undefined;
+  const chartDir = parts.slice(0, at).join(sep) || '.';
+  return entryExists(resolveFrom(cwd, chartDir), CHART_FILE) ? { tool: 'helm', file: join(chartDir, CHART_FILE) } : undefined;
 }
 
 function resolveFrom(cwd: string, path: string): string {
@@ -132,6 +172,11 @@ function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: stri
       const isDir = st.isDirectory();
       if (isDir && (SKIPPED_DIRECTORIES.has(name) || name.startsWith('.'))) continue;
       if (isIgnored(scoped, childAbs, isDir)) continue;
+      // A chart's templates are not YAML until rendered: the chart is reported once, at its Chart.yaml.
+      if (isDir && entryExists(childAbs, CHART_FILE)) {
+        out.unrendered.push({ tool: 'helm', file: join(child, CHART_FILE) });
+        continue;
+      }
       if (isDir) visit(child, scoped);
       else if (st.isFile()) add(child, false);
     }

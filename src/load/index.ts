@@ -9,6 +9,9 @@ import { objectsOf } from './objects.js';
 import { parseInParallel } from './parallel.js';
 import { readManifest, DEFAULT_MAX_FILE_BYTES } from './read.js';
 import { parseSysctlConf, type SysctlSetting } from '../node/sysctl.js';
+import type { ParsedFile } from './parse.js';
+import { renderDirectory, type RenderedInput, type RenderOptions, type RenderTarget } from './render/index.js';
+import { unrenderedFindings } from './render/unrendered.js';
 
 export { readAndParse, type FileParse } from './file-parse.js';
 
@@ -38,6 +41,14 @@ export interface LoadOptions {
   report?: (absolutePath: string) => boolean;
   /** Parse cache (`--cache`): unchanged files are not parsed again (see `cache.ts`); files are then parsed on this thread only. */
   cache?: ParseCache;
+  /**
+   * Rendering of charts and kustomizations (`render/`): directories of `paths` with a Chart.yaml or a
+   * kustomization file are rendered, and so are `helmCharts` (`--helm-chart`) and `kustomizations`
+   * (`--kustomize`), which are reported like `paths`.
+   */
+  render?: RenderOptions & { helmCharts?: readonly string[]; kustomizations?: readonly string[] };
+  /** Severity of `input-not-rendered` findings (from rule settings); default `warn`. */
+  notRenderedSeverity?: Severity | 'off';
 }
 
 /** Counts of what was read. */
@@ -49,6 +60,8 @@ export interface LoadStats {
   byKind: Record<string, number>;
   /** Objects skipped, per kind (kinds meshlint does not read). */
   skipped: Record<string, number>;
+  /** Node settings read from sysctl.d-style files. */
+  nodeSettings?: number;
 }
 
 /** Output of the load stage. */
@@ -65,6 +78,8 @@ export interface Loaded {
   /** Node settings read from sysctl.d-style `*.conf` files, in input order. */
   sysctl: SysctlSetting[];
   stats: LoadStats;
+  /** Charts and kustomizations rendered: their output, and the file each document came from (findings are moved there). */
+  renders: RenderedInput[];
   /**
    * Files (as findings name them: the display path, `<stdin>`) whose findings are reported; undefined when
    * every loaded file is (no `contextPaths`, no `report` filter).
@@ -90,7 +105,7 @@ export function realPath(cwd: string, path: string): string {
 function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<string> } {
   const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
   if (!options.contextPaths?.length && !options.report) return { ...discovered };
-  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore) : { manifests: [], sources: [], sysctl: [], errors: [] };
+  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore) : { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [] };
   const reported = new Set<string>();
   const seen = new Set<string>();
   const pick = (files: readonly string[], primary: boolean, out: string[]) => {
@@ -116,7 +131,15 @@ function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<
   pick(context.manifests, false, manifests);
   pick(context.sources, false, sources);
   pick(context.sysctl, false, sysctl);
-  return { manifests, sources, sysctl, errors: [...discovered.errors, ...context.errors], reported };
+  return {
+    manifests,
+    sources,
+    sysctl,
+    errors: [...discovered.errors, ...context.errors],
+    renders: [...discovered.renders, ...context.renders.map((r) => ({ ...r, context: true }))],
+    unrendered: [...discovered.unrendered, ...context.unrendered],
+    reported,
+  };
 }
 
 /**
@@ -147,7 +170,26 @@ export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> 
   return assemble(options, discovered, await parseInParallel(discovered.manifests, options.cwd, maxBytes, options.stdin));
 }
 
-/** Turns per-file parses (in discovery order) into objects, findings, errors and counts; then reads the sysctl files. */
+/**
+ * The directories to render: those of `paths` (and of `contextPaths`, as context) with a Chart.yaml or a
+ * kustomization file, then `--helm-chart` and `--kustomize` ones; one directory (by real path) once.
+ */
+function renderTargets(options: LoadOptions, discovered: DiscoveredInputs): RenderTarget[] {
+  const targets: RenderTarget[] = [
+    ...discovered.renders,
+    ...(options.render?.helmCharts ?? []).map((dir) => ({ tool: 'helm' as const, dir })),
+    ...(options.render?.kustomizations ?? []).map((dir) => ({ tool: 'kustomize' as const, dir })),
+  ];
+  const seen = new Set<string>();
+  return targets.filter((t) => {
+    const real = `${t.tool}:${realPath(options.cwd, t.dir)}`;
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
+
+/** Turns per-file parses (in discovery order) into objects, findings, errors and counts; renders charts and kustomizations; then reads the sysctl files. */
 function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reported?: Set<string> }, parses: readonly FileParse[]): Loaded {
   const out: Loaded = {
     objects: [],
@@ -158,6 +200,7 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reporte
     directiveTexts: new Map(),
     sysctl: [],
     stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {} },
+    renders: [],
   };
   if (discovered.reported) {
     out.reported = discovered.reported;
@@ -165,16 +208,8 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reporte
   }
   let order = 0;
   const nextOrder = () => order++;
-  for (const { path, read, parsed, directiveText } of parses) {
-    const display = path === '-' ? '<stdin>' : path;
-    if (!read.ok || !parsed) {
-      const message = read.ok ? 'not parsed' : read.message;
-      if (!read.ok && read.kind === 'io') out.errors.push({ subject: display, message });
-      else if (options.parseErrorSeverity !== 'off') out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message, location: { file: display, line: 1, column: 1 } });
-      continue;
-    }
-    out.stats.files++;
-    if (directiveText !== undefined) out.directiveTexts.set(display, directiveText);
+  /** Adds one parsed file's (or rendered output's) problems, objects and counts. */
+  const take = (display: string, parsed: ParsedFile) => {
     if (options.parseErrorSeverity !== 'off') {
       for (const p of parsed.problems) {
         const finding: Finding = { ruleId: 'parse-error', severity: options.parseErrorSeverity, message: p.message, location: { file: display, line: p.line, column: p.column } };
@@ -187,8 +222,37 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reporte
     for (const o of split.objects) out.objects.push(o);
     for (const n of split.notMappings) out.notMappings.push(n);
     for (const [kind, n] of split.skipped) out.stats.skipped[kind] = (out.stats.skipped[kind] ?? 0) + n;
+  };
+  for (const { path, read, parsed, directiveText } of parses) {
+    const display = path === '-' ? '<stdin>' : path;
+    if (!read.ok || !parsed) {
+      const message = read.ok ? 'not parsed' : read.message;
+      if (!read.ok && read.kind === 'io') out.errors.push({ subject: display, message });
+      else if (options.parseErrorSeverity !== 'off') out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message, location: { file: display, line: 1, column: 1 } });
+      continue;
+    }
+    out.stats.files++;
+    if (directiveText !== undefined) out.directiveTexts.set(display, directiveText);
+    take(display, parsed);
   }
+  for (const target of renderTargets(options, discovered)) {
+    const rendered = renderDirectory(target, options.cwd, options.render ?? {}, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+    if ('subject' in rendered) {
+      out.errors.push(rendered);
+      continue;
+    }
+    out.renders.push(rendered);
+    out.stats.files += new Set(rendered.documents.map((d) => d.source ?? rendered.display)).size;
+    take(rendered.display, rendered.parsed);
+    if (out.reported && !target.context) {
+      out.reported.add(rendered.display);
+      for (const d of rendered.documents) if (d.source) out.reported.add(d.source);
+    }
+  }
+  const renderedDirs = new Set(out.renders.map((r) => realPath(options.cwd, r.dir)));
+  out.findings.push(...unrenderedFindings(discovered.unrendered, parses, (dir) => renderedDirs.has(realPath(options.cwd, dir)), options.notRenderedSeverity));
   for (const path of discovered.sysctl) loadSysctlFile(path, options, out);
+  out.stats.nodeSettings = out.sysctl.length;
   for (const o of out.objects) out.stats.byKind[o.ref.kind] = (out.stats.byKind[o.ref.kind] ?? 0) + 1;
   out.stats.objects = out.objects.length;
   return out;

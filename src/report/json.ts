@@ -24,6 +24,7 @@ function finding(f: Finding) {
     column: f.location.column,
     ...(f.location.object ? { object: f.location.object } : {}),
     ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
+    ...(f.location.rendered ? { rendered: f.location.rendered } : {}),
   };
 }
 

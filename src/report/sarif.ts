@@ -4,6 +4,7 @@ import { allRules } from '../rules/registry.js';
 import type { Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 import type { ReportOptions } from './format.js';
+import { renderedNote } from './stylish.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
 const REPO = 'https://github.com/meshlint/meshlint/blob/main/';
@@ -47,6 +48,22 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
       const o = f.location.object;
       const loc = rb.result.locations?.[0];
       if (loc) loc.logicalLocations = [{ fullyQualifiedName: `${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}${f.location.fieldPath ? `#${f.location.fieldPath}` : ''}`, kind: 'object' }];
+    }
+    if (f.location.rendered) {
+      // §3.27.22 relatedLocations: the position in the output of helm template / kustomize, under the chart or
+      // kustomization directory it was rendered from (the output itself is not a file).
+      const r = f.location.rendered;
+      rb.result.relatedLocations = [
+        {
+          id: 1,
+          message: { text: renderedNote(r) },
+          physicalLocation: {
+            artifactLocation: { uri: r.input.endsWith('/') ? r.input : `${r.input}/`, description: { text: `the output of ${r.by === 'helm' ? 'helm template' : 'kustomize'} for this directory` } },
+            region: { startLine: r.line, startColumn: r.column },
+          },
+          properties: { renderedBy: r.by, templateLineMatch: r.match },
+        },
+      ];
     }
     if (f.suppressions?.length) {
       // SARIF 2.1.0 §3.35: inSource for annotations and comments, external for the baseline; the user's reason as justification.

@@ -1,7 +1,7 @@
 import { styleText } from 'node:util';
 import type { AnalysisResult } from '../pipeline.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
-import type { Finding, Severity } from '../types.js';
+import type { Finding, RenderedPosition, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatLocation, formatNumber, groupThousands, worstRoutes, type ReportOptions } from './format.js';
 
@@ -30,6 +30,7 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
       if (isClusterUri(f.location.file)) lines.push(`  ${paint('dim', f.location.fieldPath ?? '(the whole object)')}`);
       const pos = isClusterUri(f.location.file) ? ' '.repeat(8) : `${f.location.line}:${f.location.column}`.padEnd(8);
       lines.push(`  ${paint('dim', pos)}${paint(sevStyle[f.severity], sevText[f.severity].padEnd(8))}${f.message}  ${paint('dim', f.ruleId)}`);
+      if (f.location.rendered) lines.push(`  ${' '.repeat(16)}${paint('dim', renderedNote(f.location.rendered))}`);
       if (f.hint) lines.push(`  ${' '.repeat(16)}${paint('dim', `→ ${f.hint}`)}`);
     }
   }
@@ -37,7 +38,9 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   const total = c.error + c.warn + c.info;
   const silenced = silencedSummary(result);
   lines.push('');
-  if (total === 0) lines.push(paint('green', `✔ no problems${silenced ? ` (${silenced})` : ''}`));
+  // A run with errors (a path that does not exist, a chart helm could not render) was not fully checked.
+  if (total === 0 && result.errors.length) lines.push(paint('red', `✖ no findings, but ${plural(result.errors.length, 'run error')} (on standard error): the input was not fully checked`));
+  else if (total === 0) lines.push(paint('green', `✔ no problems${silenced ? ` (${silenced})` : ''}`));
   else lines.push(paint(c.error ? 'red' : c.warn ? 'yellow' : 'blue', `✖ ${total} problem${total === 1 ? '' : 's'} (${c.error} error${c.error === 1 ? '' : 's'}, ${c.warn} warning${c.warn === 1 ? '' : 's'}, ${c.info} info)${silenced ? `; ${silenced}` : ''}`));
   if (result.baseline?.absent) lines.push(paint('dim', `${plural(result.baseline.absent, 'baselined finding')} no longer found: refresh ${result.baseline.file} with --baseline-write`));
   const s = result.stats;
@@ -52,6 +55,12 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
     lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
   }
   return lines.join('\n') + '\n';
+}
+
+/** `rendered by helm template (charts/shop), output line 14:9; template line matched`: where a finding on a rendered object is in the output. */
+export function renderedNote(r: RenderedPosition): string {
+  const how = { line: 'template line matched', key: 'key matched, value templated', object: "the object's kind: line", file: 'no template line matched' }[r.match];
+  return `rendered by ${r.by === 'helm' ? 'helm template' : 'kustomize'} (${r.input}), output line ${r.line}:${r.column}; ${how}`;
 }
 
 /** `2 suppressed, 5 in the baseline`, or '' when nothing was silenced. */
