@@ -80,29 +80,41 @@ function matchInSource(source: SourceLines | null, renderedLine: string, rendere
   // Where the object starts in the file: its kind: line, the ordinal-th one when the file holds several.
   const kindLines = doc.kind ? (source.byText.get(`kind: ${doc.kind}`) ?? []) : [];
   const anchor = kindLines[Math.min(doc.ordinal, kindLines.length - 1)] ?? 1;
-  const firstFrom = (lines: readonly number[]) => lines.find((n) => n >= anchor) ?? lines[0];
+  // …up to the next document separator: a line of the next object is not this one's.
+  const end = (source.byText.get('---') ?? []).find((n) => n > anchor) ?? Infinity;
+  const firstFrom = (lines: readonly number[]) => lines.find((n) => n >= anchor && n < end) ?? lines.find((n) => n >= anchor) ?? lines[0];
   const text = renderedLine.trim();
+  const inObject = (lines: readonly number[] | undefined) => lines?.some((n) => n >= anchor && n < end) ?? false;
   const exact = text ? source.byText.get(text) : undefined;
-  if (exact?.length) {
+  const key = /^(?:-\s+)*([^\s:#{}[\],]+):/.exec(text)?.[1];
+  const withKey = key ? linesWithKey(source, key) : [];
+  // The same line elsewhere in the file loses to the same key in this object (its value templated).
+  if (exact?.length && (inObject(exact) || !inObject(withKey))) {
     const line = firstFrom(exact)!;
     const column = Math.max(1, indentOf(source.lines[line - 1]!) + renderedColumn - indentOf(renderedLine));
     return { line, column, match: 'line' };
   }
-  const key = /^(?:-\s+)*([^\s:#{}[\],]+):/.exec(text)?.[1];
-  if (key) {
-    const pattern = new RegExp(`(^|[\\s{,-])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:`);
-    let withKey = source.byKey.get(key);
-    if (!withKey) {
-      withKey = [];
-      for (let i = 0; i < source.lines.length; i++) if (pattern.test(source.lines[i]!)) withKey.push(i + 1);
-      source.byKey.set(key, withKey);
-    }
-    if (withKey.length) {
-      const line = firstFrom(withKey)!;
-      const m = pattern.exec(source.lines[line - 1]!)!;
-      return { line, column: m.index + m[1]!.length + 1, match: 'key' };
-    }
+  if (key && withKey.length) {
+    const line = firstFrom(withKey)!;
+    const m = keyPattern(key).exec(source.lines[line - 1]!)!;
+    return { line, column: m.index + m[1]!.length + 1, match: 'key' };
   }
   if (kindLines.length) return { line: anchor, column: 1 + indentOf(source.lines[anchor - 1]!), match: 'object' };
   return { line: 1, column: 1, match: 'file' };
+}
+
+function keyPattern(key: string): RegExp {
+  return new RegExp(`(^|[\\s{,-])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:`);
+}
+
+/** Lines holding `key:` (in a block or a flow mapping), cached per key. */
+function linesWithKey(source: SourceLines, key: string): number[] {
+  let lines = source.byKey.get(key);
+  if (!lines) {
+    const pattern = keyPattern(key);
+    lines = [];
+    for (let i = 0; i < source.lines.length; i++) if (pattern.test(source.lines[i]!)) lines.push(i + 1);
+    source.byKey.set(key, lines);
+  }
+  return lines;
 }
