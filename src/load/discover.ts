@@ -41,9 +41,12 @@ export interface DiscoveredInputs {
  * sources: Go, Python, Java, JS/TS; sysctl.d files: `.conf`), globs (tinyglobby), and `-` for standard input. Directories skip
  * {@link SKIPPED_DIRECTORIES}, what `.gitignore` files inside them ignore, and symlinked directories already
  * visited (symlink loops). A path that does not exist or cannot be listed becomes a {@link RunError}; the
- * other paths are still expanded. Never throws.
+ * other paths are still expanded. A directory path holding a Chart.yaml or a kustomization file is a render
+ * target (`renders`) when `render` is true (the paths to check; context directories are walked instead, so a
+ * missing helm or kubectl never fails a pre-commit hook through `--context-dir .`); charts met while walking are
+ * not descended into and, like kustomization files, are listed in `unrendered`. Never throws.
  */
-export function discoverInputs(paths: readonly string[], cwd: string = process.cwd(), ignored?: { base: string; patterns: readonly string[] }): DiscoveredInputs {
+export function discoverInputs(paths: readonly string[], cwd: string = process.cwd(), ignored?: { base: string; patterns: readonly string[] }, render = true): DiscoveredInputs {
   const out: DiscoveredInputs = { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [] };
   const seen = new Set<string>();
   // The configuration's ignorePatterns apply everywhere: walked directories, glob matches and files named explicitly.
@@ -87,7 +90,7 @@ export function discoverInputs(paths: readonly string[], cwd: string = process.c
       continue;
     }
     if (stat.isDirectory()) {
-      const tool = renderToolOf(resolveFrom(cwd, path));
+      const tool = render ? renderToolOf(resolveFrom(cwd, path)) : undefined;
       if (tool) out.renders.push({ tool, dir: path });
       else walk(cwd, path, out, add, configured);
     } else {

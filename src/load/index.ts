@@ -105,7 +105,7 @@ export function realPath(cwd: string, path: string): string {
 function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<string> } {
   const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
   if (!options.contextPaths?.length && !options.report) return { ...discovered };
-  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore) : { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [] };
+  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore, false) : { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [] };
   const reported = new Set<string>();
   const seen = new Set<string>();
   const pick = (files: readonly string[], primary: boolean, out: string[]) => {
@@ -136,7 +136,7 @@ function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<
     sources,
     sysctl,
     errors: [...discovered.errors, ...context.errors],
-    renders: [...discovered.renders, ...context.renders.map((r) => ({ ...r, context: true }))],
+    renders: discovered.renders,
     unrendered: [...discovered.unrendered, ...context.unrendered],
     reported,
   };
@@ -171,8 +171,8 @@ export async function loadInputsParallel(options: LoadOptions): Promise<Loaded> 
 }
 
 /**
- * The directories to render: those of `paths` (and of `contextPaths`, as context) with a Chart.yaml or a
- * kustomization file, then `--helm-chart` and `--kustomize` ones; one directory (by real path) once.
+ * The directories to render: those of `paths` with a Chart.yaml or a kustomization file, then `--helm-chart`
+ * and `--kustomize` ones; one directory (by real path) once. All are reported (none is context).
  */
 function renderTargets(options: LoadOptions, discovered: DiscoveredInputs): RenderTarget[] {
   const targets: RenderTarget[] = [
@@ -244,7 +244,13 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reporte
     out.renders.push(rendered);
     out.stats.files += new Set(rendered.documents.map((d) => d.source ?? rendered.display)).size;
     take(rendered.display, rendered.parsed);
-    if (out.reported && !target.context) {
+    // Findings move to the template or resource files: their `# meshlint-disable` comments apply there.
+    for (const source of new Set(rendered.documents.map((d) => d.source))) {
+      if (!source || out.directiveTexts.has(source)) continue;
+      const read = readManifest(source, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      if (read.ok && read.text.includes('meshlint-disable')) out.directiveTexts.set(source, read.text);
+    }
+    if (out.reported) {
       out.reported.add(rendered.display);
       for (const d of rendered.documents) if (d.source) out.reported.add(d.source);
     }

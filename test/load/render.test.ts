@@ -126,6 +126,36 @@ describe('helm charts are rendered with the real helm', { skip }, () => {
     assert.equal(result.findings.filter((f) => f.ruleId === 'keepalive-disabled').length, 2);
   });
 
+  it('a meshlint-disable comment in the template silences the finding moved there', async () => {
+    const chart = tempDir('meshlint-helm-directive-');
+    try {
+      writeTree(chart.dir, {
+        'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 0.1.0\n',
+        'c/templates/dr.yaml': [
+          'apiVersion: networking.istio.io/v1',
+          'kind: DestinationRule',
+          'metadata:',
+          '  name: a',
+          'spec:',
+          '  host: a',
+          '  trafficPolicy:',
+          '    connectionPool:',
+          '      http:',
+          '        # meshlint-disable-next-line keepalive-disabled -- batch job, one request per pod',
+          '        maxRequestsPerConnection: 1',
+          '',
+        ].join('\n'),
+      });
+      const result = await check({ paths: ['c'], cwd: chart.dir, defaultNamespace: 'default', render: { helm: { binary: tools.helm } } });
+      assert.ok(!result.findings.some((f) => f.ruleId === 'keepalive-disabled'));
+      const silenced = result.suppressed?.find((f) => f.ruleId === 'keepalive-disabled');
+      assert.equal(silenced?.location.file, join('c', 'templates', 'dr.yaml'));
+      assert.equal(silenced?.location.line, 11);
+    } finally {
+      chart.cleanup();
+    }
+  });
+
   it('a template helm cannot render is one run error with helm’s message and exit code', async () => {
     const broken = tempDir('meshlint-helm-broken-');
     try {

@@ -22,8 +22,6 @@ export interface RenderTarget {
   tool: RenderTool;
   /** The directory as given (relative to the run's working directory, or absolute). */
   dir: string;
-  /** Loaded for context only (`--context-dir`): its findings are not reported. */
-  context?: boolean;
 }
 
 /** How directories are rendered (`--helm-*`, `--kustomize*`, `--render-timeout`). */
