@@ -202,12 +202,15 @@ export function renderOptionsFrom(flags: RenderFlags): NonNullable<CheckOptions[
 /**
  * A run error when the run analysed nothing: no object of a kind meshlint reads, no source file, no node
  * setting (a CI job pointed at an unrendered overlay, or a directory of other YAML). Undefined when something
- * was analysed, when the run already has errors (exit 2 anyway), or when `--changed-since` left no file to report.
+ * was analysed, when the run already fails (run errors: exit 2; a finding at error severity such as a
+ * `parse-error`: exit 1), or when `--changed-since` left no file to report.
  */
 export function nothingAnalysed(result: AnalysisResult): { subject: string; message: string } | undefined {
   const s = result.stats;
   const sourceFiles = Object.values(result.sources?.filesByLanguage ?? {}).reduce((n, c) => n + (c ?? 0), 0);
   if (s.objects > 0 || sourceFiles > 0 || (s.nodeSettings ?? 0) > 0 || result.errors.length || result.reportedFiles?.size === 0) return undefined;
+  // A finding at error severity (a file that does not parse) already fails the run, and says why.
+  if (result.findings.some((f) => f.severity === 'error')) return undefined;
   const skipped = Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ');
   return {
     subject: 'input',

@@ -6,6 +6,7 @@ import { check, type CheckOptions } from '../../src/pipeline.js';
 import { loadInputs } from '../../src/load/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { renderTools } from '../helpers/render-tools.js';
+import { sarifSchemaErrors } from '../helpers/sarif-schema.js';
 
 const tools = renderTools();
 const skip = tools.skip ? `no helm/kubectl: ${tools.skip}` : false;
@@ -173,7 +174,9 @@ describe('helm charts are rendered with the real helm', { skip }, () => {
   it('CLI: SARIF carries the template location and the rendered one', () => {
     const r = runCli(['check', 'shop', '--helm-binary', tools.helm!, '--helm-release', 'prod', '-f', 'sarif'], { cwd: root.dir });
     assert.equal(r.code, 1, r.stderr);
-    const results = (JSON.parse(r.stdout) as { runs: { results: Record<string, any>[] }[] }).runs[0]!.results;
+    const log = JSON.parse(r.stdout) as { runs: { results: Record<string, any>[] }[] };
+    assert.equal(sarifSchemaErrors(log), null, 'valid SARIF 2.1.0');
+    const results = log.runs[0]!.results;
     const ledger = results.find((x) => x.ruleId === 'keepalive-disabled' && x.locations[0].physicalLocation.region.startLine === 22)!;
     assert.equal(ledger.locations[0].physicalLocation.artifactLocation.uri, 'shop/templates/dr.yaml');
     const related = ledger.relatedLocations[0];
