@@ -88,7 +88,7 @@ export function renderDirectory(target: RenderTarget, cwd: string, options: Rend
     const comments = helmSourceComments(lines);
     let c = -1;
     const documents = withOrdinals(
-      parsed.documents.map((doc) => {
+      objectDocuments(parsed).map((doc) => {
         const startLine = doc.positions.resolve([]).line;
         while (c + 1 < comments.length && comments[c + 1]!.line < startLine) c++;
         return { startLine, source: c >= 0 ? shown(templateFile(abs, comments[c]!.template)) : undefined, kind: kindOf(doc) };
@@ -113,7 +113,7 @@ export function renderDirectory(target: RenderTarget, cwd: string, options: Rend
     const lines = run.stdout.split('\n');
     const parsed = parseManifestText(run.stdout, display);
     const documents = withOrdinals(
-      parsed.documents.map((doc) => {
+      objectDocuments(parsed).map((doc) => {
         const origin = takeOrigin(doc.value, wrapper.dir);
         return { startLine: doc.positions.resolve([]).line, source: origin ? shown(origin) : undefined, kind: kindOf(doc) };
       }),
@@ -127,6 +127,11 @@ export function renderDirectory(target: RenderTarget, cwd: string, options: Rend
 function failure(target: RenderTarget, command: string, run: Extract<RunOutcome, { ok: false }>, flag: string, install: string): RunError {
   if (run.missing) return { subject: target.dir, message: `${command} cannot run: ${run.message}; install it (${install}) or name it with ${flag}. Not analysed` };
   return { subject: target.dir, message: `${command} failed: ${run.message}` };
+}
+
+/** Documents with content: an empty one (a template that rendered nothing) has no position of its own, and would break the ascending `startLine` order. */
+function objectDocuments(parsed: ParsedFile): ParsedDocument[] {
+  return parsed.documents.filter((d) => d.value !== null && d.value !== undefined);
 }
 
 function kindOf(doc: ParsedDocument): string | undefined {
