@@ -32,8 +32,11 @@ export interface DiscoveredInputs {
   errors: RunError[];
   /** Directories named on the command line that hold a `Chart.yaml` or a kustomization: rendered, not walked. */
   renders: RenderTarget[];
-  /** Charts and kustomizations met while walking (or named as files) that are not rendered: `input-not-rendered` findings. */
-  unrendered: { tool: RenderTool; file: string }[];
+  /**
+   * Charts and kustomizations met while walking (or named as files) that are not rendered: `input-not-rendered`
+   * findings at `file` (a Chart.yaml or kustomization file); `from` is the chart template that led there, when one was named.
+   */
+  unrendered: { tool: RenderTool; file: string; from?: string }[];
 }
 
 /**
@@ -119,14 +122,14 @@ function entryExists(dir: string, name: string): boolean {
  * A file that is an input meshlint cannot read as it is: a kustomization file (by name: its `kind` is
  * optional), or a file under `templates/` of a chart (a Chart.yaml beside that directory). Undefined otherwise.
  */
-function unrenderedInput(cwd: string, file: string): { tool: RenderTool; file: string } | undefined {
+function unrenderedInput(cwd: string, file: string): { tool: RenderTool; file: string; from?: string } | undefined {
   const name = basename(file);
   if ((KUSTOMIZATION_FILES as readonly string[]).includes(name)) return { tool: 'kustomize', file };
   const parts = file.split(/[\\/]/);
   const at = parts.lastIndexOf('templates');
   if (at < 0) return undefined;
   const chartDir = parts.slice(0, at).join(sep) || '.';
-  return entryExists(resolveFrom(cwd, chartDir), CHART_FILE) ? { tool: 'helm', file: join(chartDir, CHART_FILE) } : undefined;
+  return entryExists(resolveFrom(cwd, chartDir), CHART_FILE) ? { tool: 'helm', file: join(chartDir, CHART_FILE), from: file } : undefined;
 }
 
 function resolveFrom(cwd: string, path: string): string {

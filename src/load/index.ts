@@ -125,6 +125,9 @@ function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<
   const manifests: string[] = [];
   const sources: string[] = [];
   const sysctl: string[] = [];
+  // A chart or kustomization of the paths is reported at its Chart.yaml or kustomization file (a pre-commit hook
+  // names the staged template, and runs with --context-dir).
+  for (const u of discovered.unrendered) if (!options.report || options.report(realPath(options.cwd, u.from ?? u.file))) reported.add(u.file);
   pick(discovered.manifests, true, manifests);
   pick(discovered.sources, true, sources);
   pick(discovered.sysctl, true, sysctl);

@@ -281,6 +281,14 @@ describe('check reports what it could not analyse', () => {
     assert.match(r.stdout, /run error/);
   });
 
+  it('a staged chart template (as a pre-commit hook passes it, with --context-dir) is input-not-rendered at the chart, not a parse error', () => {
+    writeTree(root.dir, CHART);
+    const r = runCli(['check', join('shop', 'templates', 'dr.yaml'), '--context-dir', 'base', '-f', 'json'], { cwd: root.dir });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { findings: { ruleId: string; file: string; line: number }[] };
+    assert.deepEqual(report.findings.map((f) => [f.ruleId, f.file, f.line]), [['input-not-rendered', join('shop', 'Chart.yaml'), 1]]);
+  });
+
   it('an overlay met while walking is input-not-rendered, at its kustomization file', () => {
     const r = runCli(['check', 'overlays', '-f', 'json'], { cwd: root.dir });
     const report = JSON.parse(r.stdout) as { findings: { ruleId: string; file: string; line: number }[] };
