@@ -24,6 +24,7 @@ function finding(f: Finding) {
     column: f.location.column,
     ...(f.location.object ? { object: f.location.object } : {}),
     ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
+    ...(f.cluster ? { cluster: f.cluster } : {}),
   };
 }
 
@@ -71,6 +72,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     errors: result.errors,
     coverage: options.coverage ?? [],
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.clusters ? { clusters: options.clusters } : {}),
   };
 }
 
