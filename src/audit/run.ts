@@ -1,8 +1,8 @@
 /**
  * What `meshlint audit` does once its flags are parsed: read the configuration (as `check` does), read the cluster
- * ({@link readCluster}), optionally dump what was read, analyse it with the same pipeline as `meshlint check`
- * ({@link analyzeObjects}, then annotations and the baseline with {@link silenceFindings}), and write the report with
- * the coverage notes and the cluster it came from. Loaded lazily by `command.ts` (it pulls in `@kubernetes/client-node`).
+ * ({@link readCluster}; several with `readClusters`, `clusters.ts`), optionally dump what was read, analyse each
+ * cluster with the same pipeline as `meshlint check` ({@link analyzeObjects}, then annotations and the baseline with
+ * {@link silenceFindings}), and write the report with the coverage notes and the cluster(s) it came from. Loaded lazily by `command.ts` (it pulls in `@kubernetes/client-node`).
  */
 import { budgetFrom, emit } from '../cli/main.js';
 import { baselineToApply, printConfig, runConfigFrom, writeBaselineOf } from '../cli/config-options.js';
@@ -28,8 +28,9 @@ export interface RunAuditIo {
 
 /**
  * Runs `meshlint audit` with parsed flags and writes the report (standard output or `--output`).
- * @returns the exit code: 0 clean, 1 findings at error severity or more warnings than `--max-warnings`.
- * @throws UserError (exit code 2, one line, no credentials) when the cluster cannot be read, `--dump` cannot be
+ * @returns the exit code: 0 clean, 1 findings at error severity or more warnings than `--max-warnings`; with several
+ *   contexts, 2 when any cluster could not be read (after the report of the others is written).
+ * @throws UserError (exit code 2, one line, no credentials) when the cluster (a single one) cannot be read, `--dump` cannot be
  *   written, or the configuration file or `--baseline` is unusable (ConfigError, also exit 2).
  */
 export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): Promise<number> {
