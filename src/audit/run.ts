@@ -52,7 +52,7 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   }
   if (several) {
     const { reads, failures } = await readClusters(several, { ...options, env: io.env }, stderr);
-    if (options.dump) for (const read of reads) await dump(read, join(options.dump, encodeURIComponent(read.context)));
+    if (options.dump) for (const read of reads) await dump(read, join(options.dump, dumpDirName(read.context)));
     return reportAudit(reads, failures, { flags, config, baseline, cwd, namespaces: options.namespaces ?? [], editContext: true });
   }
   const progress = progressIndicator(stderr);
@@ -68,6 +68,15 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   progress?.finish(readSummary(read, started));
   if (options.dump) await dump(read, options.dump);
   return reportAudit([read], [], { flags, config, baseline, cwd, namespaces: options.namespaces ?? [], editContext: options.context !== undefined });
+}
+
+/**
+ * The directory of one context under `--dump DIR`: its name percent-encoded (RFC 3986), so `/` and other separators
+ * stay inside the name, and `.` / `..` spelled `%2E`, so no context name leaves DIR.
+ */
+export function dumpDirName(context: string): string {
+  const encoded = encodeURIComponent(context);
+  return /^\.{1,2}$/.test(encoded) ? encoded.replace(/\./g, '%2E') : encoded;
 }
 
 async function dump(read: ClusterRead, dir: string): Promise<void> {

@@ -13,6 +13,7 @@ import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from '../helpers/fake-apiserver.js';
 import { assertNoSecrets, closedPort, isolatedEnv, kubeconfig, reportValidator, sarifValidator, TOKEN } from '../helpers/kube.js';
 import { ROOT } from '../helpers/paths.js';
+import { dumpDirName } from '../../src/audit/run.js';
 
 /** Namespace `shop` and a DestinationRule for `payments` in it, with keep-alive off when `keepAliveOff`. */
 function shop(keepAliveOff: boolean): KubeObject[] {
@@ -158,5 +159,16 @@ describe('meshlint audit over several clusters', { concurrency: 2 }, () => {
     const both = await run(['audit', '--kubeconfig', kc, '--context', 'west', '--all-contexts']);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /cannot be used with/);
+  });
+});
+
+describe('dumpDirName: the directory of a context under --dump DIR', () => {
+  it('keeps plain names, percent-encodes separators, and never names . or ..', () => {
+    assert.equal(dumpDirName('prod-eu'), 'prod-eu');
+    assert.equal(dumpDirName('arn:aws:eks:eu-west-1:123:cluster/prod'), 'arn%3Aaws%3Aeks%3Aeu-west-1%3A123%3Acluster%2Fprod');
+    assert.equal(dumpDirName('..'), '%2E%2E');
+    assert.equal(dumpDirName('.'), '%2E');
+    assert.equal(dumpDirName('../x'), '..%2Fx', 'one name: the slash is encoded');
+    assert.equal(dumpDirName('...'), '...', 'not a special name');
   });
 });
