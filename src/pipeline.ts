@@ -13,6 +13,7 @@ import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
 import type { SysctlSetting } from './node/sysctl.js';
 import type { AppCallSite, SourceLanguage } from './source/types.js';
+import { unusedSourceOptions } from './source/unused-options.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
 import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
@@ -87,6 +88,8 @@ export interface AnalysisResult {
   /** What the baseline did, when one was applied. */
   baseline?: BaselineSummary;
   /** Source scanning, when source files were given. */
+  /** `--workload` / `--env-host` entries (or `source.workloads` / `source.envHosts`) that had no effect, one line each. */
+  warnings?: string[];
   sources?: SourceSummary;
   /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
   reportedFiles?: ReadonlySet<string>;
@@ -201,6 +204,9 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   }
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
   if (sources) sources.unlinked = analysed.unlinked;
+  const warnings = options.source
+    ? unusedSourceOptions({ workloads: options.source.workloads ?? [], envHosts: options.source.envHosts ?? {}, cwd: options.cwd, sourceFiles: options.source.disabled ? [] : loaded.sources, callSites: callSites ?? [], objects: loaded.objects })
+    : [];
   // Findings on rendered output move to the template or resource file each object came from.
   const silenced = await silenceFindings({
     findings: mapRenderedFindings([...findings, ...analysed.findings], loaded.renders, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
@@ -229,6 +235,7 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
     ...(sources ? { sources } : {}),
+    ...(warnings.length ? { warnings } : {}),
     ...(reported ? { reportedFiles: reported } : {}),
   };
 }

@@ -78,6 +78,8 @@ export interface Finding {
   suppressions?: Suppression[];
   /** A safe, local edit that repairs the finding (`--fix`), present only for fixable rules on YAML files read from disk. */
   fix?: Fix;
+  /** `meshlint audit`: the kubeconfig context of the cluster the object was read from; absent for `check`. */
+  cluster?: string;
 }
 
 /**

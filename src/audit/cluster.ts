@@ -315,8 +315,8 @@ function mergeKubeconfigs(parts: KubeConfig[]): KubeConfig {
   return kc;
 }
 
-/** Finds credentials like kubectl: --kubeconfig, else $KUBECONFIG (merged), else ~/.kube/config, else the pod's service account. */
-function loadKubeConfig(opts: AuditOptions, env: Record<string, string | undefined>): LoadedConfig {
+/** The kubeconfig files kubectl would read, parsed: --kubeconfig, else $KUBECONFIG (merged), else ~/.kube/config. */
+function kubeconfigParts(opts: AuditOptions, env: Record<string, string | undefined>): { parts: KubeConfig[]; looked: string[] } {
   const looked: string[] = [];
   let parts: KubeConfig[] = [];
   if (opts.kubeconfig) {
@@ -334,6 +334,24 @@ function loadKubeConfig(opts: AuditOptions, env: Record<string, string | undefin
     const part = parseKubeconfigFile(file, false);
     if (part) parts = [part];
   }
+  return { parts, looked };
+}
+
+/**
+ * Names of the contexts in the kubeconfig kubectl would read (`--kubeconfig`, `$KUBECONFIG` merged, `~/.kube/config`),
+ * in file order; for `meshlint audit --all-contexts`.
+ * @throws AuditError when a kubeconfig file cannot be read or parsed, or none defines a context.
+ */
+export function kubeconfigContextNames(opts: Pick<AuditOptions, 'kubeconfig' | 'env'> = {}): string[] {
+  const { parts, looked } = kubeconfigParts(opts, opts.env ?? process.env);
+  const names = mergeKubeconfigs(parts).getContexts().map((c) => c.name);
+  if (names.length === 0) throw new AuditError(`no context in the kubeconfig${looked.length ? ` (looked at ${looked.join(', ')})` : ''}`);
+  return names;
+}
+
+/** Finds credentials like kubectl: --kubeconfig, else $KUBECONFIG (merged), else ~/.kube/config, else the pod's service account. */
+function loadKubeConfig(opts: AuditOptions, env: Record<string, string | undefined>): LoadedConfig {
+  const { parts, looked } = kubeconfigParts(opts, env);
   const merged = mergeKubeconfigs(parts);
   if (merged.getContexts().length === 0 && merged.getClusters().length === 0 && !opts.kubeconfig) {
     // No kubeconfig at all: in-cluster credentials, like client-go.

@@ -14,7 +14,8 @@ export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags;
 /**
  * Adds `meshlint audit` to `program`: the cluster options ({@link addAuditOptions}) plus the output and
  * configuration options of `check` (configuration file, `--baseline`, `--baseline-write`, `--print-config`). The action reads the cluster, analyses what it read and writes the report; `setExit` receives the exit
- * code (0 clean, 1 findings at error severity or more warnings than `--max-warnings`). Failures that stop the
+ * code (0 clean, 1 findings at error severity or more warnings than `--max-warnings`; 2 when one of several
+ * contexts could not be audited, the others being reported). Failures that stop the
  * audit (unreachable server, rejected credentials, timeout, unwritable `--dump` directory) are thrown as `UserError`s
  * with exit code 2, which `main` prints as one line.
  */

@@ -8,7 +8,10 @@ import type { AuditOptions } from './cluster.js';
 /** Parsed values of the options added by {@link addAuditOptions} (commander's camelCase names). */
 export interface AuditFlags {
   kubeconfig?: string;
-  context?: string;
+  /** `--context`, repeatable: one context is one cluster; several are audited each on its own (`clusters.ts`). */
+  context?: string[];
+  /** `--all-contexts`: every context of the kubeconfig. */
+  allContexts?: boolean;
   namespace?: string[];
   allNamespaces?: boolean;
   /** Seconds; 0 = no timeout. */
@@ -62,14 +65,19 @@ function collectNamespaces(value: string, previous: string[] | undefined): strin
 
 /**
  * Adds the cluster options of `meshlint audit` to `cmd` and returns it:
- * `--kubeconfig <file>`, `--context <name>`, `-n, --namespace <ns>` (repeatable, or comma-separated),
+ * `--kubeconfig <file>`, `--context <name>` (repeatable), `--all-contexts`, `-n, --namespace <ns>` (repeatable, or comma-separated),
  * `-A, --all-namespaces` (the default; conflicts with `--namespace`), `--request-timeout <duration>` (kubectl syntax,
  * `0` = none, the default as for kubectl), `--istio-namespace <ns>` and `--dump <dir>`.
  */
 export function addAuditOptions(cmd: Command): Command {
   return cmd
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else the pod’s service account)')
-    .option('--context <name>', 'kubeconfig context to use (default: current-context)')
+    .addOption(
+      new Option('--context <name>', 'kubeconfig context to use (default: current-context); repeatable: each context is audited as its own cluster')
+        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+        .conflicts('allContexts'),
+    )
+    .option('--all-contexts', 'audit every context of the kubeconfig, each as its own cluster')
     .addOption(
       new Option('-n, --namespace <ns>', 'read only this namespace; repeatable, or comma-separated (default: all namespaces)')
         .argParser(collectNamespaces)
@@ -94,7 +102,7 @@ export function addAuditOptions(cmd: Command): Command {
 export function auditOptionsFrom(flags: AuditFlags): AuditCliOptions {
   const options: AuditCliOptions = {};
   if (flags.kubeconfig !== undefined) options.kubeconfig = flags.kubeconfig;
-  if (flags.context !== undefined) options.context = flags.context;
+  if (flags.context?.length === 1) options.context = flags.context[0];
   if (!flags.allNamespaces && flags.namespace && flags.namespace.length > 0) options.namespaces = [...new Set(flags.namespace)];
   if (flags.requestTimeout !== undefined) options.requestTimeoutSeconds = flags.requestTimeout;
   if (flags.dump !== undefined) options.dump = flags.dump;

@@ -103,6 +103,7 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
   const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
   if (flags.output) writeFileAtomic(flags.output, text);
   else if (!flags.noReport) process.stdout.write(text);
+  for (const w of result.warnings ?? []) process.stderr.write(`meshlint: warning: ${w}\n`);
   for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
   if (result.errors.length) return EXIT.USAGE;
   const errors = result.findings.filter((f) => f.severity === 'error').length;

@@ -21,6 +21,8 @@ export interface ReportOptions {
   coverage?: CoverageEntry[];
   /** The cluster an audit read (`meshlint audit`); absent for `check`. */
   cluster?: ClusterSource;
+  /** `meshlint audit` with several contexts: each cluster, read or not (then `error` says why); replaces `cluster`. */
+  clusters?: ClusterAudit[];
 }
 
 /** Something a cluster audit could not read (`schemas/report.schema.json`, `coverageNote`). Only `message` is required. */
@@ -36,6 +38,8 @@ export interface CoverageEntry {
   resource?: string;
   /** `forbidden` (403), `not-installed` (404: CRD or object missing), `error` (any other failure). */
   status?: 'forbidden' | 'not-installed' | 'error';
+  /** Kubeconfig context of the cluster the note is about, when an audit read several. */
+  cluster?: string;
 }
 
 /** Where an audit's objects came from. Never holds credentials. */
@@ -48,6 +52,20 @@ export interface ClusterSource {
   istioVersion: string | null;
   /** Namespaces read; empty = all. */
   namespaces: string[];
+}
+
+/** One cluster of a several-context audit (`meshlint audit --context a --context b`, `--all-contexts`). */
+export interface ClusterAudit {
+  context: string;
+  /** API server URL, without userinfo or query; absent when the kubeconfig could not give one. */
+  server?: string;
+  /** As in {@link ClusterSource}; null when the cluster was not read. */
+  istioVersion: string | null;
+  namespaces: string[];
+  /** Objects read and analysed (0 when the cluster was not read). */
+  objects: number;
+  /** Why the cluster could not be audited (unreachable, refused credentials, timeout): one line, no credentials. */
+  error?: string;
 }
 
 /**

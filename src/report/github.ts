@@ -46,6 +46,7 @@ export function annotation(f: Finding): string {
   let message = f.message;
   if (file === undefined) message = `${f.location.file}:${f.location.line}:${f.location.column}: ${message}`;
   if (f.hint) message += `\nFix: ${f.hint}`;
+  if (f.cluster) message += `\ncluster ${f.cluster}`;
   if (f.location.object) {
     const o = f.location.object;
     message += `\n${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${f.location.fieldPath ? ` ${f.location.fieldPath}` : ''}`;

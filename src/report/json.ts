@@ -25,6 +25,7 @@ function finding(f: Finding) {
     ...(f.location.object ? { object: f.location.object } : {}),
     ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
     ...(f.location.rendered ? { rendered: f.location.rendered } : {}),
+    ...(f.cluster ? { cluster: f.cluster } : {}),
   };
 }
 
@@ -72,6 +73,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     errors: result.errors,
     coverage: options.coverage ?? [],
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.clusters ? { clusters: options.clusters } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ function details(f: Finding): string {
     const o = f.location.object;
     lines.push(`object: ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${f.location.fieldPath ? ` ${f.location.fieldPath}` : ''}`);
   }
+  if (f.cluster) lines.push(`cluster: ${f.cluster}`);
   lines.push(`rule: ${f.ruleId}${meta ? ` (${meta.code}) ${DOCS}${meta.docs}` : ''}`);
   return lines.join('\n');
 }

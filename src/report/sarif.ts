@@ -76,6 +76,9 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
       }));
     }
     // §3.27.24: with a baseline, results it accepted are `unchanged`, the others `new`.
+    // One run for all clusters (one invocation, one rule set; GitHub code scanning takes one run per tool and
+    // category): each result names its cluster, and run.properties.clusters lists them.
+    if (f.cluster) rb.result.properties = { ...rb.result.properties, cluster: f.cluster };
     if (baselineUsed) rb.result.baselineState = f.suppressions?.some((s) => s.via === 'baseline') ? 'unchanged' : 'new';
     run.addResult(rb);
   }
@@ -92,6 +95,7 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
     ];
   }
   if (options.cluster) run.run.properties = { ...run.run.properties, cluster: options.cluster };
+  if (options.clusters) run.run.properties = { ...run.run.properties, clusters: options.clusters };
   builder.addRun(run);
   return builder.buildSarifJsonString({ indent: true }) + '\n';
 }

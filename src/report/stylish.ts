@@ -45,10 +45,15 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   if (result.baseline?.absent) lines.push(paint('dim', `${plural(result.baseline.absent, 'baselined finding')} no longer found: refresh ${result.baseline.file} with --baseline-write`));
   const s = result.stats;
   const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
-  const read = options.cluster
+  const read = options.clusters
+    ? `${plural(s.objects, 'object')} analysed from ${plural(options.clusters.filter((c) => !c.error).length, 'cluster')} of ${options.clusters.length}${options.clusters[0]?.namespaces.length ? ` (namespaces ${options.clusters[0].namespaces.join(', ')})` : ', all namespaces'}`
+    : options.cluster
     ? `${plural(s.objects, 'object')} analysed, read from ${options.cluster.server} (context ${options.cluster.context}${options.cluster.namespaces.length ? `, namespaces ${options.cluster.namespaces.join(', ')}` : ', all namespaces'})`
     : `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed`;
   lines.push(paint('dim', `${read}${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
+  for (const c of options.clusters ?? []) {
+    lines.push(c.error ? paint('red', `context ${c.context}: not audited: ${c.error}`) : paint('dim', `context ${c.context}: ${plural(c.objects, 'object')} analysed, read from ${c.server}, ${plural((options.coverage ?? []).filter((n) => n.cluster === c.context).length, 'coverage note')}`));
+  }
   for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
   if (result.sources) lines.push(...sourceLines(result, options.explain, paint));
   if (result.routes.length) {

@@ -18,6 +18,8 @@ export interface AppCallSite {
   url?: string;
   /** Destination host taken from the URL literal or a configured env-var name; lower-case, no port. */
   host?: string;
+  /** The environment variable the destination is read from (`process.env.PAYMENTS_URL`), mapped in `envHosts` or not. */
+  env?: string;
   /** Destination port; from the URL (scheme default 80/443 when absent). */
   port?: number;
   /** `http` or `https` as written at the call site (HTTPS from the app is opaque TLS to the sidecar). */

@@ -178,6 +178,7 @@ function site(
   if (dest.host) out.host = dest.host;
   if (dest.port !== undefined) out.port = dest.port;
   if (dest.scheme) out.scheme = dest.scheme;
+  if (dest.env) out.env = dest.env;
   if (!dest.host && dest.env) out.evidence += `; destination from $${dest.env} (not in envHosts)`;
   else if (dest.env) out.evidence += `; destination from $${dest.env}`;
   return out;

@@ -22,6 +22,7 @@ function site(fa: FileAnalysis, node: Parameters<typeof position>[0], dest: Dest
   if (dest.host) out.host = dest.host;
   if (dest.port !== undefined) out.port = dest.port;
   if (dest.scheme) out.scheme = dest.scheme;
+  if (dest.env) out.env = dest.env;
   if (dest.env) out.evidence += dest.host ? `; destination from $${dest.env}` : `; destination from $${dest.env} (not in envHosts)`;
   if (dest.varies) out.evidence += '; destination changes from call to call';
   return out;
