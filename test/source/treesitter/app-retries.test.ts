@@ -162,4 +162,29 @@ class N {
 }
 `,
   },
+  {
+    name: 'Go: go-resty SetRetryCount(3) in a builder chain with comments',
+    file: 'resty.go',
+    code: `package c
+import ("time"; "github.com/go-resty/resty/v2")
+var client *resty.Client
+func InitClient() {
+	client = resty.New()
+	client. // expect: app-retries
+		// retries on failure
+		SetRetryCount(3).
+		SetRetryWaitTime(5 * time.Second)
+}
+`,
+  },
+  {
+    name: 'Go near miss: go-resty SetRetryCount(0) keeps the single try',
+    file: 'resty.go',
+    code: `package c
+import "github.com/go-resty/resty/v2"
+func New() *resty.Client {
+	return resty.New().SetRetryCount(0)
+}
+`,
+  },
 ]);
