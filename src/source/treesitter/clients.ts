@@ -92,7 +92,8 @@ function pyIsClient(fa: FileAnalysis, subject: SgNode): boolean {
   return /(session|client|http)$/i.test(subject.text());
 }
 
-const JAVA_OUTBOUND_TYPES = /^(Request\.Builder|HttpGet|HttpPost|HttpPut|HttpDelete|HttpPatch|HttpHead|HttpOptions|HttpUriRequestBase|HttpRequestBase|BasicClassicHttpRequest|BasicHttpRequest|HttpURLConnection|HttpsURLConnection|URLConnection|WebClient|RestClient|HttpUriRequest|ClassicHttpRequest)(<.*>)?$/;
+// `Chain`/`Interceptor.Chain`: an OkHttp interceptor's chain, whose request() is the outbound request.
+const JAVA_OUTBOUND_TYPES = /^(Chain|Interceptor\.Chain|Request\.Builder|HttpGet|HttpPost|HttpPut|HttpDelete|HttpPatch|HttpHead|HttpOptions|HttpUriRequestBase|HttpRequestBase|BasicClassicHttpRequest|BasicHttpRequest|HttpURLConnection|HttpsURLConnection|URLConnection|WebClient|RestClient|HttpUriRequest|ClassicHttpRequest)(<.*>)?$/;
 const JAVA_RESPONSE_TYPES = /(ServletResponse|ServerHttpResponse|ResponseEntity|HttpResponse|Response\.ResponseBuilder|ServerResponse|HttpServletResponse|HttpHeaders)/;
 
 /** Java: the declared type of a local variable, parameter or field named `name` visible at `at`. */
