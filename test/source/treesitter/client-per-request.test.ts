@@ -451,4 +451,48 @@ public class Cli {
 }
 `,
   },
+  {
+    name: 'Python: Celery tasks (decorator with and without a call, a Task subclass run()) call requests per message',
+    file: 'tasks.py',
+    code: `import celery
+import requests
+from x import celery_app
+
+@celery_app.task()
+def deliver(payload):
+    requests.post(url="http://hooks:8080/in", json=payload)  # expect: client-per-request
+
+@celery_app.task
+def notify(event):
+    requests.request("POST", "http://events:8080/in", json=event)  # expect: client-per-request
+
+class WebhookTask(celery.Task):
+    def run(self, body):
+        requests.put("http://hooks:8080/put", data=body)  # expect: client-per-request
+`,
+  },
+  {
+    name: 'Python: httpx.request in a Flask route',
+    file: 'h.py',
+    code: `import httpx
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/q")
+def q():
+    return httpx.request("GET", "http://quotes:8080/q").text  # expect: client-per-request
+`,
+  },
+  {
+    name: 'Python near miss: a Celery task that uses a module-level Session',
+    file: 'tasks.py',
+    code: `import requests
+from celery import shared_task
+session = requests.Session()
+
+@shared_task
+def deliver(payload):
+    session.post("http://hooks:8080/in", json=payload)
+`,
+  },
 ]);
