@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LANGUAGES, repoRoot } from './eval.js';
+import { type Counts, LANGUAGES, formatColumns, repoRoot, settleRatios } from './eval.js';
 import type { SourceScanResult } from './types.js';
 
 /** One labelled file of the real corpus. */
@@ -40,20 +40,11 @@ export interface RealCorpusManifest {
   rows: RealCorpusRow[];
 }
 
-/** Counts for one language on the real corpus. */
-export interface RealLanguageScore {
+/** Counts for one language on the real corpus (per file: a row is one positive or negative). */
+export interface RealLanguageScore extends Counts {
   language: string;
   mustFire: number;
   mustNotFire: number;
-  truePositives: number;
-  falsePositives: number;
-  falseNegatives: number;
-  /** TP / (TP + FP); 1 when nothing was reported. */
-  precision: number;
-  /** TP / (TP + FN); 1 when nothing was expected. */
-  recall: number;
-  /** `repo/path` of each false positive and false negative. */
-  misses: { falsePositives: string[]; falseNegatives: string[] };
 }
 
 /** What {@link evaluateReal} returns. */
@@ -242,9 +233,7 @@ export async function evaluateReal(opts: EvaluateRealOptions = {}): Promise<Real
         }
       }
     });
-    const reported = score.truePositives + score.falsePositives;
-    score.precision = reported ? score.truePositives / reported : 1;
-    score.recall = score.mustFire ? score.truePositives / score.mustFire : 1;
+    settleRatios(score);
     result.scores.push(score);
   }
   return result;
@@ -263,7 +252,5 @@ export function formatRealTable(result: RealEvalResult): string {
     s.precision.toFixed(2),
     s.recall.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => r.map((c, i) => (i >= 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+  return formatColumns(header, rows, 1);
 }
