@@ -13,9 +13,9 @@
  * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit] [--update-docs]`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMesh, writeMeshOnePerFile } from './bench/mesh-generator.js';
 import { writeSourceTree } from './bench/source-generator.js';
@@ -27,6 +27,8 @@ const BIN = join(ROOT, 'bin', 'meshlint.js');
 const PROBE = new URL('./bench/rss-probe.js', import.meta.url).href;
 const FLOOR = fileURLToPath(new URL('./bench/floor.js', import.meta.url));
 const SCAN = fileURLToPath(new URL('./bench/scan-source.js', import.meta.url));
+const ESLINT_BARE = fileURLToPath(new URL('./bench/eslint-bare.js', import.meta.url));
+const AST_GREP = join(ROOT, 'node_modules', '.bin', 'ast-grep');
 const AUDIT = fileURLToPath(new URL('./bench-audit.js', import.meta.url));
 const SPECTRAL = join(ROOT, 'node_modules', '@stoplight', 'spectral-cli', 'dist', 'index.js');
 const SPECTRAL_RULESET = join(ROOT, 'bench', 'spectral-ruleset.yaml');
@@ -298,6 +300,12 @@ async function main(): Promise<void> {
     rows.push({ figure: `JS/TS source scan, ${files} files (${info.withPattern.typescript + info.withPattern.javascript} with a pattern)`, measured: `${fmtFigure(scan!)}, ${(scan!.medianMs / files).toFixed(1)} ms/file`, target: '' });
   }
 
+  // 6b. source engines against their references (issue 17)
+  if (!options.skip.has('source')) {
+    const tree = dataset('source-2000', (dir) => writeSourceTree(dir, { files: 2000, seed: SEED }));
+    rows.push(...benchJsScanVsEslint(tree, options.runs, figures), ...benchTreeSitterVsAstGrep(tree, options.runs, figures), ...benchPrecommitOneFile(tree, options.runs, figures));
+  }
+
   // 7. audit over loopback vs check of the same objects dumped to files (scripts/bench-audit.ts, issue 4)
   if (!options.skip.has('audit')) {
     process.stderr.write('audit over loopback\n');
@@ -326,6 +334,78 @@ async function main(): Promise<void> {
   process.stdout.write(table);
   if (options.updateDocs) updateDocs(table);
   if (rows.some((r) => r.ok === false)) process.exitCode = 1;
+}
+
+/**
+ * The JS/TS scan (meshlint's ESLint-based scanner) against bare ESLint with the same parser and only meshlint's
+ * rules on the same files (issue 17 target: ≤ 1.2×).
+ */
+function benchJsScanVsEslint(tree: string, runs: number, figures: Figure[]): Row[] {
+  process.stderr.write('JS/TS scan vs bare ESLint ');
+  const [scan, bare] = measure(
+    [
+      { label: 'meshlint JS/TS scan, generated tree', args: [SCAN, 'typescript', tree] },
+      { label: 'bare ESLint, meshlint rules only, same parser', args: [ESLINT_BARE, tree] },
+    ],
+    Math.max(1, Math.min(runs, 3)),
+  );
+  process.stderr.write('\n');
+  figures.push(scan!, bare!);
+  const ratio = scan!.medianMs / bare!.medianMs;
+  return [{ figure: `JS/TS scan vs bare ESLint (same parser, meshlint rules only), ${countFiles(tree, ['.ts', '.js'])} files`, measured: `${fmtMs(scan!.medianMs)} vs ${fmtMs(bare!.medianMs)}: ${ratio.toFixed(2)}×`, target: '≤ 1.2×', ok: ratio <= 1.2 }];
+}
+
+/** Wall time of a native binary (the ast-grep CLI), median of `runs` after one warm-up run. */
+function timeBinary(bin: string, args: string[], runs: number): number {
+  const once = (): number => {
+    const start = performance.now();
+    const r = spawnSync(bin, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw new Error(`${bin}: ${r.error.message}`);
+    return performance.now() - start;
+  };
+  once();
+  const ms = Array.from({ length: runs }, once).sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)]!;
+}
+
+/**
+ * The Go/Python/Java scan against the ast-grep CLI (`@ast-grep/cli`) running the same YAML rules
+ * (rules/ast-grep/<lang>/*.yml) on the same files (issue 17 target: ≤ 1.5×). The CLI only matches; meshlint
+ * also runs the context, reach and path analyses on the matches.
+ */
+function benchTreeSitterVsAstGrep(tree: string, runs: number, figures: Figure[]): Row[] {
+  if (!existsSync(AST_GREP)) return [{ figure: 'Go/Python/Java scan vs ast-grep CLI', measured: 'skipped: @ast-grep/cli not installed', target: '≤ 1.5×' }];
+  process.stderr.write('Go/Python/Java scan vs ast-grep CLI ');
+  const sgDir = join(BENCH_DIR, 'sg');
+  mkdirSync(sgDir, { recursive: true });
+  const config = join(sgDir, 'sgconfig.yml');
+  writeFileSync(config, `ruleDirs:\n${['go', 'python', 'java'].map((l) => `  - ${relative(sgDir, join(ROOT, 'rules', 'ast-grep', l))}`).join('\n')}\n`);
+  const n = Math.max(1, Math.min(runs, 3));
+  const [scan] = measure([{ label: 'meshlint Go/Python/Java scan, generated tree', args: [SCAN, 'treesitter', tree] }], n);
+  const cliMs = timeBinary(AST_GREP, ['scan', '-c', config, tree], n);
+  process.stderr.write('\n');
+  figures.push(scan!);
+  const ratio = scan!.medianMs / cliMs;
+  return [{ figure: `Go/Python/Java scan vs ast-grep CLI, same YAML rules, ${countFiles(tree, ['.go', '.py', '.java'])} files`, measured: `${fmtMs(scan!.medianMs)} vs ${fmtMs(cliMs)}: ${ratio.toFixed(2)}×`, target: '≤ 1.5×', ok: ratio <= 1.5 }];
+}
+
+/** A one-file pre-commit run (`meshlint check FILE` on one TypeScript file) against `node -e 0` (target: + 400 ms). */
+function benchPrecommitOneFile(tree: string, runs: number, figures: Figure[]): Row[] {
+  process.stderr.write('one-file pre-commit run ');
+  const file = readdirSync(tree, { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith('.ts'));
+  if (!file) return [];
+  const path = join(file.parentPath, file.name);
+  const [one, bare] = measure(
+    [
+      { label: 'meshlint check, one .ts file', args: [BIN, 'check', path], okCodes: [0, 1], probe: false },
+      { label: 'node -e 0', args: ['-e', '0'], probe: false },
+    ],
+    Math.max(3, Math.min(runs, 5)),
+  );
+  process.stderr.write('\n');
+  figures.push(one!, bare!);
+  const extra = one!.medianMs - bare!.medianMs;
+  return [{ figure: 'one-file pre-commit run of a TypeScript file vs node -e 0', measured: `${fmtMs(one!.medianMs)} vs ${fmtMs(bare!.medianMs)}: +${fmtMs(extra)}`, target: '≤ + 400 ms', ok: extra <= 400 }];
 }
 
 function countFiles(dir: string, extensions: string[]): number {

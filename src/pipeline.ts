@@ -318,7 +318,8 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     for (const e of result.errors) {
       const prefix = e.line ? `${e.file}:${e.line}:${e.column}: ` : `${e.file}: `;
       const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-      findings.push({ ruleId: 'parse-error', severity: parseSeverity, message: `source file not analysed: ${detail}`, location: { file: e.file, line: e.line ?? 1, column: e.column ?? 1 } });
+      const what = e.partial ? 'source file analysed only around a syntax error' : 'source file not analysed';
+      findings.push({ ruleId: 'parse-error', severity: parseSeverity, message: `${what}: ${detail}`, location: { file: e.file, line: e.line ?? 1, column: e.column ?? 1 } });
     }
   }
   const workloads = (options.source?.workloads ?? []).map((w) => ({ ...w, abs: path.resolve(options.cwd, w.path) })).sort((a, b) => b.abs.length - a.abs.length);

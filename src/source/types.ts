@@ -48,5 +48,15 @@ export interface SourceScanResult {
    * Files that could not be read or parsed: one line each (`file:line:column: message`), the scan goes on.
    * `line`/`column` (1-based) locate a syntax error when the parser gave one.
    */
-  errors: { file: string; message: string; line?: number; column?: number }[];
+  errors: {
+    file: string;
+    message: string;
+    line?: number;
+    column?: number;
+    /**
+     * The file was still analysed around the syntax error (tree-sitter recovers: a Python file with one broken
+     * line keeps the rest of its functions); its findings are in `findings`.
+     */
+    partial?: boolean;
+  }[];
 }

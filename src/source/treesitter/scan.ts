@@ -154,8 +154,9 @@ function analyzeFile(file: string, lang: TsLanguage, root: SgNode, rules: readon
 /**
  * Scans Go, Python and Java files (by extension: `.go`, `.py`, `.java`; others are skipped) with meshlint's
  * source rules. Paths in findings and call sites are the paths as given (relative to `opts.cwd` when not
- * absolute). A file that cannot be read, is binary or too large, or does not parse is an `errors` entry
- * (`file[:line:column]: message`) and the scan goes on. Only the grammars of the languages present are loaded.
+ * absolute). A file that cannot be read, is binary or too large is an `errors` entry (`file: message`) and the
+ * scan goes on; a file with a syntax error is an `errors` entry with its position and `partial: true`, and is
+ * still analysed around the error. Only the grammars of the languages present are loaded.
  *
  * Throws only for a broken installation: the rule directory missing or a rule file the engine rejects.
  */
@@ -185,11 +186,12 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
       result.errors.push({ file, message: `${file}: cannot parse as ${lang}: ${(e as Error).message}` });
       continue;
     }
+    // Tolerant: tree-sitter recovers around a syntax error, so the rest of the file is still analysed and the
+    // error is reported with its position (a Python file with one broken line at the end keeps its handlers).
     const bad = firstSyntaxError(root);
     if (bad) {
       const pos = position(bad);
-      result.errors.push({ file, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (file skipped)` });
-      continue;
+      result.errors.push({ file, line: pos.line, column: pos.column, partial: true, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (the rest of the file was analysed)` });
     }
     const { findings, callSites } = analyzeFile(file, lang, root, loadRules(lang, opts.rulesDir), opts, settings);
     result.filesScanned++;
