@@ -9,8 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import writeFileAtomic from 'write-file-atomic';
-import { UserError } from '../cli/io.js';
+import { UserError, writeOutputFile } from '../cli/io.js';
 import { describeSchemaError } from '../config/load.js';
 import { dottedPath, parseLocated, positionOf } from '../config/positions.js';
 import { describeFsError } from '../load/discover.js';
@@ -144,16 +143,12 @@ export function formatBaseline(baseline: Baseline): string {
 }
 
 /**
- * Writes a baseline atomically (write-file-atomic: a temporary file in the same directory, fsync'd, then
- * renamed over the target), so an interrupted run never leaves a half-written baseline.
+ * Writes a baseline with {@link writeOutputFile}: atomically over a regular file (an interrupted run never
+ * leaves half a baseline), into a device or FIFO, never over a symlink that points nowhere.
  * @throws UserError (exit 2) when the file cannot be written.
  */
 export function writeBaseline(path: string, baseline: Baseline): void {
-  try {
-    writeFileAtomic.sync(path, formatBaseline(baseline));
-  } catch (error) {
-    throw new UserError(`--baseline-write ${path}: cannot write: ${describeFsError(error)}`);
-  }
+  writeOutputFile(path, formatBaseline(baseline), '--baseline-write');
 }
 
 let validator: ValidateFunction | undefined;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { Finding, Fix } from '../types.js';
-import { applyFix, type Refusal } from './yaml-edit.js';
+import { applyFixes, type Refusal } from './yaml-edit.js';
 
 /** What `--fix` does to one file. */
 export interface FileFix {
@@ -27,7 +27,7 @@ export interface FixPlan {
 
 /**
  * Plans the fixes of a run: groups findings that carry a {@link Fix} by the file the fix edits, reads
- * each file once, and applies the fixes in finding order with {@link applyFix} (each fix all or nothing;
+ * each file once, and applies the fixes in finding order with {@link applyFixes} (each fix all or nothing;
  * a refused fix leaves the text as the previous fix left it). A file that cannot be read or parsed is left
  * alone (its fixes refused). With `editable`, a fix whose file is not in it (a context file) is refused.
  * Writes nothing.
@@ -60,15 +60,13 @@ export function planFixes(findings: readonly Finding[], cwd: string, editable?: 
       files.push(entry);
       continue;
     }
-    let text = entry.before;
-    for (const finding of list) {
-      const outcome = applyFix(text, finding.fix as Fix);
+    const { text, outcomes } = applyFixes(entry.before, list.map((finding) => finding.fix as Fix));
+    list.forEach((finding, i) => {
+      const outcome = outcomes[i];
       if (!outcome.ok) entry.refused.push({ finding, reason: outcome.reason, detail: outcome.detail });
-      else if (outcome.changed) {
-        text = outcome.text;
-        entry.fixed.push(finding);
-      } else entry.alreadyFixed.push(finding);
-    }
+      else if (outcome.changed) entry.fixed.push(finding);
+      else entry.alreadyFixed.push(finding);
+    });
     entry.after = text;
     files.push(entry);
   }
