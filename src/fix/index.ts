@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { formatPatch, structuredPatch, type StructuredPatchHunk } from 'diff';
+import { isMap, LineCounter, parseAllDocuments } from 'yaml';
 import type { Finding, Fix } from '../types.js';
 import { applyFixes, type Refusal } from './yaml-edit.js';
 
@@ -73,10 +74,68 @@ export function planFixes(findings: readonly Finding[], cwd: string, editable?: 
   return { files, unfixable };
 }
 
-/** Unified diff of the planned changes (`a/` and `b/` prefixes, as `git apply` reads them); empty when nothing changes. */
+/** Whether a parsed document may hold secrets: a Secret, or anything with top-level `data`, `stringData` or `binaryData` (a ConfigMap). */
+function holdsSecrets(doc: ReturnType<typeof parseAllDocuments>[number]): boolean {
+  const top = doc.contents;
+  if (!isMap(top)) return false;
+  return top.get('kind') === 'Secret' || top.has('data') || top.has('stringData') || top.has('binaryData');
+}
+
+/** 1-based lines of `text` that belong to documents which may hold secrets ({@link holdsSecrets}). */
+export function secretLines(text: string): Set<number> {
+  const lines = new Set<number>();
+  if (!/\b(Secret|data|stringData|binaryData)\b/.test(text)) return lines;
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: counter });
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    if (!doc.range || !holdsSecrets(doc)) continue;
+    const last = counter.linePos(Math.max(doc.range[0], doc.range[2] - 1)).line;
+    for (let line = counter.linePos(doc.range[0]).line; line <= last; line++) lines.add(line);
+  }
+  return lines;
+}
+
+/** A line of a Secret shown in a diff: its key kept, its value replaced. */
+function redactLine(line: string): string {
+  const m = /^([-+ ]\s*(?:- )?[^:#]*:)\s*\S/.exec(line);
+  return m ? `${m[1]} <redacted>` : `${line[0]}<redacted>`;
+}
+
+/**
+ * Takes lines of Secret documents out of a hunk (issue 14: three lines of context could be a password): context
+ * at the hunk's edges is dropped (the hunk stays applicable, with less context); a Secret line between two edits
+ * has its value replaced by `<redacted>` (that hunk no longer applies; `--fix` does).
+ */
+function withoutSecrets(hunk: StructuredPatchHunk, secret: Set<number>): StructuredPatchHunk {
+  const oldLineOf: number[] = [];
+  let old = hunk.oldStart;
+  for (const line of hunk.lines) oldLineOf.push(line[0] === '+' ? -1 : old++);
+  const isSecret = (i: number) => oldLineOf[i] > 0 && secret.has(oldLineOf[i]);
+  let first = hunk.lines.findIndex((l) => l[0] !== ' ');
+  let last = hunk.lines.length - 1 - [...hunk.lines].reverse().findIndex((l) => l[0] !== ' ');
+  let lead = 0;
+  for (let i = 0; i < first; i++) if (isSecret(i)) lead = i + 1;
+  let tail = hunk.lines.length;
+  for (let i = hunk.lines.length - 1; i > last; i--) if (isSecret(i)) tail = i;
+  const lines = hunk.lines.slice(lead, tail).map((l, j) => (isSecret(j + lead) ? redactLine(l) : l));
+  first -= lead;
+  last -= lead;
+  const dropped = hunk.lines.length - lines.length;
+  return { ...hunk, oldStart: hunk.oldStart + lead, newStart: hunk.newStart + lead, oldLines: hunk.oldLines - dropped, newLines: hunk.newLines - dropped, lines };
+}
+
+/**
+ * Unified diff of the planned changes (`a/` and `b/` prefixes, as `git apply` reads them); empty when nothing
+ * changes. Lines of Secret documents (and of anything with `data`/`stringData`) never appear: see {@link withoutSecrets}.
+ */
 export function unifiedDiff(plan: FixPlan): string {
   return plan.files
     .filter((f) => f.after !== f.before)
-    .map((f) => createTwoFilesPatch(`a/${f.file}`, `b/${f.file}`, f.before, f.after, undefined, undefined, { context: 3 }).replace(/^=+\n/m, ''))
+    .map((f) => {
+      const patch = structuredPatch(`a/${f.file}`, `b/${f.file}`, f.before, f.after, undefined, undefined, { context: 3 });
+      const secret = secretLines(f.before);
+      if (secret.size) patch.hunks = patch.hunks.map((h) => withoutSecrets(h, secret));
+      return formatPatch(patch).replace(/^=+\n/m, '');
+    })
     .join('');
 }
