@@ -7,6 +7,7 @@
  * cancellation of the whole read), the other keeps the raw JSON of the response so that objects are returned exactly
  * as the API server sent them (the typed models would rename and drop fields and turn timestamps into Dates).
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, accessSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -439,6 +440,51 @@ function checkCredentialFiles(kc: KubeConfig, contextName: string): void {
   }
 }
 
+/** A kubeconfig exec credential plugin failed. The message says which plugin and how, never what it printed. */
+class ExecPluginFailure extends Error {}
+
+/** The part of client-node's (unexported) ExecAuth that {@link guardExecPlugins} wraps. */
+interface ExecAuthLike {
+  execFn: (...args: unknown[]) => ChildProcess;
+  getCredential: (user: User) => Promise<unknown>;
+}
+
+/**
+ * Makes a failing exec credential plugin (`users[].user.exec`) a one-line {@link ExecPluginFailure}: its command,
+ * its exit code or signal, and nothing it wrote. client-node rejects with the plugin's whole standard error as the
+ * message, and with a JSON parse error that quotes its standard output (a bare token) when that is not JSON.
+ * client-node's ExecAuth spawns the plugin synchronously inside `getCredential`, so the child process is known.
+ */
+function guardExecPlugins(kc: KubeConfig, contextName: string): void {
+  const authenticators = (kc as unknown as { authenticators?: unknown[] }).authenticators ?? [];
+  const exec = authenticators.find((a): a is ExecAuthLike => typeof (a as ExecAuthLike | null)?.execFn === 'function' && typeof (a as ExecAuthLike | null)?.getCredential === 'function');
+  if (!exec) return;
+  const getCredential = exec.getCredential.bind(exec);
+  exec.getCredential = (user: User) => {
+    const spawn = exec.execFn;
+    let child: ChildProcess | undefined;
+    exec.execFn = (...args: unknown[]) => (child = spawn(...args));
+    let pending: Promise<unknown>;
+    try {
+      pending = getCredential(user);
+    } finally {
+      exec.execFn = spawn;
+    }
+    return pending.catch((err: unknown) => {
+      const command = JSON.stringify(String((user.exec as { command?: unknown } | undefined)?.command ?? 'exec plugin'));
+      const code = (err as NodeJS.ErrnoException)?.code;
+      const how = !child || child.pid === undefined || typeof code === 'string'
+        ? `could not be started${typeof code === 'string' ? ` (${code})` : ''}`
+        : child.signalCode
+          ? `was killed by ${child.signalCode}`
+          : child.exitCode !== 0 && child.exitCode !== null
+            ? `failed with exit code ${child.exitCode}`
+            : 'exited 0 without printing an ExecCredential (its output is not JSON)';
+      throw new ExecPluginFailure(`the exec credential plugin ${command} of user "${user.name}" (context "${contextName}") ${how}; what it printed is not shown, as it may hold credentials: run the command yourself to see it`);
+    });
+  };
+}
+
 function collectSecrets(kc: KubeConfig, redactor: Redactor): void {
   for (const user of kc.getUsers()) {
     redactor.add(user.token);
@@ -603,6 +649,7 @@ class Session {
 
   private failure(err: unknown, ex: Exchange): Error {
     if (err instanceof Cancelled) return err;
+    if (err instanceof ExecPluginFailure) return new AuditError(err.message);
     const where = ex.path ? ` (GET ${ex.path})` : '';
     if (err instanceof ApiException || ex.status !== undefined) {
       const code = err instanceof ApiException ? (err.code as number) : (ex.status as number);
@@ -787,6 +834,7 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   const redactor = new Redactor();
   collectSecrets(kc, redactor);
   checkCredentialFiles(kc, contextName);
+  guardExecPlugins(kc, contextName);
   const cluster = kc.getCurrentCluster()!;
   const server = safeUrl(cluster.server);
   if (server === '<invalid server URL>') throw new AuditError(`context "${contextName}" has an invalid server URL`);
