@@ -45,15 +45,42 @@ function refusalToReplace(st: Stats): string | undefined {
   return undefined;
 }
 
-/** Writes all of `text` into an open file descriptor. */
+/** Writes all of `text` into an open file descriptor (waiting out EAGAIN on a non-blocking one). */
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
-  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+  for (let at = 0; at < bytes.length; ) {
+    try {
+      at += writeSync(fd, bytes, at, bytes.length - at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a full pipe: let the reader catch up
+    }
+  }
 }
 
-/** Opens an existing character device or FIFO (never creating, never following a symlink at the last step) and writes `text` into it. */
+/** The descriptor a name of this process's own open files stands for (`/dev/stdout` → 1), else undefined. */
+function ownDescriptor(path: string): number | undefined {
+  const m = /^\/dev\/(stdout|stderr|fd\/(\d+))$|^\/proc\/self\/fd\/(\d+)$/.exec(path);
+  if (!m) return undefined;
+  return m[1] === 'stdout' ? 1 : m[1] === 'stderr' ? 2 : Number(m[2] ?? m[3]);
+}
+
+/**
+ * Opens an existing character device or FIFO (never creating it; never following a symlink at the last step,
+ * except for the names of {@link OPEN_FILE_NAME}, which are symlinks to the process's own files) and writes `text`
+ * into it. O_APPEND: `-o /dev/stdout > file` adds to what the shell opened rather than overwriting it from 0.
+ */
 function writeInto(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY | constants.O_NOFOLLOW);
+  const follow = OPEN_FILE_NAME.test(path) ? 0 : constants.O_NOFOLLOW;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY | follow);
+  } catch (error) {
+    // A socket (a parent's socketpair as standard output) cannot be opened by name: write to the descriptor itself.
+    const own = ownDescriptor(path);
+    if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || own === undefined) throw error;
+    return writeAll(own, text);
+  }
   try {
     const st = fstatSync(fd);
     if (!st.isCharacterDevice() && !st.isFIFO() && !OPEN_FILE_NAME.test(path)) throw Object.assign(new Error('changed while being opened'), { code: 'EAGAIN' });
