@@ -90,7 +90,9 @@ export function secretLines(text: string): Set<number> {
   for (const doc of Array.isArray(docs) ? docs : []) {
     if (!doc.range || !holdsSecrets(doc)) continue;
     const last = counter.linePos(Math.max(doc.range[0], doc.range[2] - 1)).line;
-    for (let line = counter.linePos(doc.range[0]).line; line <= last; line++) lines.add(line);
+    // The document's `---` line holds nothing secret, and a diff needs it as context (see withoutSecrets).
+    const first = counter.linePos(doc.range[0]).line + (text.startsWith('---', doc.range[0]) ? 1 : 0);
+    for (let line = first; line <= last; line++) lines.add(line);
   }
   return lines;
 }
@@ -103,8 +105,8 @@ function redactLine(line: string): string {
 
 /**
  * Takes lines of Secret documents out of a hunk (issue 14: three lines of context could be a password): context
- * at the hunk's edges is dropped (the hunk stays applicable, with less context); a Secret line between two edits
- * has its value replaced by `<redacted>` (that hunk no longer applies; `--fix` does).
+ * at the hunk's edges is dropped (the hunk stays applicable, with less context); a Secret line between two edits,
+ * or right after the last one, has its value replaced by `<redacted>` (that hunk no longer applies; `--fix` does).
  */
 function withoutSecrets(hunk: StructuredPatchHunk, secret: Set<number>): StructuredPatchHunk {
   const oldLineOf: number[] = [];
@@ -117,6 +119,8 @@ function withoutSecrets(hunk: StructuredPatchHunk, secret: Set<number>): Structu
   for (let i = 0; i < first; i++) if (isSecret(i)) lead = i + 1;
   let tail = hunk.lines.length;
   for (let i = hunk.lines.length - 1; i > last; i--) if (isSecret(i)) tail = i;
+  // No context after the change would anchor the hunk at the end of the file (git apply): redact those lines instead.
+  if (tail === last + 1 && tail < hunk.lines.length) tail = hunk.lines.length;
   const lines = hunk.lines.slice(lead, tail).map((l, j) => (isSecret(j + lead) ? redactLine(l) : l));
   first -= lead;
   last -= lead;
