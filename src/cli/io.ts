@@ -140,7 +140,7 @@ export function writeOutputFile(path: string, text: string, label?: string): voi
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such directory', ENOTDIR: 'a parent is not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ELOOP: 'too many levels of symbolic links', ENXIO: 'no process reads the FIFO' };
+    const reason: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such directory', ENOTDIR: 'a parent is not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ELOOP: 'too many levels of symbolic links', ENXIO: 'no process reads the FIFO', ENAMETOOLONG: 'file name too long (the temporary file beside it needs a longer name)' };
     refuse(code ? (reason[code] ?? code) : (error as Error).message);
   }
 }
