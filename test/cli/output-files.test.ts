@@ -10,19 +10,10 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { destinationRule } from '../helpers/manifests.js';
 import { BIN } from '../helpers/paths.js';
 
-const DR = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: ext, namespace: shop}
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: 1
-        idleTimeout: 5s
-`;
+const DR = destinationRule('ext', { host: 'api.example.com' });
 
 const isRoot = process.getuid?.() === 0;
 
