@@ -18,6 +18,8 @@ export interface AuditFlags {
   requestTimeout?: number;
   dump?: string;
   istioNamespace?: string;
+  maxListPages?: number;
+  maxListItems?: number;
 }
 
 /** {@link AuditOptions} plus what the CLI does with the result. */
@@ -51,6 +53,12 @@ export function parseDuration(value: string): number {
     throw new InvalidArgumentError('expected a duration such as 30s, 1m, 1m30s or 0 (no timeout)');
   }
   return total;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
 }
 
 function collectNamespaces(value: string, previous: string[] | undefined): string[] {
@@ -95,17 +103,24 @@ export function addAuditOptions(cmd: Command): Command {
         },
       ),
     )
+    .addOption(new Option('--max-list-pages <n>', 'most list pages read per kind; the list stops there with a coverage note (default 1000, or audit.maxListPages)').argParser(wholeNumber))
+    .addOption(new Option('--max-list-items <n>', 'most objects read per kind; the list stops there with a coverage note (default 200000, or audit.maxListItems)').argParser(wholeNumber))
     .option('--dump <dir>', 'also write the objects read to DIR as YAML files, replayable with meshlint check DIR');
 }
 
-/** Turns the parsed values of the options added by {@link addAuditOptions} into options for `readCluster` (plus `dump`). */
-export function auditOptionsFrom(flags: AuditFlags): AuditCliOptions {
-  const options: AuditCliOptions = {};
+/**
+ * Turns the parsed values of the options added by {@link addAuditOptions} into options for `readCluster` (plus
+ * `dump`); `configured` is the configuration file's `audit` block, which the flags override.
+ */
+export function auditOptionsFrom(flags: AuditFlags, configured: { maxListPages?: number; maxListItems?: number } = {}): AuditCliOptions {
+  const options: AuditCliOptions = { ...configured };
   if (flags.kubeconfig !== undefined) options.kubeconfig = flags.kubeconfig;
   if (flags.context?.length === 1) options.context = flags.context[0];
   if (!flags.allNamespaces && flags.namespace && flags.namespace.length > 0) options.namespaces = [...new Set(flags.namespace)];
   if (flags.requestTimeout !== undefined) options.requestTimeoutSeconds = flags.requestTimeout;
   if (flags.dump !== undefined) options.dump = flags.dump;
   if (flags.istioNamespace !== undefined) options.istioNamespace = flags.istioNamespace;
+  if (flags.maxListPages !== undefined) options.maxListPages = flags.maxListPages;
+  if (flags.maxListItems !== undefined) options.maxListItems = flags.maxListItems;
   return options;
 }

@@ -41,7 +41,7 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
     return EXIT.OK;
   }
   const baseline = baselineToApply(flags, cwd);
-  const options = auditOptionsFrom(flags);
+  const options = auditOptionsFrom(flags, config.audit);
   const stderr = io.stderr ?? process.stderr;
   let several: string[] | undefined;
   try {

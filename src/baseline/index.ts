@@ -9,8 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import writeFileAtomic from 'write-file-atomic';
-import { UserError } from '../cli/io.js';
+import { UserError, writeOutputFile } from '../cli/io.js';
 import { describeSchemaError } from '../config/load.js';
 import { dottedPath, parseLocated, positionOf } from '../config/positions.js';
 import { describeFsError } from '../load/discover.js';
@@ -30,7 +29,10 @@ export interface BaselineEntry {
   value?: unknown;
   /** For findings outside an object: the file, relative to the working directory, `/`-separated. */
   file?: string;
-  /** For findings outside an object: the line's text with whitespace collapsed. */
+  /**
+   * Written by meshlint before issue 14, read still: the line's text. No longer written: a baseline is committed,
+   * and the line may hold a password (a Secret with a YAML error); the fingerprint carries the text as a hash.
+   */
   text?: string;
   count: number;
 }
@@ -71,7 +73,7 @@ function hash(parts: unknown[]): string {
  * count, nor does the apiVersion (a migration from v1beta1 to v1 keeps the finding). Findings outside an
  * object (source files, parse errors) key on rule, file, the whitespace-normalised text of their line (the
  * message where the file cannot be read: standard input, clusters) and the occurrence of that text among the
- * rule's findings in the file, counted in line order.
+ * rule's findings in the file, counted in line order. Only the hash of that text is kept: a baseline never holds source text, nor the value of a Secret's field or of `data`/`stringData`.
  */
 export function identify(findings: readonly Finding[], cwd: string): Omit<BaselineEntry, 'count'>[] {
   const lines = new Map<string, string[] | null>();
@@ -99,7 +101,7 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
       const object = `${o.kind}/${o.namespace}/${o.name}`;
       const entry: Omit<BaselineEntry, 'count'> = { fingerprint: hash([BASELINE_VERSION, f.ruleId, o.kind, o.namespace, o.name, f.location.fieldPath ?? '', f.value ?? null]), ruleId: f.ruleId, object };
       if (f.location.fieldPath) entry.fieldPath = f.location.fieldPath;
-      if (f.value !== undefined) entry.value = canonical(f.value);
+      if (f.value !== undefined && !sensitive(o.kind, f.location.fieldPath)) entry.value = canonical(f.value);
       out[i] = entry;
       continue;
     }
@@ -108,9 +110,14 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
     const key = `${f.ruleId}\0${file}\0${text}`;
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    out[i] = { fingerprint: hash([BASELINE_VERSION, f.ruleId, file, text, occurrence]), ruleId: f.ruleId, file, text };
+    out[i] = { fingerprint: hash([BASELINE_VERSION, f.ruleId, file, text, occurrence]), ruleId: f.ruleId, file };
   }
   return out;
+}
+
+/** Whether a finding's value may be a secret: any field of a Secret, and anything under `data` or `stringData`. */
+function sensitive(kind: string, fieldPath: string | undefined): boolean {
+  return kind === 'Secret' || /(^|\.)(data|stringData|binaryData)(\.|\[|$)/.test(fieldPath ?? '');
 }
 
 /** A file path relative to `cwd` with `/` separators (absolute when outside `cwd`; `<stdin>` and URIs as they are). */
@@ -128,7 +135,7 @@ export function buildBaseline(findings: readonly Finding[], cwd: string): Baseli
     if (known) known.count++;
     else entries.set(id.fingerprint, { ...id, count: 1 });
   }
-  const key = (e: BaselineEntry) => [e.ruleId, e.object ?? e.file ?? '', e.fieldPath ?? e.text ?? '', e.fingerprint];
+  const key = (e: BaselineEntry) => [e.ruleId, e.object ?? e.file ?? '', e.fieldPath ?? '', e.fingerprint];
   const sorted = [...entries.values()].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
@@ -144,16 +151,12 @@ export function formatBaseline(baseline: Baseline): string {
 }
 
 /**
- * Writes a baseline atomically (write-file-atomic: a temporary file in the same directory, fsync'd, then
- * renamed over the target), so an interrupted run never leaves a half-written baseline.
+ * Writes a baseline with {@link writeOutputFile}: atomically over a regular file (an interrupted run never
+ * leaves half a baseline), into a device or FIFO, never over a symlink that points nowhere.
  * @throws UserError (exit 2) when the file cannot be written.
  */
 export function writeBaseline(path: string, baseline: Baseline): void {
-  try {
-    writeFileAtomic.sync(path, formatBaseline(baseline));
-  } catch (error) {
-    throw new UserError(`--baseline-write ${path}: cannot write: ${describeFsError(error)}`);
-  }
+  writeOutputFile(path, formatBaseline(baseline), '--baseline-write');
 }
 
 let validator: ValidateFunction | undefined;

@@ -12,7 +12,7 @@ import { realPath } from '../load/index.js';
 import { DEFAULT_RENDER_TIMEOUT_SECONDS } from '../load/render/index.js';
 import type { ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
-import { EXIT, UserError, writeFileAtomic } from './io.js';
+import { EXIT, UserError, WriteRefused, writeOutputFile } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
 import { registerAlertsCommand } from '../node/alerts-command.js';
 import { registerPortsCommand } from '../node/ports-command.js';
@@ -101,7 +101,7 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
   const toFile = Boolean(flags.output);
   const color = flags.color ?? (!toFile && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb');
   const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
-  if (flags.output) writeFileAtomic(flags.output, text);
+  if (flags.output) writeOutputFile(flags.output, text, '--output');
   else if (!flags.noReport) process.stdout.write(text);
   for (const w of result.warnings ?? []) process.stderr.write(`meshlint: warning: ${w}\n`);
   for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
@@ -140,14 +140,19 @@ async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: b
     return { ...result, findings: remaining };
   }
   const errors = [];
+  let written = 0;
+  let writtenFixes = 0;
   for (const f of changed) {
     try {
-      writeFileAtomic(isAbsolute(f.file) ? f.file : join(options.cwd, f.file), f.after);
+      writeOutputFile(isAbsolute(f.file) ? f.file : join(options.cwd, f.file), f.after, '--fix');
+      written++;
+      writtenFixes += f.fixed.length + f.alreadyFixed.length;
     } catch (error) {
-      errors.push({ subject: f.file, message: error instanceof Error ? error.message : String(error) });
+      errors.push({ subject: f.file, message: error instanceof WriteRefused ? `not fixed: ${error.reason}` : error instanceof Error ? error.message : String(error) });
     }
   }
-  process.stderr.write(`meshlint: fixed ${fixed} problem${fixed === 1 ? '' : 's'} in ${files}\n`);
+  const notWritten = fixed - writtenFixes - plan.files.filter((f) => f.after === f.before).reduce((n, f) => n + f.alreadyFixed.length, 0);
+  process.stderr.write(`meshlint: fixed ${fixed - notWritten} problem${fixed - notWritten === 1 ? '' : 's'} in ${written} file${written === 1 ? '' : 's'}${notWritten ? `; ${notWritten} not fixed: ${errors.length} file${errors.length === 1 ? '' : 's'} could not be written` : ''}\n`);
   const after = changed.length ? await check(options) : result;
   return { ...after, errors: [...after.errors, ...errors] };
 }

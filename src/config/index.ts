@@ -59,6 +59,8 @@ export interface RunConfig {
   options: RunOptions;
   /** Every key with the value in force (defaults included), valid against `schemas/config.schema.json`. */
   effective: MeshlintConfig;
+  /** The `audit` block of the configuration file (`meshlint audit` only; its flags override it). */
+  audit: NonNullable<MeshlintConfig['audit']>;
 }
 
 /** Splits a rule entry into severity and options. */
@@ -116,7 +118,7 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
     ignore: config.ignorePatterns?.length ? { base: loaded.dir, patterns: config.ignorePatterns } : undefined,
     reportUnusedDisableDirectives: cli.reportUnusedDisableDirectives ?? config.reportUnusedDisableDirectives ?? false,
   };
-  return { file: loaded.file, options, effective: effectiveConfig(config, options, rpsConfig) };
+  return { file: loaded.file, options, effective: effectiveConfig(config, options, rpsConfig), audit: { ...(config.audit ?? {}) } };
 }
 
 /**
@@ -163,5 +165,6 @@ function effectiveConfig(config: MeshlintConfig, options: RunOptions, rps: Meshl
   };
   if (rps) out.rps = rps;
   if (options.source) out.source = options.source;
+  if (config.audit) out.audit = { ...config.audit };
   return out;
 }

@@ -24,6 +24,8 @@ export interface MeshlintConfig {
     h2UpgradePolicy?: 'DO_NOT_UPGRADE' | 'UPGRADE';
   };
   source?: SourceOptions;
+  /** `meshlint audit`: bounds of each list (issue 14: a server that never stops paginating). */
+  audit?: { maxListPages?: number; maxListItems?: number };
 }
 
 /**

@@ -36,8 +36,8 @@ export interface CoverageEntry {
   verb?: 'list' | 'get';
   /** Resource in RBAC notation, e.g. `destinationrules.networking.istio.io`. */
   resource?: string;
-  /** `forbidden` (403), `not-installed` (404: CRD or object missing), `error` (any other failure). */
-  status?: 'forbidden' | 'not-installed' | 'error';
+  /** `forbidden` (403), `not-installed` (404: CRD or object missing), `truncated` (a list cut short by a bound), `error` (any other failure). */
+  status?: 'forbidden' | 'not-installed' | 'truncated' | 'error';
   /** Kubeconfig context of the cluster the note is about, when an audit read several. */
   cluster?: string;
 }
