@@ -79,6 +79,8 @@ export interface AuditOptions {
   inClusterRoot?: string;
   /** Environment to read `KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST/PORT` and `MESHLINT_IN_CLUSTER_ROOT` from. Default `process.env`. For tests. */
   env?: Record<string, string | undefined>;
+  /** Also list Pods and Nodes ({@link PLACEMENT_RESOURCES}), for the per-node port budgets of `audit --prometheus`. */
+  placement?: boolean;
 }
 
 /** Something that could not be read. The audit goes on without it; the report should say what is missing. */
@@ -161,6 +163,15 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   { kind: 'Sidecar', group: ISTIO_GROUP, resource: 'sidecars', namespaced: true, versions: ISTIO_VERSIONS },
   { kind: 'Gateway', group: ISTIO_GROUP, resource: 'gateways', namespaced: true, versions: ISTIO_VERSIONS },
   { kind: 'ConfigMap', group: '', resource: 'configmaps', namespaced: true, versions: ['v1'], resourceNames: [MESH_CONFIGMAP] },
+];
+
+/**
+ * What `readCluster` lists in addition with `placement: true` (`audit --prometheus`): where pods run. Granted by
+ * `deploy/clusterrole-placement.yaml`, separately from the least-privilege role, since Pods and Nodes say more.
+ */
+export const PLACEMENT_RESOURCES: readonly ReadResource[] = [
+  { kind: 'Pod', group: '', resource: 'pods', namespaced: true, versions: ['v1'] },
+  { kind: 'Node', group: '', resource: 'nodes', namespaced: false, versions: ['v1'] },
 ];
 
 /** The only verb `readCluster` uses on resources. (Discovery GETs on `/apis/...` are non-resource URLs, granted to every authenticated user by the built-in `system:discovery` role.) */
@@ -748,13 +759,13 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
 
     // Plan the list calls, in READ_RESOURCES order.
     const tasks: ListTask[] = [];
-    for (const def of READ_RESOURCES) {
+    for (const def of opts.placement ? [...READ_RESOURCES, ...PLACEMENT_RESOURCES] : READ_RESOURCES) {
       if (def.group === ISTIO_GROUP && !istio.kinds.has(def.kind)) continue;
       const version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
       if (def.resourceNames) {
         for (const name of def.resourceNames) tasks.push({ def, version, namespace: istioNamespace, fieldSelector: `metadata.name=${name}`, items: [] });
       } else if (!def.namespaced) {
-        tasks.push({ def, version, keepNames: namespaces.length > 0 ? new Set(namespaces) : undefined, items: [] });
+        tasks.push({ def, version, keepNames: namespaces.length > 0 && def.kind === 'Namespace' ? new Set(namespaces) : undefined, items: [] });
       } else if (namespaces.length > 0) {
         for (const namespace of namespaces) tasks.push({ def, version, namespace, items: [] });
       } else {

@@ -15,6 +15,8 @@ import type { AuditCommandFlags } from './command.js';
 import { kubectlEditCommand, manifestObjectsOf } from './objects.js';
 import { auditOptionsFrom } from './options.js';
 import { progressIndicator, type ProgressStream } from './progress.js';
+import { prometheusOptionsFrom } from '../live/options.js';
+import type { RunError } from '../types.js';
 
 /** Where `runAudit` writes its progress; standard error unless a test passes another stream. */
 export interface RunAuditIo {
@@ -38,12 +40,18 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   }
   const baseline = baselineToApply(flags, cwd);
   const options = auditOptionsFrom(flags);
+  let prometheus;
+  try {
+    prometheus = prometheusOptionsFrom(flags, io.env);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
   const stderr = io.stderr ?? process.stderr;
   const progress = progressIndicator(stderr);
   const started = Date.now();
   let read: ClusterRead;
   try {
-    read = await readCluster({ ...options, env: io.env, onProgress: progress ? (p) => progress.update(p) : undefined });
+    read = await readCluster({ ...options, placement: prometheus !== undefined, env: io.env, onProgress: progress ? (p) => progress.update(p) : undefined });
   } catch (error) {
     progress?.clear();
     if (error instanceof AuditError) throw new UserError(error.message, error.exitCode);
@@ -59,8 +67,18 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
     }
   }
 
-  const { objects, skipped } = manifestObjectsOf(read.objects, read.context);
-  const analysisOptions = { ...budgetFrom(flags), ...config.options };
+  const errors: RunError[] = [];
+  let configObjects = read.objects;
+  let live;
+  if (prometheus) {
+    const { isPlacementObject, readLiveTraffic } = await import('./live.js');
+    configObjects = read.objects.filter((o) => !isPlacementObject(o));
+    const got = await readLiveTraffic(read.objects, read.context, prometheus);
+    if ('error' in got) errors.push({ subject: 'prometheus', message: `${got.error}; the static analysis is reported without live rates` });
+    else live = got.live;
+  }
+  const { objects, skipped } = manifestObjectsOf(configObjects, read.context);
+  const analysisOptions = { ...budgetFrom(flags), ...config.options, ...(live ? { live } : {}) };
   const analysed = analyzeObjects(objects, [], analysisOptions);
   // Objects read from a cluster carry no comments: only their meshlint.io/ignore annotations and the baseline silence findings.
   const silenced = await silenceFindings({ findings: analysed.findings, objects, manifestTexts: new Map(), sourceFiles: [], options: { ...analysisOptions, cwd, baseline } });
@@ -69,11 +87,12 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   let result: AnalysisResult = {
     findings: silenced.findings,
     routes: analysed.routes,
-    errors: [],
+    errors,
     stats: { files: 0, documents: read.objects.length, objects: objects.length, byKind, skipped },
     budget: budgetOf(analysisOptions, analysed.node),
     suppressed: silenced.suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
+    ...(analysed.nodePorts ? { nodePorts: analysed.nodePorts } : {}),
   };
   if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
   result = { ...result, findings: result.findings.map((f) => withEditHint(f, flags.context)), suppressed: result.suppressed?.map((f) => withEditHint(f, flags.context)) };
