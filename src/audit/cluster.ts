@@ -608,6 +608,8 @@ class Session {
           case 'namespaces': return api.listNamespace(common);
           case 'services': return namespace ? api.listNamespacedService({ ...common, namespace }) : api.listServiceForAllNamespaces(common);
           case 'configmaps': return namespace ? api.listNamespacedConfigMap({ ...common, namespace }) : api.listConfigMapForAllNamespaces(common);
+          case 'pods': return namespace ? api.listNamespacedPod({ ...common, namespace }) : api.listPodForAllNamespaces(common);
+          case 'nodes': return api.listNode(common);
         }
       } else if (def.group === 'apps') {
         const api = new AppsV1Api(config);

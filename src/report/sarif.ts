@@ -4,6 +4,7 @@ import { allRules } from '../rules/registry.js';
 import type { Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 import type { ReportOptions } from './format.js';
+import { nodePortsJson } from './nodes.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
 const REPO = 'https://github.com/meshlint/meshlint/blob/main/';
@@ -75,6 +76,7 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
     ];
   }
   if (options.cluster) run.run.properties = { ...run.run.properties, cluster: options.cluster };
+  if (result.nodePorts) run.run.properties = { ...run.run.properties, nodePorts: nodePortsJson(result.nodePorts) };
   builder.addRun(run);
   return builder.buildSarifJsonString({ indent: true }) + '\n';
 }
