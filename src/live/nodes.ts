@@ -135,7 +135,8 @@ export function nodePortBudgets(live: LiveTraffic, routes: readonly RouteMultipl
     const routeKey = `${rate.namespace}\u0000${rate.destination}`;
     const route = worst.get(routeKey);
     if (!route) {
-      if (!known.has(routeKey) && rate.peak > 0) unmatched.push({ namespace: rate.namespace, workload: rate.workload, destination: rate.destination, peak: rate.peak });
+      // A Service in the cluster (`<name>.<namespace>.svc.<domain>`) without a route: in-mesh, the pod's ports, not the node's.
+      if (!known.has(routeKey) && rate.peak > 0 && !rate.destination.includes('.svc.')) unmatched.push({ namespace: rate.namespace, workload: rate.workload, destination: rate.destination, peak: rate.peak });
       continue;
     }
     const workloadKey = `${rate.namespace}\u0000${rate.workload}`;

@@ -4,17 +4,19 @@
  * server with pods on nodes. Skipped, with the reason, when `prometheus`/`promtool` are not installed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Ajv from 'ajv';
 import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../helpers/fake-apiserver.js';
 import { incidentCluster, incidentSeries, PAYMENTS_HOST } from '../helpers/incident.js';
 import { isolatedEnv, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 import { havePrometheus, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
+import { ROOT } from '../helpers/paths.js';
 
 const skip = havePrometheus() ? false : 'prometheus/promtool not installed (apt-get install -y prometheus)';
 /** The series end here: a whole minute two minutes ago, so `--at` is deterministic. */
@@ -63,6 +65,8 @@ describe('audit --prometheus (real Prometheus, loopback API server)', { skip }, 
     const r = await audit(['--prometheus', prom.url, '--at', String(END), '--range', '3h', '-f', 'json']);
     assert.equal(r.code, 1, r.stderr); // node-a is an error at the peak
     const report = JSON.parse(r.stdout) as Report;
+    const validate = new Ajv.default({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/report.schema.json'), 'utf8')));
+    assert.ok(validate(report), JSON.stringify(validate.errors));
     const nodes = report.nodePorts!.nodes;
     assert.deepEqual(nodes.map((n) => n.node), ['node-a', 'node-b', 'node-c']);
     const a = nodes[0]!;

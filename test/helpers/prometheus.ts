@@ -112,7 +112,7 @@ export async function startPrometheus(series: readonly Series[], extraArgs: stri
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`prometheus exited with ${code}: ${log}`))));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ready = await Promise.race([fetch(`${url}/-/ready`).then((r) => r.ok, () => false), exited]);
+      const ready = await Promise.race([fetch(`${url}/-/ready`).then((r) => r.ok || r.status === 401 /* web.config.file with basic auth */, () => false), exited]);
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`prometheus not ready after 30 s: ${log}`);
       await new Promise((r) => setTimeout(r, 200));
