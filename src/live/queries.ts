@@ -101,3 +101,8 @@ export function nodeQueries(scope: QueryScope): { timeWait: string; activeOpens:
     conntrackLimit: `${by} (node_nf_conntrack_entries_limit${sel})`,
   };
 }
+
+/** Requests/s per (client namespace, destination service), client side: the rate of a route row (`check --prometheus`). */
+export function namespaceRateQuery(scope: QueryScope): string {
+  return `sum by (source_workload_namespace, destination_service) (rate(istio_requests_total${selectorWith(scope, { reporter: 'source' })}[${scope.window}]))`;
+}

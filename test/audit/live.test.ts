@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv from 'ajv';
+import YAML from 'yaml';
 import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../helpers/fake-apiserver.js';
 import { incidentCluster, incidentSeries, PAYMENTS_HOST } from '../helpers/incident.js';
@@ -119,6 +120,19 @@ describe('audit --prometheus (real Prometheus, loopback API server)', { skip }, 
     const report = JSON.parse(r.stdout) as Report;
     assert.equal(report.nodePorts, undefined);
     assert.ok(!api.requests.slice(before).some((q) => q.path === '/api/v1/pods' || q.path === '/api/v1/nodes'));
+  });
+
+  it('check --prometheus: each route takes the peak rate Prometheus recorded for its namespace and host', async () => {
+    const manifests = path.join(dir, 'manifests');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(path.join(manifests, 'shop.yaml'), incidentCluster().filter((o) => o.kind !== 'Pod' && o.kind !== 'Node').map((o) => YAML.stringify(o)).join('---\n'));
+    const r = await runCliAsync(['check', manifests, '--prometheus', prom.url, '--at', String(END), '--range', '3h', '--rps', '1', '-f', 'json'], { env, cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const routes = (JSON.parse(r.stdout) as { routes: { host: string; rps: number | null; portsHeld: number | null }[] }).routes;
+    const payments = routes.find((x) => x.host === PAYMENTS_HOST)!;
+    assert.ok(Math.abs(payments.rps! - 220) < 1, `rps ${payments.rps}`);
+    assert.ok(Math.abs(payments.portsHeld! - 220 * 3 * 60) < 200, `portsHeld ${payments.portsHeld}`);
   });
 
   it('Prometheus unreachable: one line, the static analysis still reported, exit 2', async () => {
