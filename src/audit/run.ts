@@ -42,7 +42,7 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   const options = auditOptionsFrom(flags);
   let prometheus;
   try {
-    prometheus = prometheusOptionsFrom(flags, io.env);
+    prometheus = prometheusOptionsFrom(flags, io.env, config.options.prometheus);
   } catch (error) {
     throw new UserError((error as Error).message);
   }

@@ -222,7 +222,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     const liveErrors: RunError[] = [];
     let prometheus;
     try {
-      prometheus = prometheusOptionsFrom(flags);
+      prometheus = prometheusOptionsFrom(flags, process.env, run.options.prometheus);
     } catch (error) {
       throw new UserError((error as Error).message);
     }

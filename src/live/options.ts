@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { PrometheusConfig } from '../config/types.js';
 import type { PrometheusConnection } from './prometheus.js';
 import { isLabelName, isPromDuration, type QueryScope } from './queries.js';
 
@@ -70,20 +71,39 @@ export function addPrometheusOptions(cmd: Command, nodes: boolean): Command {
     .option('--prometheus-insecure-skip-verify', 'do not verify Prometheus’s TLS certificate (test setups only)')
     .addOption(new Option('--prometheus-timeout <duration>', 'time one query may take (default 30s)').argParser(seconds))
     .option('--prometheus-selector <label=value>', 'label matcher added to every query, e.g. cluster=prod; repeatable', selector)
-    .addOption(new Option('--window <duration>', 'rate window of the live request rates').default('5m').argParser(duration('--window')))
-    .addOption(new Option('--range <duration>', 'how far back the peak rate is looked for').default('7d').argParser(duration('--range')))
+    .addOption(new Option('--window <duration>', 'rate window of the live request rates (default 5m)').argParser(duration('--window')))
+    .addOption(new Option('--range <duration>', 'how far back the peak rate is looked for (default 7d)').argParser(duration('--range')))
     .addOption(new Option('--at <time>', 'evaluate the queries at this time (RFC 3339 or Unix seconds), e.g. when an incident happened; default now').argParser(instant));
-  if (nodes) cmd.option('--node-label <label>', 'label of the node-exporter series that names the node (instance, node, kubernetes_node…)', 'instance');
+  if (nodes) cmd.option('--node-label <label>', 'label of the node-exporter series that names the node: instance (the default), node, kubernetes_node…');
   return cmd;
 }
 
 /**
- * The connection and query scope from the flags, reading the token or password file (or the environment).
- * @returns undefined when `--prometheus` is not given.
+ * The connection and query scope from the flags over the configuration's `prometheus:` block, reading the token or
+ * password file (or the environment).
+ * @returns undefined when neither `--prometheus` nor the block's `url` is given.
  * @throws InvalidArgumentError-like Error with one line (no secret) when a credential file cannot be read or the
  *   node label is not a label name.
  */
-export function prometheusOptionsFrom(flags: PrometheusFlags, env: Record<string, string | undefined> = process.env): { connection: PrometheusConnection; scope: QueryScope; at?: number } | undefined {
+export function prometheusOptionsFrom(
+  cli: PrometheusFlags,
+  env: Record<string, string | undefined> = process.env,
+  configured: PrometheusConfig = {},
+): { connection: PrometheusConnection; scope: QueryScope; at?: number } | undefined {
+  const flags: PrometheusFlags = {
+    prometheus: cli.prometheus ?? configured.url,
+    prometheusBearerTokenFile: cli.prometheusBearerTokenFile ?? configured.bearerTokenFile,
+    prometheusUsername: cli.prometheusUsername ?? configured.username,
+    prometheusPasswordFile: cli.prometheusPasswordFile ?? configured.passwordFile,
+    prometheusCaFile: cli.prometheusCaFile ?? configured.caFile,
+    prometheusInsecureSkipVerify: cli.prometheusInsecureSkipVerify ?? configured.insecureSkipVerify,
+    prometheusTimeout: cli.prometheusTimeout ?? configured.timeoutSeconds,
+    prometheusSelector: { ...(configured.selector ?? {}), ...(cli.prometheusSelector ?? {}) },
+    window: cli.window ?? configured.window,
+    range: cli.range ?? configured.range,
+    at: cli.at,
+    nodeLabel: cli.nodeLabel ?? configured.nodeLabel,
+  };
   if (!flags.prometheus) return undefined;
   const readSecret = (file: string, what: string): string => {
     try {

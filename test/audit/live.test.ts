@@ -164,6 +164,13 @@ describe('audit --prometheus (real Prometheus, loopback API server)', { skip }, 
       assert.equal(good.code, 1, good.stderr);
       assert.equal((JSON.parse(good.stdout) as Report).nodePorts!.nodes[0]!.node, 'node-a');
       assert.ok(!(good.stdout + good.stderr).includes(PASSWORD));
+      // The same from the configuration file's prometheus block (the password file relative to it).
+      writeFileSync(path.join(dir, 'live.meshlintrc.yaml'), YAML.stringify({ prometheus: { url: secured.url, username: 'meshlint', passwordFile: 'right', range: '3h' } }));
+      const configured = await audit(['--config', path.join(dir, 'live.meshlintrc.yaml'), '--at', String(END), '-f', 'json']);
+      assert.equal(configured.code, 1, configured.stderr);
+      assert.equal((JSON.parse(configured.stdout) as Report & { nodePorts: { range: string } }).nodePorts.range, '3h');
+      const printed = await audit(['--config', path.join(dir, 'live.meshlintrc.yaml'), '--print-config']);
+      assert.ok(!printed.stdout.includes(PASSWORD));
     } finally {
       await secured.close();
     }
