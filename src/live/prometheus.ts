@@ -163,7 +163,7 @@ export class PrometheusClient {
     if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return new PrometheusError('timeout', `Prometheus at ${this.server} did not answer within ${this.timeoutSeconds} s (--prometheus-timeout)`);
     }
-    if (/CERT|SSL|TLS|EPROTO/i.test(code)) return new PrometheusError('unreachable', `cannot reach Prometheus at ${this.server}: TLS failed (${code}); pass --prometheus-ca-file with the CA that signed its certificate`);
+    if (/CERT|SSL|TLS|EPROTO|UNABLE_TO_VERIFY|SIGNATURE|ISSUER/i.test(code)) return new PrometheusError('unreachable', `cannot reach Prometheus at ${this.server}: TLS failed (${code}); pass --prometheus-ca-file with the CA that signed its certificate`);
     return new PrometheusError('unreachable', `cannot reach Prometheus at ${this.server}: ${code || 'connection failed'}`);
   }
 }

@@ -176,6 +176,25 @@ describe('audit --prometheus (real Prometheus, loopback API server)', { skip }, 
     }
   });
 
+  it('TLS: the CA file verifies Prometheus; without it, one line naming the TLS failure', async () => {
+    const web = path.join(dir, 'web-tls.yml');
+    writeFileSync(web, `tls_server_config:\n  cert_file: ${path.join(api.dir, 'server.crt')}\n  key_file: ${path.join(api.dir, 'server.key')}\n`);
+    const tls = await startPrometheus(incidentSeries(END), [`--web.config.file=${web}`], api.caPem);
+    try {
+      assert.match(tls.url, /^https:/);
+      const verified = await audit(['--prometheus', tls.url, '--prometheus-ca-file', api.caFile, '--at', String(END), '--range', '3h', '-f', 'json']);
+      assert.equal(verified.code, 1, verified.stderr);
+      assert.equal((JSON.parse(verified.stdout) as Report).nodePorts!.nodes[0]!.node, 'node-a');
+      const unverified = await audit(['--prometheus', tls.url, '-f', 'json']);
+      assert.equal(unverified.code, 2);
+      assert.match(unverified.stderr, /TLS failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); pass --prometheus-ca-file/);
+      const skipped = await audit(['--prometheus', tls.url, '--prometheus-insecure-skip-verify', '--at', String(END), '--range', '3h', '-f', 'json']);
+      assert.equal(skipped.code, 1, skipped.stderr);
+    } finally {
+      await tls.close();
+    }
+  });
+
   it('403 from an auth proxy in front of Prometheus: one line, the bearer token never printed', async () => {
     const token = 'prom-bearer-token-9a8b7c6d5e';
     const proxy = http.createServer((req, res) => {

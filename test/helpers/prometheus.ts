@@ -6,6 +6,7 @@
  * removes the directory.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import https from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,9 +86,10 @@ async function freePort(): Promise<number> {
 /**
  * Writes `series` into a fresh TSDB and starts Prometheus on it.
  * @param extraArgs more `prometheus` flags, e.g. `--query.timeout=1ms` to make every query time out, or
- *   `--web.config.file=…` for basic auth.
+ *   `--web.config.file=…` for basic auth or TLS.
+ * @param tlsCaPem when the web config turns TLS on: the CA that signed the server's certificate (the URL is then https).
  */
-export async function startPrometheus(series: readonly Series[], extraArgs: string[] = []): Promise<TestPrometheus> {
+export async function startPrometheus(series: readonly Series[], extraArgs: string[] = [], tlsCaPem?: string): Promise<TestPrometheus> {
   const dir = await mkdtemp(path.join(tmpdir(), 'meshlint-prom-'));
   const data = path.join(dir, 'data');
   let child: ChildProcess | undefined;
@@ -96,7 +98,17 @@ export async function startPrometheus(series: readonly Series[], extraArgs: stri
     await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'series.om'), data], { maxBuffer: 16 * 1024 * 1024 });
     await writeFile(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${tlsCaPem ? 'https' : 'http'}://127.0.0.1:${port}`;
+    // Ready when /-/ready answers (401 counts: a web config with basic auth guards it too).
+    const probe = (): Promise<boolean> =>
+      tlsCaPem
+        ? new Promise((resolve) => {
+            https.get(`${url}/-/ready`, { ca: tlsCaPem }, (res) => {
+              res.resume();
+              resolve(res.statusCode === 200 || res.statusCode === 401);
+            }).on('error', () => resolve(false));
+          })
+        : fetch(`${url}/-/ready`).then((r) => r.ok || r.status === 401, () => false);
     child = spawn('prometheus', [
       `--config.file=${path.join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${data}`,
@@ -112,7 +124,7 @@ export async function startPrometheus(series: readonly Series[], extraArgs: stri
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`prometheus exited with ${code}: ${log}`))));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ready = await Promise.race([fetch(`${url}/-/ready`).then((r) => r.ok || r.status === 401 /* web.config.file with basic auth */, () => false), exited]);
+      const ready = await Promise.race([probe(), exited]);
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`prometheus not ready after 30 s: ${log}`);
       await new Promise((r) => setTimeout(r, 200));
