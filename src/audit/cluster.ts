@@ -34,6 +34,7 @@ import {
 import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
+import { printableUrl } from '../live/url.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Public types
@@ -244,16 +245,7 @@ function errorMessage(err: unknown): string {
 
 /** A URL without userinfo, query or trailing slash. */
 function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid server URL>';
-  }
+  return printableUrl(raw, '<invalid server URL>');
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, errors as undiciErrors, request } from 'undici';
+import { printableUrl } from './url.js';
 
 /** How to reach Prometheus (flags `--prometheus*` or the configuration's `prometheus:` block). */
 export interface PrometheusConnection {
@@ -54,20 +55,6 @@ export class PrometheusError extends Error {
 /** Default query timeout, seconds (Prometheus's own `-query.timeout` default is 2m; an audit should not wait that long). */
 export const DEFAULT_QUERY_TIMEOUT_SECONDS = 30;
 
-/** The URL as printed: no userinfo, no query, no trailing slash. */
-export function printableUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid Prometheus URL>';
-  }
-}
-
 /**
  * A Prometheus server to query. Create one per run and `close()` it after the last query.
  * @throws PrometheusError (`bad-query`) from the constructor when the URL is not http(s) or the CA file is unreadable.
@@ -85,10 +72,10 @@ export class PrometheusClient {
     try {
       base = new URL(connection.url);
     } catch {
-      throw new PrometheusError('bad-query', `--prometheus: "${printableUrl(connection.url)}" is not a URL (expected http://host:9090)`);
+      throw new PrometheusError('bad-query', `--prometheus: "${printableUrl(connection.url, '<invalid Prometheus URL>')}" is not a URL (expected http://host:9090)`);
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new PrometheusError('bad-query', `--prometheus: expected an http or https URL, got ${base.protocol}`);
-    this.server = printableUrl(connection.url);
+    this.server = printableUrl(connection.url, '<invalid Prometheus URL>');
     const user = connection.username ?? (base.username ? decodeURIComponent(base.username) : undefined);
     const password = connection.password ?? (base.password ? decodeURIComponent(base.password) : undefined);
     base.username = '';
