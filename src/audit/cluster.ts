@@ -168,7 +168,7 @@ export const READ_RESOURCES: readonly ReadResource[] = [
 
 /**
  * What `readCluster` lists in addition with `placement: true` (`audit --prometheus`): where pods run. Granted by
- * `deploy/clusterrole-placement.yaml`, separately from the least-privilege role, since Pods and Nodes say more.
+ * `deploy/prometheus/clusterrole-placement.yaml`, separately from the least-privilege role, since Pods and Nodes say more.
  */
 export const PLACEMENT_RESOURCES: readonly ReadResource[] = [
   { kind: 'Pod', group: '', resource: 'pods', namespaced: true, versions: ['v1'] },
