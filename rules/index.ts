@@ -24,6 +24,7 @@ import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
 import sysctlFinTimeoutNotTimeWait from './sysctl-fin-timeout-not-time-wait.js';
 import sysctlUnsafe from './sysctl-unsafe.js';
+import nodePortBudget from './node-port-budget.js';
 
 export const configRules: readonly Rule[] = [
   keepaliveDisabled,
@@ -36,8 +37,8 @@ export const configRules: readonly Rule[] = [
   h2UpgradeAvailable,
 ];
 
-/** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input. */
-export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
+/** Node rules (DESIGN.md §4, Node): they visit the sysctl settings of the input, and (live audits) each node's port budget. */
+export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe, nodePortBudget];
 
 export const inputRules: readonly Rule[] = [parseError, schemaInvalid, inputNotRendered];
 

@@ -10,7 +10,7 @@
  * and `.bench/latest.json`, and a Markdown table is printed (`--update-docs` also writes it into
  * `docs/benchmarks.md`).
  *
- * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit] [--update-docs]`.
+ * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit,live] [--update-docs]`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const SCAN = fileURLToPath(new URL('./bench/scan-source.js', import.meta.url));
 const ESLINT_BARE = fileURLToPath(new URL('./bench/eslint-bare.js', import.meta.url));
 const AST_GREP = join(ROOT, 'node_modules', '.bin', 'ast-grep');
 const AUDIT = fileURLToPath(new URL('./bench-audit.js', import.meta.url));
+const LIVE = fileURLToPath(new URL('./bench-live.js', import.meta.url));
 const SPECTRAL = join(ROOT, 'node_modules', '@stoplight', 'spectral-cli', 'dist', 'index.js');
 const SPECTRAL_RULESET = join(ROOT, 'bench', 'spectral-ruleset.yaml');
 /** Bump when the generators change so cached inputs are rebuilt. */
@@ -321,6 +322,19 @@ async function main(): Promise<void> {
     const what = `${audit.input.objects.toLocaleString('en-US')} objects (${audit.input.istioObjects.toLocaleString('en-US')} Istio, ${audit.input.workloads.toLocaleString('en-US')} workloads, their Services)`;
     rows.push({ figure: `audit over loopback HTTPS, ${what}`, measured: `${fmtMs(audit.audit.wallMs)} (median of ${audit.audit.runs.length}), peak RSS ${audit.audit.peakRssMiB} MiB, ${audit.audit.requests} requests`, target: '' });
     rows.push({ figure: 'check of the same objects dumped to files', measured: `${fmtMs(audit.check.wallMs)}, peak RSS ${audit.check.peakRssMiB} MiB; same findings: ${audit.audit.findings === audit.check.findings ? 'yes' : 'no'} (${audit.check.findings})`, target: '' });
+  }
+
+  // 8. audit --prometheus vs audit, 2,000 pods on 200 nodes, real Prometheus on loopback (scripts/bench-live.ts, issue 19)
+  if (!options.skip.has('live')) {
+    process.stderr.write('audit --prometheus over loopback\n');
+    const out = join(BENCH_DIR, 'bench-live.json');
+    const run = spawnSync(process.execPath, [LIVE, '--runs', String(Math.max(1, Math.min(options.runs, 3))), '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (run.status !== 0) throw new Error(`bench-live exited with ${run.status}`);
+    if (run.stdout.trim()) {
+      const live = JSON.parse(readFileSync(out, 'utf8')) as { input: { pods: number; nodes: number }; withoutPrometheusMs: number; withPrometheusMs: number };
+      results.live = live;
+      rows.push({ figure: `audit --prometheus, ${live.input.pods} pods on ${live.input.nodes} nodes (real Prometheus, loopback)`, measured: `${fmtMs(live.withPrometheusMs)} vs ${fmtMs(live.withoutPrometheusMs)} without (+${fmtMs(live.withPrometheusMs - live.withoutPrometheusMs)})`, target: 'a few seconds more at most' });
+    }
   }
 
   results.figures = figures;

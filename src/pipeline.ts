@@ -19,6 +19,8 @@ import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
 import { TIME_WAIT_SECONDS } from './facts.js';
+import { nodePortBudgets, type NodePortReport } from './live/nodes.js';
+import type { LiveTraffic } from './live/types.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
 import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
 import path from 'node:path';
@@ -43,6 +45,8 @@ export interface AnalysisOptions {
   callSites?: readonly AppCallSite[];
   /** How source code is linked to the mesh. */
   source?: SourceOptions;
+  /** Pods on nodes and Prometheus's rates and node figures (`audit --prometheus`): adds the per-node port budgets. */
+  live?: LiveTraffic;
 }
 
 /** Source-scanning options (`check` with source directories; DESIGN.md §3, the application leg). */
@@ -93,6 +97,8 @@ export interface AnalysisResult {
   sources?: SourceSummary;
   /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
   reportedFiles?: ReadonlySet<string>;
+  /** Per-node port budgets, predicted and measured (`audit --prometheus`). */
+  nodePorts?: NodePortReport;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -113,7 +119,7 @@ export function analyzeObjects(
   notMappings: readonly { origin: Origin; got: string }[],
   options: AnalysisOptions,
   sysctlFiles: readonly SysctlSetting[] = [],
-): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings } {
+): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings; nodePorts?: NodePortReport } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
   if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
@@ -134,8 +140,9 @@ export function analyzeObjects(
     onUnlinked: (u) => unlinked.push(u),
     budgetFor: (scope, ns) => node.budgetFor(scope, ns),
   });
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node));
-  return { findings, routes, unlinked, node };
+  const nodePorts = options.live ? nodePortBudgets(options.live, routes, options.ports ?? node.node.usable, options.timeWaitSeconds ?? TIME_WAIT_SECONDS) : undefined;
+  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node, nodePorts?.nodes));
+  return { findings, routes, unlinked, node, ...(nodePorts ? { nodePorts } : {}) };
 }
 
 /** Orders findings by file, line, column, then rule id: stable output for diffs and baselines. */

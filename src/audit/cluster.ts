@@ -35,6 +35,7 @@ import {
 import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
+import { printableUrl } from '../live/url.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Public types
@@ -87,6 +88,8 @@ export interface AuditOptions {
   inClusterRoot?: string;
   /** Environment to read `KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST/PORT` and `MESHLINT_IN_CLUSTER_ROOT` from. Default `process.env`. For tests. */
   env?: Record<string, string | undefined>;
+  /** Also list Pods and Nodes ({@link PLACEMENT_RESOURCES}), for the per-node port budgets of `audit --prometheus`. */
+  placement?: boolean;
 }
 
 /**
@@ -212,6 +215,15 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   { kind: 'ConfigMap', group: '', resource: 'configmaps', namespaced: true, versions: ['v1'], resourceNames: [MESH_CONFIGMAP] },
 ];
 
+/**
+ * What `readCluster` lists in addition with `placement: true` (`audit --prometheus`): where pods run. Granted by
+ * `deploy/prometheus/clusterrole-placement.yaml`, separately from the least-privilege role, since Pods and Nodes say more.
+ */
+export const PLACEMENT_RESOURCES: readonly ReadResource[] = [
+  { kind: 'Pod', group: '', resource: 'pods', namespaced: true, versions: ['v1'] },
+  { kind: 'Node', group: '', resource: 'nodes', namespaced: false, versions: ['v1'] },
+];
+
 /** The only verb `readCluster` uses on resources. (Discovery GETs on `/apis/...` are non-resource URLs, granted to every authenticated user by the built-in `system:discovery` role.) */
 export const READ_VERBS: readonly string[] = ['list'];
 
@@ -282,16 +294,7 @@ function errorMessage(err: unknown): string {
 
 /** A URL without userinfo, query or trailing slash. */
 function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid server URL>';
-  }
+  return printableUrl(raw, '<invalid server URL>');
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -710,6 +713,8 @@ class Session {
           case 'namespaces': return api.listNamespace(common);
           case 'services': return namespace ? api.listNamespacedService({ ...common, namespace }) : api.listServiceForAllNamespaces(common);
           case 'configmaps': return namespace ? api.listNamespacedConfigMap({ ...common, namespace }) : api.listConfigMapForAllNamespaces(common);
+          case 'pods': return namespace ? api.listNamespacedPod({ ...common, namespace }) : api.listPodForAllNamespaces(common);
+          case 'nodes': return api.listNode(common);
         }
       } else if (def.group === 'apps') {
         const api = new AppsV1Api(config);
@@ -864,13 +869,13 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
 
     // Plan the list calls, in READ_RESOURCES order.
     const tasks: ListTask[] = [];
-    for (const def of READ_RESOURCES) {
+    for (const def of opts.placement ? [...READ_RESOURCES, ...PLACEMENT_RESOURCES] : READ_RESOURCES) {
       if (def.group === ISTIO_GROUP && !istio.kinds.has(def.kind)) continue;
       const version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
       if (def.resourceNames) {
         for (const name of def.resourceNames) tasks.push({ def, version, namespace: istioNamespace, fieldSelector: `metadata.name=${name}`, items: [] });
       } else if (!def.namespaced) {
-        tasks.push({ def, version, keepNames: namespaces.length > 0 ? new Set(namespaces) : undefined, items: [] });
+        tasks.push({ def, version, keepNames: namespaces.length > 0 && def.kind === 'Namespace' ? new Set(namespaces) : undefined, items: [] });
       } else if (namespaces.length > 0) {
         for (const namespace of namespaces) tasks.push({ def, version, namespace, items: [] });
       } else {

@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { addOutputOptions, type OutputFlags } from '../cli/main.js';
 import { addConfigOptions, type ConfigFlags } from '../cli/config-options.js';
 import { addAuditOptions, type AuditFlags } from './options.js';
+import { addPrometheusOptions, type PrometheusFlags } from '../live/options.js';
 
 /** Every flag of `meshlint audit`. */
-export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags;
+export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags & PrometheusFlags;
 
 /**
  * Adds `meshlint audit` to `program`: the cluster options ({@link addAuditOptions}) plus the output and
@@ -24,6 +25,7 @@ export function registerAuditCommand(program: Command, setExit: (code: number) =
     .command('audit')
     .description('read the Istio traffic configuration of a live cluster (read-only, list calls only) and check it for connection churn');
   addAuditOptions(cmd);
+  addPrometheusOptions(cmd, true);
   addConfigOptions(addOutputOptions(cmd));
   cmd.action(async (flags: AuditCommandFlags) => {
     const { runAudit } = await import('./run.js');

@@ -18,6 +18,12 @@ import type { AuditCommandFlags } from './command.js';
 import { kubectlEditCommand, manifestObjectsOf } from './objects.js';
 import { auditOptionsFrom } from './options.js';
 import { progressIndicator, type ProgressStream } from './progress.js';
+import { prometheusOptionsFrom } from '../live/options.js';
+import type { LiveTraffic } from '../live/types.js';
+
+/** What `--prometheus` resolves to (connection and query scope). */
+type PrometheusOptions = NonNullable<ReturnType<typeof prometheusOptionsFrom>>;
+import type { RunError } from '../types.js';
 
 /** Where `runAudit` writes its progress; standard error unless a test passes another stream. */
 export interface RunAuditIo {
@@ -42,6 +48,12 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   }
   const baseline = baselineToApply(flags, cwd);
   const options = auditOptionsFrom(flags, config.audit);
+  let prometheus: PrometheusOptions | undefined;
+  try {
+    prometheus = prometheusOptionsFrom(flags, io.env, config.options.prometheus);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
   const stderr = io.stderr ?? process.stderr;
   let several: string[] | undefined;
   try {
@@ -51,6 +63,8 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
     throw error;
   }
   if (several) {
+    // One Prometheus serves one cluster's pods and nodes: per-node budgets are an audit of one context.
+    if (prometheus) throw new UserError('--prometheus reads the pods and nodes of one cluster: use it with a single --context');
     const { reads, failures } = await readClusters(several, { ...options, env: io.env }, stderr);
     if (options.dump) for (const read of reads) await dump(read, join(options.dump, dumpDirName(read.context)));
     return reportAudit(reads, failures, { flags, config, baseline, cwd, namespaces: options.namespaces ?? [], editContext: true });
@@ -59,7 +73,7 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   const started = Date.now();
   let read: ClusterRead;
   try {
-    read = await readCluster({ ...options, env: io.env, onProgress: progress ? (p) => progress.update(p) : undefined });
+    read = await readCluster({ ...options, placement: prometheus !== undefined, env: io.env, onProgress: progress ? (p) => progress.update(p) : undefined });
   } catch (error) {
     progress?.clear();
     if (error instanceof AuditError) throw new UserError(error.message, error.exitCode);
@@ -67,7 +81,7 @@ export async function runAudit(flags: AuditCommandFlags, io: RunAuditIo = {}): P
   }
   progress?.finish(readSummary(read, started));
   if (options.dump) await dump(read, options.dump);
-  return reportAudit([read], [], { flags, config, baseline, cwd, namespaces: options.namespaces ?? [], editContext: options.context !== undefined });
+  return reportAudit([read], [], { flags, config, baseline, cwd, namespaces: options.namespaces ?? [], editContext: options.context !== undefined, prometheus });
 }
 
 /**
@@ -96,6 +110,8 @@ interface ReportContext {
   namespaces: string[];
   /** Add `--context` to the `kubectl edit` hints (the user chose the context, or there are several). */
   editContext: boolean;
+  /** `--prometheus` (single cluster only): live rates and per-node port budgets. */
+  prometheus?: PrometheusOptions;
 }
 
 /**
@@ -107,7 +123,10 @@ interface ReportContext {
  */
 async function reportAudit(reads: ClusterRead[], failures: ClusterFailure[], ctx: ReportContext): Promise<number> {
   const { flags, config, baseline, cwd } = ctx;
-  const analysisOptions = { ...budgetFrom(flags), ...config.options };
+  const baseOptions = { ...budgetFrom(flags), ...config.options };
+  let analysisOptions: typeof baseOptions & { live?: LiveTraffic } = baseOptions;
+  const errors: RunError[] = failures.map((f) => ({ subject: `context ${f.context}`, message: f.message }));
+  let nodePorts: AnalysisResult['nodePorts'];
   const objects: ManifestObject[] = [];
   const findings: Finding[] = [];
   const routes: AnalysisResult['routes'] = [];
@@ -117,9 +136,18 @@ async function reportAudit(reads: ClusterRead[], failures: ClusterFailure[], ctx
   let node: ReturnType<typeof analyzeObjects>['node'] | undefined;
   const analysedPerContext = new Map<string, number>();
   for (const read of reads) {
-    const cluster = manifestObjectsOf(read.objects, read.context);
+    let configObjects = read.objects;
+    if (ctx.prometheus) {
+      const { isPlacementObject, readLiveTraffic } = await import('./live.js');
+      configObjects = read.objects.filter((o) => !isPlacementObject(o));
+      const got = await readLiveTraffic(read.objects, read.context, ctx.prometheus);
+      if ('error' in got) errors.push({ subject: 'prometheus', message: `${got.error}; the static analysis is reported without live rates` });
+      else analysisOptions = { ...baseOptions, live: got.live };
+    }
+    const cluster = manifestObjectsOf(configObjects, read.context);
     analysedPerContext.set(read.context, cluster.objects.length);
     const analysed = analyzeObjects(cluster.objects, [], analysisOptions);
+    if (analysed.nodePorts) nodePorts = analysed.nodePorts;
     objects.push(...cluster.objects);
     findings.push(...analysed.findings);
     routes.push(...analysed.routes);
@@ -133,11 +161,12 @@ async function reportAudit(reads: ClusterRead[], failures: ClusterFailure[], ctx
   let result: AnalysisResult = {
     findings: silenced.findings,
     routes,
-    errors: failures.map((f) => ({ subject: `context ${f.context}`, message: f.message })),
+    errors,
     stats: { files: 0, documents, objects: objects.length, byKind, skipped },
     budget: budgetOf(analysisOptions, node ?? analyzeObjects([], [], analysisOptions).node),
     suppressed: silenced.suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
+    ...(nodePorts ? { nodePorts } : {}),
   };
   if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
   // Every object's file is its clusterUri, `cluster://<percent-encoded context>/…` (objects.ts).

@@ -7,7 +7,8 @@ import { FORMATS, groupThousands, type Format, type ReportOptions } from '../rep
 import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
-import type { ConfiguredSeverity } from '../types.js';
+import type { ConfiguredSeverity, RunError } from '../types.js';
+import { addPrometheusOptions, prometheusOptionsFrom, type PrometheusFlags } from '../live/options.js';
 import { realPath } from '../load/index.js';
 import { DEFAULT_RENDER_TIMEOUT_SECONDS } from '../load/render/index.js';
 import type { ParseCache } from '../load/cache.js';
@@ -244,7 +245,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       fixDryRun?: boolean;
       cache?: boolean;
       cacheLocation?: string;
-    } & RenderFlags;
+    } & RenderFlags &
+    PrometheusFlags;
   const runCheck = (explain: boolean) => async (paths: string[], flags: CheckFlags) => {
     if (flags.fix && flags.fixDryRun) throw new UserError('--fix and --fix-dry-run cannot be combined');
     const cwd = process.cwd();
@@ -284,9 +286,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
       baseline: baselineToApply(flags, cwd),
       render: renderOptionsFrom(flags),
     };
+    const liveErrors: RunError[] = [];
+    let prometheus;
+    try {
+      prometheus = prometheusOptionsFrom(flags, process.env, run.options.prometheus);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
+    if (prometheus) {
+      // Loaded only with --prometheus: measured peak rates per route replace --rps where Prometheus has them.
+      const { routeRatesFrom } = await import('../live/route-rates.js');
+      const got = await routeRatesFrom(prometheus);
+      if ('error' in got) liveErrors.push({ subject: 'prometheus', message: `${got.error}; the routes keep the configured rates` });
+      else {
+        const configured = options.rpsFor;
+        options.rpsFor = (route) => got.rpsFor(route) ?? configured?.(route);
+      }
+    }
     let result = await check(options);
     const nothing = flags.allowEmptyInput ? undefined : nothingAnalysed(result);
     if (nothing) result = { ...result, errors: [...result.errors, nothing] };
+    if (liveErrors.length) result = { ...result, errors: [...result.errors, ...liveErrors] };
     if (flags.fix || flags.fixDryRun) result = await runFixes(result, options, Boolean(flags.fixDryRun));
     if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
     const cacheWarning = cache?.finish();
@@ -294,7 +314,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(emit(result, { ...flags, explain: explain || flags.explain, noReport: Boolean(flags.fixDryRun) }));
   };
   const addCheckOptions = (cmd: Command) =>
-    addConfigOptions(addOutputOptions(cmd))
+    addPrometheusOptions(addConfigOptions(addOutputOptions(cmd)), false)
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
       .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)

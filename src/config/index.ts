@@ -14,10 +14,10 @@ import { allRules } from '../rules/registry.js';
 import { DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW } from '../facts.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { displayPath, type LoadedConfig } from './load.js';
-import type { MeshlintConfig, NodeSettingsInput, RuleEntry, SourceOptions } from './types.js';
+import type { MeshlintConfig, NodeSettingsInput, PrometheusConfig, RuleEntry, SourceOptions } from './types.js';
 
 export { loadConfig, ConfigError, CONFIG_FILE_NAMES, type LoadedConfig } from './load.js';
-export type { MeshlintConfig, NodeSettingsInput, RuleEntry, SourceOptions } from './types.js';
+export type { MeshlintConfig, NodeSettingsInput, PrometheusConfig, RuleEntry, SourceOptions } from './types.js';
 
 /** Command-line flags that override the configuration for one run. */
 export interface CliOverrides {
@@ -51,6 +51,8 @@ export interface RunOptions {
   source?: SourceOptions;
   ignore?: IgnoreSpec;
   reportUnusedDisableDirectives: boolean;
+  /** The `prometheus:` block, file paths made absolute (against the configuration file's directory). */
+  prometheus?: PrometheusConfig;
 }
 
 /** A run's configuration: the file it came from, the options, and the effective configuration for `--print-config`. */
@@ -117,6 +119,7 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
     source,
     ignore: config.ignorePatterns?.length ? { base: loaded.dir, patterns: config.ignorePatterns } : undefined,
     reportUnusedDisableDirectives: cli.reportUnusedDisableDirectives ?? config.reportUnusedDisableDirectives ?? false,
+    ...(config.prometheus ? { prometheus: prometheusWithPaths(config.prometheus, loaded.dir) } : {}),
   };
   return { file: loaded.file, options, effective: effectiveConfig(config, options, rpsConfig), audit: { ...(config.audit ?? {}) } };
 }
@@ -164,7 +167,18 @@ function effectiveConfig(config: MeshlintConfig, options: RunOptions, rps: Meshl
     },
   };
   if (rps) out.rps = rps;
+  if (options.prometheus) out.prometheus = options.prometheus;
   if (options.source) out.source = options.source;
   if (config.audit) out.audit = { ...config.audit };
+  return out;
+}
+
+/** The `prometheus:` block with its file paths resolved against `dir` (the configuration file's directory). */
+function prometheusWithPaths(block: PrometheusConfig, dir: string): PrometheusConfig {
+  const out: PrometheusConfig = { ...block };
+  for (const key of ['bearerTokenFile', 'passwordFile', 'caFile'] as const) {
+    const file = out[key];
+    if (file !== undefined && !isAbsolute(file)) out[key] = resolve(dir, file);
+  }
   return out;
 }

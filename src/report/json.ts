@@ -2,6 +2,7 @@ import { locate } from '../load/objects.js';
 import type { AnalysisResult } from '../pipeline.js';
 import type { TraceItem } from '../model/multiplier.js';
 import { ruleMeta } from '../rules/registry.js';
+import { nodePortsJson } from './nodes.js';
 import { countBySeverity, type ReportOptions } from './format.js';
 import type { Finding } from '../types.js';
 
@@ -74,6 +75,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     coverage: options.coverage ?? [],
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.clusters ? { clusters: options.clusters } : {}),
+    ...(result.nodePorts ? { nodePorts: nodePortsJson(result.nodePorts) } : {}),
   };
 }
 

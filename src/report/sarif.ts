@@ -5,6 +5,7 @@ import type { Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 import type { ReportOptions } from './format.js';
 import { renderedNote } from './stylish.js';
+import { nodePortsJson } from './nodes.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
 const REPO = 'https://github.com/meshlint/meshlint/blob/main/';
@@ -96,6 +97,7 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
   }
   if (options.cluster) run.run.properties = { ...run.run.properties, cluster: options.cluster };
   if (options.clusters) run.run.properties = { ...run.run.properties, clusters: options.clusters };
+  if (result.nodePorts) run.run.properties = { ...run.run.properties, nodePorts: nodePortsJson(result.nodePorts) };
   builder.addRun(run);
   return builder.buildSarifJsonString({ indent: true }) + '\n';
 }

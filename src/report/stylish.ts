@@ -3,6 +3,7 @@ import type { AnalysisResult } from '../pipeline.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, RenderedPosition, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
+import { nodePortLines } from './nodes.js';
 import { countBySeverity, formatConnectionsPerTry, formatExhaustion, formatLocation, formatNumber, groupThousands, worstRoutes, type ReportOptions } from './format.js';
 
 type Style = Parameters<typeof styleText>[0];
@@ -59,6 +60,7 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
   if (result.routes.length) {
     lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
   }
+  if (result.nodePorts) lines.push('', ...nodePortLines(result.nodePorts, options.explain ? result.nodePorts.nodes.length : (options.tableRows ?? 10)));
   return lines.join('\n') + '\n';
 }
 

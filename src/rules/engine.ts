@@ -2,6 +2,7 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
+import type { NodePortRow } from '../live/nodes.js';
 import { NodeSettings } from '../node/settings.js';
 import type { SysctlSetting } from '../node/sysctl.js';
 import type { ConfiguredSeverity, FieldPath, Finding, FixEdit, Location, Severity } from '../types.js';
@@ -78,6 +79,8 @@ export interface RuleVisitors {
   route?(route: RouteMultiplier): void;
   /** Each sysctl assignment of the input (sysctl.d files, pod specs, container commands), in input order. */
   sysctl?(setting: SysctlSetting): void;
+  /** Each node's port budget, predicted from live rates (`audit --prometheus` only). */
+  nodePort?(row: NodePortRow): void;
   end?(): void;
 }
 
@@ -107,7 +110,7 @@ const KIND_VISITORS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sid
  * finding naming the rule and object (and should be reported as a meshlint bug).
  * @returns findings in the order rules reported them.
  */
-export function runRules(rules: readonly Rule[], model: MeshModel, routes: readonly RouteMultiplier[], settings: ReadonlyMap<string, RuleSetting>, node: NodeSettings = new NodeSettings(model.objects)): Finding[] {
+export function runRules(rules: readonly Rule[], model: MeshModel, routes: readonly RouteMultiplier[], settings: ReadonlyMap<string, RuleSetting>, node: NodeSettings = new NodeSettings(model.objects), nodePorts: readonly NodePortRow[] = []): Finding[] {
   const findings: Finding[] = [];
   const active: { rule: Rule; visitors: RuleVisitors }[] = [];
   for (const rule of rules) {
@@ -170,6 +173,7 @@ export function runRules(rules: readonly Rule[], model: MeshModel, routes: reado
   for (const kind of KIND_VISITORS) visitAll(byKind[kind], kind, (object) => object);
   visitAll(routes, 'route', (route) => route.definedBy.object);
   visitAll(node.settings, 'sysctl', (setting) => setting.location);
+  visitAll(nodePorts, 'nodePort', (row) => ({ file: row.uri, line: 1, column: 1 }));
   visitAll([undefined], 'end', () => undefined);
   return findings;
 }

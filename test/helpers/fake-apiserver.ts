@@ -116,6 +116,8 @@ const CORE: ResourceDef[] = [
   { kind: 'Namespace', group: '', plural: 'namespaces', namespaced: false },
   { kind: 'Service', group: '', plural: 'services', namespaced: true },
   { kind: 'ConfigMap', group: '', plural: 'configmaps', namespaced: true },
+  { kind: 'Pod', group: '', plural: 'pods', namespaced: true },
+  { kind: 'Node', group: '', plural: 'nodes', namespaced: false },
 ];
 const APPS: ResourceDef[] = [
   { kind: 'Deployment', group: 'apps', plural: 'deployments', namespaced: true },
