@@ -140,7 +140,7 @@ function summarise(label: string, samples: Sample[]): Figure {
   const median = ms.length % 2 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
   const rss = samples.map((s) => s.rssKiB).filter((x): x is number => x !== undefined);
   const figure: Figure = { label, runs: samples.length, medianMs: median, minMs: ms[0]!, maxMs: ms[ms.length - 1]! };
-  if (rss.length) figure.peakRssMiB = Math.max(...rss) / 1024;
+  if (rss.length) figure.peakRssMiB = rss.reduce((a, b) => Math.max(a, b), 0) / 1024;
   const cpu = samples.map((s) => s.cpuMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   if (cpu.length) figure.medianCpuMs = cpu[Math.floor(cpu.length / 2)];
   return figure;

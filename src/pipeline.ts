@@ -110,7 +110,7 @@ export function analyzeObjects(
 ): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
-  if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
+  if (schemaSeverity !== 'off') for (const f of validateObjects(objects, notMappings, schemaSeverity)) findings.push(f);
   const meshConfigMap = findMeshConfigMap(objects);
   const fromMeshConfig = meshConfigMap ? meshSettingsFromConfigMap(meshConfigMap) : { settings: {}, problems: [] };
   if (meshConfigMap && schemaSeverity !== 'off') {
@@ -128,7 +128,7 @@ export function analyzeObjects(
     onUnlinked: (u) => unlinked.push(u),
     budgetFor: (scope, ns) => node.budgetFor(scope, ns),
   });
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node));
+  for (const f of runRules(allRules(), model, routes, options.rules ?? new Map(), node)) findings.push(f);
   return { findings, routes, unlinked, node };
 }
 
@@ -159,7 +159,7 @@ export interface CheckOptions extends AnalysisOptions {
   /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
   contextPaths?: readonly string[];
   /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
-  report?: (absolutePath: string) => boolean;
+  report?: (absolutePath: string) => boolean | string;
   /** `--cache`: the parse cache unchanged files are read from (see {@link LoadOptions.cache}). */
   cache?: ParseCache;
 }
@@ -188,7 +188,7 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   let sources: SourceSummary | undefined;
   if (loaded.sources.length && !options.source?.disabled) {
     const scanned = await scanSourceFiles(loaded.sources, options);
-    findings.push(...scanned.findings);
+    for (const f of scanned.findings) findings.push(f);
     callSites = [...(callSites ?? []), ...scanned.callSites];
     sources = scanned.summary;
   }
@@ -268,7 +268,7 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
   if (options.baseline) {
     const applied = applyBaseline(findings, options.baseline.baseline, options.baseline.file, options.cwd);
     findings = applied.findings;
-    suppressed.push(...applied.baselined);
+    for (const f of applied.baselined) suppressed.push(f);
     baseline = applied.summary;
   }
   return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };

@@ -9,6 +9,7 @@ import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { realPath } from '../load/index.js';
+import { describeFsError } from '../load/discover.js';
 import type { ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, writeFileAtomic } from './io.js';
@@ -195,10 +196,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
       disabled: flags.source === false,
     };
-    let report: ((absolutePath: string) => boolean) | undefined;
+    let report: ((absolutePath: string) => boolean | string) | undefined;
     if (flags.changedSince !== undefined) {
       const changed = changedSince(flags.changedSince, cwd);
-      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
+      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs)) || (changed.notTracked(realPath(cwd, abs)) ?? false);
     }
     let cache: ParseCache | undefined;
     if (flags.cache || flags.cacheLocation !== undefined) {
@@ -260,11 +261,34 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 /**
+ * A failed write to standard output ends the run with exit code 2 instead of an unhandled `error` event (a
+ * stack trace, exit 1): the reader went away (`meshlint check … | head -1`: EPIPE, ended quietly, as CLI tools
+ * do) or the output cannot be written (`> /dev/full`: ENOSPC, one line on standard error). A failed write to
+ * standard error is ignored: there is nowhere left to say it.
+ */
+function guardStandardStreams(): void {
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') {
+        try {
+          process.stderr.write(`meshlint: cannot write to standard output: ${describeFsError(error)}\n`);
+        } catch {
+          /* standard error is gone too */
+        }
+      }
+      process.exit(EXIT.USAGE); // nothing more can be reported; pending output has nowhere to go
+    });
+  }
+  if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => undefined);
+}
+
+/**
  * Runs the CLI with `argv` (as `process.argv`). Never throws: usage errors and {@link UserError}s print one
  * line to stderr and set exit code 2; an unexpected error prints one line asking for a bug report (stack
  * only with `MESHLINT_DEBUG=1`).
  */
 export async function main(argv: string[]): Promise<number> {
+  guardStandardStreams();
   let code: number = EXIT.OK;
   const program = buildProgram((c) => (code = c));
   program.exitOverride();

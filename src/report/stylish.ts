@@ -47,9 +47,10 @@ export function stylish(result: AnalysisResult, options: ReportOptions): string 
     : `${plural(s.files, 'file')}, ${plural(s.documents, 'document')}, ${plural(s.objects, 'object')} analysed`;
   lines.push(paint('dim', `${read}${skipped ? `, ${skipped} skipped (${Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')}${Object.keys(s.skipped).length > 5 ? ', …' : ''})` : ''}`));
   for (const note of options.coverage ?? []) lines.push(paint('yellow', `coverage: ${note.message}`));
-  if (result.sources) lines.push(...sourceLines(result, options.explain, paint));
+  if (result.sources) for (const l of sourceLines(result, options.explain, paint)) lines.push(l);
   if (result.routes.length) {
-    lines.push('', ...(options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)));
+    lines.push('');
+    for (const l of options.explain ? explainRoutes(result, paint) : routeTable(result, options.tableRows ?? 10, paint)) lines.push(l);
   }
   return lines.join('\n') + '\n';
 }
@@ -105,7 +106,7 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
     if (withRate) row.push(r.portsHeld === undefined ? '–' : `${formatNumber(Math.round(r.portsHeld))} / ${formatNumber(r.budgetPorts ?? result.budget.ports)} ports${perRoute ? ` @${formatNumber(r.rps!)} rps` : ''}`);
     return row;
   });
-  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((r) => r[i].length))));
+  const widths = header.map((h, i) => Math.min(60, body.reduce((w, r) => Math.max(w, r[i].length), h.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + '…' : c.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [paint('bold', 'Connection multiplier (new connections per logical request, worst case)'), paint('dim', fmt(header))];
   for (const r of body) out.push(fmt(r));

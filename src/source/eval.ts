@@ -183,7 +183,7 @@ export async function evaluate(langs?: readonly string[], opts: EvaluateOptions 
     const absFiles = await listFiles(dir, spec.extensions);
     const files = absFiles.map((f) => path.relative(root, f));
     const expected: Expectation[] = [];
-    for (const f of files) expected.push(...parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker));
+    for (const f of files) for (const e of parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker)) expected.push(e);
     const scan = await spec.scan(files, { cwd: root });
     result.filesScanned[language] = scan.filesScanned;
     for (const e of scan.errors) result.errors.push({ language, ...e });
@@ -237,7 +237,7 @@ export function formatTable(result: EvalResult): string {
     s.precision.toFixed(2),
     s.recall.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const fmt = (r: string[]): string => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
 }

@@ -108,10 +108,10 @@ export async function scanSources(files: readonly string[], opts: SourceScanOpti
       for (const f of mine) out.errors.push({ file: f, message: `${f}: not scanned: the ${scanner.engine} scanner failed: ${reason}` });
       continue;
     }
-    out.findings.push(...result.findings);
-    out.callSites.push(...result.callSites);
+    for (const f of result.findings) out.findings.push(f);
+    for (const s of result.callSites) out.callSites.push(s);
     out.filesScanned += result.filesScanned;
-    out.errors.push(...result.errors);
+    for (const e of result.errors) out.errors.push(e);
   }
   return out;
 }

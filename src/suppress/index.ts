@@ -154,7 +154,7 @@ function annotationDirectives(objects: readonly ManifestObject[]): Directive[] {
 async function commentDirectives(input: SuppressInput): Promise<Directive[]> {
   const found: CommentDirective[] = [];
   for (const [file, text] of input.manifestTexts) {
-    if (text.includes(DIRECTIVE_MARKER)) found.push(...yamlDirectives(file, text));
+    if (text.includes(DIRECTIVE_MARKER)) for (const d of yamlDirectives(file, text)) found.push(d);
   }
   const withFindings = new Set(input.findings.map((f) => f.location.file));
   for (const file of input.sourceFiles) {
@@ -168,7 +168,7 @@ async function commentDirectives(input: SuppressInput): Promise<Directive[]> {
     }
     if (!text.includes(DIRECTIVE_MARKER)) continue;
     try {
-      found.push(...(await sourceDirectives(file, text)));
+      for (const d of await sourceDirectives(file, text)) found.push(d);
     } catch {
       /* a grammar that cannot load: the scanner reports the file */
     }

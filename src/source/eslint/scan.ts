@@ -177,7 +177,7 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
       continue;
     }
     result.filesScanned++;
-    result.callSites.push(...sites);
+    for (const s of sites) result.callSites.push(s);
     for (const m of messages) {
       if (!m.ruleId?.startsWith('meshlint/') || m.ruleId === 'meshlint/call-sites') continue;
       const id = m.ruleId.slice('meshlint/'.length);

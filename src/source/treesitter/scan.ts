@@ -193,8 +193,8 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
     }
     const { findings, callSites } = analyzeFile(file, lang, root, loadRules(lang, opts.rulesDir), opts, settings);
     result.filesScanned++;
-    result.findings.push(...findings);
-    result.callSites.push(...callSites);
+    for (const f of findings) result.findings.push(f);
+    for (const s of callSites) result.callSites.push(s);
   }
   return result;
 }
