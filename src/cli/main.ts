@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
 import { check, type AnalysisResult, type CheckOptions } from '../pipeline.js';
-import { FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
+import { escapeControl, FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
 import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
@@ -103,7 +103,7 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
   const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
   if (flags.output) writeFileAtomic(flags.output, text);
   else if (!flags.noReport) process.stdout.write(text);
-  for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
+  for (const e of result.errors) process.stderr.write(`meshlint: ${escapeControl(e.subject)}: ${escapeControl(e.message)}\n`);
   if (result.errors.length) return EXIT.USAGE;
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.filter((f) => f.severity === 'warn').length;
@@ -128,7 +128,7 @@ async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: b
   const changed = plan.files.filter((f) => f.after !== f.before);
   const fixed = plan.files.reduce((n, f) => n + f.fixed.length + f.alreadyFixed.length, 0);
   for (const f of plan.files) {
-    for (const r of f.refused) process.stderr.write(`meshlint: ${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}\n`);
+    for (const r of f.refused) process.stderr.write(`meshlint: ${escapeControl(`${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}`)}\n`);
   }
   const files = `${changed.length} file${changed.length === 1 ? '' : 's'}`;
   if (dryRun) {
@@ -300,7 +300,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
     } else if (error instanceof UserError) {
-      process.stderr.write(`meshlint: ${error.message}\n`);
+      process.stderr.write(`meshlint: ${escapeControl(error.message)}\n`);
       code = error.exitCode;
     } else {
       process.stderr.write(`meshlint: internal error: ${error instanceof Error ? error.message : String(error)} (please report this; MESHLINT_DEBUG=1 shows the stack)\n`);
