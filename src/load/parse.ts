@@ -78,9 +78,14 @@ export function parseManifestText(text: string, filename: string): ParsedFile {
 
 function describeYamlError(error: unknown, text: string): ParseProblem {
   if (error instanceof jsyaml.YAMLException) {
-    const mark = error.mark as { line?: number; column?: number } | undefined;
-    const line = (mark?.line ?? 0) + 1;
-    const column = (mark?.column ?? 0) + 1;
+    const mark = error.mark as { line?: number; column?: number; position?: number } | undefined;
+    let line = (mark?.line ?? 0) + 1;
+    let column = (mark?.column ?? 0) + 1;
+    if (mark?.line === 0 && mark.position !== undefined && mark.position === mark.column) {
+      // js-yaml rejects a NUL byte before it scans any line, with the offset as the column of line 1 (a NUL at
+      // line 2001 column 5 came out as 1:10005): count the lines up to the offset.
+      ({ line, column } = lineAndColumn(text, mark.position));
+    }
     const problem: ParseProblem = { line, column, message: `invalid YAML: ${error.reason}` };
     if (text.includes('{{')) {
       problem.hint = 'this looks like a Helm or Go template; render it first (`helm template … | meshlint check -`)';
@@ -88,6 +93,20 @@ function describeYamlError(error: unknown, text: string): ParseProblem {
     return problem;
   }
   return { line: 1, column: 1, message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/** 1-based line and column of offset `at` of `text` (lines end at LF, CRLF or a lone CR, as YAML's do). */
+function lineAndColumn(text: string, at: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: at - lineStart + 1 };
 }
 
 /**

@@ -188,7 +188,7 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
     const bad = firstSyntaxError(root);
     if (bad) {
       const pos = position(bad);
-      result.errors.push({ file, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (file skipped)` });
+      result.errors.push({ file, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (file skipped)`, line: pos.line, column: pos.column });
       continue;
     }
     const { findings, callSites } = analyzeFile(file, lang, root, loadRules(lang, opts.rulesDir), opts, settings);
