@@ -1,5 +1,6 @@
 import type { ManifestObject, Origin } from './load/objects.js';
 import type { LoadStats } from './load/index.js';
+import type { SkippedPath } from './load/discover.js';
 import type { ParseCache } from './load/cache.js';
 import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
@@ -57,6 +58,8 @@ export interface SourceOptions {
   envHosts?: Record<string, string>;
   /** Do not scan source files even when the paths contain some. */
   disabled?: boolean;
+  /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
+  maxFileBytes?: number;
 }
 
 /** What source scanning saw, for the reports. */
@@ -189,6 +192,7 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   if (loaded.sources.length && !options.source?.disabled) {
     const scanned = await scanSourceFiles(loaded.sources, options);
     for (const f of scanned.findings) findings.push(f);
+    for (const s of scanned.skipped) (loaded.stats.skippedPaths ??= []).push(s);
     callSites = [...(callSites ?? []), ...scanned.callSites];
     sources = scanned.summary;
   }
@@ -282,7 +286,7 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
  * `parse-error` finding at the syntax error's position, and each call site gets the workload its directory
  * is mapped to in `source.workloads`.
  */
-async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; summary: SourceSummary }> {
+async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; skipped: SkippedPath[]; summary: SourceSummary }> {
   const { scanSources } = await import('./source/index.js');
   const ruleOptions: Record<string, Record<string, unknown>> = {};
   const disabledRules: string[] = [];
@@ -290,7 +294,7 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     if (setting.severity === 'off') disabledRules.push(id);
     if (setting.options) ruleOptions[id] = setting.options;
   }
-  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules });
+  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes });
   const findings: Finding[] = [];
   for (const f of result.findings) {
     const configured = options.rules?.get(f.ruleId)?.severity;
@@ -312,5 +316,5 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     const w = workloads.find((x) => abs === x.abs || abs.startsWith(x.abs.endsWith(path.sep) ? x.abs : x.abs + path.sep));
     return w ? { ...site, workload: { name: w.workload, ...(w.namespace ? { namespace: w.namespace } : {}) } } : site;
   });
-  return { findings, callSites, summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
+  return { findings, callSites, skipped: (result.skipped ?? []).map((s) => ({ path: s.file, reason: s.reason })), summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
 }

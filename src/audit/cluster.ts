@@ -33,6 +33,7 @@ import {
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
+import { MAX_SETTINGS_FILE_BYTES, readTextCapped } from '../load/read.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -267,14 +268,13 @@ function readable(file: string): boolean {
 
 /** Parses one kubeconfig file; null when it does not exist (and `mustExist` is false) or is empty. */
 function parseKubeconfigFile(file: string, mustExist: boolean): KubeConfig | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !mustExist) return null;
-    throw new AuditError(`cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? errorMessage(err))}`);
+  // Capped, and a device is refused: KUBECONFIG=/dev/zero must not read forever.
+  const read = readTextCapped(file, MAX_SETTINGS_FILE_BYTES);
+  if (!read.ok) {
+    if (read.code === 'ENOENT' && !mustExist) return null;
+    throw new AuditError(`cannot read kubeconfig ${file}: ${read.code === 'ENOENT' ? 'no such file' : read.message}`);
   }
+  const text = read.text;
   if (text.trim() === '') return null;
   const part = new KubeConfig();
   try {

@@ -14,7 +14,11 @@ import { UserError } from '../cli/io.js';
 import { describeSchemaError } from '../config/load.js';
 import { dottedPath, parseLocated, positionOf } from '../config/positions.js';
 import { describeFsError } from '../load/discover.js';
+import { DEFAULT_MAX_FILE_BYTES, readTextCapped } from '../load/read.js';
 import type { Finding, Suppression } from '../types.js';
+
+/** Largest baseline file read, bytes (256 MiB): about 800,000 entries; `--baseline /dev/zero` is refused, not read. */
+const MAX_BASELINE_BYTES = 256 * 1024 * 1024;
 
 /** Version of the baseline file's shape and fingerprint algorithm (`schemas/baseline.schema.json`). */
 export const BASELINE_VERSION = 1;
@@ -79,11 +83,9 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
     if (!lines.has(file)) {
       let text: string[] | null = null;
       if (!file.startsWith('<') && !file.includes('://')) {
-        try {
-          text = readFileSync(resolve(cwd, file), 'utf8').split(/\r?\n/);
-        } catch {
-          text = null;
-        }
+        // Capped: a file too large to analyse (a parse-error finding) is not read here either.
+        const read = readTextCapped(resolve(cwd, file), DEFAULT_MAX_FILE_BYTES);
+        text = read.ok ? read.text.split(/\r?\n/) : null;
       }
       lines.set(file, text);
     }
@@ -166,12 +168,9 @@ let validator: ValidateFunction | undefined;
 export function readBaseline(path: string, cwd: string): Baseline {
   const abs = resolve(cwd, path);
   if (!existsSync(abs)) throw new UserError(`--baseline ${path}: no such file (create it with --baseline-write ${path})`);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (error) {
-    throw new UserError(`--baseline ${path}: ${describeFsError(error)}`);
-  }
+  const read = readTextCapped(abs, MAX_BASELINE_BYTES);
+  if (!read.ok) throw new UserError(`--baseline ${path}: ${read.message}`);
+  const text = read.text;
   const located = parseLocated(text);
   if (located.problem) throw new UserError(`${path}:${located.problem.line}:${located.problem.column}: invalid JSON: ${located.problem.message}`);
   const data = located.doc.toJS();

@@ -171,6 +171,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ConfigFlags & {
       defaultNamespace: string;
       maxFileSize?: number;
+      maxSourceSize?: number;
       workload?: { path: string; workload: string; namespace?: string }[];
       envHost?: Record<string, string>;
       source: boolean;
@@ -195,6 +196,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       workloads: [...(configured?.workloads ?? []), ...(flags.workload ?? [])],
       envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
       disabled: flags.source === false,
+      ...(flags.maxSourceSize !== undefined ? { maxFileBytes: Math.round(flags.maxSourceSize * 1024) } : {}),
     };
     let report: ((absolutePath: string) => boolean | string) | undefined;
     if (flags.changedSince !== undefined) {
@@ -229,7 +231,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const addCheckOptions = (cmd: Command) =>
     addConfigOptions(addOutputOptions(cmd))
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
-      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
+      .option('--max-file-size <MiB>', 'largest manifest file read, MiB (default 64; at most 500, below the longest string V8 can hold)', parsePositive('--max-file-size', false))
+      .option('--max-source-size <KiB>', 'largest application source file scanned, KiB (default 1024); larger files are a parse-error finding', parsePositive('--max-source-size', false))
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
       .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)
       .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths')

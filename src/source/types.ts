@@ -47,4 +47,6 @@ export interface SourceScanResult {
    * `line`/`column` (1-based) locate a syntax error when the parser gave one.
    */
   errors: { file: string; message: string; line?: number; column?: number }[];
+  /** Files not scanned and not an error: binary or minified (`readSourceFile`); named in the summary. */
+  skipped?: { file: string; reason: string }[];
 }

@@ -4,9 +4,9 @@
  * its {@link Suppression}. With `reportUnused`, directives that silenced nothing become
  * `unused-disable-directive` findings. See docs/suppressions.md.
  */
-import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { SOURCE_EXTENSIONS } from '../load/discover.js';
+import { DEFAULT_MAX_SOURCE_BYTES, readTextCapped } from '../load/read.js';
 import { locate, type ManifestObject } from '../load/objects.js';
 import { asRecord, asString, dig } from '../model/values.js';
 import { allRules } from '../rules/registry.js';
@@ -160,12 +160,9 @@ async function commentDirectives(input: SuppressInput): Promise<Directive[]> {
   for (const file of input.sourceFiles) {
     if (!SOURCE_EXTENSIONS.has(extname(file).toLowerCase())) continue;
     if (!input.reportUnused && !withFindings.has(file)) continue; // nothing to silence there
-    let text: string;
-    try {
-      text = readFileSync(resolve(input.cwd, file), 'utf8');
-    } catch {
-      continue; // the scanners report unreadable files
-    }
+    const read = readTextCapped(resolve(input.cwd, file), DEFAULT_MAX_SOURCE_BYTES);
+    if (!read.ok) continue; // the scanners report unreadable and oversized files
+    const text = read.text;
     if (!text.includes(DIRECTIVE_MARKER)) continue;
     try {
       for (const d of await sourceDirectives(file, text)) found.push(d);
