@@ -14,6 +14,9 @@ export const SYSCTL_EXTENSIONS = new Set(['.conf']);
 /** Directory names never descended into: dependencies, build output, VCS metadata. */
 export const SKIPPED_DIRECTORIES = new Set(['node_modules', 'vendor', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'target', '__pycache__', '.venv', 'venv', '.tox', '.next', '.terraform']);
 
+/** Version-control metadata directories: skipped like the others, but not named among the skipped paths (every repository has one). */
+const VCS_DIRECTORIES = new Set(['.git', '.hg', '.svn']);
+
 const require = createRequire(import.meta.url);
 /** tinyglobby, loaded on first use: only a path that does not exist may be a glob (saves ~10 ms at start). */
 const glob = (): typeof Tinyglobby => require('tinyglobby') as typeof Tinyglobby;
@@ -157,7 +160,8 @@ function walk(cwd: string, root: string, out: DiscoveredInputs, add: (file: stri
       }
       const isDir = st.isDirectory();
       if (isDir && SKIPPED_DIRECTORIES.has(name)) {
-        out.skipped.push({ path: child, reason: name.startsWith('.') ? 'version control or tool directory' : 'dependencies or build output' });
+        // Version-control metadata is never configuration: skipped without a word, unlike what a user may have put in `build/`.
+        if (!VCS_DIRECTORIES.has(name)) out.skipped.push({ path: child, reason: name.startsWith('.') ? 'tool directory' : 'dependencies or build output' });
         continue;
       }
       if (isDir && name.startsWith('.')) {
