@@ -562,6 +562,9 @@ class Session {
         return new AuditError(this.redactor.clean(
           `the API server at ${this.server} rejected the credentials of context "${this.context}" (401 Unauthorized): they are missing, invalid or expired`));
       }
+      // A success status whose body the client could not read is a malformed response, not an HTTP error
+      // (it was reported as "HTTP 200: HTTP 200"). Say what was wrong, never quoting the body.
+      if (code >= 200 && code < 300) return new StatusFailure(0, `the API server answered HTTP ${code}${where} with ${malformedBody(ex.text)}`);
       const detail = statusText(ex.text) ?? `HTTP ${code}`;
       return new StatusFailure(code, this.redactor.clean(detail));
     }
@@ -616,11 +619,11 @@ class Session {
     try {
       page = JSON.parse(ex.text ?? '') as ListPage;
     } catch {
-      throw new StatusFailure(0, `the API server sent a list response that is not JSON`);
+      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
     }
     if (!page || !Array.isArray(page.items)) {
       if (page && (page as { items?: unknown }).items === null) return { items: [], metadata: page.metadata };
-      throw new StatusFailure(0, `the API server sent a list response without items`);
+      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
     }
     return page;
   }
@@ -864,6 +867,26 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   } finally {
     session.close();
   }
+}
+
+/**
+ * What is wrong with a list response body, in words that quote none of it (it may hold Secret data): `an empty
+ * body`, `a body that is not JSON (cut off after 1,234 bytes?)`, `a JSON array, not a list object`, `a JSON
+ * object without an items list`, or `a list the client could not read`.
+ */
+function malformedBody(text: string | undefined): string {
+  if (!text || text.trim() === '') return 'an empty body';
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `a body that is not JSON (${text.length.toLocaleString('en-US')} bytes${/[}\]]\s*$/.test(text) ? '' : ', cut off?'})`;
+  }
+  if (body === null || typeof body !== 'object') return `a JSON ${body === null ? 'null' : typeof body}, not a list object`;
+  if (Array.isArray(body)) return 'a JSON array, not a list object';
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items)) return `a JSON object whose items is ${items === undefined ? 'missing' : items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`}, not a list`;
+  return 'a list the client could not read (an item of the wrong shape)';
 }
 
 function noteFor(task: ListTask, err: StatusFailure): CoverageNote {
