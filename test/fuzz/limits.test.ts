@@ -286,3 +286,34 @@ describe('issue 14, item 20: control characters never reach the terminal raw', (
     assert.equal(escapeControl('plain → text'), 'plain → text');
   });
 });
+
+describe('issue 14, item 20: a key a merge key brought in is located where it is written', () => {
+  it('<<: *anchor, <<: [*a, *b] and <<: {…} resolve to the merged-from key; own keys win over merged ones', () => {
+    const text = [
+      'base: &base',
+      '  idleTimeout: 10s',
+      '  maxRequestsPerConnection: 1',
+      'other: &other',
+      '  maxRetries: 3',
+      'one:',
+      '  <<: *base',
+      '  idleTimeout: 20s',
+      'list:',
+      '  <<: [*other, *base]',
+      'inline:',
+      '  <<: {http2MaxRequests: 5}',
+      '',
+    ].join('\n');
+    const positions = parseManifestText(text, 'merge.yaml').documents[0]!.positions;
+    const at = (...path: string[]) => {
+      const r = positions.resolve(path);
+      return `${r.line}:${r.column}`;
+    };
+    assert.equal(at('one', 'maxRequestsPerConnection'), '3:3'); // merged from &base (was 6:1, the parent key)
+    assert.equal(at('one', 'idleTimeout'), '8:3'); // its own key
+    assert.equal(at('list', 'maxRetries'), '5:3');
+    assert.equal(at('list', 'idleTimeout'), '2:3');
+    assert.equal(at('inline', 'http2MaxRequests'), '12:8');
+    assert.equal(at('one', 'absent'), '6:1'); // not merged from anywhere: the parent, as before
+  });
+});
