@@ -16,7 +16,7 @@ export const MAX_READABLE_BYTES = Math.min(500 * 1024 * 1024, bufferConstants.MA
 
 /**
  * Default largest application source file scanned, bytes (1 MiB): above hand-written code, and it bounds a
- * scan's time and memory (the JS/TS scanner needs about 4 s and 150 MiB per MiB of minified code, measured by
+ * scan's time and memory (the JS/TS scanner needs about 8 s of CPU and 630 MiB per MiB of dense code, measured by
  * `npm run bench`). Larger files are skipped and named in the summary; `--max-source-size` raises it.
  */
 export const DEFAULT_MAX_SOURCE_BYTES = 1024 * 1024;
