@@ -3,6 +3,7 @@ import type { LoadOptions, LoadStats } from './load/index.js';
 import { DEFAULT_MAX_FILE_BYTES } from './load/read.js';
 import { mapRenderedFindings } from './load/render/locate.js';
 import { NOT_RENDERED_RULE } from './load/render/unrendered.js';
+import type { SkippedPath } from './load/discover.js';
 import type { ParseCache } from './load/cache.js';
 import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
@@ -65,6 +66,8 @@ export interface SourceOptions {
   envHosts?: Record<string, string>;
   /** Do not scan source files even when the paths contain some. */
   disabled?: boolean;
+  /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
+  maxFileBytes?: number;
 }
 
 /** What source scanning saw, for the reports. */
@@ -122,7 +125,7 @@ export function analyzeObjects(
 ): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings; nodePorts?: NodePortReport } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
-  if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
+  if (schemaSeverity !== 'off') for (const f of validateObjects(objects, notMappings, schemaSeverity)) findings.push(f);
   const meshConfigMap = findMeshConfigMap(objects);
   const fromMeshConfig = meshConfigMap ? meshSettingsFromConfigMap(meshConfigMap) : { settings: {}, problems: [] };
   if (meshConfigMap && schemaSeverity !== 'off') {
@@ -141,7 +144,7 @@ export function analyzeObjects(
     budgetFor: (scope, ns) => node.budgetFor(scope, ns),
   });
   const nodePorts = options.live ? nodePortBudgets(options.live, routes, options.ports ?? node.node.usable, options.timeWaitSeconds ?? TIME_WAIT_SECONDS) : undefined;
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node, nodePorts?.nodes));
+  for (const f of runRules(allRules(), model, routes, options.rules ?? new Map(), node, nodePorts?.nodes)) findings.push(f);
   return { findings, routes, unlinked, node, ...(nodePorts ? { nodePorts } : {}) };
 }
 
@@ -172,7 +175,7 @@ export interface CheckOptions extends AnalysisOptions {
   /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
   contextPaths?: readonly string[];
   /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
-  report?: (absolutePath: string) => boolean;
+  report?: (absolutePath: string) => boolean | string;
   /** `--cache`: the parse cache unchanged files are read from (see {@link LoadOptions.cache}). */
   cache?: ParseCache;
   /** `--helm-*`, `--kustomize*`, `--render-timeout`: how charts and kustomizations are rendered (see {@link LoadOptions.render}). */
@@ -205,7 +208,8 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
   let sources: SourceSummary | undefined;
   if (loaded.sources.length && !options.source?.disabled) {
     const scanned = await scanSourceFiles(loaded.sources, options);
-    findings.push(...scanned.findings);
+    for (const f of scanned.findings) findings.push(f);
+    for (const s of scanned.skipped) (loaded.stats.skippedPaths ??= []).push(s);
     callSites = [...(callSites ?? []), ...scanned.callSites];
     sources = scanned.summary;
   }
@@ -290,7 +294,7 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
   if (options.baseline) {
     const applied = applyBaseline(findings, options.baseline.baseline, options.baseline.file, options.cwd);
     findings = applied.findings;
-    suppressed.push(...applied.baselined);
+    for (const f of applied.baselined) suppressed.push(f);
     baseline = applied.summary;
   }
   return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };
@@ -304,7 +308,7 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
  * `parse-error` finding at the syntax error's position, and each call site gets the workload its directory
  * is mapped to in `source.workloads`.
  */
-async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; summary: SourceSummary }> {
+async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; skipped: SkippedPath[]; summary: SourceSummary }> {
   const { scanSources } = await import('./source/index.js');
   const ruleOptions: Record<string, Record<string, unknown>> = {};
   const disabledRules: string[] = [];
@@ -312,7 +316,7 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     if (setting.severity === 'off') disabledRules.push(id);
     if (setting.options) ruleOptions[id] = setting.options;
   }
-  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules });
+  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes });
   const findings: Finding[] = [];
   for (const f of result.findings) {
     const configured = options.rules?.get(f.ruleId)?.severity;
@@ -335,5 +339,5 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     const w = workloads.find((x) => abs === x.abs || abs.startsWith(x.abs.endsWith(path.sep) ? x.abs : x.abs + path.sep));
     return w ? { ...site, workload: { name: w.workload, ...(w.namespace ? { namespace: w.namespace } : {}) } } : site;
   });
-  return { findings, callSites, summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
+  return { findings, callSites, skipped: (result.skipped ?? []).map((s) => ({ path: s.file, reason: s.reason })), summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
 }

@@ -34,6 +34,7 @@ import {
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
+import { MAX_SETTINGS_FILE_BYTES, readTextCapped } from '../load/read.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
 import { printableUrl } from '../live/url.js';
 
@@ -319,14 +320,13 @@ function readable(file: string): boolean {
 
 /** Parses one kubeconfig file; null when it does not exist (and `mustExist` is false) or is empty. */
 function parseKubeconfigFile(file: string, mustExist: boolean): KubeConfig | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !mustExist) return null;
-    throw new AuditError(`cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? errorMessage(err))}`);
+  // Capped, and a device is refused: KUBECONFIG=/dev/zero must not read forever.
+  const read = readTextCapped(file, MAX_SETTINGS_FILE_BYTES);
+  if (!read.ok) {
+    if (read.code === 'ENOENT' && !mustExist) return null;
+    throw new AuditError(`cannot read kubeconfig ${file}: ${read.code === 'ENOENT' ? 'no such file' : read.message}`);
   }
+  const text = read.text;
   if (text.trim() === '') return null;
   const part = new KubeConfig();
   try {
@@ -678,6 +678,9 @@ class Session {
         return new AuditError(this.redactor.clean(
           `the API server at ${this.server} rejected the credentials of context "${this.context}" (401 Unauthorized): they are missing, invalid or expired`));
       }
+      // A success status whose body the client could not read is a malformed response, not an HTTP error
+      // (it was reported as "HTTP 200: HTTP 200"). Say what was wrong, never quoting the body.
+      if (code >= 200 && code < 300) return new StatusFailure(0, `the API server answered HTTP ${code}${where} with ${malformedBody(ex.text)}`);
       const detail = statusText(ex.text) ?? `HTTP ${code}`;
       return new StatusFailure(code, this.redactor.clean(detail));
     }
@@ -734,11 +737,11 @@ class Session {
     try {
       page = JSON.parse(ex.text ?? '') as ListPage;
     } catch {
-      throw new StatusFailure(0, `the API server sent a list response that is not JSON`);
+      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
     }
     if (!page || !Array.isArray(page.items)) {
       if (page && (page as { items?: unknown }).items === null) return { items: [], metadata: page.metadata };
-      throw new StatusFailure(0, `the API server sent a list response without items`);
+      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
     }
     return page;
   }
@@ -1019,6 +1022,26 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   } finally {
     session.close();
   }
+}
+
+/**
+ * What is wrong with a list response body, in words that quote none of it (it may hold Secret data): `an empty
+ * body`, `a body that is not JSON (cut off after 1,234 bytes?)`, `a JSON array, not a list object`, `a JSON
+ * object without an items list`, or `a list the client could not read`.
+ */
+function malformedBody(text: string | undefined): string {
+  if (!text || text.trim() === '') return 'an empty body';
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `a body that is not JSON (${text.length.toLocaleString('en-US')} bytes${/[}\]]\s*$/.test(text) ? '' : ', cut off?'})`;
+  }
+  if (body === null || typeof body !== 'object') return `a JSON ${body === null ? 'null' : typeof body}, not a list object`;
+  if (Array.isArray(body)) return 'a JSON array, not a list object';
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items)) return `a JSON object whose items is ${items === undefined ? 'missing' : items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`}, not a list`;
+  return 'a list the client could not read (an item of the wrong shape)';
 }
 
 function noteFor(task: ListTask, err: StatusFailure): CoverageNote {

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { AuditOptions } from './cluster.js';
+import { MAX_TIMER_SECONDS } from '../facts.js';
 
 /** Parsed values of the options added by {@link addAuditOptions} (commander's camelCase names). */
 export interface AuditFlags {
@@ -30,16 +31,25 @@ export interface AuditCliOptions extends AuditOptions {
 
 const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
+/** Why a duration over {@link MAX_TIMER_SECONDS} is refused. */
+function timerRangeMessage(): string {
+  return `longer than ${Math.floor(MAX_TIMER_SECONDS)} seconds (about 24.8 days), the longest timer Node.js can set; use 0 for no timeout`;
+}
+
 /**
  * Parses a duration in kubectl's `--request-timeout` syntax: a Go duration (`30s`, `1m`, `1m30s`, `500ms`, `1.5h`)
  * or a bare number of seconds (`30`); `0` means no timeout.
  *
  * @returns the duration in seconds (may be fractional).
- * @throws InvalidArgumentError (a commander error: usage message, exit code 2) when `value` is not a duration.
+ * @throws InvalidArgumentError (a commander error: usage message, exit code 2) when `value` is not a duration, or is
+ *   longer than {@link MAX_TIMER_SECONDS} (a Node.js timer that long fires after 1 ms).
  */
 export function parseDuration(value: string): number {
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    if (Number(text) > MAX_TIMER_SECONDS) throw new InvalidArgumentError(timerRangeMessage());
+    return Number(text);
+  }
   const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let end = 0;
@@ -52,6 +62,7 @@ export function parseDuration(value: string): number {
   if (!matched || end !== text.length) {
     throw new InvalidArgumentError('expected a duration such as 30s, 1m, 1m30s or 0 (no timeout)');
   }
+  if (total > MAX_TIMER_SECONDS) throw new InvalidArgumentError(timerRangeMessage());
   return total;
 }
 

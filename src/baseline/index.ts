@@ -13,7 +13,11 @@ import { UserError, writeOutputFile } from '../cli/io.js';
 import { describeSchemaError } from '../config/load.js';
 import { dottedPath, parseLocated, positionOf } from '../config/positions.js';
 import { describeFsError } from '../load/discover.js';
+import { DEFAULT_MAX_FILE_BYTES, readTextCapped } from '../load/read.js';
 import type { Finding, Suppression } from '../types.js';
+
+/** Largest baseline file read, bytes (256 MiB): about 800,000 entries; `--baseline /dev/zero` is refused, not read. */
+const MAX_BASELINE_BYTES = 256 * 1024 * 1024;
 
 /** Version of the baseline file's shape and fingerprint algorithm (`schemas/baseline.schema.json`). */
 export const BASELINE_VERSION = 1;
@@ -81,11 +85,9 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
     if (!lines.has(file)) {
       let text: string[] | null = null;
       if (!file.startsWith('<') && !file.includes('://')) {
-        try {
-          text = readFileSync(resolve(cwd, file), 'utf8').split(/\r?\n/);
-        } catch {
-          text = null;
-        }
+        // Capped: a file too large to analyse (a parse-error finding) is not read here either.
+        const read = readTextCapped(resolve(cwd, file), DEFAULT_MAX_FILE_BYTES);
+        text = read.ok ? read.text.split(/\r?\n/) : null;
       }
       lines.set(file, text);
     }
@@ -169,20 +171,26 @@ let validator: ValidateFunction | undefined;
 export function readBaseline(path: string, cwd: string): Baseline {
   const abs = resolve(cwd, path);
   if (!existsSync(abs)) throw new UserError(`--baseline ${path}: no such file (create it with --baseline-write ${path})`);
-  let text: string;
+  const read = readTextCapped(abs, MAX_BASELINE_BYTES);
+  if (!read.ok) throw new UserError(`--baseline ${path}: ${read.message}`);
+  const text = read.text;
+  // JSON.parse first: a 300k-entry baseline is read in a second. The located parse (a yaml Document, about 7× the
+  // memory) is made only to say where a broken or invalid baseline goes wrong.
+  let data: unknown;
+  let locatedParse: ReturnType<typeof parseLocated> | undefined;
+  const located = () => (locatedParse ??= parseLocated(text));
   try {
-    text = readFileSync(abs, 'utf8');
-  } catch (error) {
-    throw new UserError(`--baseline ${path}: ${describeFsError(error)}`);
+    data = JSON.parse(text);
+  } catch {
+    const problem = located().problem;
+    if (problem) throw new UserError(`${path}:${problem.line}:${problem.column}: invalid JSON: ${problem.message}`);
+    data = located().doc.toJS(); // YAML-flavoured JSON the located parser accepts (as before)
   }
-  const located = parseLocated(text);
-  if (located.problem) throw new UserError(`${path}:${located.problem.line}:${located.problem.column}: invalid JSON: ${located.problem.message}`);
-  const data = located.doc.toJS();
   // ajv is loaded on first use (~40 ms), so runs without --baseline do not pay for it (issue 7, cold start).
   validator ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ strict: false, verbose: true }).compile(JSON.parse(readFileSync(new URL('../../../schemas/baseline.schema.json', import.meta.url), 'utf8')));
   if (!validator(data)) {
     const { path: at, message } = describeSchemaError(validator.errors ?? [], data);
-    const pos = positionOf(located, at);
+    const pos = positionOf(located(), at);
     throw new UserError(`${path}:${pos.line}:${pos.column}: ${at.length ? `${dottedPath(at)}: ` : ''}${message} (not a meshlint baseline of version ${BASELINE_VERSION}?)`);
   }
   return data as Baseline;

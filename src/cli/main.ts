@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
 import { check, type AnalysisResult, type CheckOptions } from '../pipeline.js';
-import { FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
+import { escapeControl, FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
 import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
@@ -11,6 +11,7 @@ import type { ConfiguredSeverity, RunError } from '../types.js';
 import { addPrometheusOptions, prometheusOptionsFrom, type PrometheusFlags } from '../live/options.js';
 import { realPath } from '../load/index.js';
 import { DEFAULT_RENDER_TIMEOUT_SECONDS } from '../load/render/index.js';
+import { describeFsError } from '../load/discover.js';
 import type { ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
 import { EXIT, UserError, WriteRefused, writeOutputFile } from './io.js';
@@ -104,8 +105,8 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
   const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
   if (flags.output) writeOutputFile(flags.output, text, '--output');
   else if (!flags.noReport) process.stdout.write(text);
-  for (const w of result.warnings ?? []) process.stderr.write(`meshlint: warning: ${w}\n`);
-  for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
+  for (const w of result.warnings ?? []) process.stderr.write(`meshlint: warning: ${escapeControl(w)}\n`);
+  for (const e of result.errors) process.stderr.write(`meshlint: ${escapeControl(e.subject)}: ${escapeControl(e.message)}\n`);
   if (result.errors.length) return EXIT.USAGE;
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.filter((f) => f.severity === 'warn').length;
@@ -130,7 +131,7 @@ async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: b
   const changed = plan.files.filter((f) => f.after !== f.before);
   const fixed = plan.files.reduce((n, f) => n + f.fixed.length + f.alreadyFixed.length, 0);
   for (const f of plan.files) {
-    for (const r of f.refused) process.stderr.write(`meshlint: ${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}\n`);
+    for (const r of f.refused) process.stderr.write(`meshlint: ${escapeControl(`${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}`)}\n`);
   }
   const files = `${changed.length} file${changed.length === 1 ? '' : 's'}`;
   if (dryRun) {
@@ -236,6 +237,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ConfigFlags & {
       defaultNamespace: string;
       maxFileSize?: number;
+      maxSourceSize?: number;
       workload?: { path: string; workload: string; namespace?: string }[];
       envHost?: Record<string, string>;
       source: boolean;
@@ -261,11 +263,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       workloads: [...(configured?.workloads ?? []), ...(flags.workload ?? [])],
       envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
       disabled: flags.source === false,
+      ...(flags.maxSourceSize !== undefined ? { maxFileBytes: Math.round(flags.maxSourceSize * 1024) } : {}),
     };
-    let report: ((absolutePath: string) => boolean) | undefined;
+    let report: ((absolutePath: string) => boolean | string) | undefined;
     if (flags.changedSince !== undefined) {
       const changed = changedSince(flags.changedSince, cwd);
-      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
+      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs)) || (changed.notTracked(realPath(cwd, abs)) ?? false);
     }
     let cache: ParseCache | undefined;
     if (flags.cache || flags.cacheLocation !== undefined) {
@@ -316,7 +319,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const addCheckOptions = (cmd: Command) =>
     addPrometheusOptions(addConfigOptions(addOutputOptions(cmd)), false)
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
-      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
+      .option('--max-file-size <MiB>', 'largest manifest file read, MiB (default 64; at most 500, below the longest string V8 can hold)', parsePositive('--max-file-size', false))
+      .option('--max-source-size <KiB>', 'largest application source file scanned, KiB (default 1024); larger files are a parse-error finding', parsePositive('--max-source-size', false))
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
       .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)
       .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths')
@@ -363,11 +367,34 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 /**
+ * A failed write to standard output ends the run with exit code 2 instead of an unhandled `error` event (a
+ * stack trace, exit 1): the reader went away (`meshlint check … | head -1`: EPIPE, ended quietly, as CLI tools
+ * do) or the output cannot be written (`> /dev/full`: ENOSPC, one line on standard error). A failed write to
+ * standard error is ignored: there is nowhere left to say it.
+ */
+function guardStandardStreams(): void {
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') {
+        try {
+          process.stderr.write(`meshlint: cannot write to standard output: ${describeFsError(error)}\n`);
+        } catch {
+          /* standard error is gone too */
+        }
+      }
+      process.exit(EXIT.USAGE); // nothing more can be reported; pending output has nowhere to go
+    });
+  }
+  if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => undefined);
+}
+
+/**
  * Runs the CLI with `argv` (as `process.argv`). Never throws: usage errors and {@link UserError}s print one
  * line to stderr and set exit code 2; an unexpected error prints one line asking for a bug report (stack
  * only with `MESHLINT_DEBUG=1`).
  */
 export async function main(argv: string[]): Promise<number> {
+  guardStandardStreams();
   let code: number = EXIT.OK;
   const program = buildProgram((c) => (code = c));
   program.exitOverride();
@@ -379,7 +406,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
     } else if (error instanceof UserError) {
-      process.stderr.write(`meshlint: ${error.message}\n`);
+      process.stderr.write(`meshlint: ${escapeControl(error.message)}\n`);
       code = error.exitCode;
     } else {
       process.stderr.write(`meshlint: internal error: ${error instanceof Error ? error.message : String(error)} (please report this; MESHLINT_DEBUG=1 shows the stack)\n`);

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Finding, RunError, Severity } from '../types.js';
-import { type DiscoveredInputs, discoverInputs } from './discover.js';
+import { type DiscoveredInputs, type SkippedPath, discoverInputs } from './discover.js';
 import type { ParseCache } from './cache.js';
 import { readAndParse, type FileParse } from './file-parse.js';
 import type { ManifestObject, Origin } from './objects.js';
@@ -36,9 +36,11 @@ export interface LoadOptions {
   contextPaths?: readonly string[];
   /**
    * Which files of `paths` are reported (`--changed-since`): called with the file's real absolute path;
-   * files it rejects are loaded as context. Standard input is always reported.
+   * files it rejects (`false`: unchanged) are loaded as context. A string rejects the file too and says why it
+   * cannot be reported at all (`outside the git repository`, `ignored by git`): it is named in
+   * `stats.skippedPaths`. Standard input is always reported.
    */
-  report?: (absolutePath: string) => boolean;
+  report?: (absolutePath: string) => boolean | string;
   /** Parse cache (`--cache`): unchanged files are not parsed again (see `cache.ts`); files are then parsed on this thread only. */
   cache?: ParseCache;
   /**
@@ -62,6 +64,8 @@ export interface LoadStats {
   skipped: Record<string, number>;
   /** Node settings read from sysctl.d-style files. */
   nodeSettings?: number;
+  /** Paths not read or not reported, each with why (dot-directories, build output, devices, binary source files, …). */
+  skippedPaths?: SkippedPath[];
 }
 
 /** Output of the load stage. */
@@ -105,7 +109,7 @@ export function realPath(cwd: string, path: string): string {
 function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<string> } {
   const discovered = discoverInputs(options.paths, options.cwd, options.ignore);
   if (!options.contextPaths?.length && !options.report) return { ...discovered };
-  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore, false) : { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [] };
+  const context = options.contextPaths?.length ? discoverInputs(options.contextPaths, options.cwd, options.ignore, false) : { manifests: [], sources: [], sysctl: [], errors: [], renders: [], unrendered: [], skipped: [] };
   const reported = new Set<string>();
   const seen = new Set<string>();
   const pick = (files: readonly string[], primary: boolean, out: string[]) => {
@@ -118,7 +122,9 @@ function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<
       const real = realPath(options.cwd, file);
       if (seen.has(real)) continue;
       seen.add(real);
-      if (primary && (!options.report || options.report(real))) reported.add(file);
+      const verdict = primary && options.report ? options.report(real) : primary;
+      if (verdict === true) reported.add(file);
+      else if (typeof verdict === 'string') skipped.push({ path: file, reason: verdict });
       out.push(file);
     }
   };
@@ -128,6 +134,7 @@ function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<
   // A chart or kustomization of the paths is reported at its Chart.yaml or kustomization file (a pre-commit hook
   // names the staged template, and runs with --context-dir).
   for (const u of discovered.unrendered) if (!options.report || options.report(realPath(options.cwd, u.from ?? u.file))) reported.add(u.file);
+  const skipped: SkippedPath[] = [...discovered.skipped, ...context.skipped];
   pick(discovered.manifests, true, manifests);
   pick(discovered.sources, true, sources);
   pick(discovered.sysctl, true, sysctl);
@@ -141,6 +148,7 @@ function withContext(options: LoadOptions): DiscoveredInputs & { reported?: Set<
     errors: [...discovered.errors, ...context.errors],
     renders: discovered.renders,
     unrendered: [...discovered.unrendered, ...context.unrendered],
+    skipped,
     reported,
   };
 }
@@ -202,7 +210,7 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reporte
     sources: discovered.sources,
     directiveTexts: new Map(),
     sysctl: [],
-    stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {} },
+    stats: { files: 0, documents: 0, objects: 0, byKind: {}, skipped: {}, skippedPaths: [...discovered.skipped] },
     renders: [],
   };
   if (discovered.reported) {
@@ -285,7 +293,7 @@ function loadSysctlFile(path: string, options: LoadOptions, out: Loaded): void {
     return;
   }
   out.stats.files++;
-  out.sysctl.push(...parsed.settings);
+  for (const s of parsed.settings) out.sysctl.push(s);
   if (options.parseErrorSeverity === 'off') return;
   for (const p of parsed.problems) out.findings.push({ ruleId: 'parse-error', severity: options.parseErrorSeverity, message: p.message, location: { file: path, line: p.line, column: p.column } });
 }

@@ -124,3 +124,19 @@ export function worstRoutes(routes: readonly RouteMultiplier[]): RouteMultiplier
 
 /** Renders a result in a format. */
 export type Reporter = (result: AnalysisResult, options: ReportOptions) => string;
+
+/** C0 controls, DEL and C1 controls: what a terminal may act on (ESC starts an escape sequence, CR rewrites a line). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const NAMED_CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+
+/**
+ * `text` with its control characters written as escapes (`\n`, `\r`, `\t`, `\e`, `\x07`, `\x9b`), for human
+ * output: a file name, host or message with a newline or an ESC byte cannot forge report lines or drive the
+ * terminal. Text without control characters is returned as it is.
+ */
+export function escapeControl(text: string): string {
+  CONTROL.lastIndex = 0;
+  if (!CONTROL.test(text)) return text;
+  return text.replace(CONTROL, (c) => NAMED_CONTROL[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -41,7 +41,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
   return {
     schemaVersion: JSON_REPORT_VERSION,
     tool: { name: 'meshlint', version: options.version },
-    summary: { errors: c.error, warnings: c.warn, info: c.info, suppressed: suppressed.filter((f) => !isBaselined(f)).length, baselined: suppressed.filter(isBaselined).length, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped },
+    summary: { errors: c.error, warnings: c.warn, info: c.info, suppressed: suppressed.filter((f) => !isBaselined(f)).length, baselined: suppressed.filter(isBaselined).length, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped, ...(result.stats.skippedPaths ? { skippedPaths: result.stats.skippedPaths } : {}) },
     findings: result.findings.map(finding),
     suppressed: suppressed.map((f) => ({ ...finding(f), suppressions: (f.suppressions ?? []).map((s) => ({ kind: s.kind, via: s.via, ...(s.justification ? { justification: s.justification } : {}), ...(s.location ? { file: s.location.file, line: s.location.line, column: s.location.column } : {}) })) })),
     ...(result.baseline ? { baseline: { file: result.baseline.file, matched: result.baseline.matched, absent: result.baseline.absent } } : {}),

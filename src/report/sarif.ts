@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AnalysisResult } from '../pipeline.js';
 import { allRules } from '../rules/registry.js';
 import type { Severity } from '../types.js';
@@ -8,6 +10,22 @@ import { renderedNote } from './stylish.js';
 import { nodePortsJson } from './nodes.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
+
+/**
+ * `artifactLocation.uri` of a file as findings name it (SARIF 2.1.0 §3.4.3: a URI reference, RFC 3986): a
+ * relative path stays relative (GitHub code scanning resolves it against the checkout), each segment
+ * percent-encoded as node:url's `pathToFileURL` encodes a path (`#` → `%23`, `?` → `%3F`, `%` → `%25`, space →
+ * `%20`, control characters, non-ASCII as UTF-8), plus `:` (in a relative reference's first segment it would read
+ * as a scheme); an absolute path becomes a `file://` URL; `cluster://` URIs are already URIs.
+ */
+export function artifactUri(file: string): string {
+  if (isClusterUri(file)) return file;
+  if (path.isAbsolute(file)) return pathToFileURL(file).href;
+  return file
+    .split(path.sep === '\\' ? /[\\/]/ : '/') // a backslash is a separator on Windows only; elsewhere it is encoded
+    .map((segment) => (segment === '.' || segment === '..' || segment === '' ? segment : pathToFileURL(`/${segment}`).pathname.slice(1).replace(/:/g, '%3A')))
+    .join('/');
+}
 const REPO = 'https://github.com/meshlint/meshlint/blob/main/';
 
 /**
@@ -38,7 +56,7 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
       level: LEVEL[f.severity],
       messageText: f.hint ? `${f.message}. Fix: ${f.hint}` : f.message,
       ruleId: f.ruleId,
-      fileUri: f.location.file,
+      fileUri: artifactUri(f.location.file),
       startLine: lines ? f.location.line : undefined,
       startColumn: lines ? f.location.column : undefined,
       // The builder defaults endColumn to 1, which is before startColumn: mark the position as an empty region.
@@ -72,7 +90,7 @@ export function sarif(result: AnalysisResult, options: ReportOptions): string {
         kind: s.kind,
         status: 'accepted' as const,
         ...(s.justification ? { justification: s.justification } : {}),
-        ...(s.location ? { location: { physicalLocation: { artifactLocation: { uri: s.location.file }, region: { startLine: s.location.line, startColumn: s.location.column } } } } : {}),
+        ...(s.location ? { location: { physicalLocation: { artifactLocation: { uri: artifactUri(s.location.file) }, region: { startLine: s.location.line, startColumn: s.location.column } } } } : {}),
         properties: { via: s.via },
       }));
     }

@@ -202,7 +202,7 @@ export async function evaluate(langs?: readonly string[], opts: EvaluateOptions 
     const absFiles = await listFiles(dir, spec.extensions);
     const files = absFiles.map((f) => path.relative(root, f));
     const expected: Expectation[] = [];
-    for (const f of files) expected.push(...parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker));
+    for (const f of files) for (const e of parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker)) expected.push(e);
     const scan = await spec.scan(files, { cwd: root });
     result.filesScanned[language] = scan.filesScanned;
     for (const e of scan.errors) result.errors.push({ language, ...e });

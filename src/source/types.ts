@@ -59,4 +59,6 @@ export interface SourceScanResult {
      */
     partial?: boolean;
   }[];
+  /** Files not scanned and not an error: binary or minified (`readSourceFile`); named in the summary. */
+  skipped?: { file: string; reason: string }[];
 }

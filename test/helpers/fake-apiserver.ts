@@ -76,6 +76,8 @@ export interface FakeApiServerOptions {
    * `continue`) and `count` numbers the list calls of that plural, from 1.
    */
   hostileList?: (list: { plural: string; group: string; namespace?: string; query: Record<string, string>; count: number }) => unknown;
+  /** Answer 200 with this body (as application/json) to requests whose path matches: malformed list responses. */
+  malformed?: Array<{ path: RegExp; body: string }>;
 }
 
 /** A running fake API server. */
@@ -397,6 +399,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
           return status(res, 405, 'MethodNotAllowed', `the fake API server is read-only: ${rec.method} refused`);
         }
         if (options.unauthorized || rec.auth === 'none') return status(res, 401, 'Unauthorized', 'Unauthorized');
+        const malformed = options.malformed?.find((x) => x.path.test(rec.path));
+        if (malformed) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return void res.end(malformed.body);
+        }
         route(req, res, rec);
       };
       const delay = options.slow?.find((s) => s.path.test(rec.path))?.ms ?? 0;

@@ -154,7 +154,7 @@ export function outboundCallSite(model: FileModel, o: OutboundCall): AppCallSite
     evidence.push('Connection: close set on the request');
   }
   const { tries, evidence: tryEvidence } = callSiteTries(model, o);
-  evidence.push(...tryEvidence);
+  for (const e of tryEvidence) evidence.push(e);
   const dest = destinationOfCall(model, o);
   return site(model, o.node, dest, { clientPerRequest, keepAliveOff, appTries: tries, evidence: evidence.join('; ') });
 }

@@ -40,11 +40,11 @@ export function callSites(
   for (const o of calls) {
     const evidence: string[] = [`${display(o.node)} (${o.match.rule.metadata.evidence ?? 'outbound call'})`];
     const clients = perRequestClients(fa, o);
-    evidence.push(...clients);
+    for (const c of clients) evidence.push(c);
     const off = switches.filter((k) => contains(o.node, k.node) || FA.within(o.linked, k.node));
-    evidence.push(...off.map((k) => `${k.rule.metadata.evidence ?? 'keep-alive off'} (line ${position(k.node).line})`));
+    for (const k of off) evidence.push(`${k.rule.metadata.evidence ?? 'keep-alive off'} (line ${position(k.node).line})`);
     const { tries, evidence: tryEvidence } = callTries(o, factors);
-    evidence.push(...tryEvidence);
+    for (const e of tryEvidence) evidence.push(e);
     out.push(
       site(fa, o.node, callDestination(fa, o.url, envHosts), {
         clientPerRequest: clients.length > 0,

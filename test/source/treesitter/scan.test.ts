@@ -19,7 +19,7 @@ describe('scanTreeSitter', () => {
     assert.equal(treeSitterLanguage('x.ts'), undefined);
   });
 
-  it('reports unreadable, binary and unparseable files one line each and goes on with the others', async () => {
+  it('reports unreadable and unparseable files one line each, names binary ones as skipped, and goes on with the others', async () => {
     const r = await scanFiles({
       'bad.py': 'def f(:\n    pass\n',
       'bad.go': 'package main\nfunc f() { x := }\n',
@@ -35,9 +35,10 @@ describe('scanTreeSitter', () => {
         'Bad.java:1:28: syntax error: not valid java (the rest of the file was analysed)',
         'bad.go:2:16: syntax error: not valid go (the rest of the file was analysed)',
         'bad.py:1:7: syntax error: not valid python (the rest of the file was analysed)',
-        'bin.go: binary file (contains NUL bytes)',
       ],
     );
+    // Issue 14: a binary file is not source code (an MPEG-TS `.ts` video): a named skip, not a parse error.
+    assert.deepEqual(r.skipped, [{ file: 'bin.go', reason: 'binary source file (contains NUL bytes)' }]);
     assert.deepEqual(r.findings.map((f) => `${f.location.file}:${f.location.line} ${f.ruleId}`), ['ok.py:7 client-per-request']);
   });
 
