@@ -11,6 +11,7 @@ import { meta as responseBodyNotClosed } from './response-body-not-closed.js';
 import { meta as idlePoolTooSmall } from './idle-pool-too-small.js';
 import parseError from './parse-error.js';
 import schemaInvalid from './schema-invalid.js';
+import inputNotRendered from './input-not-rendered.js';
 import keepaliveDisabled from './keepalive-disabled.js';
 import connectionPoolMissing from './connection-pool-missing.js';
 import connectionChurnSettings from './connection-churn-settings.js';
@@ -28,6 +29,7 @@ import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
 import sysctlFinTimeoutNotTimeWait from './sysctl-fin-timeout-not-time-wait.js';
 import sysctlUnsafe from './sysctl-unsafe.js';
+import nodePortBudget from './node-port-budget.js';
 
 export const configRules: readonly Rule[] = [
   keepaliveDisabled,
@@ -44,10 +46,10 @@ export const configRules: readonly Rule[] = [
   envoyfilterUnmodelled,
 ];
 
-/** Node rules (MSH3xx): they visit the sysctl settings of the input. */
-export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe];
+/** Node rules (MSH3xx): they visit the sysctl settings of the input, and (live audits) each node's port budget. */
+export const nodeRules: readonly Rule[] = [sysctlPortRange, sysctlTwRecycle, sysctlFinTimeoutNotTimeWait, sysctlUnsafe, nodePortBudget];
 
-export const inputRules: readonly Rule[] = [parseError, schemaInvalid];
+export const inputRules: readonly Rule[] = [parseError, schemaInvalid, inputNotRendered];
 
 /** Workflow rules (MSH4xx): about meshlint's own directives rather than the mesh. */
 export const metaRules: readonly Rule[] = [unusedDisableDirective];

@@ -169,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
       [`audit (${objects.length.toLocaleString('en-US')} objects over HTTPS, ${requestsPerAudit} requests, ${connectionsPerAudit} connections)`, `${result.audit.wallMs.toLocaleString('en-US')} ms`, `${result.audit.peakRssMiB} MiB`, String(findingsPerAudit)],
       [`check (the same objects, ${result.input.dumpFiles} dump files)`, `${result.check.wallMs.toLocaleString('en-US')} ms`, `${result.check.peakRssMiB} MiB`, String(checkFindings)],
     ];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const widths = rows[0].map((_, i) => rows.reduce((w, r) => Math.max(w, r[i].length), 0));
     for (const r of rows) process.stdout.write(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + '\n');
     process.stdout.write(`${o.runs} runs each, node ${process.version}, ${os.cpus().length} CPUs; results in ${path.relative(process.cwd(), o.out) || o.out}\n`);
     if (findingsPerAudit !== checkFindings) {

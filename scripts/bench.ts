@@ -10,12 +10,12 @@
  * and `.bench/latest.json`, and a Markdown table is printed (`--update-docs` also writes it into
  * `docs/benchmarks.md`).
  *
- * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit] [--update-docs]`.
+ * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit,live,limits] [--update-docs]`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMesh, writeMeshOnePerFile } from './bench/mesh-generator.js';
 import { writeSourceTree } from './bench/source-generator.js';
@@ -27,7 +27,10 @@ const BIN = join(ROOT, 'bin', 'meshlint.js');
 const PROBE = new URL('./bench/rss-probe.js', import.meta.url).href;
 const FLOOR = fileURLToPath(new URL('./bench/floor.js', import.meta.url));
 const SCAN = fileURLToPath(new URL('./bench/scan-source.js', import.meta.url));
+const ESLINT_BARE = fileURLToPath(new URL('./bench/eslint-bare.js', import.meta.url));
+const AST_GREP = join(ROOT, 'node_modules', '.bin', 'ast-grep');
 const AUDIT = fileURLToPath(new URL('./bench-audit.js', import.meta.url));
+const LIVE = fileURLToPath(new URL('./bench-live.js', import.meta.url));
 const SPECTRAL = join(ROOT, 'node_modules', '@stoplight', 'spectral-cli', 'dist', 'index.js');
 const SPECTRAL_RULESET = join(ROOT, 'bench', 'spectral-ruleset.yaml');
 /** Bump when the generators change so cached inputs are rebuilt. */
@@ -140,7 +143,7 @@ function summarise(label: string, samples: Sample[]): Figure {
   const median = ms.length % 2 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
   const rss = samples.map((s) => s.rssKiB).filter((x): x is number => x !== undefined);
   const figure: Figure = { label, runs: samples.length, medianMs: median, minMs: ms[0]!, maxMs: ms[ms.length - 1]! };
-  if (rss.length) figure.peakRssMiB = Math.max(...rss) / 1024;
+  if (rss.length) figure.peakRssMiB = rss.reduce((a, b) => Math.max(a, b), 0) / 1024;
   const cpu = samples.map((s) => s.cpuMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   if (cpu.length) figure.medianCpuMs = cpu[Math.floor(cpu.length / 2)];
   return figure;
@@ -298,6 +301,12 @@ async function main(): Promise<void> {
     rows.push({ figure: `JS/TS source scan, ${files} files (${info.withPattern.typescript + info.withPattern.javascript} with a pattern)`, measured: `${fmtFigure(scan!)}, ${(scan!.medianMs / files).toFixed(1)} ms/file`, target: '' });
   }
 
+  // 6b. source engines against their references (issue 17)
+  if (!options.skip.has('source')) {
+    const tree = dataset('source-2000', (dir) => writeSourceTree(dir, { files: 2000, seed: SEED }));
+    rows.push(...benchJsScanVsEslint(tree, options.runs, figures), ...benchTreeSitterVsAstGrep(tree, options.runs, figures), ...benchPrecommitOneFile(tree, options.runs, figures));
+  }
+
   // 7. audit over loopback vs check of the same objects dumped to files (scripts/bench-audit.ts, issue 4)
   if (!options.skip.has('audit')) {
     process.stderr.write('audit over loopback\n');
@@ -315,6 +324,30 @@ async function main(): Promise<void> {
     rows.push({ figure: 'check of the same objects dumped to files', measured: `${fmtMs(audit.check.wallMs)}, peak RSS ${audit.check.peakRssMiB} MiB; same findings: ${audit.audit.findings === audit.check.findings ? 'yes' : 'no'} (${audit.check.findings})`, target: '' });
   }
 
+  // 8. audit --prometheus vs audit, 2,000 pods on 200 nodes, real Prometheus on loopback (scripts/bench-live.ts, issue 19)
+  if (!options.skip.has('live')) {
+    process.stderr.write('audit --prometheus over loopback\n');
+    const out = join(BENCH_DIR, 'bench-live.json');
+    const run = spawnSync(process.execPath, [LIVE, '--runs', String(Math.max(1, Math.min(options.runs, 3))), '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (run.status !== 0) throw new Error(`bench-live exited with ${run.status}`);
+    if (run.stdout.trim()) {
+      const live = JSON.parse(readFileSync(out, 'utf8')) as { input: { pods: number; nodes: number }; withoutPrometheusMs: number; withPrometheusMs: number };
+      results.live = live;
+      rows.push({ figure: `audit --prometheus, ${live.input.pods} pods on ${live.input.nodes} nodes (real Prometheus, loopback)`, measured: `${fmtMs(live.withPrometheusMs)} vs ${fmtMs(live.withoutPrometheusMs)} without (+${fmtMs(live.withPrometheusMs - live.withoutPrometheusMs)})`, target: 'a few seconds more at most' });
+    }
+  }
+
+  // 9. issue 14: inputs at the limits (one file of 1M documents, minified JS/TS per MiB, heavy outputs)
+  if (!options.skip.has('limits')) {
+    process.stderr.write('limits ');
+    for (const bench of [benchManyDocuments, benchSourcePerMiB, benchJunitOutput, benchBaseline]) {
+      const measured = bench(options);
+      for (const f of measured.figures) figures.push(f);
+      for (const r of measured.rows) rows.push(r);
+    }
+    process.stderr.write('\n');
+  }
+
   results.figures = figures;
   results.rows = rows;
   results.machineAtEnd = machine();
@@ -326,6 +359,191 @@ async function main(): Promise<void> {
   process.stdout.write(table);
   if (options.updateDocs) updateDocs(table);
   if (rows.some((r) => r.ok === false)) process.exitCode = 1;
+}
+
+/**
+ * The JS/TS scan (meshlint's ESLint-based scanner) against bare ESLint with the same parser and only meshlint's
+ * rules on the same files (issue 17 target: ≤ 1.2×).
+ */
+function benchJsScanVsEslint(tree: string, runs: number, figures: Figure[]): Row[] {
+  process.stderr.write('JS/TS scan vs bare ESLint ');
+  const [scan, bare] = measure(
+    [
+      { label: 'meshlint JS/TS scan, generated tree', args: [SCAN, 'typescript', tree] },
+      { label: 'bare ESLint, meshlint rules only, same parser', args: [ESLINT_BARE, tree] },
+    ],
+    Math.max(1, Math.min(runs, 3)),
+  );
+  process.stderr.write('\n');
+  figures.push(scan!, bare!);
+  const ratio = scan!.medianMs / bare!.medianMs;
+  return [{ figure: `JS/TS scan vs bare ESLint (same parser, meshlint rules only), ${countFiles(tree, ['.ts', '.js'])} files`, measured: `${fmtMs(scan!.medianMs)} vs ${fmtMs(bare!.medianMs)}: ${ratio.toFixed(2)}×`, target: '≤ 1.2×', ok: ratio <= 1.2 }];
+}
+
+/** Wall time of a native binary (the ast-grep CLI), median of `runs` after one warm-up run. */
+function timeBinary(bin: string, args: string[], runs: number): number {
+  const once = (): number => {
+    const start = performance.now();
+    const r = spawnSync(bin, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw new Error(`${bin}: ${r.error.message}`);
+    return performance.now() - start;
+  };
+  once();
+  const ms = Array.from({ length: runs }, once).sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)]!;
+}
+
+/**
+ * The Go/Python/Java scan against the ast-grep CLI (`@ast-grep/cli`) running the same YAML rules
+ * (rules/ast-grep/<lang>/*.yml) on the same files (issue 17 target: ≤ 1.5×). The CLI only matches; meshlint
+ * also runs the context, reach and path analyses on the matches.
+ */
+function benchTreeSitterVsAstGrep(tree: string, runs: number, figures: Figure[]): Row[] {
+  if (!existsSync(AST_GREP)) return [{ figure: 'Go/Python/Java scan vs ast-grep CLI', measured: 'skipped: @ast-grep/cli not installed', target: '≤ 1.5×' }];
+  process.stderr.write('Go/Python/Java scan vs ast-grep CLI ');
+  const sgDir = join(BENCH_DIR, 'sg');
+  mkdirSync(sgDir, { recursive: true });
+  const config = join(sgDir, 'sgconfig.yml');
+  writeFileSync(config, `ruleDirs:\n${['go', 'python', 'java'].map((l) => `  - ${relative(sgDir, join(ROOT, 'rules', 'ast-grep', l))}`).join('\n')}\n`);
+  const n = Math.max(1, Math.min(runs, 3));
+  const [scan] = measure([{ label: 'meshlint Go/Python/Java scan, generated tree', args: [SCAN, 'treesitter', tree] }], n);
+  const cliMs = timeBinary(AST_GREP, ['scan', '-c', config, tree], n);
+  process.stderr.write('\n');
+  figures.push(scan!);
+  const ratio = scan!.medianMs / cliMs;
+  return [{ figure: `Go/Python/Java scan vs ast-grep CLI, same YAML rules, ${countFiles(tree, ['.go', '.py', '.java'])} files`, measured: `${fmtMs(scan!.medianMs)} vs ${fmtMs(cliMs)}: ${ratio.toFixed(2)}×`, target: '≤ 1.5×', ok: ratio <= 1.5 }];
+}
+
+/** A one-file pre-commit run (`meshlint check FILE` on one TypeScript file) against `node -e 0` (target: + 400 ms). */
+function benchPrecommitOneFile(tree: string, runs: number, figures: Figure[]): Row[] {
+  process.stderr.write('one-file pre-commit run ');
+  const file = readdirSync(tree, { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith('.ts'));
+  if (!file) return [];
+  const path = join(file.parentPath, file.name);
+  const [one, bare] = measure(
+    [
+      { label: 'meshlint check, one .ts file', args: [BIN, 'check', path], okCodes: [0, 1], probe: false },
+      { label: 'node -e 0', args: ['-e', '0'], probe: false },
+    ],
+    Math.max(3, Math.min(runs, 5)),
+  );
+  process.stderr.write('\n');
+  figures.push(one!, bare!);
+  const extra = one!.medianMs - bare!.medianMs;
+  return [{ figure: 'one-file pre-commit run of a TypeScript file vs node -e 0', measured: `${fmtMs(one!.medianMs)} vs ${fmtMs(bare!.medianMs)}: +${fmtMs(extra)}`, target: '≤ + 400 ms', ok: extra <= 400 }];
+}
+
+/** Figures and table rows of one bench section. */
+interface Measured {
+  figures: Figure[];
+  rows: Row[];
+}
+
+/** Runs of the heavy limit cases: at most 3, and 1 with --quick (each takes tens of seconds). */
+const limitRuns = (options: Options): number => Math.max(1, Math.min(options.runs, 3));
+
+/** MiB/s-style rate and peak RSS of a figure, for the limit rows. */
+const rssOf = (f: Figure): string => `peak RSS ${f.peakRssMiB?.toFixed(0) ?? '?'} MiB`;
+
+/**
+ * One file of 1,000,000 small documents (ConfigMaps meshlint skips: the figure is the load stage's). The
+ * document matching was quadratic (`roots.shift()`: 100k documents 6.2 s, 400k 95 s); 100k and 1M together
+ * show whether the time grows linearly.
+ */
+function benchManyDocuments(options: Options): Measured {
+  const make = (n: number) => (dir: string) => {
+    const doc = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\n';
+    writeFileSync(join(dir, 'documents.yaml'), Array.from({ length: n }, () => doc).join('---\n'));
+    return { documents: n };
+  };
+  const d100k = dataset('documents-100k', make(100_000));
+  const d1m = dataset('documents-1m', make(1_000_000));
+  // 1M documents are about 70 MB: over the default --max-file-size (64 MiB).
+  const documents = (label: string, dir: string): Command => ({ ...check(label, join(dir, 'documents.yaml')), args: [BIN, 'check', join(dir, 'documents.yaml'), '--max-file-size', '128'], okCodes: [0] });
+  const [small, large] = measure([documents('meshlint check, one file of 100k documents', d100k), documents('meshlint check, one file of 1M documents', d1m)], limitRuns(options), false);
+  return {
+    figures: [small!, large!],
+    rows: [
+      { figure: 'one file of 100k documents', measured: `${fmtFigure(small!)}, ${rssOf(small!)}`, target: '' },
+      { figure: 'one file of 1M documents (time 1M / 100k: linear ≈ 10)', measured: `${fmtFigure(large!)}, ${rssOf(large!)}; ratio ${(large!.medianMs / small!.medianMs).toFixed(1)}`, target: '≤ 15 (linear)', ok: large!.medianMs / small!.medianMs <= 15 },
+    ],
+  };
+}
+
+/**
+ * The JS/TS scanner on dense minified-style code (one statement after another, short lines so that the
+ * minified-line skip does not apply), at 256 KiB and 1 MiB: time and peak RSS per MiB, the figures behind the
+ * default `--max-source-size` (1 MiB).
+ */
+function benchSourcePerMiB(options: Options): Measured {
+  const make = (bytes: number) => (dir: string) => {
+    const parts: string[] = [];
+    let size = 0;
+    for (let i = 0; ; i++) {
+      const p = `var a${i}=function(b,c){if(b>${i}){return fetch("http://h${i % 50}.example.com/"+b,{headers:{x:c}}).then(function(r){return r.json()})}return c};\n`;
+      if (size + p.length > bytes) break; // stay within the size, so --max-source-size of that size scans it
+      parts.push(p);
+      size += p.length;
+    }
+    writeFileSync(join(dir, 'bundle.js'), parts.join(''));
+    return { bytes: size };
+  };
+  const quarter = dataset('source-dense-256k', make(256 * 1024));
+  const one = dataset('source-dense-1m', make(1024 * 1024));
+  const [q, m] = measure([{ label: 'JS/TS scanner, 256 KiB of dense code', args: [SCAN, 'typescript', quarter] }, { label: 'JS/TS scanner, 1 MiB of dense code', args: [SCAN, 'typescript', one] }], limitRuns(options), false);
+  // CPU time where the probe gave it: less sensitive than wall time to other load on the machine.
+  const perMiBMs = ((m!.medianCpuMs ?? m!.medianMs) - (q!.medianCpuMs ?? q!.medianMs)) / 0.75;
+  const perMiBRss = ((m!.peakRssMiB ?? 0) - (q!.peakRssMiB ?? 0)) / 0.75;
+  return {
+    figures: [q!, m!],
+    rows: [
+      { figure: 'JS/TS source scan, 256 KiB of dense code', measured: `${fmtFigure(q!)}, ${rssOf(q!)}`, target: '' },
+      { figure: 'JS/TS source scan, 1 MiB of dense code (the default --max-source-size)', measured: `${fmtFigure(m!)}, ${rssOf(m!)}; per MiB above 256 KiB: ${fmtMs(perMiBMs)} CPU, ${perMiBRss.toFixed(0)} MiB`, target: '' },
+    ],
+  };
+}
+
+/** `count` findings from one file: documents that are not mappings give one schema-invalid finding each, cheaply. */
+function findingsDataset(count: number): string {
+  const dir = dataset(`findings-${count / 1000}k`, (d) => {
+    writeFileSync(join(d, 'findings.yaml'), '1\n---\n'.repeat(count));
+    return { findings: count };
+  });
+  return join(dir, 'findings.yaml');
+}
+
+/** `-f junit` and `-f json` of 100k findings (JUnit took 43 s and 3.5 GB when built as a document tree). */
+function benchJunitOutput(options: Options): Measured {
+  const input = findingsDataset(100_000);
+  const out = join(BENCH_DIR, 'limits-report.out');
+  const report = (format: string): Command => ({ label: `meshlint check -f ${format}, 100k findings`, args: [BIN, 'check', input, '-f', format, '-o', out], okCodes: [1] });
+  const [junit, json] = measure([report('junit'), report('json')], limitRuns(options), false);
+  rmSync(out, { force: true });
+  return {
+    figures: [junit!, json!],
+    rows: [
+      { figure: '-f junit, 100k findings', measured: `${fmtFigure(junit!)}, ${rssOf(junit!)}`, target: '' },
+      { figure: '-f json, 100k findings (for comparison)', measured: `${fmtFigure(json!)}, ${rssOf(json!)}`, target: '' },
+    ],
+  };
+}
+
+/** `--baseline-write` then `--baseline` with 300k findings (a 300k-entry baseline took 25 s and 2 GB). */
+function benchBaseline(options: Options): Measured {
+  const input = findingsDataset(300_000);
+  const baseline = join(BENCH_DIR, 'limits-baseline.json');
+  const out = join(BENCH_DIR, 'limits-report.out');
+  const [write] = measure([{ label: 'meshlint check --baseline-write, 300k findings', args: [BIN, 'check', input, '--baseline-write', baseline, '-f', 'json', '-o', out] }], limitRuns(options), false);
+  const [read] = measure([{ label: 'meshlint check --baseline, a 300k-entry baseline', args: [BIN, 'check', input, '--baseline', baseline, '-f', 'json', '-o', out] }], limitRuns(options), false);
+  rmSync(out, { force: true });
+  rmSync(baseline, { force: true });
+  return {
+    figures: [write!, read!],
+    rows: [
+      { figure: '--baseline-write, 300k findings', measured: `${fmtFigure(write!)}, ${rssOf(write!)}`, target: '' },
+      { figure: '--baseline with a 300k-entry baseline', measured: `${fmtFigure(read!)}, ${rssOf(read!)}`, target: '' },
+    ],
+  };
 }
 
 function countFiles(dir: string, extensions: string[]): number {

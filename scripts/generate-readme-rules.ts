@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../src/cli/io.js';
+import { writeOutputFile } from '../src/cli/io.js';
 import { allRules } from '../src/rules/registry.js';
 
 /** Markers around the generated table in README.md. */
@@ -46,7 +46,7 @@ function main(argv: string[]): number {
     }
     return 0;
   }
-  if (current !== next) writeFileAtomic(readmePath, next);
+  if (current !== next) writeOutputFile(readmePath, next);
   return 0;
 }
 

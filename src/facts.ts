@@ -35,3 +35,9 @@ export const DEFAULT_TCP_FIN_TIMEOUT_SECONDS = 60;
 export const DEFAULT_UNPRIVILEGED_PORT_START = 1024;
 /** Linux release that removed `net.ipv4.tcp_tw_recycle` (commit 4396e46187ca, "tcp: remove tcp_tw_recycle"). */
 export const TCP_TW_RECYCLE_REMOVED_IN = '4.12';
+/**
+ * Longest delay, in seconds, a Node.js timer (`setTimeout`, `setInterval`) honours: 2^31 − 1 ms ≈ 24.8 days.
+ * A longer delay is set to 1 ms (Node.js `timers` documentation, `setTimeout`), so options that become a timer
+ * (`audit --request-timeout`, `ports --watch`) refuse anything longer.
+ */
+export const MAX_TIMER_SECONDS = (2 ** 31 - 1) / 1000;

@@ -1,5 +1,9 @@
 import type { ManifestObject, Origin } from './load/objects.js';
-import type { LoadStats } from './load/index.js';
+import type { LoadOptions, LoadStats } from './load/index.js';
+import { DEFAULT_MAX_FILE_BYTES } from './load/read.js';
+import { mapRenderedFindings } from './load/render/locate.js';
+import { NOT_RENDERED_RULE } from './load/render/unrendered.js';
+import type { SkippedPath } from './load/discover.js';
 import type { ParseCache } from './load/cache.js';
 import { loadInputsParallel } from './load/index.js';
 import { locate } from './load/objects.js';
@@ -11,11 +15,14 @@ import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
 import type { SysctlSetting } from './node/sysctl.js';
 import type { AppCallSite, SourceLanguage } from './source/types.js';
+import { unusedSourceOptions } from './source/unused-options.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
 import { allRules } from './rules/registry.js';
 import type { Finding, RunError, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
 import { TIME_WAIT_SECONDS } from './facts.js';
+import { nodePortBudgets, type NodePortReport } from './live/nodes.js';
+import type { LiveTraffic } from './live/types.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
 import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
 import path from 'node:path';
@@ -44,6 +51,8 @@ export interface AnalysisOptions {
   callSites?: readonly AppCallSite[];
   /** How source code is linked to the mesh. */
   source?: SourceOptions;
+  /** Pods on nodes and Prometheus's rates and node figures (`audit --prometheus`): adds the per-node port budgets. */
+  live?: LiveTraffic;
 }
 
 /** Source-scanning options (`check` with source directories; docs/model.md, "Legs": the application leg). */
@@ -62,6 +71,8 @@ export interface SourceOptions {
   envHosts?: Record<string, string>;
   /** Do not scan source files even when the paths contain some. */
   disabled?: boolean;
+  /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
+  maxFileBytes?: number;
 }
 
 /** What source scanning saw, for the reports. */
@@ -89,9 +100,13 @@ export interface AnalysisResult {
   /** What the baseline did, when one was applied. */
   baseline?: BaselineSummary;
   /** Source scanning, when source files were given. */
+  /** `--workload` / `--env-host` entries (or `source.workloads` / `source.envHosts`) that had no effect, one line each. */
+  warnings?: string[];
   sources?: SourceSummary;
   /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
   reportedFiles?: ReadonlySet<string>;
+  /** Per-node port budgets, predicted and measured (`audit --prometheus`). */
+  nodePorts?: NodePortReport;
 }
 
 /** The severity configured for a rule, or its default. */
@@ -112,10 +127,10 @@ export function analyzeObjects(
   notMappings: readonly { origin: Origin; got: string }[],
   options: AnalysisOptions,
   sysctlFiles: readonly SysctlSetting[] = [],
-): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings } {
+): { findings: Finding[]; routes: RouteMultiplier[]; unlinked: UnlinkedCallSite[]; node: NodeSettings; nodePorts?: NodePortReport } {
   const findings: Finding[] = [];
   const schemaSeverity = severityOf('schema-invalid', options.rules);
-  if (schemaSeverity !== 'off') findings.push(...validateObjects(objects, notMappings, schemaSeverity));
+  if (schemaSeverity !== 'off') for (const f of validateObjects(objects, notMappings, schemaSeverity)) findings.push(f);
   const meshConfigMap = findMeshConfigMap(objects);
   const fromMeshConfig = meshConfigMap ? meshSettingsFromConfigMap(meshConfigMap) : { settings: {}, problems: [] };
   if (meshConfigMap && schemaSeverity !== 'off') {
@@ -139,8 +154,9 @@ export function analyzeObjects(
     budgetFor: (scope, ns) => node.budgetFor(scope, ns),
   });
   const routes = traffic.routes;
-  findings.push(...runRules(allRules(), model, routes, options.rules ?? new Map(), node, traffic));
-  return { findings, routes, unlinked, node };
+  const nodePorts = options.live ? nodePortBudgets(options.live, routes, options.ports ?? node.node.usable, options.timeWaitSeconds ?? TIME_WAIT_SECONDS) : undefined;
+  for (const f of runRules(allRules(), model, routes, options.rules ?? new Map(), node, traffic, nodePorts?.nodes)) findings.push(f);
+  return { findings, routes, unlinked, node, ...(nodePorts ? { nodePorts } : {}) };
 }
 
 /** Orders findings by file, line, column, then rule id: stable output for diffs and baselines. */
@@ -170,9 +186,11 @@ export interface CheckOptions extends AnalysisOptions {
   /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
   contextPaths?: readonly string[];
   /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
-  report?: (absolutePath: string) => boolean;
+  report?: (absolutePath: string) => boolean | string;
   /** `--cache`: the parse cache unchanged files are read from (see {@link LoadOptions.cache}). */
   cache?: ParseCache;
+  /** `--helm-*`, `--kustomize*`, `--render-timeout`: how charts and kustomizations are rendered (see {@link LoadOptions.render}). */
+  render?: LoadOptions['render'];
 }
 
 /**
@@ -193,20 +211,27 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     contextPaths: options.contextPaths,
     report: options.report,
     cache: options.cache,
+    render: options.render,
+    notRenderedSeverity: severityOf(NOT_RENDERED_RULE, options.rules),
   });
   const findings = [...loaded.findings];
   let callSites = options.callSites;
   let sources: SourceSummary | undefined;
   if (loaded.sources.length && !options.source?.disabled) {
     const scanned = await scanSourceFiles(loaded.sources, options);
-    findings.push(...scanned.findings);
+    for (const f of scanned.findings) findings.push(f);
+    for (const s of scanned.skipped) (loaded.stats.skippedPaths ??= []).push(s);
     callSites = [...(callSites ?? []), ...scanned.callSites];
     sources = scanned.summary;
   }
   const analysed = analyzeObjects(loaded.objects, loaded.notMappings, { ...options, callSites }, loaded.sysctl);
   if (sources) sources.unlinked = analysed.unlinked;
+  const warnings = options.source
+    ? unusedSourceOptions({ workloads: options.source.workloads ?? [], envHosts: options.source.envHosts ?? {}, cwd: options.cwd, sourceFiles: options.source.disabled ? [] : loaded.sources, callSites: callSites ?? [], objects: loaded.objects })
+    : [];
+  // Findings on rendered output move to the template or resource file each object came from.
   const silenced = await silenceFindings({
-    findings: [...findings, ...analysed.findings],
+    findings: mapRenderedFindings([...findings, ...analysed.findings], loaded.renders, options.cwd, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
     objects: loaded.objects,
     manifestTexts: loaded.directiveTexts,
     sourceFiles: loaded.sources,
@@ -232,6 +257,7 @@ export async function check(options: CheckOptions): Promise<AnalysisResult> {
     suppressed,
     ...(silenced.baseline ? { baseline: silenced.baseline } : {}),
     ...(sources ? { sources } : {}),
+    ...(warnings.length ? { warnings } : {}),
     ...(reported ? { reportedFiles: reported } : {}),
   };
 }
@@ -279,7 +305,7 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
   if (options.baseline) {
     const applied = applyBaseline(findings, options.baseline.baseline, options.baseline.file, options.cwd);
     findings = applied.findings;
-    suppressed.push(...applied.baselined);
+    for (const f of applied.baselined) suppressed.push(f);
     baseline = applied.summary;
   }
   return { findings, suppressed: sortFindings(suppressed), ...(baseline ? { baseline } : {}) };
@@ -293,7 +319,7 @@ export async function silenceFindings(input: SilenceInput): Promise<{ findings: 
  * `parse-error` finding at the syntax error's position, and each call site gets the workload its directory
  * is mapped to in `source.workloads`.
  */
-async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; summary: SourceSummary }> {
+async function scanSourceFiles(files: readonly string[], options: CheckOptions): Promise<{ findings: Finding[]; callSites: AppCallSite[]; skipped: SkippedPath[]; summary: SourceSummary }> {
   const { scanSources } = await import('./source/index.js');
   const ruleOptions: Record<string, Record<string, unknown>> = {};
   const disabledRules: string[] = [];
@@ -301,7 +327,7 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     if (setting.severity === 'off') disabledRules.push(id);
     if (setting.options) ruleOptions[id] = setting.options;
   }
-  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules });
+  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes });
   const findings: Finding[] = [];
   for (const f of result.findings) {
     const configured = options.rules?.get(f.ruleId)?.severity;
@@ -314,7 +340,8 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     for (const e of result.errors) {
       const prefix = e.line ? `${e.file}:${e.line}:${e.column}: ` : `${e.file}: `;
       const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-      findings.push({ ruleId: 'parse-error', severity: parseSeverity, message: `source file not analysed: ${detail}`, location: { file: e.file, line: e.line ?? 1, column: e.column ?? 1 } });
+      const what = e.partial ? 'source file analysed only around a syntax error' : 'source file not analysed';
+      findings.push({ ruleId: 'parse-error', severity: parseSeverity, message: `${what}: ${detail}`, location: { file: e.file, line: e.line ?? 1, column: e.column ?? 1 } });
     }
   }
   const workloads = (options.source?.workloads ?? []).map((w) => ({ ...w, abs: path.resolve(options.cwd, w.path) })).sort((a, b) => b.abs.length - a.abs.length);
@@ -323,5 +350,5 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     const w = workloads.find((x) => abs === x.abs || abs.startsWith(x.abs.endsWith(path.sep) ? x.abs : x.abs + path.sep));
     return w ? { ...site, workload: { name: w.workload, ...(w.namespace ? { namespace: w.namespace } : {}) } } : site;
   });
-  return { findings, callSites, summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
+  return { findings, callSites, skipped: (result.skipped ?? []).map((s) => ({ path: s.file, reason: s.reason })), summary: { filesByLanguage: result.filesByLanguage, notScanned: result.notScanned, callSites: callSites.length, unlinked: [] } };
 }

@@ -37,6 +37,26 @@ export interface Location extends SourcePosition {
   object?: ObjectRef;
   /** Dotted field path inside the object, with `[i]` for list items, e.g. `spec.http[0].retries.attempts`. */
   fieldPath?: string;
+  /**
+   * For an object rendered by `helm template` or a kustomize build: where the finding is in the rendered output
+   * (`file`, `line` and `column` above are then the template or resource file, see `load/render/locate.ts`).
+   */
+  rendered?: RenderedPosition;
+}
+
+/** A position in the output of `helm template` or a kustomize build, and how the template line was found. */
+export interface RenderedPosition {
+  by: 'helm' | 'kustomize';
+  /** The chart or kustomization directory, as given. */
+  input: string;
+  /** 1-based line and column in the rendered output. */
+  line: number;
+  column: number;
+  /**
+   * How `Location.line` was found in the template or resource file: `line` (the same text), `key` (the same
+   * key, its value templated), `object` (the object's `kind:` line), `file` (not found: 1:1).
+   */
+  match: 'line' | 'key' | 'object' | 'file';
 }
 
 /** One problem reported by a rule. */
@@ -58,6 +78,8 @@ export interface Finding {
   suppressions?: Suppression[];
   /** A safe, local edit that repairs the finding (`--fix`), present only for fixable rules on YAML files read from disk. */
   fix?: Fix;
+  /** `meshlint audit`: the kubeconfig context of the cluster the object was read from; absent for `check`. */
+  cluster?: string;
 }
 
 /**

@@ -6,11 +6,20 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scanJavaScript } from '../../src/source/eslint/scan.js';
+import { registerLanguages } from '../../src/source/treesitter/languages.js';
+import { scanTreeSitter } from '../../src/source/treesitter/scan.js';
 import type { SourceScanResult } from '../../src/source/types.js';
 
 /** Scanners by language: the files' extension and a scan function over paths relative to `cwd`. */
 export const SCANNERS: Record<string, { extensions: readonly string[]; scan: (files: string[], cwd: string) => Promise<SourceScanResult> }> = {
   typescript: { extensions: ['.ts', '.js'], scan: (files, cwd) => scanJavaScript(files, { cwd }) },
+  treesitter: {
+    extensions: ['.go', '.py', '.java'],
+    scan: async (files, cwd) => {
+      await registerLanguages(['go', 'python', 'java']);
+      return scanTreeSitter(files, { cwd });
+    },
+  },
 };
 
 async function main(): Promise<void> {

@@ -7,6 +7,7 @@
  * cancellation of the whole read), the other keeps the raw JSON of the response so that objects are returned exactly
  * as the API server sent them (the typed models would rename and drop fields and turn timestamps into Dates).
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, accessSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -33,7 +34,9 @@ import {
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
+import { MAX_SETTINGS_FILE_BYTES, readTextCapped } from '../load/read.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
+import { printableUrl } from '../live/url.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Public types
@@ -68,6 +71,13 @@ export interface AuditOptions {
   concurrency?: number;
   /** Page size of list calls (`limit`; continued with `continue`). Default 500, like kubectl. */
   pageSize?: number;
+  /**
+   * Most list pages read per kind (all namespaces together); the list stops there with a `truncated` coverage note.
+   * Default {@link DEFAULT_MAX_LIST_PAGES}. A server that sends a new `continue` token forever costs this many requests.
+   */
+  maxListPages?: number;
+  /** Most objects read per kind; the list stops there with a `truncated` coverage note. Default {@link DEFAULT_MAX_LIST_ITEMS}. */
+  maxListItems?: number;
   /** Called once per kind to be read before the first request (0 objects), after every page, and when a kind is complete. Exceptions it throws are ignored. */
   onProgress?: (p: AuditProgress) => void;
   /** Namespace of the Istio control plane, where ConfigMap `istio` holds the mesh config. Default `istio-system`. */
@@ -79,6 +89,45 @@ export interface AuditOptions {
   inClusterRoot?: string;
   /** Environment to read `KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST/PORT` and `MESHLINT_IN_CLUSTER_ROOT` from. Default `process.env`. For tests. */
   env?: Record<string, string | undefined>;
+  /** Also list Pods and Nodes ({@link PLACEMENT_RESOURCES}), for the per-node port budgets of `audit --prometheus`. */
+  placement?: boolean;
+}
+
+/**
+ * Default of {@link AuditOptions.maxListPages}: 1,000 pages, i.e. 500,000 objects at the default page size (500,
+ * kubectl's), beyond {@link DEFAULT_MAX_LIST_ITEMS}, so only a server sending short or empty pages reaches it.
+ */
+export const DEFAULT_MAX_LIST_PAGES = 1000;
+/**
+ * Default of {@link AuditOptions.maxListItems}: 200,000 objects of one kind, twice the 100,000-object mesh
+ * `npm run bench` measures (docs/benchmarks.md); memory grows with the objects read (about 10 KiB each).
+ */
+export const DEFAULT_MAX_LIST_ITEMS = 200_000;
+
+/** Kubernetes object names: a DNS-1123 subdomain (names) or label (namespaces), `k8s.io/apimachinery/pkg/util/validation`. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Whether an object from the API server has names meshlint may use (in dump file names, `kubectl edit` hints,
+ * reports): `metadata.name` a DNS-1123 subdomain of at most 253 characters (a label of at most 63 for a
+ * Namespace), `metadata.namespace` absent or a DNS-1123 label of at most 63 characters. A real API server
+ * never serves anything else; a hostile one may send `x/../../escaped`.
+ */
+export function hasValidNames(obj: Record<string, unknown>, kind: string): boolean {
+  const metadata = obj.metadata as { name?: unknown; namespace?: unknown } | undefined;
+  const name = metadata?.name;
+  const namespace = metadata?.namespace;
+  if (typeof name !== 'string') return false;
+  const nameOk = kind === 'Namespace' ? name.length <= 63 && DNS_LABEL.test(name) : name.length <= 253 && DNS_SUBDOMAIN.test(name);
+  const namespaceOk = namespace === undefined || namespace === '' || (typeof namespace === 'string' && namespace.length <= 63 && DNS_LABEL.test(namespace));
+  return nameOk && namespaceOk;
+}
+
+/** A name from the server, quoted for a message: JSON-escaped (no control characters reach a terminal), at most 60 characters. */
+function quoteName(value: unknown): string {
+  const text = JSON.stringify(typeof value === 'string' ? value : String(value));
+  return text.length > 62 ? `${text.slice(0, 59)}…"` : text;
 }
 
 /** Something that could not be read. The audit goes on without it; the report should say what is missing. */
@@ -90,8 +139,12 @@ export interface CoverageNote {
   verb: 'list' | 'get';
   /** Resource in kubectl/RBAC notation, e.g. `destinationrules.networking.istio.io`, `services`, `deployments.apps`. */
   resource: string;
-  /** `forbidden` (403: RBAC), `not-installed` (the resource is not served: Istio CRDs missing), `error` (anything else). */
-  status: 'forbidden' | 'not-installed' | 'error';
+  /**
+   * `forbidden` (403: RBAC), `not-installed` (the resource is not served: Istio CRDs missing), `truncated` (the list
+   * was cut short: `maxListPages`/`maxListItems` reached, or the server repeated a continue token; what was read is
+   * analysed), `error` (anything else, including objects skipped for invalid names).
+   */
+  status: 'forbidden' | 'not-installed' | 'truncated' | 'error';
   /** One line, for humans. Never contains credentials. */
   message: string;
 }
@@ -161,6 +214,15 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   { kind: 'Sidecar', group: ISTIO_GROUP, resource: 'sidecars', namespaced: true, versions: ISTIO_VERSIONS },
   { kind: 'Gateway', group: ISTIO_GROUP, resource: 'gateways', namespaced: true, versions: ISTIO_VERSIONS },
   { kind: 'ConfigMap', group: '', resource: 'configmaps', namespaced: true, versions: ['v1'], resourceNames: [MESH_CONFIGMAP] },
+];
+
+/**
+ * What `readCluster` lists in addition with `placement: true` (`audit --prometheus`): where pods run. Granted by
+ * `deploy/prometheus/clusterrole-placement.yaml`, separately from the least-privilege role, since Pods and Nodes say more.
+ */
+export const PLACEMENT_RESOURCES: readonly ReadResource[] = [
+  { kind: 'Pod', group: '', resource: 'pods', namespaced: true, versions: ['v1'] },
+  { kind: 'Node', group: '', resource: 'nodes', namespaced: false, versions: ['v1'] },
 ];
 
 /** The only verb `readCluster` uses on resources. (Discovery GETs on `/apis/...` are non-resource URLs, granted to every authenticated user by the built-in `system:discovery` role.) */
@@ -233,16 +295,7 @@ function errorMessage(err: unknown): string {
 
 /** A URL without userinfo, query or trailing slash. */
 function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid server URL>';
-  }
+  return printableUrl(raw, '<invalid server URL>');
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -267,14 +320,13 @@ function readable(file: string): boolean {
 
 /** Parses one kubeconfig file; null when it does not exist (and `mustExist` is false) or is empty. */
 function parseKubeconfigFile(file: string, mustExist: boolean): KubeConfig | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !mustExist) return null;
-    throw new AuditError(`cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? errorMessage(err))}`);
+  // Capped, and a device is refused: KUBECONFIG=/dev/zero must not read forever.
+  const read = readTextCapped(file, MAX_SETTINGS_FILE_BYTES);
+  if (!read.ok) {
+    if (read.code === 'ENOENT' && !mustExist) return null;
+    throw new AuditError(`cannot read kubeconfig ${file}: ${read.code === 'ENOENT' ? 'no such file' : read.message}`);
   }
+  const text = read.text;
   if (text.trim() === '') return null;
   const part = new KubeConfig();
   try {
@@ -315,8 +367,8 @@ function mergeKubeconfigs(parts: KubeConfig[]): KubeConfig {
   return kc;
 }
 
-/** Finds credentials like kubectl: --kubeconfig, else $KUBECONFIG (merged), else ~/.kube/config, else the pod's service account. */
-function loadKubeConfig(opts: AuditOptions, env: Record<string, string | undefined>): LoadedConfig {
+/** The kubeconfig files kubectl would read, parsed: --kubeconfig, else $KUBECONFIG (merged), else ~/.kube/config. */
+function kubeconfigParts(opts: AuditOptions, env: Record<string, string | undefined>): { parts: KubeConfig[]; looked: string[] } {
   const looked: string[] = [];
   let parts: KubeConfig[] = [];
   if (opts.kubeconfig) {
@@ -334,6 +386,24 @@ function loadKubeConfig(opts: AuditOptions, env: Record<string, string | undefin
     const part = parseKubeconfigFile(file, false);
     if (part) parts = [part];
   }
+  return { parts, looked };
+}
+
+/**
+ * Names of the contexts in the kubeconfig kubectl would read (`--kubeconfig`, `$KUBECONFIG` merged, `~/.kube/config`),
+ * in file order; for `meshlint audit --all-contexts`.
+ * @throws AuditError when a kubeconfig file cannot be read or parsed, or none defines a context.
+ */
+export function kubeconfigContextNames(opts: Pick<AuditOptions, 'kubeconfig' | 'env'> = {}): string[] {
+  const { parts, looked } = kubeconfigParts(opts, opts.env ?? process.env);
+  const names = mergeKubeconfigs(parts).getContexts().map((c) => c.name);
+  if (names.length === 0) throw new AuditError(`no context in the kubeconfig${looked.length ? ` (looked at ${looked.join(', ')})` : ''}`);
+  return names;
+}
+
+/** Finds credentials like kubectl: --kubeconfig, else $KUBECONFIG (merged), else ~/.kube/config, else the pod's service account. */
+function loadKubeConfig(opts: AuditOptions, env: Record<string, string | undefined>): LoadedConfig {
+  const { parts, looked } = kubeconfigParts(opts, env);
   const merged = mergeKubeconfigs(parts);
   if (merged.getContexts().length === 0 && merged.getClusters().length === 0 && !opts.kubeconfig) {
     // No kubeconfig at all: in-cluster credentials, like client-go.
@@ -389,6 +459,51 @@ function checkCredentialFiles(kc: KubeConfig, contextName: string): void {
   for (const [file, what] of files) {
     if (file && !readable(file)) throw new AuditError(`cannot read the ${what} file ${file} named by context "${contextName}"`);
   }
+}
+
+/** A kubeconfig exec credential plugin failed. The message says which plugin and how, never what it printed. */
+class ExecPluginFailure extends Error {}
+
+/** The part of client-node's (unexported) ExecAuth that {@link guardExecPlugins} wraps. */
+interface ExecAuthLike {
+  execFn: (...args: unknown[]) => ChildProcess;
+  getCredential: (user: User) => Promise<unknown>;
+}
+
+/**
+ * Makes a failing exec credential plugin (`users[].user.exec`) a one-line {@link ExecPluginFailure}: its command,
+ * its exit code or signal, and nothing it wrote. client-node rejects with the plugin's whole standard error as the
+ * message, and with a JSON parse error that quotes its standard output (a bare token) when that is not JSON.
+ * client-node's ExecAuth spawns the plugin synchronously inside `getCredential`, so the child process is known.
+ */
+function guardExecPlugins(kc: KubeConfig, contextName: string): void {
+  const authenticators = (kc as unknown as { authenticators?: unknown[] }).authenticators ?? [];
+  const exec = authenticators.find((a): a is ExecAuthLike => typeof (a as ExecAuthLike | null)?.execFn === 'function' && typeof (a as ExecAuthLike | null)?.getCredential === 'function');
+  if (!exec) return;
+  const getCredential = exec.getCredential.bind(exec);
+  exec.getCredential = (user: User) => {
+    const spawn = exec.execFn;
+    let child: ChildProcess | undefined;
+    exec.execFn = (...args: unknown[]) => (child = spawn(...args));
+    let pending: Promise<unknown>;
+    try {
+      pending = getCredential(user);
+    } finally {
+      exec.execFn = spawn;
+    }
+    return pending.catch((err: unknown) => {
+      const command = JSON.stringify(String((user.exec as { command?: unknown } | undefined)?.command ?? 'exec plugin'));
+      const code = (err as NodeJS.ErrnoException)?.code;
+      const how = !child || child.pid === undefined || typeof code === 'string'
+        ? `could not be started${typeof code === 'string' ? ` (${code})` : ''}`
+        : child.signalCode
+          ? `was killed by ${child.signalCode}`
+          : child.exitCode !== 0 && child.exitCode !== null
+            ? `failed with exit code ${child.exitCode}`
+            : 'exited 0 without printing an ExecCredential (its output is not JSON)';
+      throw new ExecPluginFailure(`the exec credential plugin ${command} of user "${user.name}" (context "${contextName}") ${how}; what it printed is not shown, as it may hold credentials: run the command yourself to see it`);
+    });
+  };
 }
 
 function collectSecrets(kc: KubeConfig, redactor: Redactor): void {
@@ -555,6 +670,7 @@ class Session {
 
   private failure(err: unknown, ex: Exchange): Error {
     if (err instanceof Cancelled) return err;
+    if (err instanceof ExecPluginFailure) return new AuditError(err.message);
     const where = ex.path ? ` (GET ${ex.path})` : '';
     if (err instanceof ApiException || ex.status !== undefined) {
       const code = err instanceof ApiException ? (err.code as number) : (ex.status as number);
@@ -562,6 +678,9 @@ class Session {
         return new AuditError(this.redactor.clean(
           `the API server at ${this.server} rejected the credentials of context "${this.context}" (401 Unauthorized): they are missing, invalid or expired`));
       }
+      // A success status whose body the client could not read is a malformed response, not an HTTP error
+      // (it was reported as "HTTP 200: HTTP 200"). Say what was wrong, never quoting the body.
+      if (code >= 200 && code < 300) return new StatusFailure(0, `the API server answered HTTP ${code}${where} with ${malformedBody(ex.text)}`);
       const detail = statusText(ex.text) ?? `HTTP ${code}`;
       return new StatusFailure(code, this.redactor.clean(detail));
     }
@@ -597,6 +716,8 @@ class Session {
           case 'namespaces': return api.listNamespace(common);
           case 'services': return namespace ? api.listNamespacedService({ ...common, namespace }) : api.listServiceForAllNamespaces(common);
           case 'configmaps': return namespace ? api.listNamespacedConfigMap({ ...common, namespace }) : api.listConfigMapForAllNamespaces(common);
+          case 'pods': return namespace ? api.listNamespacedPod({ ...common, namespace }) : api.listPodForAllNamespaces(common);
+          case 'nodes': return api.listNode(common);
         }
       } else if (def.group === 'apps') {
         const api = new AppsV1Api(config);
@@ -616,11 +737,11 @@ class Session {
     try {
       page = JSON.parse(ex.text ?? '') as ListPage;
     } catch {
-      throw new StatusFailure(0, `the API server sent a list response that is not JSON`);
+      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
     }
     if (!page || !Array.isArray(page.items)) {
       if (page && (page as { items?: unknown }).items === null) return { items: [], metadata: page.metadata };
-      throw new StatusFailure(0, `the API server sent a list response without items`);
+      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
     }
     return page;
   }
@@ -730,6 +851,8 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   const connectTimeoutSeconds = positive(opts.connectTimeoutSeconds, 30, 'the connect timeout', true);
   const concurrency = Math.floor(positive(opts.concurrency, 4, 'concurrency'));
   const pageSize = Math.floor(positive(opts.pageSize, 500, 'the page size'));
+  const maxListPages = Math.floor(positive(opts.maxListPages, DEFAULT_MAX_LIST_PAGES, 'the most list pages per kind'));
+  const maxListItems = Math.floor(positive(opts.maxListItems, DEFAULT_MAX_LIST_ITEMS, 'the most objects per kind'));
   const istioNamespace = opts.istioNamespace ?? ISTIO_DEFAULT_ROOT_NAMESPACE;
   const namespaces = [...new Set((opts.namespaces ?? []).map((n) => n.trim()).filter((n) => n !== ''))];
 
@@ -737,6 +860,7 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   const redactor = new Redactor();
   collectSecrets(kc, redactor);
   checkCredentialFiles(kc, contextName);
+  guardExecPlugins(kc, contextName);
   const cluster = kc.getCurrentCluster()!;
   const server = safeUrl(cluster.server);
   if (server === '<invalid server URL>') throw new AuditError(`context "${contextName}" has an invalid server URL`);
@@ -748,13 +872,13 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
 
     // Plan the list calls, in READ_RESOURCES order.
     const tasks: ListTask[] = [];
-    for (const def of READ_RESOURCES) {
+    for (const def of opts.placement ? [...READ_RESOURCES, ...PLACEMENT_RESOURCES] : READ_RESOURCES) {
       if (def.group === ISTIO_GROUP && !istio.kinds.has(def.kind)) continue;
       const version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
       if (def.resourceNames) {
         for (const name of def.resourceNames) tasks.push({ def, version, namespace: istioNamespace, fieldSelector: `metadata.name=${name}`, items: [] });
       } else if (!def.namespaced) {
-        tasks.push({ def, version, keepNames: namespaces.length > 0 ? new Set(namespaces) : undefined, items: [] });
+        tasks.push({ def, version, keepNames: namespaces.length > 0 && def.kind === 'Namespace' ? new Set(namespaces) : undefined, items: [] });
       } else if (namespaces.length > 0) {
         for (const namespace of namespaces) tasks.push({ def, version, namespace, items: [] });
       } else {
@@ -762,9 +886,9 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
       }
     }
 
-    const progress = new Map<string, { objects: number; pending: number }>();
+    const progress = new Map<string, { objects: number; pending: number; pages: number; invalid: number; invalidExample?: unknown }>();
     for (const t of tasks) {
-      const p = progress.get(t.def.kind) ?? { objects: 0, pending: 0 };
+      const p = progress.get(t.def.kind) ?? { objects: 0, pending: 0, pages: 0, invalid: 0 };
       p.pending++;
       progress.set(t.def.kind, p);
     }
@@ -802,15 +926,40 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
             }
             throw err;
           }
+          p.pages++;
           let items = page.items;
           if (task.keepNames) items = items.filter((o) => task.keepNames!.has(String((o.metadata as { name?: unknown } | undefined)?.name)));
           const apiVersion = task.def.group ? `${task.def.group}/${task.version}` : task.version;
-          for (const item of items) task.items.push(Object.assign({ apiVersion, kind: task.def.kind }, item, { apiVersion, kind: task.def.kind }));
-          p.objects += items.length;
+          let kept = 0;
+          for (const item of items) {
+            if (p.objects + kept >= maxListItems) break;
+            if (item === null || typeof item !== 'object' || !hasValidNames(item, task.def.kind)) {
+              const metadata = (item as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
+              if (p.invalid++ === 0) p.invalidExample = [metadata?.namespace, metadata?.name].filter((x) => x !== undefined).map(String).join('/');
+              continue;
+            }
+            task.items.push(Object.assign({ apiVersion, kind: task.def.kind }, item, { apiVersion, kind: task.def.kind }));
+            kept++;
+          }
+          p.objects += kept;
           report(task.def.kind, false);
           const next = page.metadata?.continue;
           if (!next) break;
-          if (seen.has(next)) throw new StatusFailure(0, 'the API server repeated a continue token; the list was cut short');
+          const where = task.namespace ? ` in namespace ${task.namespace}` : ' cluster-wide';
+          const cut = seen.has(next)
+            ? 'the API server sent a continue token it had sent before'
+            : p.objects >= maxListItems
+              ? `${maxListItems.toLocaleString('en-US')} ${task.def.kind} objects were read (--max-list-items)`
+              : p.pages >= maxListPages
+                ? `${maxListPages.toLocaleString('en-US')} pages were read (--max-list-pages)`
+                : undefined;
+          if (cut) {
+            coverage.push({
+              kind: task.def.kind, ...(task.namespace ? { namespace: task.namespace } : {}), verb: 'list', resource: resourceName(task.def), status: 'truncated',
+              message: `listing ${resourceName(task.def)}${where} was cut short: ${cut}, and the server had more; the ${p.objects.toLocaleString('en-US')} objects read are analysed`,
+            });
+            break;
+          }
           seen.add(next);
           cont = next;
         }
@@ -838,8 +987,17 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
     await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
     if (fatal) throw fatal;
 
+    for (const [kind, p] of progress) {
+      if (!p.invalid) continue;
+      const def = READ_RESOURCES.find((d) => d.kind === kind)!;
+      coverage.push({
+        kind, verb: 'list', resource: resourceName(def), status: 'error',
+        message: `${p.invalid.toLocaleString('en-US')} ${kind} object${p.invalid === 1 ? ' was' : 's were'} skipped: the API server sent a name or namespace that is not a Kubernetes name (e.g. ${quoteName(p.invalidExample)}), which meshlint never uses`,
+      });
+    }
     // Results, in plan order.
-    const objects = tasks.flatMap((t) => t.items);
+    const objects: Array<Record<string, unknown>> = [];
+    for (const t of tasks) for (const item of t.items) objects.push(item);
     let meshConfig: Record<string, unknown> | null = null;
     const configMapTask = tasks.find((t) => t.def.kind === 'ConfigMap');
     const configMap = configMapTask?.items[0];
@@ -864,6 +1022,26 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
   } finally {
     session.close();
   }
+}
+
+/**
+ * What is wrong with a list response body, in words that quote none of it (it may hold Secret data): `an empty
+ * body`, `a body that is not JSON (cut off after 1,234 bytes?)`, `a JSON array, not a list object`, `a JSON
+ * object without an items list`, or `a list the client could not read`.
+ */
+function malformedBody(text: string | undefined): string {
+  if (!text || text.trim() === '') return 'an empty body';
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `a body that is not JSON (${text.length.toLocaleString('en-US')} bytes${/[}\]]\s*$/.test(text) ? '' : ', cut off?'})`;
+  }
+  if (body === null || typeof body !== 'object') return `a JSON ${body === null ? 'null' : typeof body}, not a list object`;
+  if (Array.isArray(body)) return 'a JSON array, not a list object';
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items)) return `a JSON object whose items is ${items === undefined ? 'missing' : items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`}, not a list`;
+  return 'a list the client could not read (an item of the wrong shape)';
 }
 
 function noteFor(task: ListTask, err: StatusFailure): CoverageNote {
@@ -903,7 +1081,9 @@ const DUMP_HEADER = '# meshlint audit dump:';
 async function isDumpFile(file: string): Promise<boolean> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    // Not through a symlink, and without waiting on a FIFO: only a regular file can be a dump.
+    handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    if (!(await handle.stat()).isFile()) return false;
     const buf = Buffer.alloc(DUMP_HEADER.length);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     return buf.subarray(0, bytesRead).toString('utf8') === DUMP_HEADER;
@@ -920,6 +1100,9 @@ async function isDumpFile(file: string): Promise<boolean> {
  * kinds), `metadata.managedFields` stripped, each starting with a `# meshlint audit dump:` comment naming the server
  * and context. Each file is written atomically (temp file + rename).
  *
+ * File names are made only of names a Kubernetes API server accepts (DNS labels; objects with other names are skipped),
+ * so they never hold `/` or `..`; every file is created beneath `dir` with `O_EXCL` and renamed into place, and a
+ * symlink at a file's name is never followed (it is not a dump, so nothing is written).
  * Only meshlint's own dump files are ever replaced or removed: when a file of the same name exists and is not a
  * dump, nothing is written and an error is thrown; dump files of an earlier run that this run did not write (a
  * namespace deleted since) are removed, so `meshlint check DIR` replays exactly this read. Other files are left alone.
@@ -935,6 +1118,8 @@ export async function dumpObjects(read: ClusterRead, dir: string): Promise<strin
   await mkdir(dir, { recursive: true });
   const groups = new Map<string, Array<Record<string, unknown>>>();
   for (const obj of read.objects) {
+    // readCluster drops objects with names that are not Kubernetes names; checked again here, where they would form paths.
+    if (!hasValidNames(obj, String(obj.kind)) || !/^[A-Za-z][A-Za-z0-9]*$/.test(String(obj.kind))) continue;
     const namespace = String((obj.metadata as { namespace?: unknown } | undefined)?.namespace ?? '');
     const file = dumpFileName(namespace, String(obj.kind));
     const group = groups.get(file) ?? [];

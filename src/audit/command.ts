@@ -7,14 +7,16 @@ import type { Command } from 'commander';
 import { addOutputOptions, type OutputFlags } from '../cli/main.js';
 import { addConfigOptions, type ConfigFlags } from '../cli/config-options.js';
 import { addAuditOptions, type AuditFlags } from './options.js';
+import { addPrometheusOptions, type PrometheusFlags } from '../live/options.js';
 
 /** Every flag of `meshlint audit`. */
-export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags;
+export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags & PrometheusFlags;
 
 /**
  * Adds `meshlint audit` to `program`: the cluster options ({@link addAuditOptions}) plus the output and
  * configuration options of `check` (configuration file, `--baseline`, `--baseline-write`, `--print-config`). The action reads the cluster, analyses what it read and writes the report; `setExit` receives the exit
- * code (0 clean, 1 findings at error severity or more warnings than `--max-warnings`). Failures that stop the
+ * code (0 clean, 1 findings at error severity or more warnings than `--max-warnings`; 2 when one of several
+ * contexts could not be audited, the others being reported). Failures that stop the
  * audit (unreachable server, rejected credentials, timeout, unwritable `--dump` directory) are thrown as `UserError`s
  * with exit code 2, which `main` prints as one line.
  */
@@ -23,6 +25,7 @@ export function registerAuditCommand(program: Command, setExit: (code: number) =
     .command('audit')
     .description('read the Istio traffic configuration of a live cluster (read-only, list calls only) and check it for connection churn');
   addAuditOptions(cmd);
+  addPrometheusOptions(cmd, true);
   addConfigOptions(addOutputOptions(cmd));
   cmd.action(async (flags: AuditCommandFlags) => {
     const { runAudit } = await import('./run.js');

@@ -9,12 +9,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import writeFileAtomic from 'write-file-atomic';
-import { UserError } from '../cli/io.js';
+import { UserError, writeOutputFile } from '../cli/io.js';
 import { describeSchemaError } from '../config/load.js';
 import { dottedPath, parseLocated, positionOf } from '../config/positions.js';
 import { describeFsError } from '../load/discover.js';
+import { DEFAULT_MAX_FILE_BYTES, readTextCapped } from '../load/read.js';
 import type { Finding, Suppression } from '../types.js';
+
+/** Largest baseline file read, bytes (256 MiB): about 800,000 entries; `--baseline /dev/zero` is refused, not read. */
+const MAX_BASELINE_BYTES = 256 * 1024 * 1024;
 
 /** Version of the baseline file's shape and fingerprint algorithm (`schemas/baseline.schema.json`). */
 export const BASELINE_VERSION = 1;
@@ -30,7 +33,10 @@ export interface BaselineEntry {
   value?: unknown;
   /** For findings outside an object: the file, relative to the working directory, `/`-separated. */
   file?: string;
-  /** For findings outside an object: the line's text with whitespace collapsed. */
+  /**
+   * Written by meshlint before issue 14, read still: the line's text. No longer written: a baseline is committed,
+   * and the line may hold a password (a Secret with a YAML error); the fingerprint carries the text as a hash.
+   */
   text?: string;
   count: number;
 }
@@ -71,7 +77,7 @@ function hash(parts: unknown[]): string {
  * count, nor does the apiVersion (a migration from v1beta1 to v1 keeps the finding). Findings outside an
  * object (source files, parse errors) key on rule, file, the whitespace-normalised text of their line (the
  * message where the file cannot be read: standard input, clusters) and the occurrence of that text among the
- * rule's findings in the file, counted in line order.
+ * rule's findings in the file, counted in line order. Only the hash of that text is kept: a baseline never holds source text, nor the value of a Secret's field or of `data`/`stringData`.
  */
 export function identify(findings: readonly Finding[], cwd: string): Omit<BaselineEntry, 'count'>[] {
   const lines = new Map<string, string[] | null>();
@@ -79,11 +85,9 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
     if (!lines.has(file)) {
       let text: string[] | null = null;
       if (!file.startsWith('<') && !file.includes('://')) {
-        try {
-          text = readFileSync(resolve(cwd, file), 'utf8').split(/\r?\n/);
-        } catch {
-          text = null;
-        }
+        // Capped: a file too large to analyse (a parse-error finding) is not read here either.
+        const read = readTextCapped(resolve(cwd, file), DEFAULT_MAX_FILE_BYTES);
+        text = read.ok ? read.text.split(/\r?\n/) : null;
       }
       lines.set(file, text);
     }
@@ -99,7 +103,7 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
       const object = `${o.kind}/${o.namespace}/${o.name}`;
       const entry: Omit<BaselineEntry, 'count'> = { fingerprint: hash([BASELINE_VERSION, f.ruleId, o.kind, o.namespace, o.name, f.location.fieldPath ?? '', f.value ?? null]), ruleId: f.ruleId, object };
       if (f.location.fieldPath) entry.fieldPath = f.location.fieldPath;
-      if (f.value !== undefined) entry.value = canonical(f.value);
+      if (f.value !== undefined && !sensitive(o.kind, f.location.fieldPath)) entry.value = canonical(f.value);
       out[i] = entry;
       continue;
     }
@@ -108,9 +112,14 @@ export function identify(findings: readonly Finding[], cwd: string): Omit<Baseli
     const key = `${f.ruleId}\0${file}\0${text}`;
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    out[i] = { fingerprint: hash([BASELINE_VERSION, f.ruleId, file, text, occurrence]), ruleId: f.ruleId, file, text };
+    out[i] = { fingerprint: hash([BASELINE_VERSION, f.ruleId, file, text, occurrence]), ruleId: f.ruleId, file };
   }
   return out;
+}
+
+/** Whether a finding's value may be a secret: any field of a Secret, and anything under `data` or `stringData`. */
+function sensitive(kind: string, fieldPath: string | undefined): boolean {
+  return kind === 'Secret' || /(^|\.)(data|stringData|binaryData)(\.|\[|$)/.test(fieldPath ?? '');
 }
 
 /** A file path relative to `cwd` with `/` separators (absolute when outside `cwd`; `<stdin>` and URIs as they are). */
@@ -128,7 +137,7 @@ export function buildBaseline(findings: readonly Finding[], cwd: string): Baseli
     if (known) known.count++;
     else entries.set(id.fingerprint, { ...id, count: 1 });
   }
-  const key = (e: BaselineEntry) => [e.ruleId, e.object ?? e.file ?? '', e.fieldPath ?? e.text ?? '', e.fingerprint];
+  const key = (e: BaselineEntry) => [e.ruleId, e.object ?? e.file ?? '', e.fieldPath ?? '', e.fingerprint];
   const sorted = [...entries.values()].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
@@ -144,16 +153,12 @@ export function formatBaseline(baseline: Baseline): string {
 }
 
 /**
- * Writes a baseline atomically (write-file-atomic: a temporary file in the same directory, fsync'd, then
- * renamed over the target), so an interrupted run never leaves a half-written baseline.
+ * Writes a baseline with {@link writeOutputFile}: atomically over a regular file (an interrupted run never
+ * leaves half a baseline), into a device or FIFO, never over a symlink that points nowhere.
  * @throws UserError (exit 2) when the file cannot be written.
  */
 export function writeBaseline(path: string, baseline: Baseline): void {
-  try {
-    writeFileAtomic.sync(path, formatBaseline(baseline));
-  } catch (error) {
-    throw new UserError(`--baseline-write ${path}: cannot write: ${describeFsError(error)}`);
-  }
+  writeOutputFile(path, formatBaseline(baseline), '--baseline-write');
 }
 
 let validator: ValidateFunction | undefined;
@@ -166,20 +171,26 @@ let validator: ValidateFunction | undefined;
 export function readBaseline(path: string, cwd: string): Baseline {
   const abs = resolve(cwd, path);
   if (!existsSync(abs)) throw new UserError(`--baseline ${path}: no such file (create it with --baseline-write ${path})`);
-  let text: string;
+  const read = readTextCapped(abs, MAX_BASELINE_BYTES);
+  if (!read.ok) throw new UserError(`--baseline ${path}: ${read.message}`);
+  const text = read.text;
+  // JSON.parse first: a 300k-entry baseline is read in a second. The located parse (a yaml Document, about 7× the
+  // memory) is made only to say where a broken or invalid baseline goes wrong.
+  let data: unknown;
+  let locatedParse: ReturnType<typeof parseLocated> | undefined;
+  const located = () => (locatedParse ??= parseLocated(text));
   try {
-    text = readFileSync(abs, 'utf8');
-  } catch (error) {
-    throw new UserError(`--baseline ${path}: ${describeFsError(error)}`);
+    data = JSON.parse(text);
+  } catch {
+    const problem = located().problem;
+    if (problem) throw new UserError(`${path}:${problem.line}:${problem.column}: invalid JSON: ${problem.message}`);
+    data = located().doc.toJS(); // YAML-flavoured JSON the located parser accepts (as before)
   }
-  const located = parseLocated(text);
-  if (located.problem) throw new UserError(`${path}:${located.problem.line}:${located.problem.column}: invalid JSON: ${located.problem.message}`);
-  const data = located.doc.toJS();
   // ajv is loaded on first use (~40 ms), so runs without --baseline do not pay for it (issue 7, cold start).
   validator ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ strict: false, verbose: true }).compile(JSON.parse(readFileSync(new URL('../../../schemas/baseline.schema.json', import.meta.url), 'utf8')));
   if (!validator(data)) {
     const { path: at, message } = describeSchemaError(validator.errors ?? [], data);
-    const pos = positionOf(located, at);
+    const pos = positionOf(located(), at);
     throw new UserError(`${path}:${pos.line}:${pos.column}: ${at.length ? `${dottedPath(at)}: ` : ''}${message} (not a meshlint baseline of version ${BASELINE_VERSION}?)`);
   }
   return data as Baseline;

@@ -4,15 +4,18 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, TIME_WAIT_SECONDS } from '../facts.js';
 import { check, type AnalysisResult, type CheckOptions } from '../pipeline.js';
-import { FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
+import { escapeControl, FORMATS, groupThousands, type Format, type ReportOptions } from '../report/format.js';
 import { render } from '../report/index.js';
 import { allRules } from '../rules/registry.js';
 import type { RuleSetting } from '../rules/engine.js';
-import type { ConfiguredSeverity } from '../types.js';
+import type { ConfiguredSeverity, RunError } from '../types.js';
+import { addPrometheusOptions, prometheusOptionsFrom, type PrometheusFlags } from '../live/options.js';
 import { realPath } from '../load/index.js';
+import { DEFAULT_RENDER_TIMEOUT_SECONDS } from '../load/render/index.js';
+import { describeFsError } from '../load/discover.js';
 import type { ParseCache } from '../load/cache.js';
 import { changedSince } from '../workflow/changed.js';
-import { EXIT, UserError, writeFileAtomic } from './io.js';
+import { EXIT, UserError, WriteRefused, writeOutputFile } from './io.js';
 import { addConfigOptions, baselineToApply, printConfig, runConfigFrom, writeBaselineOf, type ConfigFlags } from './config-options.js';
 import { registerAlertsCommand } from '../node/alerts-command.js';
 import { registerPortsCommand } from '../node/ports-command.js';
@@ -111,9 +114,10 @@ export function emit(result: AnalysisResult, flags: OutputFlags, extra: Partial<
   const toFile = Boolean(flags.output);
   const color = flags.color ?? (!toFile && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb');
   const text = render(flags.format, result, { color, explain: Boolean(flags.explain), version: VERSION, ...extra });
-  if (flags.output) writeFileAtomic(flags.output, text);
+  if (flags.output) writeOutputFile(flags.output, text, '--output');
   else if (!flags.noReport) process.stdout.write(text);
-  for (const e of result.errors) process.stderr.write(`meshlint: ${e.subject}: ${e.message}\n`);
+  for (const w of result.warnings ?? []) process.stderr.write(`meshlint: warning: ${escapeControl(w)}\n`);
+  for (const e of result.errors) process.stderr.write(`meshlint: ${escapeControl(e.subject)}: ${escapeControl(e.message)}\n`);
   if (result.errors.length) return EXIT.USAGE;
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.filter((f) => f.severity === 'warn').length;
@@ -138,7 +142,7 @@ async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: b
   const changed = plan.files.filter((f) => f.after !== f.before);
   const fixed = plan.files.reduce((n, f) => n + f.fixed.length + f.alreadyFixed.length, 0);
   for (const f of plan.files) {
-    for (const r of f.refused) process.stderr.write(`meshlint: ${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}\n`);
+    for (const r of f.refused) process.stderr.write(`meshlint: ${escapeControl(`${r.finding.location.file}:${r.finding.location.line}:${r.finding.location.column}: ${r.finding.ruleId} not fixed: ${r.detail}`)}\n`);
   }
   const files = `${changed.length} file${changed.length === 1 ? '' : 's'}`;
   if (dryRun) {
@@ -149,14 +153,19 @@ async function runFixes(result: AnalysisResult, options: CheckOptions, dryRun: b
     return { ...result, findings: remaining };
   }
   const errors = [];
+  let written = 0;
+  let writtenFixes = 0;
   for (const f of changed) {
     try {
-      writeFileAtomic(isAbsolute(f.file) ? f.file : join(options.cwd, f.file), f.after);
+      writeOutputFile(isAbsolute(f.file) ? f.file : join(options.cwd, f.file), f.after, '--fix');
+      written++;
+      writtenFixes += f.fixed.length + f.alreadyFixed.length;
     } catch (error) {
-      errors.push({ subject: f.file, message: error instanceof Error ? error.message : String(error) });
+      errors.push({ subject: f.file, message: error instanceof WriteRefused ? `not fixed: ${error.reason}` : error instanceof Error ? error.message : String(error) });
     }
   }
-  process.stderr.write(`meshlint: fixed ${fixed} problem${fixed === 1 ? '' : 's'} in ${files}\n`);
+  const notWritten = fixed - writtenFixes - plan.files.filter((f) => f.after === f.before).reduce((n, f) => n + f.alreadyFixed.length, 0);
+  process.stderr.write(`meshlint: fixed ${fixed - notWritten} problem${fixed - notWritten === 1 ? '' : 's'} in ${written} file${written === 1 ? '' : 's'}${notWritten ? `; ${notWritten} not fixed: ${errors.length} file${errors.length === 1 ? '' : 's'} could not be written` : ''}\n`);
   const after = changed.length ? await check(options) : result;
   return { ...after, errors: [...after.errors, ...errors] };
 }
@@ -170,6 +179,64 @@ export function budgetFrom(flags: OutputFlags): { timeWaitSeconds?: number } {
   return { timeWaitSeconds: flags.timeWait };
 }
 
+/** The rendering flags of `check` and `explain` (docs/rendering.md). */
+export interface RenderFlags {
+  helmChart?: string[];
+  helmRelease?: string;
+  helmNamespace?: string;
+  helmValues?: string[];
+  helmSet?: string[];
+  helmSetString?: string[];
+  helmKubeVersion?: string;
+  helmBinary?: string;
+  kustomize?: string[];
+  kustomizeBinary?: string;
+  renderTimeout?: number;
+  allowEmptyInput?: boolean;
+}
+
+function collectString(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The load stage's rendering options from the flags. */
+export function renderOptionsFrom(flags: RenderFlags): NonNullable<CheckOptions['render']> {
+  return {
+    helmCharts: flags.helmChart,
+    kustomizations: flags.kustomize,
+    timeoutSeconds: flags.renderTimeout,
+    helm: {
+      binary: flags.helmBinary,
+      release: flags.helmRelease,
+      namespace: flags.helmNamespace,
+      values: flags.helmValues,
+      set: flags.helmSet,
+      setString: flags.helmSetString,
+      kubeVersion: flags.helmKubeVersion,
+    },
+    kustomize: { binary: flags.kustomizeBinary },
+  };
+}
+
+/**
+ * A run error when the run analysed nothing: no object of a kind meshlint reads, no source file, no node
+ * setting (a CI job pointed at an unrendered overlay, or a directory of other YAML). Undefined when something
+ * was analysed, when the run already fails (run errors: exit 2; a finding at error severity such as a
+ * `parse-error`: exit 1), or when `--changed-since` left no file to report.
+ */
+export function nothingAnalysed(result: AnalysisResult): { subject: string; message: string } | undefined {
+  const s = result.stats;
+  const sourceFiles = Object.values(result.sources?.filesByLanguage ?? {}).reduce((n, c) => n + (c ?? 0), 0);
+  if (s.objects > 0 || sourceFiles > 0 || (s.nodeSettings ?? 0) > 0 || result.errors.length || result.reportedFiles?.size === 0) return undefined;
+  // A finding at error severity (a file that does not parse) already fails the run, and says why.
+  if (result.findings.some((f) => f.severity === 'error')) return undefined;
+  const skipped = Object.entries(s.skipped).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ');
+  return {
+    subject: 'input',
+    message: `nothing analysed: ${s.files} file${s.files === 1 ? '' : 's'}, ${s.documents} document${s.documents === 1 ? '' : 's'}, no object meshlint reads${skipped ? ` (skipped: ${skipped})` : ''}; point meshlint at manifests, a chart or a kustomization, or pass --allow-empty-input`,
+  };
+}
+
 /** Builds the command-line program. Exported for tests; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('meshlint')
@@ -181,6 +248,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ConfigFlags & {
       defaultNamespace: string;
       maxFileSize?: number;
+      maxSourceSize?: number;
       workload?: { path: string; workload: string; namespace?: string }[];
       envHost?: Record<string, string>;
       source: boolean;
@@ -190,7 +258,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       fixDryRun?: boolean;
       cache?: boolean;
       cacheLocation?: string;
-    };
+    } & RenderFlags &
+    PrometheusFlags;
   const runCheck = (explain: boolean) => async (paths: string[], flags: CheckFlags) => {
     if (flags.fix && flags.fixDryRun) throw new UserError('--fix and --fix-dry-run cannot be combined');
     const cwd = process.cwd();
@@ -205,11 +274,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       workloads: [...(configured?.workloads ?? []), ...(flags.workload ?? [])],
       envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
       disabled: flags.source === false,
+      ...(flags.maxSourceSize !== undefined ? { maxFileBytes: Math.round(flags.maxSourceSize * 1024) } : {}),
     };
-    let report: ((absolutePath: string) => boolean) | undefined;
+    let report: ((absolutePath: string) => boolean | string) | undefined;
     if (flags.changedSince !== undefined) {
       const changed = changedSince(flags.changedSince, cwd);
-      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs));
+      report = (abs) => changed.files.has(abs) || changed.files.has(realPath(cwd, abs)) || (changed.notTracked(realPath(cwd, abs)) ?? false);
     }
     let cache: ParseCache | undefined;
     if (flags.cache || flags.cacheLocation !== undefined) {
@@ -228,8 +298,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ...run.options,
       source,
       baseline: baselineToApply(flags, cwd),
+      render: renderOptionsFrom(flags),
     };
+    const liveErrors: RunError[] = [];
+    let prometheus;
+    try {
+      prometheus = prometheusOptionsFrom(flags, process.env, run.options.prometheus);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
+    if (prometheus) {
+      // Loaded only with --prometheus: measured peak rates per route replace --rps where Prometheus has them.
+      const { routeRatesFrom } = await import('../live/route-rates.js');
+      const got = await routeRatesFrom(prometheus);
+      if ('error' in got) liveErrors.push({ subject: 'prometheus', message: `${got.error}; the routes keep the configured rates` });
+      else {
+        const configured = options.rpsFor;
+        options.rpsFor = (route) => got.rpsFor(route) ?? configured?.(route);
+      }
+    }
     let result = await check(options);
+    const nothing = flags.allowEmptyInput ? undefined : nothingAnalysed(result);
+    if (nothing) result = { ...result, errors: [...result.errors, nothing] };
+    if (liveErrors.length) result = { ...result, errors: [...result.errors, ...liveErrors] };
     if (flags.fix || flags.fixDryRun) result = await runFixes(result, options, Boolean(flags.fixDryRun));
     if (flags.baselineWrite) result = writeBaselineOf(result, flags.baselineWrite, cwd);
     const cacheWarning = cache?.finish();
@@ -237,9 +328,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(emit(result, { ...flags, explain: explain || flags.explain, noReport: Boolean(flags.fixDryRun) }));
   };
   const addCheckOptions = (cmd: Command) =>
-    addConfigOptions(addOutputOptions(cmd))
+    addPrometheusOptions(addConfigOptions(addOutputOptions(cmd)), false)
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
-      .option('--max-file-size <MiB>', 'largest file read, MiB (default 64)', parsePositive('--max-file-size', false))
+      .option('--max-file-size <MiB>', 'largest manifest file read, MiB (default 64; at most 500, below the longest string V8 can hold)', parsePositive('--max-file-size', false))
+      .option('--max-source-size <KiB>', 'largest application source file scanned, KiB (default 1024); larger files are a parse-error finding', parsePositive('--max-source-size', false))
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
       .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)
       .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths')
@@ -249,9 +341,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--cache', "keep each file's parse in a cache (the user's cache directory) and parse only files whose content changed")
       .option('--cache-location <dir>', "directory of the parse cache (implies --cache; default: the user's cache directory, e.g. ~/.cache/meshlint)")
       .option('--changed-since <ref>', 'report only files changed since the merge-base of <ref> and HEAD (plus uncommitted and untracked files); the rest of the paths is context');
+  const addRenderOptions = (cmd: Command) =>
+    addCheckOptions(cmd)
+      // Rendering (docs/rendering.md): a path that is a directory with Chart.yaml or a kustomization file is rendered too.
+      .option('--helm-chart <dir>', 'render this chart with helm template and check the output; repeatable', collectString)
+      .option('--helm-release <name>', 'release name passed to helm template')
+      .option('--helm-namespace <ns>', 'namespace passed to helm template (--namespace)')
+      .option('--helm-values <file>', 'values file passed to helm template (--values); repeatable, in order', collectString)
+      .option('--helm-set <key=value>', 'value passed to helm template (--set); repeatable, in order', collectString)
+      .option('--helm-set-string <key=value>', 'string value passed to helm template (--set-string); repeatable, in order', collectString)
+      .option('--helm-kube-version <version>', 'Kubernetes version for the chart’s capabilities checks (helm --kube-version)')
+      .option('--helm-binary <path>', 'the helm executable (default: helm from PATH)')
+      .option('--kustomize <dir>', 'build this kustomization (kubectl kustomize) and check the output; repeatable', collectString)
+      .option('--kustomize-binary <path>', 'kubectl (run as kubectl kustomize) or kustomize (run as kustomize build); default: kubectl, else kustomize, from PATH')
+      .option('--render-timeout <seconds>', `seconds helm or kustomize may run (default ${DEFAULT_RENDER_TIMEOUT_SECONDS})`, parsePositive('--render-timeout', false))
+      .option('--allow-empty-input', 'exit 0 even when the input holds nothing meshlint analyses (default: exit 2)');
 
-  addCheckOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
-  addCheckOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
+  addRenderOptions(program.command('check').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check manifests (and application source) for connection churn')).action(runCheck(false));
+  addRenderOptions(program.command('explain').argument('[paths...]', 'files, directories, globs, or - for standard input').description('check, and show the connection multiplier of every route with the file:line of each figure')).action(runCheck(true));
 
   registerAuditCommand(program, setExit);
 
@@ -271,11 +378,34 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 /**
+ * A failed write to standard output ends the run with exit code 2 instead of an unhandled `error` event (a
+ * stack trace, exit 1): the reader went away (`meshlint check … | head -1`: EPIPE, ended quietly, as CLI tools
+ * do) or the output cannot be written (`> /dev/full`: ENOSPC, one line on standard error). A failed write to
+ * standard error is ignored: there is nowhere left to say it.
+ */
+function guardStandardStreams(): void {
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') {
+        try {
+          process.stderr.write(`meshlint: cannot write to standard output: ${describeFsError(error)}\n`);
+        } catch {
+          /* standard error is gone too */
+        }
+      }
+      process.exit(EXIT.USAGE); // nothing more can be reported; pending output has nowhere to go
+    });
+  }
+  if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => undefined);
+}
+
+/**
  * Runs the CLI with `argv` (as `process.argv`). Never throws: usage errors and {@link UserError}s print one
  * line to stderr and set exit code 2; an unexpected error prints one line asking for a bug report (stack
  * only with `MESHLINT_DEBUG=1`).
  */
 export async function main(argv: string[]): Promise<number> {
+  guardStandardStreams();
   let code: number = EXIT.OK;
   const program = buildProgram((c) => (code = c));
   program.exitOverride();
@@ -287,7 +417,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
     } else if (error instanceof UserError) {
-      process.stderr.write(`meshlint: ${error.message}\n`);
+      process.stderr.write(`meshlint: ${escapeControl(error.message)}\n`);
       code = error.exitCode;
     } else {
       process.stderr.write(`meshlint: internal error: ${error instanceof Error ? error.message : String(error)} (please report this; MESHLINT_DEBUG=1 shows the stack)\n`);

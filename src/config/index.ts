@@ -14,10 +14,10 @@ import { allRules } from '../rules/registry.js';
 import { DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW } from '../facts.js';
 import type { ConfiguredSeverity } from '../types.js';
 import { displayPath, type LoadedConfig } from './load.js';
-import type { MeshlintConfig, NodeSettingsInput, RuleEntry, SourceOptions } from './types.js';
+import type { MeshlintConfig, NodeSettingsInput, PrometheusConfig, RuleEntry, SourceOptions } from './types.js';
 
 export { loadConfig, ConfigError, CONFIG_FILE_NAMES, type LoadedConfig } from './load.js';
-export type { MeshlintConfig, NodeSettingsInput, RuleEntry, SourceOptions } from './types.js';
+export type { MeshlintConfig, NodeSettingsInput, PrometheusConfig, RuleEntry, SourceOptions } from './types.js';
 
 /** Command-line flags that override the configuration for one run. */
 export interface CliOverrides {
@@ -57,6 +57,8 @@ export interface RunOptions {
   istioVersion?: string;
   /** `istio.version` of the configuration file. */
   istioVersionFromConfig?: string;
+  /** The `prometheus:` block, file paths made absolute (against the configuration file's directory). */
+  prometheus?: PrometheusConfig;
 }
 
 /** A run's configuration: the file it came from, the options, and the effective configuration for `--print-config`. */
@@ -65,6 +67,8 @@ export interface RunConfig {
   options: RunOptions;
   /** Every key with the value in force (defaults included), valid against `schemas/config.schema.json`. */
   effective: MeshlintConfig;
+  /** The `audit` block of the configuration file (`meshlint audit` only; its flags override it). */
+  audit: NonNullable<MeshlintConfig['audit']>;
 }
 
 /** Splits a rule entry into severity and options. */
@@ -123,8 +127,9 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
     reportUnusedDisableDirectives: cli.reportUnusedDisableDirectives ?? config.reportUnusedDisableDirectives ?? false,
     ...(cli.istioVersion !== undefined ? { istioVersion: cli.istioVersion } : {}),
     ...(config.istio?.version !== undefined ? { istioVersionFromConfig: config.istio.version } : {}),
+    ...(config.prometheus ? { prometheus: prometheusWithPaths(config.prometheus, loaded.dir) } : {}),
   };
-  return { file: loaded.file, options, effective: effectiveConfig(config, options, rpsConfig) };
+  return { file: loaded.file, options, effective: effectiveConfig(config, options, rpsConfig), audit: { ...(config.audit ?? {}) } };
 }
 
 /**
@@ -170,9 +175,21 @@ function effectiveConfig(config: MeshlintConfig, options: RunOptions, rps: Meshl
     },
   };
   if (rps) out.rps = rps;
+  if (options.prometheus) out.prometheus = options.prometheus;
   if (options.source) out.source = options.source;
   // Without either, the version comes from the input (install objects) or the default: not a configuration value.
   const istioVersion = options.istioVersion ?? options.istioVersionFromConfig;
   if (istioVersion !== undefined) out.istio = { version: istioVersion };
+  if (config.audit) out.audit = { ...config.audit };
+  return out;
+}
+
+/** The `prometheus:` block with its file paths resolved against `dir` (the configuration file's directory). */
+function prometheusWithPaths(block: PrometheusConfig, dir: string): PrometheusConfig {
+  const out: PrometheusConfig = { ...block };
+  for (const key of ['bearerTokenFile', 'passwordFile', 'caFile'] as const) {
+    const file = out[key];
+    if (file !== undefined && !isAbsolute(file)) out[key] = resolve(dir, file);
+  }
   return out;
 }

@@ -10,6 +10,7 @@ import { parsePortRange, parseReservedPorts } from '../node/sysctl.js';
 import { allRules } from '../rules/registry.js';
 import { dottedPath, parseLocated, pointerSegments, positionOf, type LocatedDocument } from './positions.js';
 import type { MeshlintConfig } from './types.js';
+import { formatBytes, MAX_SETTINGS_FILE_BYTES } from '../load/read.js';
 
 /** Files a configuration is read from, in the order they are looked for in each directory. */
 export const CONFIG_FILE_NAMES = ['.meshlintrc.yaml', '.meshlintrc.yml', '.meshlintrc.json', 'package.json'] as const;
@@ -77,7 +78,11 @@ export function loadConfig(options: { cwd: string; file?: string }): LoadedConfi
     if (options.file !== undefined) {
       const abs = isAbsolute(options.file) ? options.file : resolve(options.cwd, options.file);
       if (!existsSync(abs)) throw new ConfigError(`--config ${options.file}: no such file`);
-      if (statSync(abs).isDirectory()) throw new ConfigError(`--config ${options.file}: is a directory`);
+      const st = statSync(abs);
+      if (st.isDirectory()) throw new ConfigError(`--config ${options.file}: is a directory`);
+      // Checked before reading, which has no limit of its own: `-c /dev/zero` would read forever.
+      if (!st.isFile()) throw new ConfigError(`--config ${options.file}: not a regular file`);
+      if (st.size > MAX_SETTINGS_FILE_BYTES) throw new ConfigError(`--config ${options.file}: file is ${formatBytes(st.size)}, over the ${formatBytes(MAX_SETTINGS_FILE_BYTES)} limit for a configuration file`);
       result = searcher.load(abs);
       if (result && basename(abs) === 'package.json' && result.config === undefined) {
         throw new ConfigError(`${display(abs)}: has no "${PACKAGE_JSON_KEY}" key`);

@@ -26,6 +26,31 @@ export interface MeshlintConfig {
   source?: SourceOptions;
   /** The Istio release whose semantics apply (`1.24`, `1.24.3`); `--istio-version` wins over it (docs/istio-semantics.md). */
   istio?: { version?: string };
+  /** `meshlint audit`: bounds of each list (issue 14: a server that never stops paginating). */
+  audit?: { maxListPages?: number; maxListItems?: number };
+  /** Where `--prometheus` reads live rates from, and how (flags win; secrets only from files). */
+  prometheus?: PrometheusConfig;
+}
+
+/**
+ * The configuration's `prometheus:` block: the same settings as the `--prometheus*`, `--window`, `--range` and
+ * `--node-label` flags. Credentials are named by file only, so a configuration file never holds a secret; relative
+ * file paths are relative to the configuration file's directory.
+ */
+export interface PrometheusConfig {
+  url?: string;
+  bearerTokenFile?: string;
+  username?: string;
+  passwordFile?: string;
+  caFile?: string;
+  insecureSkipVerify?: boolean;
+  /** Seconds one query may take. */
+  timeoutSeconds?: number;
+  /** Label matchers added to every query, e.g. `{ cluster: prod }`. */
+  selector?: Record<string, string>;
+  window?: string;
+  range?: string;
+  nodeLabel?: string;
 }
 
 /**

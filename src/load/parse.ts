@@ -60,27 +60,32 @@ export function parseManifestText(text: string, filename: string): ParsedFile {
   }
   recorder.store.trim();
   if (text.includes('*')) {
-    for (let i = documents.length - 1; i >= 0; i--) {
-      const size = expandedSize(documents[i].value, MAX_EXPANDED_NODES);
-      if (size > MAX_EXPANDED_NODES) {
-        const at = documents[i].positions.resolve([]);
-        problems.push({
-          line: at.line,
-          column: at.column,
-          message: `document expands to more than ${MAX_EXPANDED_NODES.toLocaleString('en-US')} nodes through YAML aliases (an alias bomb?); not analysed`,
-        });
-        documents.splice(i, 1);
-      }
-    }
+    // One pass that keeps the documents under the limit (not a splice per bomb, which is quadratic in documents).
+    const kept = documents.filter((document) => {
+      if (expandedSize(document.value, MAX_EXPANDED_NODES) <= MAX_EXPANDED_NODES) return true;
+      const at = document.positions.resolve([]);
+      problems.push({
+        line: at.line,
+        column: at.column,
+        message: `document expands to more than ${MAX_EXPANDED_NODES.toLocaleString('en-US')} nodes through YAML aliases (an alias bomb?); not analysed`,
+      });
+      return false;
+    });
+    return { documents: kept, problems };
   }
   return { documents, problems };
 }
 
 function describeYamlError(error: unknown, text: string): ParseProblem {
   if (error instanceof jsyaml.YAMLException) {
-    const mark = error.mark as { line?: number; column?: number } | undefined;
-    const line = (mark?.line ?? 0) + 1;
-    const column = (mark?.column ?? 0) + 1;
+    const mark = error.mark as { line?: number; column?: number; position?: number } | undefined;
+    let line = (mark?.line ?? 0) + 1;
+    let column = (mark?.column ?? 0) + 1;
+    if (mark?.line === 0 && mark.position !== undefined && mark.position === mark.column) {
+      // js-yaml rejects a NUL byte before it scans any line, with the offset as the column of line 1 (a NUL at
+      // line 2001 column 5 came out as 1:10005): count the lines up to the offset.
+      ({ line, column } = lineAndColumn(text, mark.position));
+    }
     const problem: ParseProblem = { line, column, message: `invalid YAML: ${error.reason}` };
     if (text.includes('{{')) {
       problem.hint = 'this looks like a Helm or Go template; render it first (`helm template … | meshlint check -`)';
@@ -88,6 +93,20 @@ function describeYamlError(error: unknown, text: string): ParseProblem {
     return problem;
   }
   return { line: 1, column: 1, message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/** 1-based line and column of offset `at` of `text` (lines end at LF, CRLF or a lone CR, as YAML's do). */
+function lineAndColumn(text: string, at: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: at - lineStart + 1 };
 }
 
 /**

@@ -130,6 +130,9 @@ export class PositionStore {
   }
 }
 
+/** Placeholder for a root already matched to its document. */
+const MATCHED = { index: -1, value: undefined };
+
 /**
  * Collects node positions for every document of one `loadAll` call. Pass `recorder.listener` as js-yaml's
  * `listener` option and call `recorder.takeDocument(doc)` from the `loadAll` iterator.
@@ -137,8 +140,13 @@ export class PositionStore {
 export class PositionRecorder {
   readonly store: PositionStore;
   private readonly stack: number[] = [];
-  /** Root nodes not yet matched to a document, with their values. */
+  /** Root nodes, with their values; those before `nextRoot` are matched to a document already. */
   private readonly roots: { index: number; value: unknown }[] = [];
+  /**
+   * First root not yet matched. An index rather than `roots.shift()`, which moves every later root: with
+   * 100k documents in one file that made matching quadratic (6.2 s; 400k documents 95 s, issue 14).
+   */
+  private nextRoot = 0;
   private lastClosed = -1;
   private lastClosedValue: unknown = undefined;
 
@@ -184,8 +192,9 @@ export class PositionRecorder {
    * calling the iterator, so root nodes are matched to documents by identity of the composed value, in order.
    */
   takeDocument(doc: unknown): PositionIndex {
-    while (this.roots.length > 0) {
-      const root = this.roots.shift()!;
+    while (this.nextRoot < this.roots.length) {
+      const root = this.roots[this.nextRoot]!;
+      this.roots[this.nextRoot++] = MATCHED; // the value is the document's: let it go with the document
       if (root.value === doc) return new PositionIndex(this.store, root.index);
     }
     return new PositionIndex(null, -1);
@@ -332,6 +341,11 @@ export class PositionIndex {
       } else if (typeof segment === 'string' && kind === MAPPING) {
         at = findKey(s, container, segment);
         if (at >= 0) next = s.end[at]! < s.end[container]! ? s.end[at]! : -1;
+        else if (segment !== MERGE_KEY) {
+          // A key a merge key (`<<: *base`) brought in: at the key where it is written, in the merged mapping.
+          const merged = findMergedKey(s, this.root, container, segment);
+          if (merged) ({ at, next } = merged);
+        }
       }
       if (at < 0 || next < 0) break;
       best = at;
@@ -375,6 +389,65 @@ function findKey(s: PositionStore, node: number, key: string): number {
     if (s.end[j]! < stop && isKey(s, j, key)) return j;
   }
   return -1;
+}
+
+/** YAML 1.1 merge key (https://yaml.org/type/merge.html), which js-yaml applies. */
+const MERGE_KEY = '<<';
+
+/**
+ * Where `key` of mapping `node` came from when a merge key brought it in: `<<: {…}`, `<<: *anchor` or
+ * `<<: [*a, *b]` (the first mapping that has the key wins, as in the merge). Returns the key node and its value
+ * node, or undefined. Aliases are followed to the node that carries their anchor (`&anchor`) in the document,
+ * by the text at each node's start, so this costs a pass over the document only when a merge is involved.
+ */
+function findMergedKey(s: PositionStore, root: number, node: number, key: string, depth = 0): { at: number; next: number } | undefined {
+  if (depth > 8) return undefined; // merges of merges: deep enough for real files, bounded for hostile ones
+  const merge = findKey(s, node, MERGE_KEY);
+  if (merge < 0 || s.end[merge]! >= s.end[node]!) return undefined;
+  const value = unwrap(s, s.end[merge]!);
+  const sources = (s.kind[value]! & 3) === SEQUENCE && s.end[value]! > value + 1 && !isAlias(s, value) ? children(s, value) : [value];
+  for (const source of sources) {
+    const mapping = unwrap(s, isAlias(s, source) ? anchored(s, root, source) : source);
+    if (mapping < 0 || (s.kind[mapping]! & 3) !== MAPPING) continue;
+    const at = findKey(s, mapping, key);
+    if (at >= 0 && s.end[at]! < s.end[mapping]!) return { at, next: s.end[at]! };
+    const deeper = findMergedKey(s, root, mapping, key, depth + 1);
+    if (deeper) return deeper;
+  }
+  return undefined;
+}
+
+/** Direct children of a node. */
+function children(s: PositionStore, node: number): number[] {
+  const out: number[] = [];
+  for (let j = node + 1; j < s.end[node]!; j = s.end[j]!) out.push(j);
+  return out;
+}
+
+/** Offset of node `i`'s first character: js-yaml opens a value node before the spaces or line break that precede it. */
+function startOf(s: PositionStore, i: number): number {
+  let at = s.offset[i]!;
+  for (let c = s.text.charCodeAt(at); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = s.text.charCodeAt(++at));
+  return at;
+}
+
+/** Whether node `i` is an alias (`*name`): its text starts with `*`. */
+function isAlias(s: PositionStore, i: number): boolean {
+  return s.text.charCodeAt(startOf(s, i)) === 0x2a;
+}
+
+/** The node carrying the anchor an alias node names (`&name`), searched in the document of `root`; -1 when none. */
+function anchored(s: PositionStore, root: number, alias: number): number {
+  const name = /^\*([^\s,[\]{}]+)/.exec(s.text.slice(startOf(s, alias), startOf(s, alias) + 1024))?.[1];
+  if (!name) return -1;
+  const anchor = `&${name}`;
+  let found = -1;
+  // The last anchor of that name before the alias: a YAML anchor may be redefined, and an alias names the latest.
+  for (let i = root; i < s.end[root]! && s.offset[i]! < s.offset[alias]!; i++) {
+    const at = startOf(s, i);
+    if (s.text.startsWith(anchor, at) && /[\s,[\]{}]/.test(s.text.charAt(at + anchor.length))) found = i;
+  }
+  return found;
 }
 
 function isKey(s: PositionStore, node: number, key: string): boolean {

@@ -1,9 +1,92 @@
-import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describeFsError } from './discover.js';
 
 /** Default largest file meshlint reads, in bytes (64 MiB): larger than any realistic `kubectl get -A -o yaml` of a mesh, small enough to bound memory. */
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The most any file read may hold, in bytes, whatever `--max-file-size` says: 500 MiB, below V8's string
+ * limit (`buffer.constants.MAX_STRING_LENGTH`, 536,870,888 UTF-16 units on 64-bit Node.js 20), which a file
+ * decoded as UTF-8 must fit (it decodes to at most one unit per byte). A larger limit failed as an internal
+ * error ("Cannot create a string longer than …") and lost the other files' results.
+ */
+export const MAX_READABLE_BYTES = Math.min(500 * 1024 * 1024, bufferConstants.MAX_STRING_LENGTH - 1);
+
+/**
+ * Default largest application source file scanned, bytes (1 MiB): above hand-written code, and it bounds a
+ * scan's time and memory (the JS/TS scanner needs about 8 s of CPU and 630 MiB per MiB of dense code, measured by
+ * `npm run bench`). Larger files are skipped and named in the summary; `--max-source-size` raises it.
+ */
+export const DEFAULT_MAX_SOURCE_BYTES = 1024 * 1024;
+
+/**
+ * Longest line, in characters, of a source file that is scanned: a longer one is minified or generated code
+ * (a bundle, an embedded blob), which nobody reviews for connection handling and which costs the JS/TS
+ * scanner far more per byte than hand-written code. Such a file is skipped and named in the summary.
+ */
+export const MAX_SOURCE_LINE_CHARS = 20_000;
+
+/**
+ * An application source file's text, or why it is not scanned: `error` (it cannot be read, or is over
+ * `maxBytes`: a `parse-error` finding) or `skip` (binary, e.g. an MPEG transport stream named `.ts`, or minified:
+ * named in the summary's skipped paths, no finding). Never throws.
+ */
+export function readSourceFile(abs: string, maxBytes: number): { text: string } | { error: string } | { skip: string } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { error: 'is a directory' };
+    if (!st.isFile() && !st.isFIFO()) return { error: 'not a regular file (a device or a socket)' };
+    if (st.size > maxBytes) return { error: `file is ${st.size} bytes, over the ${maxBytes}-byte limit for source files (raise it with --max-source-size)` };
+    const data = readToEnd(fd, st.isFile() ? st.size + 1 : 64 * 1024, maxBytes);
+    if (data.length > maxBytes) return { error: `over the ${maxBytes}-byte limit for source files (raise it with --max-source-size)` };
+    if (data.subarray(0, 8000).includes(0)) return { skip: 'binary source file (contains NUL bytes)' };
+    const text = data.toString('utf8');
+    let start = 0;
+    for (let nl = text.indexOf('\n'); start < text.length; nl = text.indexOf('\n', start)) {
+      const end = nl < 0 ? text.length : nl;
+      if (end - start > MAX_SOURCE_LINE_CHARS) return { skip: `minified or generated source (a line over ${MAX_SOURCE_LINE_CHARS.toLocaleString('en-US')} characters)` };
+      start = end + 1;
+    }
+    return { text };
+  } catch (e) {
+    return { error: `cannot read: ${describeFsError(e)}` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Largest configuration file (`.meshlintrc.*`, `--config`), kubeconfig or `.gitignore` read, bytes (16 MiB): far above any real one. */
+export const MAX_SETTINGS_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a whole file as UTF-8 with a size limit, for the files around the analysis (configuration, baseline,
+ * kubeconfig, `.gitignore`, source files): a regular file over `maxBytes` is refused from its size, a FIFO is
+ * read up to `maxBytes + 1` bytes, and a device or socket (`/dev/zero`, `/dev/null`) is refused without reading.
+ * Never throws: `message` says why there is no text (`no such file or directory`, `file is 3.0 GiB, over the
+ * 16.0 MiB limit`, `not a regular file (a device or a socket)`).
+ */
+export function readTextCapped(path: string, maxBytes: number): { ok: true; text: string } | { ok: false; message: string; code?: string } {
+  const limit = Math.min(maxBytes, MAX_READABLE_BYTES);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { ok: false, message: 'is a directory', code: 'EISDIR' };
+    if (!st.isFile() && !st.isFIFO()) return { ok: false, message: 'not a regular file (a device or a socket)' };
+    if (st.isFile() && st.size > limit) return { ok: false, message: `file is ${formatBytes(st.size)}, over the ${formatBytes(limit)} limit` };
+    const buffer = readToEnd(fd, st.isFile() ? st.size + 1 : 64 * 1024, limit);
+    if (buffer.length > limit) return { ok: false, message: `over the ${formatBytes(limit)} limit` };
+    return { ok: true, text: buffer.toString('utf8') };
+  } catch (error) {
+    return { ok: false, message: describeFsError(error), code: (error as NodeJS.ErrnoException).code };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /** A file's text, or why it has none. */
 export type ReadResult =
@@ -17,18 +100,21 @@ export type ReadResult =
  * binary file, a file over `maxBytes`) is `kind: 'content'` (reported as a `parse-error` finding).
  * A file is taken as binary when its first 8,000 bytes contain a NUL byte (the heuristic git uses).
  */
-export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_FILE_BYTES, stdin?: () => Buffer): ReadResult {
+export function readManifest(path: string, cwd: string, requestedMaxBytes = DEFAULT_MAX_FILE_BYTES, stdin?: () => Buffer): ReadResult {
+  const maxBytes = Math.min(requestedMaxBytes, MAX_READABLE_BYTES);
   let buffer: Buffer;
   try {
     if (path === '-') {
-      buffer = stdin ? stdin() : readFileSync(0);
+      // Standard input read to its end, but never past the limit (`cat /dev/zero | meshlint check -`).
+      buffer = stdin ? stdin() : readToEnd(0, 64 * 1024, maxBytes);
     } else {
       const fd = openSync(isAbsolute(path) ? path : join(cwd, path), 'r');
       try {
         const st = fstatSync(fd);
         if (st.isDirectory()) return { ok: false, kind: 'io', message: 'is a directory' };
+        if (!st.isFile() && !st.isFIFO()) return { ok: false, kind: 'io', message: 'not a regular file (a device or a socket)' };
         if (st.isFile() && st.size > maxBytes) {
-          return { ok: false, kind: 'content', message: `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size)` };
+          return { ok: false, kind: 'content', message: `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size${maxBytes < requestedMaxBytes ? '; 500 MiB is the most meshlint reads' : ''})` };
         }
         // Read until end of file, not just st.size bytes: a pipe (`meshlint check <(helm template …)`) has size
         // 0, and a file that grows while being read is read whole. Stops once over the limit. One byte more than
@@ -42,7 +128,7 @@ export function readManifest(path: string, cwd: string, maxBytes = DEFAULT_MAX_F
     return { ok: false, kind: 'io', message: describeFsError(error) };
   }
   if (buffer.length > maxBytes) {
-    return { ok: false, kind: 'content', message: `input is ${formatBytes(buffer.length)}, over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size)` };
+    return { ok: false, kind: 'content', message: `input is over the ${formatBytes(maxBytes)} limit (raise it with --max-file-size${maxBytes < requestedMaxBytes ? '; 500 MiB is the most meshlint reads' : ''})` };
   }
   if (buffer.subarray(0, 8000).includes(0)) {
     return { ok: false, kind: 'content', message: 'binary file (contains NUL bytes); not a manifest' };
@@ -84,5 +170,6 @@ function readToEnd(fd: number, sizeHint: number, maxBytes: number): Buffer {
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(1)} GiB`;
 }

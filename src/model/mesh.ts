@@ -7,6 +7,9 @@ import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 import { defaultIstioSemantics, type IstioSemantics } from './adapters/istio/versions.js';
 import { EnvoyFilterIndex } from './adapters/istio/envoyfilter.js';
 
+/** Kinds that run pods: the workloads a call site's `source.workloads` entry can name. */
+export const WORKLOAD_VIEW_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'ReplicaSet', 'Job', 'CronJob']);
+
 /** Mesh-wide settings that change the model; from meshConfig (the `istio` ConfigMap) or meshlint's config. */
 export interface MeshSettings {
   /** `meshConfig.rootNamespace`; default `istio-system`. */
@@ -180,7 +183,7 @@ export class MeshModel {
       }
     }
     for (const object of objects) {
-      if (['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'ReplicaSet', 'Job', 'CronJob'].includes(object.ref.kind)) {
+      if (WORKLOAD_VIEW_KINDS.has(object.ref.kind)) {
         this.workloads.push(this.workloadView(object));
       }
     }

@@ -198,7 +198,7 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
     const vsHosts = asArray(dig(vs.raw, 'spec', 'hosts')).filter((h): h is string => typeof h === 'string').map((h) => model.resolve(h, ns));
     vsHosts.forEach((h) => routedHosts.add(h));
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
-    asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => specs.push(...routeSpecs(model, vs, i, ns, callHost)));
+    asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => { for (const s of routeSpecs(model, vs, i, ns, callHost)) specs.push(s); });
   }
 
   for (const se of model.serviceEntries) {
@@ -234,7 +234,7 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
       let targets = specs.filter((spec) => specMatches(spec, link));
       if (!targets.length) {
         targets = specsForLink(model, link);
-        specs.push(...targets);
+        for (const t of targets) specs.push(t);
       }
       for (const t of targets) linked.set(t, [...(linked.get(t) ?? []), link]);
     }

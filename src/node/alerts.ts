@@ -20,6 +20,8 @@ import { reservedInside, type PortRange } from './sysctl.js';
 export const DEFAULT_WARNING_FRACTION = 0.7;
 /** Default critical threshold: 90 % of usable ports (a choice of this tool, not a kernel number). */
 export const DEFAULT_CRITICAL_FRACTION = 0.9;
+/** Utilisation of the range at which the node-budget alerts warn: `node-port-budget`'s default `warnAt` (0.8). */
+export const NODE_BUDGET_WARN_FRACTION = 0.8;
 
 /** Inputs of {@link buildPrometheusRule}. */
 export interface AlertOptions {
@@ -213,6 +215,43 @@ export function buildPrometheusRule(options: AlertOptions = {}): PrometheusRule 
       ),
     },
   ];
+  // The node budget, as `meshlint audit --prometheus` computes it (rule node-port-budget): TIME_WAIT over the node's
+  // usable ports (warn at 80 %, full at 100 %), and new outbound connections/s over the rate that fills the range.
+  const perNode = (expr: string) => `max by (instance) (${expr})`;
+  const utilisation = `${perNode(tw)} / ${t.usable}`;
+  const churn = `${perNode(opens)} / ${+t.exhaustionRate.toFixed(4)}`;
+  const nodeBudget: AlertRule[] = [
+    {
+      alert: 'EphemeralPortRangeUtilisationHigh',
+      expr: `${utilisation} >= ${NODE_BUDGET_WARN_FRACTION}`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'Node {{ $labels.instance }} holds {{ $value | humanizePercentage }} of its ephemeral port range in TIME_WAIT',
+        `TIME_WAIT sockets on {{ $labels.instance }} are {{ $value | humanizePercentage }} of the ${t.usable} usable ports (warning from ${pct(NODE_BUDGET_WARN_FRACTION)}, as meshlint's node-port-budget rule). \`meshlint audit --prometheus\` names the pods and routes that drive the node.\n${budget}\n${check}`,
+      ),
+    },
+    {
+      alert: 'EphemeralPortRangeFull',
+      expr: `${utilisation} >= 1`,
+      for: '2m',
+      labels: { severity: 'critical' },
+      annotations: annotations(
+        'Node {{ $labels.instance }} has as many sockets in TIME_WAIT as usable ephemeral ports',
+        `TIME_WAIT sockets on {{ $labels.instance }} are {{ $value | humanizePercentage }} of the ${t.usable} usable ports: connections to a destination that holds most of them fail with EADDRNOTAVAIL.\n${budget}\n${check}`,
+      ),
+    },
+    {
+      alert: 'EphemeralPortExhaustionRateReached',
+      expr: `${churn} >= 1`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: annotations(
+        'Node {{ $labels.instance }} opens outbound connections at the rate that fills its ephemeral port range',
+        `{{ $labels.instance }} opens outbound TCP connections at {{ $value | humanize }}× ${t.exhaustionRate.toFixed(2)}/s, the rate whose TIME_WAIT alone fills the ${t.usable} usable ports (${t.usable} / ${TIME_WAIT_SECONDS} s).\n${budget}\n${check}`,
+      ),
+    },
+  ];
   const metadata: PrometheusRule['metadata'] = { name: options.name ?? 'meshlint-ephemeral-ports' };
   if (options.namespace) metadata.namespace = options.namespace;
   if (options.labels && Object.keys(options.labels).length > 0) metadata.labels = { ...options.labels };
@@ -220,7 +259,7 @@ export function buildPrometheusRule(options: AlertOptions = {}): PrometheusRule 
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
     metadata,
-    spec: { groups: [{ name: 'meshlint-ephemeral-ports', rules }] },
+    spec: { groups: [{ name: 'meshlint-ephemeral-ports', rules }, { name: 'meshlint-node-port-budget', rules: nodeBudget }] },
   };
 }
 

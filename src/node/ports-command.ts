@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { defaultIO, UsageError, type CommandIO } from './io.js';
+import { MAX_TIMER_SECONDS } from '../facts.js';
 import {
   analyseSnapshot,
   compareSnapshots,
@@ -72,6 +73,7 @@ export function validatePortsOptions(raw: RawPortsOptions): PortsOptions {
   if (raw.watch !== undefined) {
     const w = Number(raw.watch);
     if (raw.watch.trim() === '' || !Number.isFinite(w) || w <= 0) throw new UsageError(`--watch ${JSON.stringify(raw.watch)}: expected a number of seconds > 0`);
+    if (w > MAX_TIMER_SECONDS) throw new UsageError(`--watch ${JSON.stringify(raw.watch)}: at most ${Math.floor(MAX_TIMER_SECONDS)} seconds (about 24.8 days), the longest timer Node.js can set`);
     out.watch = w;
   }
   if (raw.count !== undefined) {

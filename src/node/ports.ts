@@ -263,7 +263,7 @@ export async function readProcSnapshot(procDir: string, overrides: BudgetOverrid
   const tw = await sysctl('tcp_tw_reuse', undefined, '');
   if (tw) values.tcp_tw_reuse = tw;
   const budget = portBudgetFromValues(values);
-  notes.push(...budget.notes);
+  for (const n of budget.notes) notes.push(n);
   return {
     procDir,
     takenAtMs,
@@ -576,7 +576,7 @@ function percent(x: number): string {
 }
 
 function table(header: string[], rows: string[][], rightAlign: boolean[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

@@ -94,7 +94,7 @@ export class NodeSettings {
    */
   constructor(objects: readonly ManifestObject[], fileSettings: readonly SysctlSetting[] = [], options: NodeOptions = {}) {
     this.settings = [...fileSettings];
-    for (const object of objects) if (WORKLOAD_KINDS.has(object.ref.kind)) this.settings.push(...sysctlsOfWorkload(object, this.notes));
+    for (const object of objects) if (WORKLOAD_KINDS.has(object.ref.kind)) for (const s of sysctlsOfWorkload(object, this.notes)) this.settings.push(s);
     const overrides: Partial<Record<BudgetKey, BudgetValue>> = {};
     const from = (key: BudgetKey): string => `meshlint configuration, node.${key}`;
     if (options.ip_local_port_range !== undefined) overrides.ip_local_port_range = { value: options.ip_local_port_range, from: from('ip_local_port_range') };

@@ -171,7 +171,7 @@ function collect(node: SgNode, out: ShellPipeline[]): void {
       const inner: ShellPipeline[] = [];
       collect(child, inner);
       // A pipeline stage is one command (possibly with redirections); compound stages contribute theirs.
-      for (const p of inner) commands.push(...p.commands);
+      for (const p of inner) for (const c of p.commands) commands.push(c);
     }
     if (commands.length) out.push({ commands });
     return;
@@ -184,8 +184,8 @@ function collect(node: SgNode, out: ShellPipeline[]): void {
     const inner: ShellPipeline[] = [];
     if (body) collect(body, inner);
     const last = inner[inner.length - 1]?.commands.at(-1);
-    if (last) last.redirects.push(...redirects);
-    out.push(...inner);
+    if (last) for (const r of redirects) last.redirects.push(r);
+    for (const p of inner) out.push(p);
     return;
   }
   for (const child of node.children()) if (child.isNamed()) collect(child, out);

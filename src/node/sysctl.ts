@@ -318,7 +318,7 @@ function pipelineWrites(pipeline: ShellPipeline, argIndex: number, depth: number
   const stripped = pipeline.commands.map((c) => stripWrappers(wordsOf(c, argIndex)));
   pipeline.commands.forEach((cmd, k) => {
     const words = stripped[k]!;
-    out.push(...argvWrites(words, depth, notes));
+    for (const w of argvWrites(words, depth, notes)) out.push(w);
     // echo VALUE > /proc/sys/NAME
     const text = words.length > 0 ? printedText(words) : null;
     if (text === null) return;

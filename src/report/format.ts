@@ -24,6 +24,8 @@ export interface ReportOptions {
   coverage?: CoverageEntry[];
   /** The cluster an audit read (`meshlint audit`); absent for `check`. */
   cluster?: ClusterSource;
+  /** `meshlint audit` with several contexts: each cluster, read or not (then `error` says why); replaces `cluster`. */
+  clusters?: ClusterAudit[];
 }
 
 /** Something a cluster audit could not read (`schemas/report.schema.json`, `coverageNote`). Only `message` is required. */
@@ -37,8 +39,10 @@ export interface CoverageEntry {
   verb?: 'list' | 'get';
   /** Resource in RBAC notation, e.g. `destinationrules.networking.istio.io`. */
   resource?: string;
-  /** `forbidden` (403), `not-installed` (404: CRD or object missing), `error` (any other failure). */
-  status?: 'forbidden' | 'not-installed' | 'error';
+  /** `forbidden` (403), `not-installed` (404: CRD or object missing), `truncated` (a list cut short by a bound), `error` (any other failure). */
+  status?: 'forbidden' | 'not-installed' | 'truncated' | 'error';
+  /** Kubeconfig context of the cluster the note is about, when an audit read several. */
+  cluster?: string;
 }
 
 /** Where an audit's objects came from. Never holds credentials. */
@@ -51,6 +55,20 @@ export interface ClusterSource {
   istioVersion: string | null;
   /** Namespaces read; empty = all. */
   namespaces: string[];
+}
+
+/** One cluster of a several-context audit (`meshlint audit --context a --context b`, `--all-contexts`). */
+export interface ClusterAudit {
+  context: string;
+  /** API server URL, without userinfo or query; absent when the kubeconfig could not give one. */
+  server?: string;
+  /** As in {@link ClusterSource}; null when the cluster was not read. */
+  istioVersion: string | null;
+  namespaces: string[];
+  /** Objects read and analysed (0 when the cluster was not read). */
+  objects: number;
+  /** Why the cluster could not be audited (unreachable, refused credentials, timeout): one line, no credentials. */
+  error?: string;
 }
 
 /**
@@ -90,3 +108,19 @@ export function worstRoutes(routes: readonly RouteMultiplier[]): RouteMultiplier
 
 /** Renders a result in a format. */
 export type Reporter = (result: AnalysisResult, options: ReportOptions) => string;
+
+/** C0 controls, DEL and C1 controls: what a terminal may act on (ESC starts an escape sequence, CR rewrites a line). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const NAMED_CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+
+/**
+ * `text` with its control characters written as escapes (`\n`, `\r`, `\t`, `\e`, `\x07`, `\x9b`), for human
+ * output: a file name, host or message with a newline or an ESC byte cannot forge report lines or drive the
+ * terminal. Text without control characters is returned as it is.
+ */
+export function escapeControl(text: string): string {
+  CONTROL.lastIndex = 0;
+  if (!CONTROL.test(text)) return text;
+  return text.replace(CONTROL, (c) => NAMED_CONTROL[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { AnalysisResult } from '../pipeline.js';
 import { ruleMeta } from '../rules/registry.js';
 import type { Finding, Severity } from '../types.js';
-import { countBySeverity, type ReportOptions } from './format.js';
+import { countBySeverity, escapeControl, type ReportOptions } from './format.js';
 
 /** Workflow command per severity: `info` is a `notice` annotation. */
 const COMMAND: Record<Severity, 'error' | 'warning' | 'notice'> = { error: 'error', warn: 'warning', info: 'notice' };
@@ -10,10 +10,11 @@ const COMMAND: Record<Severity, 'error' | 'warning' | 'notice'> = { error: 'erro
 /**
  * Escapes the data (message) of a GitHub Actions workflow command: `%`, CR and LF become `%25`, `%0D`,
  * `%0A` (GitHub Docs, "Workflow commands for GitHub Actions"; the runner decodes them, so a multi-line
- * message stays one command line).
+ * message stays one command line). Other control characters (ESC, BEL, …) are written as escapes
+ * (`escapeControl`): the job log is shown in a terminal emulator.
  */
 export function escapeData(text: string): string {
-  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return escapeControl(text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A'));
 }
 
 /** Escapes a property value of a workflow command: as {@link escapeData}, plus `:` → `%3A` and `,` → `%2C` (they delimit properties). */
@@ -46,6 +47,7 @@ export function annotation(f: Finding): string {
   let message = f.message;
   if (file === undefined) message = `${f.location.file}:${f.location.line}:${f.location.column}: ${message}`;
   if (f.hint) message += `\nFix: ${f.hint}`;
+  if (f.cluster) message += `\ncluster ${f.cluster}`;
   if (f.location.object) {
     const o = f.location.object;
     message += `\n${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${f.location.fieldPath ? ` ${f.location.fieldPath}` : ''}`;

@@ -2,6 +2,7 @@ import { locate } from '../load/objects.js';
 import type { AnalysisResult } from '../pipeline.js';
 import type { TraceItem } from '../model/multiplier.js';
 import { ruleMeta } from '../rules/registry.js';
+import { nodePortsJson } from './nodes.js';
 import { countBySeverity, type ReportOptions } from './format.js';
 import type { Finding } from '../types.js';
 
@@ -24,6 +25,8 @@ function finding(f: Finding) {
     column: f.location.column,
     ...(f.location.object ? { object: f.location.object } : {}),
     ...(f.location.fieldPath ? { fieldPath: f.location.fieldPath } : {}),
+    ...(f.location.rendered ? { rendered: f.location.rendered } : {}),
+    ...(f.cluster ? { cluster: f.cluster } : {}),
   };
 }
 
@@ -38,7 +41,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
   return {
     schemaVersion: JSON_REPORT_VERSION,
     tool: { name: 'meshlint', version: options.version },
-    summary: { errors: c.error, warnings: c.warn, info: c.info, suppressed: suppressed.filter((f) => !isBaselined(f)).length, baselined: suppressed.filter(isBaselined).length, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped },
+    summary: { errors: c.error, warnings: c.warn, info: c.info, suppressed: suppressed.filter((f) => !isBaselined(f)).length, baselined: suppressed.filter(isBaselined).length, files: result.stats.files, documents: result.stats.documents, objects: result.stats.objects, byKind: result.stats.byKind, skipped: result.stats.skipped, ...(result.stats.skippedPaths ? { skippedPaths: result.stats.skippedPaths } : {}) },
     findings: result.findings.map(finding),
     suppressed: suppressed.map((f) => ({ ...finding(f), suppressions: (f.suppressions ?? []).map((s) => ({ kind: s.kind, via: s.via, ...(s.justification ? { justification: s.justification } : {}), ...(s.location ? { file: s.location.file, line: s.location.line, column: s.location.column } : {}) })) })),
     ...(result.baseline ? { baseline: { file: result.baseline.file, matched: result.baseline.matched, absent: result.baseline.absent } } : {}),
@@ -73,6 +76,8 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     errors: result.errors,
     coverage: options.coverage ?? [],
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.clusters ? { clusters: options.clusters } : {}),
+    ...(result.nodePorts ? { nodePorts: nodePortsJson(result.nodePorts) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier, TrafficModel } from '../model/multiplier.js';
 import type { ConnectionPolicy, RetryPolicy, TrafficRoute } from '../model/traffic.js';
+import type { NodePortRow } from '../live/nodes.js';
 import { TIME_WAIT_SECONDS } from '../facts.js';
 import { NodeSettings } from '../node/settings.js';
 import type { SysctlSetting } from '../node/sysctl.js';
@@ -88,6 +89,8 @@ export interface RuleVisitors {
   TrafficRoute?(route: TrafficRoute): void;
   /** Each sysctl assignment of the input (sysctl.d files, pod specs, container commands), in input order. */
   sysctl?(setting: SysctlSetting): void;
+  /** Each node's port budget, predicted from live rates (`audit --prometheus` only). */
+  nodePort?(row: NodePortRow): void;
   end?(): void;
 }
 
@@ -114,7 +117,9 @@ const KIND_VISITORS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sid
  * Runs config and node rules over the model in one pass per kind, then the multiplier rows, then the node
  * settings (`node`, built from the model's objects when not given): every rule's visitor for an object is called
  * before the next object. A rule that throws does not stop the others: its error becomes an `error`
- * finding naming the rule and object (and should be reported as a meshlint bug).
+ * finding naming the rule and object (and should be reported as a meshlint bug). `traffic` is the neutral traffic
+ * model (effective connection and retry policies, HTTP routes); `nodePorts` the per-node port budgets of a live
+ * audit with Prometheus (empty otherwise).
  * @returns findings in the order rules reported them.
  */
 export function runRules(
@@ -124,6 +129,7 @@ export function runRules(
   settings: ReadonlyMap<string, RuleSetting>,
   node: NodeSettings = new NodeSettings(model.objects),
   traffic: TrafficModel = { routes: [...routes], trafficRoutes: [], connectionPolicies: [], retryPolicies: [], timeWaitSeconds: TIME_WAIT_SECONDS },
+  nodePorts: readonly NodePortRow[] = [],
 ): Finding[] {
   const findings: Finding[] = [];
   const active: { rule: Rule; visitors: RuleVisitors }[] = [];
@@ -191,6 +197,7 @@ export function runRules(
   visitAll(traffic.trafficRoutes, 'TrafficRoute', (route) => route.at.object);
   visitAll(routes, 'route', (route) => route.definedBy.object);
   visitAll(node.settings, 'sysctl', (setting) => setting.location);
+  visitAll(nodePorts, 'nodePort', (row) => ({ file: row.uri, line: 1, column: 1 }));
   visitAll([undefined], 'end', () => undefined);
   return findings;
 }

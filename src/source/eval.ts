@@ -79,10 +79,8 @@ export interface Expectation {
   ruleId: string;
 }
 
-/** Counts for one rule in one language. */
-export interface RuleScore {
-  language: string;
-  ruleId: string;
+/** True/false positives and negatives with the precision and recall they give, and where the misses are. */
+export interface Counts {
   truePositives: number;
   falsePositives: number;
   falseNegatives: number;
@@ -92,6 +90,27 @@ export interface RuleScore {
   recall: number;
   /** `file:line` of each false positive and false negative, for debugging the corpus or the rule. */
   misses: { falsePositives: string[]; falseNegatives: string[] };
+}
+
+/** Counts for one rule in one language. */
+export interface RuleScore extends Counts {
+  language: string;
+  ruleId: string;
+}
+
+/** Sets `precision` (TP / (TP + FP), 1 when nothing was reported) and `recall` (TP / (TP + FN), 1 when nothing was expected). */
+export function settleRatios(c: Counts): void {
+  const reported = c.truePositives + c.falsePositives;
+  const expected = c.truePositives + c.falseNegatives;
+  c.precision = reported ? c.truePositives / reported : 1;
+  c.recall = expected ? c.truePositives / expected : 1;
+}
+
+/** A plain-text table: the first `left` columns padded right, the others left (numbers). */
+export function formatColumns(header: string[], rows: string[][], left: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string => r.map((c, i) => (i >= left ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
 }
 
 /** The result of {@link evaluate}. */
@@ -183,7 +202,7 @@ export async function evaluate(langs?: readonly string[], opts: EvaluateOptions 
     const absFiles = await listFiles(dir, spec.extensions);
     const files = absFiles.map((f) => path.relative(root, f));
     const expected: Expectation[] = [];
-    for (const f of files) expected.push(...parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker));
+    for (const f of files) for (const e of parseExpectations(f, await readFile(path.join(root, f), 'utf8'), spec.commentMarker)) expected.push(e);
     const scan = await spec.scan(files, { cwd: root });
     result.filesScanned[language] = scan.filesScanned;
     for (const e of scan.errors) result.errors.push({ language, ...e });
@@ -215,10 +234,7 @@ export async function evaluate(langs?: readonly string[], opts: EvaluateOptions 
         score.falseNegatives++;
         score.misses.falseNegatives.push(k.split('\u0000').slice(1).join(':'));
       }
-      const reported = score.truePositives + score.falsePositives;
-      const expectedCount = score.truePositives + score.falseNegatives;
-      score.precision = reported ? score.truePositives / reported : 1;
-      score.recall = expectedCount ? score.truePositives / expectedCount : 1;
+      settleRatios(score);
       result.scores.push(score);
     }
   }
@@ -237,7 +253,5 @@ export function formatTable(result: EvalResult): string {
     s.precision.toFixed(2),
     s.recall.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+  return formatColumns(header, rows, 2);
 }

@@ -17,6 +17,8 @@ export interface SourceScanOptions {
   ruleOptions?: Record<string, Record<string, unknown>>;
   /** Rule ids not to run (configured `off`). */
   disabledRules?: readonly string[];
+  /** Largest source file scanned, bytes (default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB); a larger one is a `parse-error` finding. */
+  maxFileBytes?: number;
 }
 
 /** A scanner as the registry loads it: files relative to `opts.cwd`; result paths are the paths as given. */
@@ -108,10 +110,11 @@ export async function scanSources(files: readonly string[], opts: SourceScanOpti
       for (const f of mine) out.errors.push({ file: f, message: `${f}: not scanned: the ${scanner.engine} scanner failed: ${reason}` });
       continue;
     }
-    out.findings.push(...result.findings);
-    out.callSites.push(...result.callSites);
+    for (const f of result.findings) out.findings.push(f);
+    for (const s of result.callSites) out.callSites.push(s);
     out.filesScanned += result.filesScanned;
-    out.errors.push(...result.errors);
+    for (const e of result.errors) out.errors.push(e);
+    for (const s of result.skipped ?? []) (out.skipped ??= []).push(s);
   }
   return out;
 }

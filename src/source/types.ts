@@ -18,6 +18,8 @@ export interface AppCallSite {
   url?: string;
   /** Destination host taken from the URL literal or a configured env-var name; lower-case, no port. */
   host?: string;
+  /** The environment variable the destination is read from (`process.env.PAYMENTS_URL`), mapped in `envHosts` or not. */
+  env?: string;
   /** Destination port; from the URL (scheme default 80/443 when absent). */
   port?: number;
   /** `http` or `https` as written at the call site (HTTPS from the app is opaque TLS to the sidecar). */
@@ -46,5 +48,17 @@ export interface SourceScanResult {
    * Files that could not be read or parsed: one line each (`file:line:column: message`), the scan goes on.
    * `line`/`column` (1-based) locate a syntax error when the parser gave one.
    */
-  errors: { file: string; message: string; line?: number; column?: number }[];
+  errors: {
+    file: string;
+    message: string;
+    line?: number;
+    column?: number;
+    /**
+     * The file was still analysed around the syntax error (tree-sitter recovers: a Python file with one broken
+     * line keeps the rest of its functions); its findings are in `findings`.
+     */
+    partial?: boolean;
+  }[];
+  /** Files not scanned and not an error: binary or minified (`readSourceFile`); named in the summary. */
+  skipped?: { file: string; reason: string }[];
 }

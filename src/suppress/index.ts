@@ -4,9 +4,9 @@
  * its {@link Suppression}. With `reportUnused`, directives that silenced nothing become
  * `unused-disable-directive` findings. See docs/suppressions.md.
  */
-import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { SOURCE_EXTENSIONS } from '../load/discover.js';
+import { DEFAULT_MAX_SOURCE_BYTES, readTextCapped } from '../load/read.js';
 import { locate, type ManifestObject } from '../load/objects.js';
 import { asRecord, asString, dig } from '../model/values.js';
 import { allRules } from '../rules/registry.js';
@@ -154,21 +154,18 @@ function annotationDirectives(objects: readonly ManifestObject[]): Directive[] {
 async function commentDirectives(input: SuppressInput): Promise<Directive[]> {
   const found: CommentDirective[] = [];
   for (const [file, text] of input.manifestTexts) {
-    if (text.includes(DIRECTIVE_MARKER)) found.push(...yamlDirectives(file, text));
+    if (text.includes(DIRECTIVE_MARKER)) for (const d of yamlDirectives(file, text)) found.push(d);
   }
   const withFindings = new Set(input.findings.map((f) => f.location.file));
   for (const file of input.sourceFiles) {
     if (!SOURCE_EXTENSIONS.has(extname(file).toLowerCase())) continue;
     if (!input.reportUnused && !withFindings.has(file)) continue; // nothing to silence there
-    let text: string;
-    try {
-      text = readFileSync(resolve(input.cwd, file), 'utf8');
-    } catch {
-      continue; // the scanners report unreadable files
-    }
+    const read = readTextCapped(resolve(input.cwd, file), DEFAULT_MAX_SOURCE_BYTES);
+    if (!read.ok) continue; // the scanners report unreadable and oversized files
+    const text = read.text;
     if (!text.includes(DIRECTIVE_MARKER)) continue;
     try {
-      found.push(...(await sourceDirectives(file, text)));
+      for (const d of await sourceDirectives(file, text)) found.push(d);
     } catch {
       /* a grammar that cannot load: the scanner reports the file */
     }

@@ -454,7 +454,7 @@ function toIssues(errors: readonly ErrorObject[], data: unknown, schema: JsonSch
     }
     return false;
   });
-  located.push(...pruned);
+  for (const p of pruned) located.push(p);
 
   // A value of the wrong type makes its other errors noise.
   const typed = new Set(located.filter((l) => l.error.keyword === 'type').map((l) => JSON.stringify(l.at)));

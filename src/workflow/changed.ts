@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { UserError } from '../cli/io.js';
 
 /** Runs git with `args` in `cwd` (no shell); returns stdout, or throws with git's first stderr line. */
@@ -30,6 +30,12 @@ export interface ChangedFiles {
   base: string;
   /** Real absolute paths of files changed since `base`: committed on this branch, staged, unstaged, or untracked (not ignored). Deleted files are not listed. */
   files: Set<string>;
+  /**
+   * Why a file that is not in `files` can never be reported under `--changed-since`: `outside the git
+   * repository` (no git history says whether it changed), `ignored by git` (git never lists it); undefined for a
+   * file that is simply unchanged. `abs` is a real absolute path.
+   */
+  notTracked(abs: string): string | undefined;
 }
 
 /**
@@ -65,5 +71,13 @@ export function changedSince(ref: string, cwd: string): ChangedFiles {
   const files = new Set<string>();
   for (const p of splitZ(git(root, ['diff', '--name-only', '-z', '--no-ext-diff', '--diff-filter=d', base, '--']))) files.add(resolve(root, p));
   for (const p of splitZ(git(root, ['ls-files', '-z', '--others', '--exclude-standard']))) files.add(resolve(root, p));
-  return { root, base, files };
+  // Ignored files, whole ignored directories collapsed to one entry (`--directory`: not every file of node_modules).
+  const ignored = new Set(splitZ(git(root, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])).map((p) => resolve(root, p)));
+  const notTracked = (abs: string): string | undefined => {
+    if (abs !== root && !abs.startsWith(root + sep)) return 'outside the git repository';
+    // The file or one of its directories up to the root: depth lookups, not one per ignored entry.
+    for (let p = abs; p.length > root.length; p = dirname(p)) if (ignored.has(p)) return 'ignored by git';
+    return undefined;
+  };
+  return { root, base, files, notTracked };
 }

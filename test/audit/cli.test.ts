@@ -6,17 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Ajv, { type ValidateFunction } from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from '../helpers/fake-apiserver.js';
-import { assertNoSecrets, fixtureManifestFiles, fixtureObjects, isolatedEnv, kubeconfig, OTHER_TOKEN, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
+import { assertNoSecrets, closedPort, fixtureManifestFiles, fixtureObjects, isolatedEnv, kubeconfig, OTHER_TOKEN, reportValidator, sarifValidator, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 import { BIN, ROOT } from '../helpers/paths.js';
 
 interface JsonFinding {
@@ -74,32 +70,6 @@ function secondCluster(): KubeObject[] {
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy', namespace: 'shop' }, spec: { ports: [{ name: 'grpc', port: 80 }] } },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: MESH_CONFIG } },
   ];
-}
-
-/** The official OASIS SARIF 2.1.0 JSON schema, as shipped by @microsoft/jest-sarif. */
-function sarifValidator(): ValidateFunction {
-  const require = createRequire(import.meta.url);
-  const pkg = require.resolve('@microsoft/jest-sarif/package.json');
-  const schema = JSON.parse(readFileSync(pkg.replace(/package\.json$/, 'lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
-  const ajv = new AjvDraft04.default({ strict: false, allErrors: true, unicodeRegExp: false });
-  addFormats.default(ajv);
-  return ajv.compile(schema);
-}
-
-/** schemas/report.schema.json (draft-07). */
-function reportValidator(): ValidateFunction {
-  const ajv = new Ajv.default({ strict: false, allErrors: true });
-  return ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/report.schema.json'), 'utf8')));
-}
-
-/** A port on 127.0.0.1 where nothing listens. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 // Two at a time: each run loads @kubernetes/client-node (~1,900 modules); more in parallel is slower on 2 cores.

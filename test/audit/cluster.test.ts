@@ -421,6 +421,27 @@ describe('readCluster coverage notes', () => {
     assertReadOnly(srv);
   });
 
+  it('says what is wrong with a malformed list response, quoting none of it (not "HTTP 200: HTTP 200")', async () => {
+    // Issue 14, item 20.
+    const srv = await server({
+      objects: seed(),
+      tokens: [TOKEN],
+      malformed: [
+        { path: /\/destinationrules/, body: '{"kind":"DestinationRuleList","items":[{"metadata":{"name":"hunter2' },
+        { path: /\/serviceentries/, body: '[1, 2]' },
+        { path: /\/api\/v1\/services/, body: '{"kind":"ServiceList","items":{"a":1}}' },
+      ],
+    });
+    const file = await writeKubeconfig(srv);
+    const read = await readCluster({ kubeconfig: file, env: await isolatedEnv() });
+    const message = (kind: string) => read.coverage.find((n) => n.kind === kind)?.message ?? '';
+    assert.match(message('DestinationRule'), /answered HTTP 200 \(GET \S+destinationrules\) with a body that is not JSON \(67 bytes, cut off\?\)$/);
+    assert.match(message('ServiceEntry'), /a JSON array, not a list object$/);
+    assert.match(message('Service'), /with a JSON object whose items is an object, not a list$/);
+    for (const n of read.coverage) assert.ok(!/HTTP 200: HTTP 200/.test(n.message) && !n.message.includes('hunter2'), n.message);
+    assertReadOnly(srv);
+  });
+
   it('notes a cluster-wide 403 without a namespace', async () => {
     const srv = await server({ objects: seed(), tokens: [TOKEN], forbid: [{ resource: 'services' }, { resource: 'configmaps' }] });
     const file = await writeKubeconfig(srv);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
-import { READ_RESOURCES, READ_VERBS, rbacRules, readCluster, type PolicyRule } from '../../src/audit/cluster.js';
+import { PLACEMENT_RESOURCES, READ_RESOURCES, READ_VERBS, rbacRules, readCluster, type PolicyRule } from '../../src/audit/cluster.js';
 import { startFakeApiServer, type RecordedRequest } from '../helpers/fake-apiserver.js';
 import { fixtureObjects, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 
@@ -65,6 +65,12 @@ function allows(rules: PolicyRule[], a: NonNullable<ReturnType<typeof rbacAttrib
 }
 
 describe('deploy/ manifests', () => {
+  it('deploy/prometheus/clusterrole-placement.yaml grants list on exactly the placement resources (audit --prometheus)', async () => {
+    const role = YAML.parse(await readFile(new URL('prometheus/clusterrole-placement.yaml', DEPLOY), 'utf8')) as { kind: string; rules: PolicyRule[] };
+    assert.equal(role.kind, 'ClusterRole');
+    assert.deepEqual(permissions(role.rules), PLACEMENT_RESOURCES.map((r) => `list ${r.group}/${r.resource}`).sort());
+  });
+
   it('the ClusterRole grants exactly what readCluster uses', async () => {
     const role = one(await manifests(), 'ClusterRole');
     const rules = role.rules as PolicyRule[];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
+import { contextsToAudit } from '../../src/audit/clusters.js';
 import { addAuditOptions, auditOptionsFrom, parseDuration, type AuditFlags } from '../../src/audit/options.js';
 
 /** Parses `args` with a fresh `audit` command; returns the flags or throws the CommanderError. */
@@ -49,6 +50,16 @@ describe('addAuditOptions / auditOptionsFrom', () => {
     assert.equal(auditOptionsFrom(parse(['--request-timeout', '0'])).requestTimeoutSeconds, 0);
   });
 
+  it('--context is repeatable: one is the context of a single-cluster audit, several are left to clusters.ts', () => {
+    const several = parse(['--context', 'a', '--context', 'b']);
+    assert.deepEqual(several.context, ['a', 'b']);
+    assert.equal(auditOptionsFrom(several).context, undefined);
+    assert.deepEqual(contextsToAudit(several, {}), ['a', 'b']);
+    assert.equal(contextsToAudit(parse(['--context', 'a']), {}), undefined);
+    assert.deepEqual(contextsToAudit(parse(['--context', 'a', '--context', 'a']), {}), undefined, 'the same context twice is one cluster');
+    assert.equal(parse(['--all-contexts']).allContexts, true);
+  });
+
   it('rejects bad values and conflicting scope with usage errors', () => {
     const code = (args: string[]) => {
       try {
@@ -63,5 +74,6 @@ describe('addAuditOptions / auditOptionsFrom', () => {
     assert.equal(code(['-n', 'Not_A_Namespace']), 'commander.invalidArgument');
     assert.equal(code(['-n', 'a', '-A']), 'commander.conflictingOption');
     assert.equal(code(['--context']), 'commander.optionMissingArgument');
+    assert.equal(code(['--context', 'a', '--all-contexts']), 'commander.conflictingOption');
   });
 });

@@ -197,3 +197,42 @@ describe('baseline', () => {
     assert.deepEqual(Object.keys(b.findings[0]), ['fingerprint', 'ruleId', 'object', 'fieldPath', 'value', 'count']);
   });
 });
+
+describe('baseline: no source text, no secrets (issue 14)', () => {
+  it('a YAML error in a Secret and a source finding: the baseline holds fingerprints, not the line text; it still matches', () => {
+    const { dir, cleanup } = tempDir('meshlint-baseline-secret-');
+    try {
+      const password = 'hunter2-correct-horse-battery';
+      writeTree(dir, {
+        'k8s/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData:\n  password: ${password}\n  password: ${password}-again\n`,
+        'k8s/mesh.yaml': KEEPALIVE,
+        'src/app.js': readFileSync(join(ROOT, 'fixtures/source/javascript/express-payments-agent.js'), 'utf8'),
+      });
+      const write = runCli(['check', 'k8s', 'src', '--baseline-write', 'baseline.json'], { cwd: dir });
+      assert.equal(write.code, 0, write.stderr);
+      const text = readFileSync(join(dir, 'baseline.json'), 'utf8');
+      assert.ok(!text.includes('hunter2'), 'the Secret line is not in the baseline');
+      const entries = JSON.parse(text).findings as { ruleId: string; file?: string; text?: string; count: number }[];
+      assert.ok(entries.some((e) => e.ruleId === 'parse-error' && e.file === 'k8s/secret.yaml'));
+      assert.ok(entries.some((e) => e.file === 'src/app.js'), 'source findings recorded');
+      assert.ok(entries.every((e) => e.text === undefined), 'no line text at all');
+      const again = runCli(['check', 'k8s', 'src', '--baseline', 'baseline.json', '-f', 'json'], { cwd: dir });
+      assert.equal(again.code, 0, again.stderr);
+      const report = JSON.parse(again.stdout);
+      assert.equal(report.findings.length, 0);
+      assert.equal(report.summary.baselined, entries.reduce((n, e) => n + e.count, 0));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('values of Secret fields and of data/stringData are left out; other values are kept for reviewers', () => {
+    const at = (kind: string, fieldPath: string) => ({
+      ruleId: 'schema-invalid', severity: 'error' as const, message: 'm', value: 's3cr3t-value',
+      location: { file: 'a.yaml', line: 1, column: 1, object: { apiVersion: 'v1', kind, namespace: 'shop', name: 'x' }, fieldPath },
+    });
+    const entries = identify([at('Secret', 'metadata.name'), at('ConfigMap', 'data.password'), at('ConfigMap', 'binaryData.k'), at('DestinationRule', 'spec.host')], '/');
+    assert.deepEqual(entries.map((e) => e.value), [undefined, undefined, undefined, 's3cr3t-value']);
+    assert.equal(new Set(entries.map((e) => e.fingerprint)).size, 4, 'the values still count in the fingerprints');
+  });
+});

@@ -148,3 +148,63 @@ describe('--fix safety', () => {
     }
   });
 });
+
+describe('--fix at scale and on values it must not overwrite (issue 14)', () => {
+  const dr = (i: number, extra = '') =>
+    `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: d${i}\n  namespace: shop\n# comment ${i}\nspec:\n  host: h${i}.example.com\n  trafficPolicy:\n    connectionPool:\n      http:\n        maxRequestsPerConnection: 1\n        idleTimeout: 5s${extra}\n`;
+
+  it('650 fixes in one file: every one applied, in one parse per document (the diff equals --fix; a second run finds nothing)', () => {
+    const { dir, cleanup } = tempDir('meshlint-fix-many-');
+    try {
+      const n = 650;
+      const before = Array.from({ length: n }, (_, i) => dr(i)).join('---\n');
+      writeFileSync(join(dir, 'many.yaml'), before);
+      const dry = runCli(['check', 'many.yaml', '--fix-dry-run'], { cwd: dir, timeoutMs: 120_000 });
+      assert.match(dry.stderr, new RegExp(`--fix-dry-run: ${n} problems would be fixed in 1 file`));
+      assert.equal(dry.stdout.match(/^- {8}maxRequestsPerConnection: 1$/gm)?.length, n);
+      const fix = runCli(['check', 'many.yaml', '--fix'], { cwd: dir, timeoutMs: 120_000 });
+      assert.match(fix.stderr, new RegExp(`^meshlint: fixed ${n} problems in 1 file$`, 'm'));
+      const after = read(dir, 'many.yaml');
+      assert.equal(after, before.replace(/ {8}maxRequestsPerConnection: 1\n/g, ''), 'only the fixed lines changed; comments and documents kept');
+      const again = runCli(['check', 'many.yaml', '--fix'], { cwd: dir });
+      assert.match(again.stderr, /fixed 0 problems in 0 files/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a %YAML directive (documents that may not stand alone) takes the one-by-one path with the same result', async () => {
+    const text = `%YAML 1.2\n---\n${dr(1)}---\n${dr(2)}`;
+    const { dir, cleanup } = tempDir('meshlint-fix-directive-');
+    try {
+      writeFileSync(join(dir, 'd.yaml'), text);
+      const r = runCli(['check', 'd.yaml', '--fix'], { cwd: dir });
+      assert.match(r.stderr, /fixed 2 problems in 1 file/);
+      assert.equal(read(dir, 'd.yaml'), text.replace(/ {8}maxRequestsPerConnection: 1\n/g, ''));
+    } finally {
+      cleanup();
+    }
+  });
+
+  for (const [what, value] of [['null', 'null'], ['~', '~'], ['a string', '"none"'], ['a list', '[a, b]']] as const) {
+    it(`connection-pool-missing with trafficPolicy ${what}: not fixed, and --fix-dry-run and --fix say the same`, () => {
+      const { dir, cleanup } = tempDir('meshlint-fix-tp-');
+      try {
+        const text = `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d, namespace: shop}\nspec:\n  host: api.shop.svc.cluster.local\n  trafficPolicy: ${value}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: shop}\nspec:\n  hosts: [api.shop.svc.cluster.local]\n  http:\n  - route:\n    - destination: {host: api.shop.svc.cluster.local}\n`;
+        writeFileSync(join(dir, 't.yaml'), text);
+        const kind = what === 'a string' ? 'a string' : what === 'a list' ? 'a list' : 'null';
+        const refusal = new RegExp(`t\\.yaml:\\d+:\\d+: connection-pool-missing not fixed: spec\\.trafficPolicy is ${kind}, not a mapping: the fix adds keys to a mapping and never overwrites a value`);
+        const dry = runCli(['check', 't.yaml', '--fix-dry-run'], { cwd: dir });
+        assert.match(dry.stderr, refusal);
+        assert.match(dry.stderr, /--fix-dry-run: 0 problems would be fixed in 0 files/);
+        assert.equal(dry.stdout, '');
+        const fix = runCli(['check', 't.yaml', '--fix'], { cwd: dir });
+        assert.match(fix.stderr, refusal);
+        assert.match(fix.stderr, /fixed 0 problems in 0 files/);
+        assert.equal(read(dir, 't.yaml'), text);
+      } finally {
+        cleanup();
+      }
+    });
+  }
+});

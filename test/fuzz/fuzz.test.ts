@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
 import { caseArbitrary, caseInput, checkInput, exitCodeOf, fuzzProperty, seedFiles } from './harness.js';
+import { startFakeApiServer } from '../helpers/fake-apiserver.js';
+import { TOKEN } from '../helpers/kube.js';
+import { apiServerCaseArbitrary, checkApiServerCase, fuzzRoot, hostileBody, outputTargetProperty, type ApiServerCase } from './hostile.js';
 
 /** Fixed seed and size of the run in the test suite; `npm run fuzz` runs longer with a random seed. */
 const SEED = 7_2026;
@@ -42,5 +45,34 @@ describe('fuzz: mutated real manifests through check()', () => {
     // And a mutation really changes the input.
     const input = caseInput({ seed: 0, mutations: [{ kind: 'truncate', at: 0.5 }] }, seeds);
     assert.ok(input.length < Buffer.byteLength(seeds[0]!.text));
+  });
+});
+
+describe('fuzz: output targets and a hostile API server (issue 14)', () => {
+  it('300 output targets (devices, FIFOs, symlinks, read-only files, directories, hostile names): written into or refused, never replaced', () => {
+    const { root, cleanup } = fuzzRoot();
+    try {
+      fc.assert(outputTargetProperty(root), { seed: SEED, numRuns: 300, endOnFailure: true });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('25 hostile API server answers (crafted names, junk items, endless and repeated continue tokens, big pages): bounded, names checked, dump beneath its directory', async () => {
+    let current: ApiServerCase | undefined;
+    const server = await startFakeApiServer({ tokens: [TOKEN], hostileList: ({ plural, count }) => (current && plural === current.plural ? hostileBody(current, count) : undefined) });
+    const { root, cleanup } = fuzzRoot();
+    try {
+      await fc.assert(
+        fc.asyncProperty(apiServerCaseArbitrary(), async (c) => {
+          current = c;
+          await checkApiServerCase(c, server, root);
+        }),
+        { seed: SEED, numRuns: 25, endOnFailure: true },
+      );
+    } finally {
+      cleanup();
+      await server.close();
+    }
   });
 });

@@ -20,6 +20,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
+import { nothingAnalysed } from '../../src/cli/main.js';
 import jsyaml from 'js-yaml';
 import assert from 'node:assert/strict';
 import { ParseCache } from '../../src/load/cache.js';
@@ -360,10 +361,11 @@ export function caseInput(c: FuzzCase, seeds: readonly SeedFile[]): Buffer {
 const KNOWN_RULES = () => new Set(allRules().map((r) => r.meta.id));
 const SEVERITIES = new Set(['error', 'warn', 'info']);
 
-/** Exit code the CLI gives for a result (documented: 2 run errors, 1 error findings, else 0). */
+/** Exit code the CLI gives for a result (documented: 2 run errors, 1 error findings, 2 nothing analysed, else 0). */
 export function exitCodeOf(result: AnalysisResult): number {
   if (result.errors.length) return 2;
-  return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+  if (result.findings.some((f) => f.severity === 'error')) return 1;
+  return nothingAnalysed(result) ? 2 : 0;
 }
 
 /**

@@ -9,7 +9,7 @@
  *   `fieldSelector` on `metadata.name` / `metadata.namespace`;
  * - bearer-token auth and client-certificate auth (certificates signed by the server's CA);
  * - failure modes: 401 everywhere, 403 for chosen resources/namespaces, Istio group not served (404),
- *   slow endpoints (for timeouts);
+ *   slow endpoints (for timeouts), and any list body a test crafts (`hostileList`: endless pagination, hostile names);
  * - every request is recorded; any non-GET request is refused with 405; any path it does not know is answered
  *   404 and recorded in `unexpected`, so tests can assert the client only did what they expect.
  */
@@ -70,6 +70,14 @@ export interface FakeApiServerOptions {
   unauthorized?: boolean;
   /** Delay (ms) before answering requests whose path matches the pattern. */
   slow?: Array<{ path: RegExp; ms: number }>;
+  /**
+   * A hostile server (issue 14): answers a list call with whatever this returns (serialised as JSON, status 200)
+   * instead of the seeded objects; `undefined` falls back to them. `request` has the list's query (`limit`,
+   * `continue`) and `count` numbers the list calls of that plural, from 1.
+   */
+  hostileList?: (list: { plural: string; group: string; namespace?: string; query: Record<string, string>; count: number }) => unknown;
+  /** Answer 200 with this body (as application/json) to requests whose path matches: malformed list responses. */
+  malformed?: Array<{ path: RegExp; body: string }>;
 }
 
 /** A running fake API server. */
@@ -110,6 +118,8 @@ const CORE: ResourceDef[] = [
   { kind: 'Namespace', group: '', plural: 'namespaces', namespaced: false },
   { kind: 'Service', group: '', plural: 'services', namespaced: true },
   { kind: 'ConfigMap', group: '', plural: 'configmaps', namespaced: true },
+  { kind: 'Pod', group: '', plural: 'pods', namespaced: true },
+  { kind: 'Node', group: '', plural: 'nodes', namespaced: false },
 ];
 const APPS: ResourceDef[] = [
   { kind: 'Deployment', group: 'apps', plural: 'deployments', namespaced: true },
@@ -245,7 +255,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return r.namespace === undefined || namespace === undefined || r.namespace === namespace;
     });
 
+  const listCalls = new Map<string, number>();
   const serveList = (res: ServerResponse, rec: RecordedRequest, def: ResourceDef, version: string, namespace?: string): void => {
+    if (options.hostileList) {
+      const count = (listCalls.get(def.plural) ?? 0) + 1;
+      listCalls.set(def.plural, count);
+      const body = options.hostileList({ plural: def.plural, group: def.group, namespace, query: rec.query, count });
+      if (body !== undefined) return json(res, body);
+    }
     const groupVersion = def.group ? `${def.group}/${version}` : version;
     const resourceName = def.group ? `${def.plural}.${def.group}` : def.plural;
     if (forbidden(def, namespace)) {
@@ -382,6 +399,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
           return status(res, 405, 'MethodNotAllowed', `the fake API server is read-only: ${rec.method} refused`);
         }
         if (options.unauthorized || rec.auth === 'none') return status(res, 401, 'Unauthorized', 'Unauthorized');
+        const malformed = options.malformed?.find((x) => x.path.test(rec.path));
+        if (malformed) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return void res.end(malformed.body);
+        }
         route(req, res, rec);
       };
       const delay = options.slow?.find((s) => s.path.test(rec.path))?.ms ?? 0;

@@ -4,7 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 import type { FakeApiServer, KubeObject } from './fake-apiserver.js';
 import { ROOT } from './paths.js';
@@ -105,4 +110,30 @@ export function assertNoSecrets(text: string, servers: readonly FakeApiServer[] 
     assert.ok(!text.includes(keyBody.slice(0, 40)), 'client key leaked');
     assert.ok(!text.includes(Buffer.from(srv.clientKeyPem).toString('base64').slice(0, 40)), 'client key data leaked');
   }
+}
+
+/** The official OASIS SARIF 2.1.0 JSON schema, as shipped by @microsoft/jest-sarif. */
+export function sarifValidator(): ValidateFunction {
+  const require = createRequire(import.meta.url);
+  const pkg = require.resolve('@microsoft/jest-sarif/package.json');
+  const schema = JSON.parse(readFileSync(pkg.replace(/package\.json$/, 'lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
+  const ajv = new AjvDraft04.default({ strict: false, allErrors: true, unicodeRegExp: false });
+  addFormats.default(ajv);
+  return ajv.compile(schema);
+}
+
+/** schemas/report.schema.json (draft-07). */
+export function reportValidator(): ValidateFunction {
+  const ajv = new Ajv.default({ strict: false, allErrors: true });
+  return ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/report.schema.json'), 'utf8')));
+}
+
+/** A port on 127.0.0.1 where nothing listens. */
+export async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

@@ -100,6 +100,9 @@ describe('meshlint alerts', () => {
       ['EphemeralPortsTimeWaitCritical', 'critical'],
       ['EphemeralPortsConnectionChurnHigh', 'warning'],
       ['EphemeralPortsConnectionChurnCritical', 'critical'],
+      ['EphemeralPortRangeUtilisationHigh', 'warning'],
+      ['EphemeralPortRangeFull', 'critical'],
+      ['EphemeralPortExhaustionRateReached', 'critical'],
     ]);
     for (const rule of rules) {
       assert.deepEqual(promqlErrors(rule.expr), [], `${rule.alert}: ${rule.expr}`);

@@ -185,7 +185,8 @@ describe('meshlint check over manifests and JavaScript sources', () => {
   it('links a URL read from the environment with --env-host, and a directory to its workload with --workload', async () => {
     const without = json();
     assert.equal(without.report.routes.find((r) => r.host.startsWith('inventory.')), undefined, 'unmapped env var: no link');
-    const { report } = json(['--env-host', 'INVENTORY_URL=http://inventory.stock:8080', '--workload', 'services/checkout=shop/checkout']);
+    const { report, stderr } = json(['--env-host', 'INVENTORY_URL=http://inventory.stock:8080', '--workload', 'services/checkout=shop/checkout']);
+    assert.doesNotMatch(stderr, /warning/, 'both mappings were used');
     const inv = report.routes.find((r) => r.host === 'inventory.stock.svc.cluster.local')!;
     assert.ok(inv, JSON.stringify(report.routes.map((r) => r.host)));
     assert.equal(inv.clientNamespace, 'shop', 'the client namespace comes from --workload');
@@ -197,6 +198,22 @@ describe('meshlint check over manifests and JavaScript sources', () => {
     const api = await inProcess({ source: { envHosts: { INVENTORY_URL: 'inventory.stock:8080' }, workloads: [{ path: 'services', workload: 'checkout', namespace: 'web' }] } });
     assert.deepEqual(api.routes.filter((r) => r.appLeg?.line === 12).map((r) => `${r.clientNamespace} → ${r.host}:${r.port}`), ['web → inventory.stock.svc.cluster.local:8080']);
     assert.deepEqual(api.sources?.unlinked.map((u) => u.site.line), [], 'every call site linked');
+  });
+
+  it('warns, one line each on standard error, about a --workload path or name and an --env-host that match nothing', async () => {
+    const typos = json(['--workload', 'services/chekout=shop/checkout', '--workload', 'services/checkout=checkuot', '--env-host', 'INVENTORY_UR=http://inventory.stock:8080']);
+    assert.deepEqual(typos.stderr.trim().split('\n'), [
+      'meshlint: warning: --workload services/chekout=shop/checkout: no source file was scanned under services/chekout; the mapping is unused',
+      'meshlint: warning: --workload services/checkout=checkuot: no Deployment, StatefulSet, DaemonSet, Pod, ReplicaSet, Job or CronJob named checkuot in the input, so its namespace is unknown and assumed; name it as NAMESPACE/checkuot',
+      'meshlint: warning: --env-host INVENTORY_UR: no call site reads its destination from $INVENTORY_UR; the mapping is unused',
+    ]);
+    assert.equal(typos.code, json().code, 'a warning does not change the exit code');
+    // Near misses: a name without a namespace that a Deployment of the input has; a name with its namespace (which is used as given).
+    mkdirSync(join(dir, 'workloads'), { recursive: true });
+    writeFileSync(join(dir, 'workloads', 'checkout.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: checkout\n  namespace: web\nspec:\n  selector: {matchLabels: {app: checkout}}\n  template:\n    metadata: {labels: {app: checkout}}\n    spec: {containers: [{name: app, image: checkout:1}]}\n');
+    assert.deepEqual((await inProcess({ paths: ['k8s', 'services', 'workloads'], source: { workloads: [{ path: 'services', workload: 'checkout' }] } })).warnings, undefined);
+    assert.deepEqual((await inProcess({ source: { workloads: [{ path: 'services', workload: 'checkout', namespace: 'shop' }] } })).warnings, undefined);
+    assert.deepEqual((await inProcess({ source: { envHosts: { NOPE: 'x.y' } } })).warnings, ['--env-host NOPE: no call site reads its destination from $NOPE; the mapping is unused']);
   });
 
   it('shows source positions in every format (stylish, SARIF)', () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { tempDir } from '../helpers/cli.js';
 import { GIT_ENV, tempRepo, type TempRepo } from '../helpers/git.js';
-import { BIN, ROOT } from '../helpers/paths.js';
+import { ROOT } from '../helpers/paths.js';
 import { DR_KEEPALIVE_OFF, DR_POOLED, SE, VS } from './manifests.js';
 
 interface HookDef {
@@ -34,86 +35,185 @@ describe('.pre-commit-hooks.yaml', () => {
     assert.equal(hooks.find((h) => h.id === 'meshlint-fix')?.entry, 'meshlint check --fix');
   });
 
-  it('package.json builds dist/ on npm pack (pre-commit installs node hooks with npm pack)', () => {
+  it('package.json builds dist/ in prepare, which npm runs on install from git and on npm pack', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    assert.match(pkg.scripts.prepack, /build/);
+    assert.equal(pkg.scripts.prepare, 'node scripts/prepare.mjs');
+    assert.equal(pkg.scripts.prepack, undefined, 'npm pack runs prepare already: a prepack build would be a second one');
     assert.equal(pkg.bin.meshlint, 'bin/meshlint.js');
     // pre-commit takes `npm pack`'s standard output as the tarball's name: the build's output must stay off it.
     assert.match(readFileSync(join(ROOT, '.npmrc'), 'utf8'), /^foreground-scripts=false$/m);
   });
 });
 
-describe('pre-commit hook with real git', () => {
-  let repo: TempRepo;
-  let binDir: string;
+
+/**
+ * A git repository holding one commit of this working tree (tracked and untracked files that are not ignored, as
+ * they are now): what a user's `repo:` URL and `rev:` point at.
+ */
+function hookRepoOfWorkingTree(): TempRepo & { rev: string } {
+  const repo = tempRepo();
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...GIT_ENV } });
+  if (listed.status !== 0) throw new Error(`git ls-files in ${ROOT}: ${listed.stderr}`);
+  for (const file of listed.stdout.split('\0').filter(Boolean)) {
+    if (!existsSync(join(ROOT, file))) continue; // deleted, not yet committed
+    mkdirSync(dirname(join(repo.dir, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(repo.dir, file), { verbatimSymlinks: true });
+  }
+  repo.git('add', '-A');
+  repo.git('commit', '-q', '--no-verify', '-m', 'meshlint under test');
+  return { ...repo, rev: repo.git('rev-parse', 'HEAD').trim() };
+}
+
+/** pre-commit's version line (`pre-commit 3.0.4`), or undefined when it is not on PATH. */
+const preCommitVersion = (() => {
+  const r = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+})();
+
+/**
+ * npm's cache for every installation in this file: isolated from the user's, shared by the two installations so the
+ * second one does not download the same packages again. Removed when the process exits.
+ */
+const npmCache = tempDir('meshlint-npm-cache-');
+process.once('exit', () => npmCache.cleanup());
+
+/** Minutes a hook installation may take: npm installs every dependency and compiles the project (measured 3–5 min on 2 busy cores). */
+const INSTALL_TIMEOUT_MS = 20 * 60_000;
+
+const output = (r: SpawnSyncReturns<string>) => `${r.stdout}${r.stderr}`;
+
+describe(`the pre-commit framework installs and runs the hooks from a git URL of this repository (${preCommitVersion ?? 'pre-commit not installed'})`, { skip: preCommitVersion ? false : 'pre-commit is not on PATH: .ci/run installs Debian\'s pre-commit' }, () => {
+  let hookRepo: TempRepo & { rev: string };
+  let project: TempRepo;
+  let scratch: { dir: string; cleanup(): void };
+  let env: NodeJS.ProcessEnv;
   before(() => {
-    repo = tempRepo();
-    // `meshlint` on PATH, as pre-commit's node environment provides it.
-    binDir = join(repo.dir, '.git', 'test-bin');
-    mkdirSync(binDir);
-    writeFileSync(join(binDir, 'meshlint'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-    chmodSync(join(binDir, 'meshlint'), 0o755);
-    // A git pre-commit hook doing what pre-commit does: the staged files (git diff --cached --name-only,
-    // pre-commit's --diff-filter), those matching `files`, appended to `entry` + `args`.
-    const hookScript = `#!${process.execPath}
-const { execFileSync, spawnSync } = require('node:child_process');
-const staged = execFileSync('git', ['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMRTUXB'], { encoding: 'utf8' }).split('\\0').filter(Boolean);
-const files = staged.filter((f) => new RegExp(${JSON.stringify(hook.files)}).test(f));
-if (files.length === 0) process.exit(0);
-const argv = [...${JSON.stringify(hook.entry)}.split(' '), ...${JSON.stringify(hook.args ?? [])}, ...files];
-require('node:fs').writeFileSync('.git/last-hook-argv', JSON.stringify(argv));
-const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
-process.exit(r.status ?? 1);
-`;
-    writeFileSync(join(repo.dir, '.git/hooks/pre-commit'), hookScript);
-    chmodSync(join(repo.dir, '.git/hooks/pre-commit'), 0o755);
-    repo.write('mesh/se.yaml', SE);
-    repo.write('mesh/dr.yaml', DR_POOLED);
-    repo.write('README.md', '# demo\n');
-    repo.git('add', '.');
-    repo.git('commit', '-q', '--no-verify', '-m', 'base');
+    hookRepo = hookRepoOfWorkingTree();
+    project = tempRepo();
+    scratch = tempDir('meshlint-pre-commit-');
+    // pre-commit's clones and environments, npm's cache and meshlint's parse cache all in the scratch directory.
+    env = {
+      ...process.env,
+      ...GIT_ENV,
+      PRE_COMMIT_HOME: join(scratch.dir, 'pre-commit'),
+      npm_config_cache: npmCache.dir,
+      XDG_CACHE_HOME: join(scratch.dir, 'xdg-cache'),
+      PRE_COMMIT_COLOR: 'never',
+      NO_COLOR: '1',
+    };
+    project.write('.pre-commit-config.yaml', `repos:\n  - repo: ${hookRepo.dir}\n    rev: ${hookRepo.rev}\n    hooks:\n      - id: meshlint\n`);
+    project.write('mesh/se.yaml', SE);
+    project.write('mesh/dr.yaml', DR_POOLED);
+    project.write('README.md', '# demo\n');
+    project.git('add', '.');
+    project.git('commit', '-q', '--no-verify', '-m', 'base');
   });
-  after(() => repo.cleanup());
-
-  const commit = (message: string) =>
-    spawnSync('git', ['commit', '-m', message], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, ...GIT_ENV, PATH: `${binDir}:${process.env.PATH}`, NO_COLOR: '1', XDG_CACHE_HOME: join(repo.dir, '.git', 'xdg-cache') } });
-
-  it('a staged VirtualService passes: the DestinationRule in another directory is context, only the staged file is passed', () => {
-    repo.write('apps/vs.yaml', VS);
-    repo.write('docs.md', 'notes\n');
-    repo.git('add', 'apps/vs.yaml', 'docs.md');
-    const r = commit('add route');
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(readFileSync(join(repo.dir, '.git/last-hook-argv'), 'utf8')), ['meshlint', 'check', '--context-dir', '.', '--cache', 'apps/vs.yaml']);
-    // The parse cache is in the user's cache directory, not in the repository.
-    assert.ok(readdirSync(join(repo.dir, '.git', 'xdg-cache', 'meshlint')).some((n) => /^f\d+-/.test(n)));
-    assert.equal(repo.git('status', '--porcelain', '--untracked-files=all'), '');
-    // git sends a hook's standard output to its standard error.
-    assert.match(r.stderr, /no problems/);
-    assert.doesNotMatch(r.stderr, /connection-pool-missing/, 'the DestinationRule outside the staged files was seen');
+  after(() => {
+    hookRepo?.cleanup();
+    project?.cleanup();
+    scratch?.cleanup();
   });
 
-  it('a staged error finding blocks the commit; fixing it lets the commit through', () => {
-    repo.write('mesh/dr.yaml', DR_KEEPALIVE_OFF);
-    repo.git('add', 'mesh/dr.yaml');
-    const blocked = commit('keep-alive off');
-    assert.equal(blocked.status, 1, 'hook exit 1 aborts the commit');
-    assert.match(blocked.stderr, /^mesh\/dr\.yaml$/m);
-    assert.match(blocked.stderr, /keepalive-disabled/);
-    assert.equal(repo.git('log', '--format=%s', '-1').trim(), 'add route', 'nothing was committed');
-    repo.write('mesh/dr.yaml', DR_POOLED.replace('maxConnections: 100', 'maxConnections: 200'));
-    repo.git('add', 'mesh/dr.yaml');
-    const allowed = commit('raise the pool');
-    assert.equal(allowed.status, 0, allowed.stdout + allowed.stderr);
-    assert.equal(repo.git('log', '--format=%s', '-1').trim(), 'raise the pool');
+  const run = (command: string, args: string[]) => spawnSync(command, args, { cwd: project.dir, env, encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
+
+  it('pre-commit install-hooks builds and installs meshlint with npm (language: node)', (t) => {
+    const started = Date.now();
+    const r = run('pre-commit', ['install-hooks']);
+    t.diagnostic(`pre-commit install-hooks: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    assert.equal(r.status, 0, output(r));
+    assert.equal(run('pre-commit', ['install']).status, 0);
   });
 
-  it('a commit touching no matching file does not run meshlint', () => {
-    repo.write('README.md', '# demo 2\n');
-    repo.git('add', 'README.md');
-    writeFileSync(join(repo.dir, '.git/last-hook-argv'), 'untouched');
-    const r = commit('docs');
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(readFileSync(join(repo.dir, '.git/last-hook-argv'), 'utf8'), 'untouched');
+  it('git commit runs the hook: a staged VirtualService passes with the DestinationRule elsewhere as context', () => {
+    project.write('apps/vs.yaml', VS);
+    project.write('notes.md', 'notes\n');
+    project.git('add', 'apps/vs.yaml', 'notes.md');
+    const r = run('git', ['commit', '-m', 'add route']);
+    assert.equal(r.status, 0, output(r));
+    assert.match(output(r), /meshlint \(Istio connection churn\)\.+Passed/);
+    assert.equal(project.git('log', '--format=%s', '-1').trim(), 'add route');
+    assert.equal(project.git('status', '--porcelain', '--untracked-files=all'), '', 'nothing written into the repository (the parse cache is in XDG_CACHE_HOME)');
+    assert.ok(readdirSync(join(scratch.dir, 'xdg-cache', 'meshlint')).length > 0, '--cache used the user cache directory');
+  });
+
+  it('a staged error blocks git commit (hook exit 1); pre-commit run --all-files reports it; the fix commits', () => {
+    project.write('mesh/dr.yaml', DR_KEEPALIVE_OFF);
+    project.git('add', 'mesh/dr.yaml');
+    const blocked = run('git', ['commit', '-m', 'keep-alive off']);
+    assert.equal(blocked.status, 1, output(blocked));
+    assert.match(output(blocked), /meshlint \(Istio connection churn\)\.+Failed/);
+    assert.match(output(blocked), /- exit code: 1/);
+    assert.match(output(blocked), /^mesh\/dr\.yaml$/m);
+    assert.match(output(blocked), /keepalive-disabled/);
+    assert.equal(project.git('log', '--format=%s', '-1').trim(), 'add route', 'nothing was committed');
+
+    const all = run('pre-commit', ['run', '--all-files']);
+    assert.equal(all.status, 1, output(all));
+    assert.match(output(all), /keepalive-disabled/);
+
+    project.write('mesh/dr.yaml', DR_POOLED.replace('maxConnections: 100', 'maxConnections: 200'));
+    project.git('add', 'mesh/dr.yaml');
+    const allowed = run('git', ['commit', '-m', 'raise the pool']);
+    assert.equal(allowed.status, 0, output(allowed));
+    assert.equal(project.git('log', '--format=%s', '-1').trim(), 'raise the pool');
+    const clean = run('pre-commit', ['run', '--all-files']);
+    assert.equal(clean.status, 0, output(clean));
+  });
+
+  it('a commit touching no matching file skips the hook', () => {
+    project.write('README.md', '# demo 2\n');
+    project.git('add', 'README.md');
+    const r = run('git', ['commit', '-m', 'docs']);
+    assert.equal(r.status, 0, output(r));
+    assert.match(output(r), /meshlint \(Istio connection churn\)\.+\(no files to check\)Skipped/);
+  });
+});
+
+// pre-commit >= 4.6.1 (PR pre-commit/pre-commit#3719) installs a `language: node` hook with one command,
+// `npm install --allow-git=root -g git+file://<its clone>` (plus additional_dependencies), instead of
+// `npm install` + `npm pack` + `npm install -g <tarball>` (3.x; Debian's 3.0.4 is tested above). PyPI is not
+// reachable from CI, so that command is run here as pre-commit runs it: the prefix is the hook environment
+// (NPM_CONFIG_PREFIX), and `install-links=true` is in the user's npmrc, the documented workaround for npm 11
+// linking the global package to its deleted temporary clone (pre-commit issue #3737, fixed by passing
+// --install-links in pre-commit PR #3743).
+describe("pre-commit >= 4.6.1's npm command installs meshlint from git", () => {
+  let hookRepo: TempRepo & { rev: string };
+  let scratch: { dir: string; cleanup(): void };
+  before(() => {
+    hookRepo = hookRepoOfWorkingTree();
+    scratch = tempDir('meshlint-npm-git-');
+  });
+  after(() => {
+    hookRepo?.cleanup();
+    scratch?.cleanup();
+  });
+
+  it('npm install --allow-git=root -g git+file://… builds meshlint (its prepare installs the build tools npm left out) and the hook entry runs', (t) => {
+    const prefix = join(scratch.dir, 'node_env-system');
+    const userconfig = join(scratch.dir, 'npmrc');
+    writeFileSync(userconfig, 'install-links=true\n');
+    const env = { ...process.env, ...GIT_ENV, NPM_CONFIG_PREFIX: prefix, npm_config_prefix: prefix, npm_config_cache: npmCache.dir, npm_config_userconfig: userconfig, NODE_PATH: join(prefix, 'lib', 'node_modules') };
+    const started = Date.now();
+    const install = spawnSync('npm', ['install', '--allow-git=root', '-g', `git+file://${hookRepo.dir}#${hookRepo.rev}`], { cwd: scratch.dir, env, encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
+    t.diagnostic(`npm install -g git+file://: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    assert.equal(install.status, 0, output(install));
+    const installed = join(prefix, 'lib', 'node_modules', 'meshlint');
+    assert.ok(existsSync(join(installed, 'dist', 'src', 'cli', 'main.js')), 'dist/ was built and shipped');
+
+    const project = tempRepo();
+    try {
+      project.write('mesh/dr.yaml', DR_KEEPALIVE_OFF);
+      project.write('mesh/se.yaml', SE);
+      // The hook's entry and args, as pre-commit runs them: `meshlint check --context-dir . --cache <files>`.
+      const hookEnv = { ...env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, XDG_CACHE_HOME: join(scratch.dir, 'xdg-cache'), NO_COLOR: '1' };
+      const found = spawnSync('meshlint', [...hook.entry.split(' ').slice(1), ...(hook.args ?? []), 'mesh/dr.yaml'], { cwd: project.dir, env: hookEnv, encoding: 'utf8' });
+      assert.equal(found.status, 1, output(found));
+      assert.match(found.stdout, /keepalive-disabled/);
+      project.write('mesh/dr.yaml', DR_POOLED);
+      const clean = spawnSync('meshlint', [...hook.entry.split(' ').slice(1), ...(hook.args ?? []), 'mesh/dr.yaml'], { cwd: project.dir, env: hookEnv, encoding: 'utf8' });
+      assert.equal(clean.status, 0, output(clean));
+    } finally {
+      project.cleanup();
+    }
   });
 });

@@ -154,7 +154,7 @@ export function outboundCallSite(model: FileModel, o: OutboundCall): AppCallSite
     evidence.push('Connection: close set on the request');
   }
   const { tries, evidence: tryEvidence } = callSiteTries(model, o);
-  evidence.push(...tryEvidence);
+  for (const e of tryEvidence) evidence.push(e);
   const dest = destinationOfCall(model, o);
   return site(model, o.node, dest, { clientPerRequest, keepAliveOff, appTries: tries, evidence: evidence.join('; ') });
 }
@@ -178,6 +178,7 @@ function site(
   if (dest.host) out.host = dest.host;
   if (dest.port !== undefined) out.port = dest.port;
   if (dest.scheme) out.scheme = dest.scheme;
+  if (dest.env) out.env = dest.env;
   if (!dest.host && dest.env) out.evidence += `; destination from $${dest.env} (not in envHosts)`;
   else if (dest.env) out.evidence += `; destination from $${dest.env}`;
   return out;

@@ -419,7 +419,9 @@ export function retryLibraryCall(model: FileModel, call: TSESTree.CallExpression
       const kind = gotLike === 'ky' ? 'ky' : 'got';
       const options = outbound?.options ?? creation?.options;
       const g = gotRetry(model, options);
-      if (g) return g.tries > 1 ? { node: g.node, kind, tries: g.tries, defaulted: g.defaulted, around: outbound?.display ?? `${gotLike}.extend() requests` } : undefined;
+      // On a call, the retry applies only to a method got retries (default: not POST/PATCH) unless `methods` is written.
+      const callRetried = !outbound || retryMethodsGiven(model, options) || GOT_RETRY_METHODS.has(outbound.method ?? 'GET');
+      if (g) return g.tries > 1 && callRetried ? { node: g.node, kind, tries: g.tries, defaulted: g.defaulted, around: outbound?.display ?? `${gotLike}.extend() requests` } : undefined;
       if (outbound && reportDefaults && !outbound.client?.options?.properties.some((p) => p.type === 'Property' && memberKey(p) === 'retry') && GOT_RETRY_METHODS.has(outbound.method ?? 'GET') && !clientHasRetry(model, outbound.client)) {
         return { node: call, kind: `${kind}-default`, tries: RETRY_DEFAULTS.gotLimit + 1, defaulted: true, around: outbound.display };
       }

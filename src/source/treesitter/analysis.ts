@@ -264,7 +264,7 @@ export class FileAnalysis {
     const valueKeys = new Set<string>();
     for (const e of exprs) {
       const r = this.reach(e);
-      reached.push(...r);
+      for (const n of r) reached.push(n);
       for (const v of r.slice(1)) valueKeys.add(nodeKey(v));
       if (this.isNameLike(e)) valueKeys.add(`name:${this.bindingKey(e)}`);
     }

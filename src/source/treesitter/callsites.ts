@@ -22,6 +22,7 @@ function site(fa: FileAnalysis, node: Parameters<typeof position>[0], dest: Dest
   if (dest.host) out.host = dest.host;
   if (dest.port !== undefined) out.port = dest.port;
   if (dest.scheme) out.scheme = dest.scheme;
+  if (dest.env) out.env = dest.env;
   if (dest.env) out.evidence += dest.host ? `; destination from $${dest.env}` : `; destination from $${dest.env} (not in envHosts)`;
   if (dest.varies) out.evidence += '; destination changes from call to call';
   return out;
@@ -39,11 +40,11 @@ export function callSites(
   for (const o of calls) {
     const evidence: string[] = [`${display(o.node)} (${o.match.rule.metadata.evidence ?? 'outbound call'})`];
     const clients = perRequestClients(fa, o);
-    evidence.push(...clients);
+    for (const c of clients) evidence.push(c);
     const off = switches.filter((k) => contains(o.node, k.node) || FA.within(o.linked, k.node));
-    evidence.push(...off.map((k) => `${k.rule.metadata.evidence ?? 'keep-alive off'} (line ${position(k.node).line})`));
+    for (const k of off) evidence.push(`${k.rule.metadata.evidence ?? 'keep-alive off'} (line ${position(k.node).line})`);
     const { tries, evidence: tryEvidence } = callTries(o, factors);
-    evidence.push(...tryEvidence);
+    for (const e of tryEvidence) evidence.push(e);
     out.push(
       site(fa, o.node, callDestination(fa, o.url, envHosts), {
         clientPerRequest: clients.length > 0,

@@ -9,7 +9,7 @@ import { type FileAnalysis, type Match, display, FileAnalysis as FA } from './an
 import { isRepeated, type ExecContext } from './context.js';
 import { type Destination, destinationOf } from './destination.js';
 import { findingAt, type RuleSettings } from './report.js';
-import { contains, sameNode, walk } from './syntax.js';
+import { contains, nodesOfKinds, sameNode, walk } from './syntax.js';
 
 /** An outbound call site that survived its checks, with the nodes it is linked to. */
 export interface Outbound {
@@ -92,7 +92,8 @@ function pyIsClient(fa: FileAnalysis, subject: SgNode): boolean {
   return /(session|client|http)$/i.test(subject.text());
 }
 
-const JAVA_OUTBOUND_TYPES = /^(Request\.Builder|HttpGet|HttpPost|HttpPut|HttpDelete|HttpPatch|HttpHead|HttpOptions|HttpUriRequestBase|HttpRequestBase|BasicClassicHttpRequest|BasicHttpRequest|HttpURLConnection|HttpsURLConnection|URLConnection|WebClient|RestClient|HttpUriRequest|ClassicHttpRequest)(<.*>)?$/;
+// `Chain`/`Interceptor.Chain`: an OkHttp interceptor's chain, whose request() is the outbound request.
+const JAVA_OUTBOUND_TYPES = /^(Chain|Interceptor\.Chain|Request\.Builder|HttpGet|HttpPost|HttpPut|HttpDelete|HttpPatch|HttpHead|HttpOptions|HttpUriRequestBase|HttpRequestBase|BasicClassicHttpRequest|BasicHttpRequest|HttpURLConnection|HttpsURLConnection|URLConnection|WebClient|RestClient|HttpUriRequest|ClassicHttpRequest)(<.*>)?$/;
 const JAVA_RESPONSE_TYPES = /(ServletResponse|ServerHttpResponse|ResponseEntity|HttpResponse|Response\.ResponseBuilder|ServerResponse|HttpServletResponse|HttpHeaders)/;
 
 /** Java: the declared type of a local variable, parameter or field named `name` visible at `at`. */
@@ -267,14 +268,113 @@ function describeWhere(ctx: ExecContext): string {
   return ctx.reason;
 }
 
+const RETURN_KINDS = new Set(['return_statement', 'yield', 'yield_statement']);
+/** Declarations that make a name local to the function (Go `:=`/`var`, Python `=`/`with … as`, Java locals). */
+const LOCAL_DECLARATIONS = new Set(['short_var_declaration', 'var_spec', 'assignment', 'as_pattern', 'local_variable_declaration', 'variable_declarator']);
+const ASSIGNMENTS = new Set(['assignment_statement', 'assignment', 'assignment_expression']);
+const CALL_KINDS = new Set(['call_expression', 'call', 'method_invocation', 'object_creation_expression']);
+const COMPOSITES = new Set(['keyed_element', 'literal_element', 'pair', 'keyword_argument', 'composite_literal', 'element_value_pair']);
+
+/**
+ * Does the object named `name` (bound by `declaration` in `fn`) leave `fn`: returned or yielded, stored in a
+ * field, a global or a composite value, or handed to another call as an argument? Uses as the receiver of a
+ * call (`client.Do(req)`, `session.get(url)`) and in `outbound` do not count.
+ */
+function escapes(fa: FileAnalysis, name: string, fn: SgNode, declaration: SgNode, outbound: SgNode): boolean {
+  if (fa.lang === 'python' && fn.findAll({ rule: { kind: 'global_statement', regex: `\\b${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b` } }).length) return true;
+  let escaped = false;
+  walk(fn, (n) => {
+    if (escaped) return false;
+    if (n !== fn && fa.syntax.isFunction(n)) return false;
+    if (n.kind() !== 'identifier' || n.text() !== name || (contains(declaration, n) && !ASSIGNMENTS.has(declaration.kind() as string))) return true;
+    let prev = n;
+    for (let p = n.parent(); p && p !== fn; prev = p, p = p.parent()) {
+      const k = p.kind() as string;
+      if (RETURN_KINDS.has(k)) escaped = true;
+      else if (ASSIGNMENTS.has(k)) {
+        const left = p.field('left');
+        const right = p.field('right');
+        if (right && contains(right, prev) && left && !['identifier', 'expression_list', 'pattern_list'].includes(left.kind() as string)) escaped = true;
+      } else if (COMPOSITES.has(k) && p !== prev) escaped = true;
+      else if (CALL_KINDS.has(k)) {
+        const args = fa.syntax.callArguments(p);
+        if (args.some((a) => contains(a, n)) && !sameNode(p, outbound) && !contains(p, outbound)) escaped = true;
+        break;
+      }
+      if (escaped || fa.syntax.isClosure(p)) break;
+    }
+    return !escaped;
+  });
+  return escaped;
+}
+
+/** Is `fn` private to its file/class/package (Go lower-case, Java not public/protected, Python `_name`)? */
+function isPrivate(fa: FileAnalysis, fn: SgNode): boolean {
+  const name = fa.syntax.functionName(fn) ?? '';
+  if (fa.lang === 'go') return /^[a-z_]/.test(name);
+  if (fa.lang === 'python') return name.startsWith('_');
+  const modifiers = fn.children().find((c) => c.kind() === 'modifiers')?.text() ?? '';
+  return !/\b(public|protected)\b/.test(modifiers);
+}
+
+/**
+ * Provably once: `fn` is private and every call of it in the file runs once (from main, init, a run-once mark or
+ * file level, outside loops) — a one-shot CLI's `fetch()` called from `main`.
+ */
+function calledOnlyOnce(fa: FileAnalysis, fn: SgNode): boolean {
+  const name = fa.syntax.functionName(fn);
+  if (!name || !isPrivate(fa, fn)) return false;
+  const sites = nodesOfKinds(fa.root, fa.syntax.kinds.calls).filter((c) => {
+    if (contains(fn, c)) return false;
+    const enclosing = fa.ctx.enclosingFunction(c);
+    return fa.syntax.localCallName(c, enclosing ? fa.syntax.receiverName(enclosing) : undefined) === name;
+  });
+  return sites.length > 0 && sites.every((c) => fa.ctx.classify(c).kind === 'once');
+}
+
+/**
+ * A client built and dropped on every call of an ordinary function: an outbound call in function F goes through
+ * an object F obtains itself (the construct inline, a local bound to it, or a local bound to a call of a
+ * same-file function that builds it) and F does not hand the object on. Every call of F then opens new
+ * connections. Returns F, or undefined (also for code that runs once: main, init, run-once marks, file level).
+ */
+export function builtAndDropped(fa: FileAnalysis, m: Match, calls: readonly Outbound[]): SgNode | undefined {
+  for (const o of callsThrough(m, calls)) {
+    const fn = fa.ctx.enclosingFunction(o.node);
+    if (!fn || fa.ctx.classify(o.node).kind === 'once' || calledOnlyOnce(fa, fn)) continue;
+    const subject = o.subjects[0];
+    if (!subject) continue;
+    if (contains(subject, m.node) && contains(fn, m.node)) return fn;
+    if (subject.kind() !== 'identifier') continue;
+    const b = fa.syntax.resolve(subject.text(), subject);
+    if (b?.kind !== 'value' || !contains(fn, b.declaration)) continue;
+    const decl = b.declaration.kind() === 'variable_declarator' ? (b.declaration.parent() ?? b.declaration) : b.declaration;
+    if (!LOCAL_DECLARATIONS.has(decl.kind() as string) && !LOCAL_DECLARATIONS.has(b.declaration.kind() as string)) continue;
+    // Go `x = newClient()` may assign a package variable: only `:=` and `var` inside F make it local.
+    if (fa.lang === 'go' && b.declaration.kind() === 'assignment_statement') continue;
+    if (fa.lang === 'python' && b.declaration.kind() === 'assignment' && b.declaration.field('left')?.kind() !== 'identifier') continue;
+    if (!fa.reach(b.value).some((v) => contains(v, m.node))) continue;
+    if (escapes(fa, subject.text(), fn, b.declaration, o.node)) continue;
+    return fn;
+  }
+  return undefined;
+}
+
 /** Findings of client-per-request and db-client-per-request. */
 export function constructFindings(fa: FileAnalysis, calls: readonly Outbound[], settings: RuleSettings, envHosts: Record<string, string> | undefined): Finding[] {
   const out: Finding[] = [];
   for (const m of fa.byRole('construct')) {
     const id = m.rule.metadata.meshlint;
     if (!settings.enabled(id)) continue;
-    const ctx = fa.ctx.classify(m.node, settings.option<boolean>(id, 'followLocalCalls') !== false);
-    if (!isRepeated(ctx)) continue;
+    let ctx = fa.ctx.classify(m.node, settings.option<boolean>(id, 'followLocalCalls') !== false);
+    if (!isRepeated(ctx)) {
+      const home = fa.ctx.enclosingFunction(m.node);
+      const ordinary = ctx.kind === 'unknown' || (ctx.kind === 'once' && !!home && fa.ctx.isWeakRunOnce(home) && fa.ctx.enclosingFunction(home) === undefined);
+      const fn = ordinary && !m.rule.metadata['perCall'] ? builtAndDropped(fa, m, calls) : undefined;
+      if (!fn) continue;
+      const name = fa.syntax.functionName(fn);
+      ctx = { kind: 'per-request', reason: `in ${name ? `${name}()` : 'a function'}, which builds it, uses it for its requests and drops it on every call` };
+    }
     const what = display(m.node);
     const evidence = m.rule.metadata.evidence ?? '';
     const where = describeWhere(ctx);

@@ -151,6 +151,14 @@ export class FileContext {
     return this.handlers.has(nodeKey(fn));
   }
 
+  /**
+   * Is `fn` marked run-once only by its name (Go `NewX`/`newX`), so that a caller decides how often it runs?
+   */
+  isWeakRunOnce(fn: SgNode): boolean {
+    const k = nodeKey(fn);
+    return this.runOnce.has(k) && !this.strongOnce.has(k);
+  }
+
   /** Is `fn` marked run-once? */
   isRunOnce(fn: SgNode): boolean {
     return this.runOnce.has(nodeKey(fn));

@@ -283,6 +283,28 @@ function decoratedFunction(n: SgNode): SgNode | undefined {
   return undefined;
 }
 
+/**
+ * Is the retried function opaque — no body (an interface or abstract method: the implementation makes the call),
+ * or a body whose only calls are calls of its own parameters (`func()`) and exception
+ * constructions? Then the retried call is not visible, but the decorator still multiplies it.
+ */
+function opaqueFunction(fa: FileAnalysis, fn: SgNode): boolean {
+  const body = fn.field('body');
+  if (!body) return true;
+  const params = new Set(fa.syntax.parameterNames(fn));
+  let visible = false;
+  walk(body, (d) => {
+    if (visible) return false;
+    const callee = fa.syntax.callee(d);
+    if (!callee) return true;
+    if (d.kind() === 'object_creation_expression' && /(Exception|Error)$/.test(d.field('type')?.text() ?? '')) return true;
+    // Only a parameter called as a function (`func()`) hides the call; `conn.execute()` is a visible call.
+    if (!params.has(callee.text())) visible = true;
+    return !visible;
+  });
+  return !visible;
+}
+
 /** Overrides (`$N` count options) of the anchor's library that configure this anchor. */
 function overridesFor(fa: FileAnalysis, anchor: Match, overrides: readonly Match[]): Match[] {
   const group = anchor.rule.metadata['group'];
@@ -343,9 +365,9 @@ function libraryFactors(fa: FileAnalysis, calls: readonly Outbound[]): RetryFact
       const wrapped = targets.map((t) => wrappedCalls(fa, t, calls));
       const functions = wrapped.flatMap((w) => w.functions);
       const direct = wrapped.flatMap((w) => w.direct);
-      if (direct.length === 0 && functions.length === 0) continue;
-      appliesTo = (o) => FA.within(targets, o.node) || functions.some((fn) => contains(fn, o.node));
       const fn = targets[0];
+      if (direct.length === 0 && functions.length === 0 && !(scope === 'function' && fn && opaqueFunction(fa, fn))) continue;
+      appliesTo = (o) => FA.within(targets, o.node) || functions.some((f) => contains(f, o.node));
       around =
         scope === 'function' && fn
           ? `the calls in ${fa.syntax.functionName(fn) ?? 'this function'}()`

@@ -6,12 +6,10 @@
  * response-body-not-closed, idle-pool-too-small, db-client-per-request and app-retries, and the AppCallSites
  * that link code to the mesh multiplier.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { SgNode } from '@ast-grep/napi';
 import type { Finding } from '../../types.js';
-import { describeFsError } from '../../load/discover.js';
-import { readUpTo } from '../../load/read.js';
+import { DEFAULT_MAX_SOURCE_BYTES, readSourceFile } from '../../load/read.js';
 import type { SourceScanResult } from '../types.js';
 import { FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
 import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls } from './clients.js';
@@ -25,8 +23,6 @@ import { retryFactors, retryFindings } from './retries.js';
 import { type LoadedRule, loadRules } from './rules-loader.js';
 import { type LangSyntax, position, syntaxFor } from './syntax.js';
 
-/** Largest source file read, in bytes (8 MiB): far above hand-written code, bounds memory on generated files. */
-export const DEFAULT_MAX_SOURCE_BYTES = 8 * 1024 * 1024;
 
 /** Options of {@link scanTreeSitter}. */
 export interface ScanTreeSitterOptions {
@@ -40,31 +36,13 @@ export interface ScanTreeSitterOptions {
   disabledRules?: readonly string[];
   /** Directory holding `<lang>/*.yml` ast-grep rules; the package's `rules/ast-grep` by default. */
   rulesDir?: string;
-  /** Largest file read, in bytes ({@link DEFAULT_MAX_SOURCE_BYTES}). */
+  /** Largest file read, in bytes (`DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
   maxFileBytes?: number;
 }
 
 /** The language of a file by extension, or undefined when the scanner does not read it. */
 export function treeSitterLanguage(file: string): TsLanguage | undefined {
   return EXTENSION_LANGUAGE[path.extname(file).toLowerCase()];
-}
-
-/** Reads a file as UTF-8, or returns why it cannot be scanned (I/O error, too large, binary). */
-function readSource(abs: string, maxBytes: number): { text: string } | { error: string } {
-  let fd: number | undefined;
-  try {
-    fd = openSync(abs, 'r');
-    const st = fstatSync(fd);
-    if (st.isDirectory()) return { error: 'is a directory' };
-    if (st.size > maxBytes) return { error: `file is ${st.size} bytes, over the ${maxBytes}-byte limit for source files` };
-    const data = readUpTo(fd, st.size);
-    if (data.subarray(0, 8000).includes(0)) return { error: 'binary file (contains NUL bytes)' };
-    return { text: data.toString('utf8') };
-  } catch (e) {
-    return { error: `cannot read: ${describeFsError(e)}` };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** The first syntax error of a tree: an ERROR node or a missing (zero-width) token. */
@@ -154,8 +132,9 @@ function analyzeFile(file: string, lang: TsLanguage, root: SgNode, rules: readon
 /**
  * Scans Go, Python and Java files (by extension: `.go`, `.py`, `.java`; others are skipped) with meshlint's
  * source rules. Paths in findings and call sites are the paths as given (relative to `opts.cwd` when not
- * absolute). A file that cannot be read, is binary or too large, or does not parse is an `errors` entry
- * (`file[:line:column]: message`) and the scan goes on. Only the grammars of the languages present are loaded.
+ * absolute). A file that cannot be read, is binary or too large is an `errors` entry (`file: message`) and the
+ * scan goes on; a file with a syntax error is an `errors` entry with its position and `partial: true`, and is
+ * still analysed around the error. Only the grammars of the languages present are loaded.
  *
  * Throws only for a broken installation: the rule directory missing or a rule file the engine rejects.
  */
@@ -173,9 +152,13 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
       result.errors.push({ file, message: `${file}: ${missing}` });
       continue;
     }
-    const read = readSource(path.resolve(opts.cwd, file), maxBytes);
+    const read = readSourceFile(path.resolve(opts.cwd, file), maxBytes);
     if ('error' in read) {
       result.errors.push({ file, message: `${file}: ${read.error}` });
+      continue;
+    }
+    if ('skip' in read) {
+      (result.skipped ??= []).push({ file, reason: read.skip });
       continue;
     }
     let root: SgNode;
@@ -185,16 +168,17 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
       result.errors.push({ file, message: `${file}: cannot parse as ${lang}: ${(e as Error).message}` });
       continue;
     }
+    // Tolerant: tree-sitter recovers around a syntax error, so the rest of the file is still analysed and the
+    // error is reported with its position (a Python file with one broken line at the end keeps its handlers).
     const bad = firstSyntaxError(root);
     if (bad) {
       const pos = position(bad);
-      result.errors.push({ file, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (file skipped)` });
-      continue;
+      result.errors.push({ file, line: pos.line, column: pos.column, partial: true, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (the rest of the file was analysed)` });
     }
     const { findings, callSites } = analyzeFile(file, lang, root, loadRules(lang, opts.rulesDir), opts, settings);
     result.filesScanned++;
-    result.findings.push(...findings);
-    result.callSites.push(...callSites);
+    for (const f of findings) result.findings.push(f);
+    for (const s of callSites) result.callSites.push(s);
   }
   return result;
 }

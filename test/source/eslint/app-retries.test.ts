@@ -8,6 +8,7 @@ tester().run('app-retries', rule, {
     { name: 'near miss: fan-out over many URLs', code: `export async function ping(urls) { for (const u of urls) { await fetch(u); } }` },
     { name: 'near miss: axios without axios-retry', code: `import axios from 'axios';\nexport const c = axios.create({ baseURL: 'https://a.example.com' });` },
     { name: 'near miss: got POST is not retried by default', code: `import got from 'got';\nexport const post = (b) => got.post('https://a.example.com/x', { json: b });` },
+    { name: 'near miss: retry.limit on a got POST (POST is not in the default retry.methods)', code: `import got from 'got';\nexport const post = (b) => got.post('https://a.example.com/x', { json: b, retry: { limit: 3 } });` },
   ],
   invalid: [
     {
@@ -18,6 +19,11 @@ tester().run('app-retries', rule, {
     {
       name: 'retry loop around fetch with a constant bound',
       code: `export async function call(url) {\n  for (let attempt = 0; attempt < 3; attempt++) {\n    try {\n      const res = await fetch(url);\n      if (res.ok) return res;\n    } catch (e) {}\n  }\n  throw new Error('failed');\n}`,
+      errors: [{ messageId: 'retries', line: 2 }],
+    },
+    {
+      name: 'got POST with retry.methods listing POST',
+      code: `import got from 'got';\nexport const post = (b) => got.post('https://a.example.com/x', { json: b, retry: { limit: 3, methods: ['POST'] } });`,
       errors: [{ messageId: 'retries', line: 2 }],
     },
     {

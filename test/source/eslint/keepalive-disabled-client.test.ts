@@ -7,9 +7,17 @@ tester().run('keepalive-disabled-client', rule, {
     { name: 'near miss: Connection: close on a server response', code: `const http = require('http');\nhttp.createServer((req, res) => { res.setHeader('Connection', 'close'); res.writeHead(200, { Connection: 'close' }); res.end(); }).listen(1);` },
     { name: 'near miss: Connection: keep-alive on a request', code: `export const r = () => fetch('http://a.example.com', { headers: { Connection: 'keep-alive' } });` },
     { name: 'near miss: undici Agent keeps connections alive by default', code: `import { Agent } from 'undici';\nexport const dispatcher = new Agent({ connections: 10 });` },
+    { name: 'near miss: Next.js httpAgentOptions.keepAlive: true', filename: 'next.config.js', code: `module.exports = { httpAgentOptions: { keepAlive: true } };` },
+    { name: 'near miss: httpAgentOptions.keepAlive: false outside a Next.js config file', filename: 'settings.js', code: `export const o = { httpAgentOptions: { keepAlive: false } };` },
     { name: 'near miss: keepAlive from configuration is not known statically', code: `import https from 'https';\nexport const agent = new https.Agent({ keepAlive: process.env.KEEPALIVE === '1' });` },
   ],
   invalid: [
+    {
+      name: 'Next.js httpAgentOptions.keepAlive: false turns keep-alive off for server-side fetch',
+      filename: 'next.config.mjs',
+      code: `const nextConfig = {\n  reactStrictMode: false,\n  httpAgentOptions: {\n    keepAlive: false,\n  },\n};\nexport default nextConfig;`,
+      errors: [{ messageId: 'nextHttpAgentKeepAliveFalse', line: 4 }],
+    },
     {
       name: 'keepAlive: false on an agent',
       code: `import http from 'http';\nexport const agent = new http.Agent({ keepAlive: false, maxSockets: 10 });`,

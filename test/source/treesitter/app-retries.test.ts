@@ -162,4 +162,61 @@ class N {
 }
 `,
   },
+  {
+    name: 'Go: go-resty SetRetryCount(3) in a builder chain with comments',
+    file: 'resty.go',
+    code: `package c
+import ("time"; "github.com/go-resty/resty/v2")
+var client *resty.Client
+func InitClient() {
+	client = resty.New()
+	client. // expect: app-retries
+		// retries on failure
+		SetRetryCount(3).
+		SetRetryWaitTime(5 * time.Second)
+}
+`,
+  },
+  {
+    name: 'Go near miss: go-resty SetRetryCount(0) keeps the single try',
+    file: 'resty.go',
+    code: `package c
+import "github.com/go-resty/resty/v2"
+func New() *resty.Client {
+	return resty.New().SetRetryCount(0)
+}
+`,
+  },
+  {
+    name: 'Python: tenacity around a callable parameter (the retried call is made by the caller)',
+    file: 'retry.py',
+    code: `import requests
+from tenacity import retry, stop_after_attempt, retry_if_exception_type
+
+@retry(stop=stop_after_attempt(5), retry=retry_if_exception_type(requests.exceptions.RequestException))  # expect: app-retries
+def retry_request(func):
+    return func()
+`,
+  },
+  {
+    name: 'Java: @Retryable on an interface method (the implementation makes the call)',
+    file: 'BackendAdapter.java',
+    code: `import org.springframework.retry.annotation.Backoff;
+import org.springframework.retry.annotation.Retryable;
+public interface BackendAdapter {
+    @Retryable(maxAttempts = 10, backoff = @Backoff(delay = 1000)) // expect: app-retries
+    String getBackendResponse(String param1);
+}
+`,
+  },
+  {
+    name: 'Python near miss: tenacity around a function that computes locally',
+    file: 'calc.py',
+    code: `from tenacity import retry, stop_after_attempt
+
+@retry(stop=stop_after_attempt(3))
+def parse(text):
+    return int(text.strip())
+`,
+  },
 ]);

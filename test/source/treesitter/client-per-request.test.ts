@@ -304,4 +304,195 @@ class S extends HttpServlet {
 }
 `,
   },
+  // ------------------------------------------- built and dropped in an ordinary function (issue 17)
+  {
+    name: 'Go: an exported helper builds a Transport, makes one request and drops it',
+    file: 'api.go',
+    code: `package api
+import ("io"; "net/http"; "time")
+func CallAPI(url string) ([]byte, error) {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConns: 10}} // expect: client-per-request
+	resp, err := c.Get(url)
+	if err != nil { return nil, err }
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+`,
+  },
+  {
+    name: 'Go: fetch() calls a same-file newClient() factory on every call',
+    file: 'signs.go',
+    code: `package signs
+import ("io"; "net/http")
+func newClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{}} // expect: client-per-request
+}
+func Fetch(url string) ([]byte, error) {
+	c := newClient()
+	resp, err := c.Get(url)
+	if err != nil { return nil, err }
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+`,
+  },
+  {
+    name: 'Go near miss: the factory returns the client to its caller (nothing is requested inside)',
+    file: 'f.go',
+    code: `package f
+import "net/http"
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
+}
+`,
+  },
+  {
+    name: 'Go near miss: the helper stores the client it builds in a package variable',
+    file: 'p.go',
+    code: `package p
+import "net/http"
+var client *http.Client
+func Init(url string) error {
+	client = &http.Client{Transport: &http.Transport{}}
+	resp, err := client.Get(url)
+	if err != nil { return err }
+	return resp.Body.Close()
+}
+`,
+  },
+  {
+    name: 'Python: a helper opens an aiohttp ClientSession per call',
+    file: 'net.py',
+    code: `import aiohttp
+
+async def fetch_json(url):
+    async with aiohttp.ClientSession() as session:  # expect: client-per-request
+        async with session.get(url) as resp:
+            return await resp.json()
+`,
+  },
+  {
+    name: 'Python near miss: the session is a parameter',
+    file: 'net.py',
+    code: `import aiohttp
+
+async def fetch_json(session: aiohttp.ClientSession, url):
+    async with session.get(url) as resp:
+        return await resp.json()
+`,
+  },
+  {
+    name: 'Python near miss: the helper returns the session it builds',
+    file: 'net.py',
+    code: `import requests
+
+def make_session(token):
+    s = requests.Session()
+    s.headers["Authorization"] = token
+    s.get("http://auth:8080/ping")
+    return s
+`,
+  },
+  {
+    name: 'Java: a static utility builds HttpClients.createDefault() on every call',
+    file: 'HttpUtil.java',
+    code: `import org.apache.http.client.methods.HttpGet;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.apache.http.impl.client.HttpClients;
+public class HttpUtil {
+    public static String get(String url) throws Exception {
+        CloseableHttpClient client = HttpClients.createDefault(); // expect: client-per-request
+        return client.execute(new HttpGet(url), r -> "ok");
+    }
+}
+`,
+  },
+  {
+    name: 'Java: HttpClient.newHttpClient() inline for one send',
+    file: 'Probe.java',
+    code: `import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+public class Probe {
+    public String probe(String url) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder().uri(URI.create(url)).build();
+        return HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString()).body(); // expect: client-per-request
+    }
+}
+`,
+  },
+  {
+    name: 'Java near miss: the client is built in main of a one-shot program',
+    file: 'Main.java',
+    code: `import okhttp3.OkHttpClient;
+import okhttp3.Request;
+public class Main {
+    public static void main(String[] args) throws Exception {
+        OkHttpClient client = new OkHttpClient();
+        client.newCall(new Request.Builder().url(args[0]).build()).execute().close();
+    }
+}
+`,
+  },
+  {
+    name: 'Java near miss: a private helper called only from main runs once',
+    file: 'Cli.java',
+    code: `import okhttp3.OkHttpClient;
+import okhttp3.Request;
+public class Cli {
+    private static void fetch(String url) throws Exception {
+        OkHttpClient client = new OkHttpClient();
+        client.newCall(new Request.Builder().url(url).build()).execute().close();
+    }
+    public static void main(String[] args) throws Exception {
+        fetch(args[0]);
+    }
+}
+`,
+  },
+  {
+    name: 'Python: Celery tasks (decorator with and without a call, a Task subclass run()) call requests per message',
+    file: 'tasks.py',
+    code: `import celery
+import requests
+from x import celery_app
+
+@celery_app.task()
+def deliver(payload):
+    requests.post(url="http://hooks:8080/in", json=payload)  # expect: client-per-request
+
+@celery_app.task
+def notify(event):
+    requests.request("POST", "http://events:8080/in", json=event)  # expect: client-per-request
+
+class WebhookTask(celery.Task):
+    def run(self, body):
+        requests.put("http://hooks:8080/put", data=body)  # expect: client-per-request
+`,
+  },
+  {
+    name: 'Python: httpx.request in a Flask route',
+    file: 'h.py',
+    code: `import httpx
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/q")
+def q():
+    return httpx.request("GET", "http://quotes:8080/q").text  # expect: client-per-request
+`,
+  },
+  {
+    name: 'Python near miss: a Celery task that uses a module-level Session',
+    file: 'tasks.py',
+    code: `import requests
+from celery import shared_task
+session = requests.Session()
+
+@shared_task
+def deliver(payload):
+    session.post("http://hooks:8080/in", json=payload)
+`,
+  },
 ]);

@@ -128,4 +128,35 @@ class R {
 }
 `,
   },
+  {
+    name: 'Java: an OkHttp interceptor adds Connection: close to every outbound request',
+    file: 'NetInterceptor.java',
+    code: `import java.io.IOException;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.Response;
+public class NetInterceptor implements Interceptor {
+    @Override
+    public Response intercept(Chain chain) throws IOException {
+        Request request = chain.request().newBuilder().addHeader("Connection", "close").build(); // expect: keepalive-disabled-client
+        return chain.proceed(request);
+    }
+}
+`,
+  },
+  {
+    name: 'Java near miss: a servlet filter sets Connection: close on the server response',
+    file: 'CloseFilter.java',
+    code: `import java.io.IOException;
+import jakarta.servlet.*;
+import jakarta.servlet.http.HttpServletResponse;
+public class CloseFilter implements Filter {
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+        HttpServletResponse httpResp = (HttpServletResponse) response;
+        httpResp.setHeader("Connection", "close");
+        chain.doFilter(request, response);
+    }
+}
+`,
+  },
 ]);

@@ -19,7 +19,7 @@ describe('scanTreeSitter', () => {
     assert.equal(treeSitterLanguage('x.ts'), undefined);
   });
 
-  it('reports unreadable, binary and unparseable files one line each and goes on with the others', async () => {
+  it('reports unreadable and unparseable files one line each, names binary ones as skipped, and goes on with the others', async () => {
     const r = await scanFiles({
       'bad.py': 'def f(:\n    pass\n',
       'bad.go': 'package main\nfunc f() { x := }\n',
@@ -28,17 +28,29 @@ describe('scanTreeSitter', () => {
       'notes.txt': 'not source',
       'ok.py': 'import requests\nfrom flask import Flask\napp = Flask(__name__)\n\n@app.get("/")\ndef i():\n    return requests.get("http://a/").text\n',
     });
-    assert.equal(r.filesScanned, 1);
+    assert.equal(r.filesScanned, 4, 'the three files with a syntax error are analysed around it');
     assert.deepEqual(
       r.errors.map((e) => e.message).sort(),
       [
-        'Bad.java:1:28: syntax error: not valid java (file skipped)',
-        'bad.go:2:16: syntax error: not valid go (file skipped)',
-        'bad.py:1:7: syntax error: not valid python (file skipped)',
-        'bin.go: binary file (contains NUL bytes)',
+        'Bad.java:1:28: syntax error: not valid java (the rest of the file was analysed)',
+        'bad.go:2:16: syntax error: not valid go (the rest of the file was analysed)',
+        'bad.py:1:7: syntax error: not valid python (the rest of the file was analysed)',
       ],
     );
+    // Issue 14: a binary file is not source code (an MPEG-TS `.ts` video): a named skip, not a parse error.
+    assert.deepEqual(r.skipped, [{ file: 'bin.go', reason: 'binary source file (contains NUL bytes)' }]);
     assert.deepEqual(r.findings.map((f) => `${f.location.file}:${f.location.line} ${f.ruleId}`), ['ok.py:7 client-per-request']);
+  });
+
+  it('analyses a Python file whose last line is broken, and reports the syntax error with its position', async () => {
+    const r = await scanFiles({
+      'views.py': 'import requests\nfrom flask import Flask\napp = Flask(__name__)\n\n@app.get("/")\ndef i():\n    return requests.get("http://a/").text\n\nprint("done"\n',
+    });
+    assert.deepEqual(r.findings.map((f) => `${f.location.file}:${f.location.line} ${f.ruleId}`), ['views.py:7 client-per-request']);
+    assert.equal(r.errors.length, 1);
+    assert.equal(r.errors[0]!.partial, true);
+    assert.equal(r.errors[0]!.line, 9);
+    assert.match(r.errors[0]!.message, /^views\.py:9:\d+: syntax error: not valid python \(the rest of the file was analysed\)$/);
   });
 
   it('reports a missing file and a file over the size limit', async () => {

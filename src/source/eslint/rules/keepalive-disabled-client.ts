@@ -50,6 +50,8 @@ const rule: MeshlintEslintRule = {
         'Connection: close header on {{what}}: the connection is closed after each response, so every request opens a new one whose port sits in TIME_WAIT for 60 s.',
       varyingDestination:
         '{{detail}} on {{what}}, whose destination changes every iteration: connections to different hosts could not be reused anyway.',
+      nextHttpAgentKeepAliveFalse:
+        'httpAgentOptions.keepAlive: false in the Next.js configuration: every server-side fetch() opens a new connection, whose ephemeral port then sits in TIME_WAIT for 60 s.',
     },
   },
   messageSeverity: { varyingDestination: 'info' },
@@ -59,6 +61,7 @@ const rule: MeshlintEslintRule = {
     agentFalse: 'remove agent: false (the global agent keeps connections alive in Node ≥ 19) or pass a shared keep-alive agent',
     connectionClose: 'remove the Connection: close header; let the client pool the connection',
     varyingDestination: 'fine for one request per host; for repeated hosts use a shared keep-alive agent',
+    nextHttpAgentKeepAliveFalse: 'remove httpAgentOptions.keepAlive: false (Next.js keeps server-side fetch connections alive by default)',
   },
   create(context: Rule.RuleContext): Rule.RuleListener {
     const opts = ruleOptions(context, defaults);
@@ -108,7 +111,19 @@ const rule: MeshlintEslintRule = {
       }
     };
 
+    // Next.js: `httpAgentOptions: { keepAlive: false }` in next.config.{js,mjs,cjs,ts} turns keep-alive off for
+    // every server-side fetch() (Next.js docs, next.config.js httpAgentOptions).
+    const isNextConfig = /(^|[\\/])next\.config\.[cm]?[jt]s$/.test(context.filename);
     return {
+      Property: (node) => {
+        if (!isNextConfig) return;
+        const p = node as unknown as TSESTree.Property;
+        if (propertyKeyName(p.key, p.computed) !== 'keepAlive' || !(p.value.type === 'Literal' && p.value.value === false)) return;
+        const parent = (p as unknown as { parent?: TSESTree.Node }).parent;
+        const holder = parent && (parent as unknown as { parent?: TSESTree.Node }).parent;
+        if (holder?.type !== 'Property' || propertyKeyName(holder.key, holder.computed) !== 'httpAgentOptions') return;
+        report(p as unknown as Node, 'nextHttpAgentKeepAliveFalse', { value: 'httpAgentOptions.keepAlive: false' });
+      },
       NewExpression: (node) => onNewOrCall(node as unknown as Node),
       CallExpression: (node) => onNewOrCall(node as unknown as Node),
       // axios.defaults.headers.common.Connection = 'close' / instance.defaults.headers['Connection'] = 'close'
