@@ -194,7 +194,9 @@ describe('issue 14, item 16: SARIF artifact URIs are percent-encoded', () => {
     const dir = join(tmp.dir, 'sarif');
     mkdirSync(dir);
     const names = ['h#ash?q.yaml', 'pct%41.yaml', 'with space.yaml', 'a:b.yaml'];
-    for (const n of names) writeFileSync(join(dir, n), DR(n.replace(/[^a-z]/g, '')));
+    // One host each: DestinationRules for one host in one namespace merge, and only the oldest's top-level
+    // trafficPolicy applies (istio/istio pilot/pkg/model/destination_rule.go, mergeDestinationRule).
+    for (const n of names) writeFileSync(join(dir, n), DR(n.replace(/[^a-z]/g, ''), `${n.replace(/[^a-z]/g, '')}.example.com`));
     const r = runCli(['check', '.', '-f', 'sarif'], { cwd: dir });
     const log = JSON.parse(r.stdout);
     const uris = new Set(log.runs[0].results.map((x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => x.locations[0]!.physicalLocation.artifactLocation.uri));

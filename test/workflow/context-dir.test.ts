@@ -30,9 +30,10 @@ describe('--context-dir', () => {
     return { code: r.code, stderr: r.stderr, report, findings: report.findings as JsonFinding[] };
   };
 
-  it('without context a lone VirtualService has no DestinationRule (near miss: the finding context removes)', () => {
+  it('without context a lone VirtualService has no DestinationRule (near miss: the findings context removes)', () => {
     const r = run('apps/vs.yaml');
-    assert.deepEqual(r.findings.map((f) => `${f.file} ${f.ruleId}`), ['apps/vs.yaml connection-pool-missing']);
+    // No DestinationRule: no pool, and nothing caps its retry to the external host.
+    assert.deepEqual(r.findings.map((f) => `${f.file} ${f.ruleId}`), ['apps/vs.yaml retry-budget-missing', 'apps/vs.yaml connection-pool-missing']);
     assert.equal(r.report.routes[0].total, 0, 'no DestinationRule: pooled');
   });
 

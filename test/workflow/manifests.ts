@@ -1,6 +1,10 @@
 /** Manifests shared by the workflow tests: a VirtualService in one file, the DestinationRule for its host in another. */
 
-/** DestinationRule with a connectionPool for `payments.example.com` (namespace shop). */
+/**
+ * DestinationRule with a connectionPool for `payments.example.com` (namespace shop). `http.maxRetries` caps the
+ * VirtualService's retries to this external host: without it `retry-budget-missing` reports them (istiod leaves the
+ * circuit breaker's max_retries at 2^32-1, istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go).
+ */
 export const DR_POOLED = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata:
@@ -12,11 +16,12 @@ spec:
     connectionPool:
       tcp:
         maxConnections: 100
+      http:
+        maxRetries: 3
 `;
 
 /** The same DestinationRule with keep-alive off: a `keepalive-disabled` error. */
-export const DR_KEEPALIVE_OFF = `${DR_POOLED}      http:
-        maxRequestsPerConnection: 1
+export const DR_KEEPALIVE_OFF = `${DR_POOLED}        maxRequestsPerConnection: 1
 `;
 
 /** ServiceEntry making `payments.example.com` a MESH_EXTERNAL host. */
