@@ -119,6 +119,8 @@ export class MeshModel {
   readonly serviceEntries: ManifestObject[] = [];
   readonly sidecars: ManifestObject[] = [];
   readonly gateways: ManifestObject[] = [];
+  /** Gateway API objects (`gateway.networking.k8s.io` and `gateway.networking.x-k8s.io`), read by `adapters/gateway-api`. */
+  readonly gatewayApi: ManifestObject[] = [];
   readonly services: ManifestObject[] = [];
   readonly workloads: WorkloadView[] = [];
   readonly namespaces = new Map<string, ManifestObject>();
@@ -133,6 +135,10 @@ export class MeshModel {
     readonly settings: MeshSettings = DEFAULT_MESH_SETTINGS,
   ) {
     for (const object of objects) {
+      if (object.group === 'gateway.networking.k8s.io' || object.group === 'gateway.networking.x-k8s.io') {
+        this.gatewayApi.push(object);
+        continue;
+      }
       switch (object.ref.kind) {
         case 'DestinationRule':
           this.addDestinationRule(object);

@@ -20,6 +20,7 @@ import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio
 import { defaultRetryPolicy, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
+import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 
 export type { TraceItem } from './traffic.js';
 export { traceAt } from './trace.js';
@@ -186,7 +187,7 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   const policies = new ConnectionPolicies(model);
   const routes = computeRows(model, options, policies);
   addDestinationRulePolicies(model, policies);
-  const trafficRoutes = allHttpRoutes(model);
+  const trafficRoutes = [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model)];
   // Every route's policy once (by the route field it is defined at), then the defaults of hosts no route covers.
   const retryPolicies: RetryPolicy[] = [];
   const seen = new Set<string>();
@@ -227,6 +228,8 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
     asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => specs.push(...routeSpecs(model, vs, i, ns, callHost)));
   }
+
+  specs.push(...gatewayApiRowInputs(model, routedHosts));
 
   for (const se of model.serviceEntries) {
     if (asString(dig(se.raw, 'spec', 'location')) === 'MESH_INTERNAL') continue;
@@ -584,4 +587,38 @@ function appLegTrace(link: CallSiteLink): TraceItem[] {
   const trace: TraceItem[] = [{ text: `app: ${site.evidence} → ${perTry}${tries}`, location: { file: site.file, line: site.line, column: site.column } }];
   for (const t of link.trace) trace.push(t.at ? traceAt(t.text, t.at.object, t.at.path) : { text: t.text });
   return trace;
+}
+
+// ---- Gateway API routes → multiplier inputs (adapters/gateway-api) ----
+
+/**
+ * The Gateway API route rules meshlint models: those attached to a mesh Service (GAMMA) or to a Gateway of class
+ * `istio` (or a Gateway the input does not include). Routes only on Gateways of another class are left out:
+ * meshlint does not model that implementation's retries or pools.
+ */
+export function modelledGatewayApiRoutes(model: MeshModel): GatewayApiRoute[] {
+  return gatewayApiRoutes(model).filter((r) => r.parents.some((p) => p.kind === 'mesh' || p.gatewayClassName === undefined || p.gatewayClassName === ISTIO_GATEWAY_CLASS));
+}
+
+/**
+ * Multiplier inputs of HTTPRoute/GRPCRoute rules attached to a mesh Service (GAMMA, east-west): the client's
+ * sidecar applies them like a VirtualService `http` route (client scope: the route's namespace), one row per
+ * backend and port. Hosts they route are added to `routedHosts`. Gateway-attached rules (north-south) are
+ * `TrafficRoute` records only: no client sidecar row is built for them.
+ */
+function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInput[] {
+  const out: RowInput[] = [];
+  for (const route of gatewayApiRoutes(model)) {
+    const meshParents = route.parents.filter((p) => p.kind === 'mesh');
+    for (const parent of meshParents) {
+      routedHosts.add(parent.name);
+      const retries = route.retryPolicy && (route.retryPolicy.host === parent.name ? route.retryPolicy : { ...route.retryPolicy, host: parent.name });
+      for (const backend of route.backends) {
+        for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, parent.port)) {
+          out.push({ clientNamespace: route.namespace, host: parent.name, destination: backend.host, port, callPort: parent.port, protocol: 'http', definedBy: backend.at, retries, mirrors: route.mirrors });
+        }
+      }
+    }
+  }
+  return out;
 }
