@@ -61,3 +61,17 @@ describe('Gateway API routes (HTTPRoute, GRPCRoute)', () => {
     assert.deepEqual(result.stats.skipped, {}, 'HTTPRoute, Gateway and GatewayClass are analysed, not skipped');
   });
 });
+
+describe('Gateway API schema validation', () => {
+  it('retry.attempts that is not an integer is schema-invalid at that field', async () => {
+    const yaml = readFileSync(join(FIXTURES, 'httproute-schema-invalid-retry.yaml'), 'utf8');
+    const result = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+    const invalid = result.findings.filter((f) => f.ruleId === 'schema-invalid');
+    assert.deepEqual(invalid.map((f) => [f.location.line, f.message]), [[14, 'HTTPRoute prod/bad: spec.rules.0.retry.attempts must be integer']]);
+  });
+
+  it('near miss: valid HTTPRoute, Gateway and GatewayClass-free input has no schema-invalid', async () => {
+    const { result } = await run('httproute-other-gateway-class-not-modelled.yaml');
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'schema-invalid'), []);
+  });
+});
