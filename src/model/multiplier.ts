@@ -20,6 +20,7 @@ import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio
 import { defaultRetryPolicy, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
+import { ambientEnrolment, waypointFor } from './adapters/workloads/ambient.js';
 import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 
 export type { TraceItem } from './traffic.js';
@@ -473,7 +474,10 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   let connectionPolicy: ConnectionPolicy | undefined;
   let retryPolicy: RetryPolicy | undefined;
 
-  if (!hasSidecar) {
+  const ambient = ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar);
+  if (ambient.ambient) {
+    ({ connectionPolicy, retryPolicy } = ambientLegs(model, policies, input, ambient.reason, { appTries, appConns, appTrace, external, clientWorkload }, legs, notes));
+  } else if (!hasSidecar) {
     legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
   } else {
     legs.push({ name: 'app → sidecar', dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: 'pod', snat: false, trace: appTrace });
@@ -621,4 +625,71 @@ function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInp
     }
   }
   return out;
+}
+
+// ---- Ambient data plane (adapters/workloads/ambient) → legs ----
+
+/** ztunnel's HBONE pool: streams per HTTP/2 CONNECT connection (istio/ztunnel `src/config.rs`, `POOL_MAX_STREAMS_PER_CONNECTION`, default 100). */
+const HBONE_STREAMS_PER_CONNECTION = 100;
+
+/**
+ * The legs of a route whose client is enrolled in ambient (`docs/model.md`, "Ambient"): app → ztunnel in the
+ * pod's network namespace (the app's keep-alive decides churn, the pod's ports pay); ztunnel → ztunnel (or →
+ * waypoint) over HBONE (HTTP/2 CONNECT on 15008), pooled per {source identity, destination identity, destination
+ * IP}; with a waypoint, the waypoint applies the route's retries and the DestinationRule's connectionPool
+ * (looked up from the waypoint's namespace). Without one, ztunnel is L4 only: no retries, and every
+ * `connectionPool` field of the destination's DestinationRule is recorded in the policy's `ignored` (nothing
+ * applies it). An external host without a waypoint: ztunnel passes the app's connections through, SNAT'd at the node.
+ */
+function ambientLegs(
+  model: MeshModel,
+  policies: ConnectionPolicies,
+  input: RowInput,
+  reason: string,
+  app: { appTries: number; appConns: number; appTrace: TraceItem[]; external: boolean; clientWorkload?: { name: string; labels: Record<string, string> } },
+  legs: Leg[],
+  notes: string[],
+): { connectionPolicy?: ConnectionPolicy; retryPolicy?: RetryPolicy } {
+  const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
+  legs.push({ name: 'app → ztunnel', dataPlane: 'none', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'pod', snat: false, trace: [...app.appTrace, { text: `ambient: ${reason}; ztunnel intercepts in the pod's network namespace` }] });
+  const waypoint = waypointFor(model, input.destination);
+  const hbone = `HBONE (HTTP/2 CONNECT on 15008) pooled per {source identity, destination identity, destination IP}, ${HBONE_STREAMS_PER_CONNECTION} streams per connection (istio/ztunnel src/config.rs): no new connection per request`;
+  if (waypoint) {
+    legs.push({ name: `ztunnel → waypoint ${waypoint.name}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [traceAt(`${hbone}; waypoint chosen by istio.io/use-waypoint`, waypoint.at.object, waypoint.at.path)] });
+    const http = input.protocol === 'http';
+    const retryPolicy = http ? input.retries : undefined;
+    const tries = app.appTries * (retryPolicy ? 1 + retryPolicy.attempts.value : 1);
+    const connectionPolicy = policies.get({ clientNamespace: waypoint.namespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'waypoint' });
+    const conns = http && connectionPolicy.protocol === 'http' ? connectionPolicy.connectionsPerTry : app.appConns;
+    const trace: TraceItem[] = [];
+    if (retryPolicy) trace.push(retryPolicy.attempts.trace);
+    trace.push(connectionPolicy.connectionsTrace, { text: `the waypoint ${waypoint.name} is the L7 leg: its pod's ports pay for these connections` });
+    legs.push({ name: `waypoint → ${target}`, dataPlane: 'waypoint', tries, connectionsPerTry: conns, budget: 'pod', snat: false, policy: connectionPolicy, trace });
+    return { connectionPolicy, ...(retryPolicy ? { retryPolicy } : {}) };
+  }
+  if (app.external) {
+    legs.push({ name: `ztunnel → ${target} (passthrough)`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'node', snat: true, trace: [{ text: "no egress waypoint serves this host: ztunnel passes the app's connections through, SNAT'd onto the node's ports" }] });
+  } else {
+    legs.push({ name: `ztunnel → ztunnel ${target}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [{ text: hbone }, { text: "the destination ztunnel opens one connection to the app per tunnelled connection (charged to the destination pod)" }] });
+  }
+  notes.push('no waypoint: ambient L4 only; route retries and DestinationRule connectionPool settings are not applied');
+  // Nothing applies the destination's DestinationRule pool settings on this path: record them as ignored.
+  const policy = policies.get({ clientNamespace: input.clientNamespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'ztunnel' });
+  ignoreForAmbientL4(policy);
+  return {};
+}
+
+/** Moves every pool figure of `policy` to `ignored` with the reason "no waypoint: ambient L4 only" (once per policy). */
+function ignoreForAmbientL4(policy: ConnectionPolicy): void {
+  const reason = 'no waypoint: ambient L4 only (ztunnel applies no connectionPool settings)';
+  if (policy.ignored.some((i) => i.reason === reason)) return;
+  for (const [group, figures] of [['http', policy.http], ['tcp', policy.tcp]] as const) {
+    for (const [name, figure] of Object.entries(figures) as [string, { value: unknown; object: ManifestObject; path: FieldPath } | undefined][]) {
+      if (!figure) continue;
+      policy.ignored.push({ field: `${group}.${name}` as ConnectionPolicy['ignored'][number]['field'], value: figure.value, at: { object: figure.object, path: figure.path }, reason });
+      delete (figures as Record<string, unknown>)[name];
+    }
+  }
+  policy.connectionsPerTry = 0;
+  policy.connectionsTrace = { text: reason };
 }
