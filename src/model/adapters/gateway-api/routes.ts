@@ -59,9 +59,13 @@ export function gatewayApiRoutes(model: MeshModel): readonly GatewayApiRoute[] {
   return routes;
 }
 
-/** The Gateway objects of the model by `<namespace>/<name>`. */
-function gatewaysByName(model: MeshModel): Map<string, ManifestObject> {
-  const out = new Map<string, ManifestObject>();
+const gatewayIndex = new WeakMap<MeshModel, Map<string, ManifestObject>>();
+
+/** The Gateway objects of the model by `<namespace>/<name>` (indexed once per model). */
+export function gatewaysByName(model: MeshModel): Map<string, ManifestObject> {
+  let out = gatewayIndex.get(model);
+  if (out) return out;
+  gatewayIndex.set(model, (out = new Map()));
   for (const o of model.gatewayApi) if (o.ref.kind === 'Gateway') out.set(`${o.ref.namespace}/${o.ref.name}`, o);
   return out;
 }

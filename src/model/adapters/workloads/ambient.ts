@@ -14,6 +14,7 @@ import type { ManifestObject } from '../../../load/objects.js';
 import type { MeshModel } from '../../mesh.js';
 import type { FieldRef } from '../../traffic.js';
 import { asString, dig } from '../../values.js';
+import { gatewaysByName } from '../gateway-api/routes.js';
 
 /** Whether a client (namespace, optional pod labels) is enrolled in ambient, and why. */
 export interface AmbientEnrolment {
@@ -58,13 +59,24 @@ export function ambientEnrolment(model: MeshModel, namespace: string, podLabels:
   return { ambient: false, reason: nsMode ? `namespace ${namespace} has ${DATAPLANE_MODE}=${nsMode}` : 'not enrolled in ambient' };
 }
 
+const serviceIndex = new WeakMap<MeshModel, Map<string, ManifestObject>>();
+
+/** Services of the model by FQDN (indexed once per model). */
+function servicesByHost(model: MeshModel): Map<string, ManifestObject> {
+  let index = serviceIndex.get(model);
+  if (index) return index;
+  serviceIndex.set(model, (index = new Map()));
+  for (const s of model.services) index.set(`${s.ref.name}.${s.ref.namespace}.svc.${model.settings.clusterDomain}`, s);
+  return index;
+}
+
 /**
  * The waypoint that serves traffic to `host` (a Service or ServiceEntry host): the `istio.io/use-waypoint` label of
  * its Service/ServiceEntry, else of the Service's namespace; `none` means no waypoint. A waypoint Gateway in the
  * input whose `istio.io/waypoint-for` is `workload` or `none` does not serve Service traffic: no waypoint then.
  */
 export function waypointFor(model: MeshModel, host: string): WaypointRef | undefined {
-  const service = model.services.find((s) => `${s.ref.name}.${s.ref.namespace}.svc.${model.settings.clusterDomain}` === host);
+  const service = servicesByHost(model).get(host);
   const entry = service ? undefined : model.serviceEntryHosts.get(host)?.[0]?.object;
   const owner = service ?? entry;
   if (!owner) return undefined;
@@ -73,7 +85,7 @@ export function waypointFor(model: MeshModel, host: string): WaypointRef | undef
   const name = label(labelled, USE_WAYPOINT);
   if (!labelled || !name || name === 'none') return undefined;
   const namespace = label(labelled, USE_WAYPOINT_NAMESPACE) ?? (labelled === ns ? ns.ref.name : owner.ref.namespace);
-  const gateway = model.gatewayApi.find((o) => o.ref.kind === 'Gateway' && o.ref.name === name && o.ref.namespace === namespace);
+  const gateway = gatewaysByName(model).get(`${namespace}/${name}`);
   const serves = label(gateway, WAYPOINT_FOR) ?? 'service';
   if (gateway && (serves === 'workload' || serves === 'none')) return undefined;
   return { name: `${namespace}/${name}`, namespace, at: { object: labelled, path: ['metadata', 'labels', USE_WAYPOINT] }, ...(gateway ? { gateway } : {}) };
