@@ -468,7 +468,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
-  if (sidecar === undefined) notes.push(`sidecar ${reason}`);
+  if (sidecar === undefined && !ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar).ambient) notes.push(`sidecar ${reason}`);
   const viaGateway = hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
   const clientWorkload = link?.client ? { name: `${link.client.object.ref.kind} ${link.client.namespace}/${link.client.object.ref.name}`, labels: link.client.podLabels } : undefined;
   let connectionPolicy: ConnectionPolicy | undefined;
@@ -476,6 +476,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
 
   const ambient = ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar);
   if (ambient.ambient) {
+    notes.push(`ambient: ${ambient.reason} (no sidecar; ${waypointFor(model, input.destination) ? 'ztunnel and a waypoint carry' : 'ztunnel carries'} the request)`);
     ({ connectionPolicy, retryPolicy } = ambientLegs(model, policies, input, ambient.reason, { appTries, appConns, appTrace, external, clientWorkload }, legs, notes));
   } else if (!hasSidecar) {
     legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
@@ -535,8 +536,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
-    sidecar,
-    sidecarReason: reason,
+    sidecar: ambient.ambient ? false : sidecar,
+    sidecarReason: ambient.ambient ? `ambient: ${ambient.reason}` : reason,
     host: input.host,
     destination: input.destination,
     subset: input.subset,

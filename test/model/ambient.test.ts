@@ -36,6 +36,9 @@ describe('ambient', () => {
     assert.equal(ignored.length, 1);
     assert.match(ignored[0]!.message, /no waypoint: ambient L4 only/);
     assert.equal(ignored[0]!.location.line, 47);
+    const explained = stylish(result, { color: false, explain: true, version: 'test' });
+    assert.match(explained, /data plane: app → ztunnel \[app\], ztunnel → ztunnel reviews\.shop\.svc\.cluster\.local:9080 \[ztunnel\]/);
+    assert.match(explained, /sidecar: no \(ambient: namespace shop has istio\.io\/dataplane-mode=ambient\)/);
   });
 
   it('a waypoint is the L7 leg: it applies the retries and the DestinationRule (keep-alive off)', async () => {
