@@ -10,9 +10,8 @@ import type { FieldPath } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
 import { appliesToMesh, httpRouteGateways } from './mesh.js';
-import { serviceNamespaceOfHost } from './hosts.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
-import { asArray, asNumber, asRecord, asString, dig } from './values.js';
+import { asArray, asNumber, asString, dig } from './values.js';
 import type { BudgetScope, ConnectionPolicy, DataPlane, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute } from './traffic.js';
 import { traceAt } from './trace.js';
 import { fieldKey } from './traffic.js';
@@ -99,38 +98,6 @@ export interface RouteMultiplier {
   retryPolicy?: RetryPolicy;
   /** Human notes (assumptions that applied). */
   notes: string[];
-}
-
-/**
- * One proxy-to-upstream hop of a route, as DestinationRule lookups see it: the namespace of the proxy that
- * makes the hop (whose DestinationRules apply) and the host it connects to.
- */
-export interface UpstreamHop {
-  /** Namespace of the proxy: the client's for its sidecar; the egress gateway Service's for the gateway. */
-  proxyNamespace: string;
-  /** Host the proxy connects to (FQDN). */
-  host: string;
-  subset?: string;
-  port?: number;
-  /** The hop leaves the mesh (MESH_EXTERNAL host): its connections are SNAT'd onto the node's ports. */
-  external: boolean;
-}
-
-/**
- * The hops of a route whose pools a DestinationRule sets. A direct route has one: client sidecar →
- * destination. A route through an egress gateway has two: client sidecar → gateway Service (in the mesh), and
- * gateway → external host, looked up from the gateway's own namespace (the namespace of its Service, e.g.
- * `istio-system` for `istio-egressgateway.istio-system.svc.cluster.local`).
- */
-export function upstreamHops(route: RouteMultiplier, clusterDomain?: string): UpstreamHop[] {
-  if (route.legs.length <= 2 || route.destination === route.host) {
-    return [{ proxyNamespace: route.clientNamespace, host: route.destination, subset: route.subset, port: route.port, external: route.external }];
-  }
-  const gatewayNamespace = serviceNamespaceOfHost(route.destination, clusterDomain) ?? route.clientNamespace;
-  return [
-    { proxyNamespace: route.clientNamespace, host: route.destination, subset: route.subset, port: route.port, external: false },
-    { proxyNamespace: gatewayNamespace, host: route.host, external: route.external },
-  ];
 }
 
 /** Inputs of the arithmetic besides the model. */

@@ -32,6 +32,8 @@ export interface PolicyQuery {
   dataPlane?: DataPlane;
   /** `GATEWAY` for a gateway proxy's hop (EnvoyFilter context). */
   context?: OverrideQuery['context'];
+  /** Another version of the same DestinationRule object (same namespace and name, another file: an overlay), analysed as if deployed. */
+  version?: MergedDestinationRule;
 }
 
 /**
@@ -49,7 +51,7 @@ export class ConnectionPolicies {
   get(query: PolicyQuery): ConnectionPolicy {
     const declared = declaredPort(this.model, query.host, query.port);
     const protocol = query.protocol ?? (declared ? { value: declared.protocol, reason: declared.reason } : { value: 'http' as const, reason: query.port === undefined ? 'no port declared for the host: HTTP assumed (Istio sniffs the protocol)' : `port ${query.port} not declared for the host: HTTP assumed` });
-    const key = `${query.clientNamespace}|${query.clientWorkload?.name ?? ''}|${query.host}|${query.subset ?? ''}|${query.port ?? ''}|${protocol.value}|${query.context ?? ''}`;
+    const key = `${query.version ? `${query.version.primary.object.origin.file}#${query.version.primary.object.origin.docIndex}|` : ''}${query.clientNamespace}|${query.clientWorkload?.name ?? ''}|${query.host}|${query.subset ?? ''}|${query.port ?? ''}|${protocol.value}|${query.context ?? ''}`;
     let policy = this.byKey.get(key);
     if (!policy) {
       policy = this.build(key, query, protocol, declared);
@@ -65,7 +67,7 @@ export class ConnectionPolicies {
 
   private build(key: string, query: PolicyQuery, protocol: { value: PortProtocol; reason: string }, declared: DeclaredPort | undefined): ConnectionPolicy {
     const model = this.model;
-    const dr = model.destinationRuleFor(query.clientNamespace, query.host, query.clientWorkload?.labels);
+    const dr = query.version ?? model.destinationRuleFor(query.clientNamespace, query.host, query.clientWorkload?.labels);
     const pool = model.effectivePolicy(dr, query.subset, query.port).connectionPool;
     const http: HttpPoolFigures = {};
     const tcp: TcpPoolFigures = {};
@@ -187,7 +189,12 @@ export function addDestinationRulePolicies(model: MeshModel, policies: Connectio
       ports = [...set];
     }
     const clientWorkload = view.workloadSelector ? { name: `workloadSelector ${Object.entries(view.workloadSelector).map(([k, v]) => `${k}=${v}`).join(',')}`, labels: view.workloadSelector } : undefined;
-    for (const subset of subsets) for (const port of ports) policies.get({ clientNamespace: view.namespace, clientWorkload, host: view.host, subset, port });
+    // Two copies of one object (same namespace and name, e.g. kustomize overlays) are alternative versions: each is
+    // analysed as if it were the one deployed, instead of the later one merging into the older one.
+    const winner = model.destinationRuleFor(view.namespace, view.host, clientWorkload?.labels);
+    const sameObject = winner && winner.primary !== view && winner.primary.object.ref.name === view.object.ref.name && winner.primary.namespace === view.namespace;
+    const version = sameObject ? { host: view.host, primary: view, rules: [view] } : undefined;
+    for (const subset of subsets) for (const port of ports) policies.get({ clientNamespace: view.namespace, clientWorkload, host: view.host, subset, port, ...(version ? { version } : {}) });
   }
 }
 
