@@ -1,7 +1,7 @@
 /**
- * The mesh model checked against DESIGN.md §2 ("Which policy applies", "Layering", "Retries", "Injection",
- * "ServiceEntry", host names) and §3 (the connection multiplier's arithmetic). Every input goes through the
- * real YAML loaders (test/helpers/model.ts). Tests where the implementation disagrees with DESIGN.md keep the
+ * The mesh model checked against docs/model.md ("Which policy applies", "Layering", "Retries", "Injection",
+ * "ServiceEntry", host names) and the connection multiplier's arithmetic. Every input goes through the
+ * real YAML loaders (test/helpers/model.ts). Tests where the implementation disagrees with docs/model.md keep the
  * specified expectation and are marked `todo` with the disagreement.
  */
 import assert from 'node:assert/strict';
@@ -105,7 +105,7 @@ function close(actual: number | null | undefined, expected: number, message?: st
 
 // ---------------------------------------------------------------------------------------------------------
 
-describe('host names (DESIGN.md §2: short names use the rule namespace, dotted names as written)', () => {
+describe('host names (docs/model.md: short names use the rule namespace, dotted names as written)', () => {
   it('resolveHost expands a short name with the rule namespace and leaves dotted names and wildcards alone', () => {
     assert.equal(resolveHost('reviews', 'prod'), REVIEWS_PROD);
     assert.equal(resolveHost('reviews', 'test'), 'reviews.test.svc.cluster.local');
@@ -142,7 +142,7 @@ describe('host names (DESIGN.md §2: short names use the rule namespace, dotted 
   });
 });
 
-describe('DestinationRule precedence across namespaces (DESIGN.md §2, "Which policy applies")', () => {
+describe('DestinationRule precedence across namespaces (docs/model.md, "Which policy applies")', () => {
   it("the client's namespace comes first, whatever its exportTo", () => {
     for (const exportTo of [undefined, ['.'], ['*'], ['somewhere-else']]) {
       const model = modelFromYaml(
@@ -361,7 +361,7 @@ describe('workloadSelector (applies only to matching workloads of its own namesp
   });
 });
 
-describe('layering per (host, subset, port) with whole-block replacement (DESIGN.md §2, "Layering")', () => {
+describe('layering per (host, subset, port) with whole-block replacement (docs/model.md, "Layering")', () => {
   const layered = dedent(`
     apiVersion: networking.istio.io/v1
     kind: DestinationRule
@@ -457,7 +457,7 @@ describe('layering per (host, subset, port) with whole-block replacement (DESIGN
   });
 });
 
-describe('VirtualService retries (DESIGN.md §2, "Retries")', () => {
+describe('VirtualService retries (docs/model.md, "Retries")', () => {
   const vsYaml = (http: string) =>
     dedent(`
       apiVersion: networking.istio.io/v1
@@ -499,7 +499,7 @@ describe('VirtualService retries (DESIGN.md §2, "Retries")', () => {
   });
 });
 
-describe('isExternal (DESIGN.md §2, "ServiceEntry": location defaults to MESH_EXTERNAL)', () => {
+describe('isExternal (docs/model.md, "ServiceEntry": location defaults to MESH_EXTERNAL)', () => {
   it('a ServiceEntry without location is external; MESH_INTERNAL is not', () => {
     const model = modelFromYaml(docs(se('ext', 'egress', ['api.example.com']), se('int', 'egress', ['legacy.corp.example'], { location: 'MESH_INTERNAL' }), se('explicit', 'egress', ['pay.example.net'], { location: 'MESH_EXTERNAL' })));
     assert.equal(model.isExternal('api.example.com'), true);
@@ -530,7 +530,7 @@ describe('isExternal (DESIGN.md §2, "ServiceEntry": location defaults to MESH_E
   });
 });
 
-describe('sidecar injection (DESIGN.md §2, "Injection" and "Legs")', () => {
+describe('sidecar injection (docs/model.md, "Injection" and "Legs")', () => {
   const sidecarOf = (yaml: string, name = 'app') => {
     const w = modelFromYaml(yaml).workloads.find((x) => x.object.ref.name === name);
     assert.ok(w, `workload ${name}`);
@@ -637,7 +637,7 @@ describe('virtualServicesFor', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-describe('connection multiplier arithmetic (DESIGN.md §3)', () => {
+describe('connection multiplier arithmetic (docs/model.md)', () => {
   const vs = (o: { name?: string; ns: string; host: string; dest?: string; http?: string; gateways?: string[] }) =>
     [
       'apiVersion: networking.istio.io/v1',
