@@ -148,9 +148,10 @@ async function reportAudit(reads: ClusterRead[], failures: ClusterFailure[], ctx
     analysedPerContext.set(read.context, cluster.objects.length);
     const analysed = analyzeObjects(cluster.objects, [], analysisOptions);
     if (analysed.nodePorts) nodePorts = analysed.nodePorts;
-    objects.push(...cluster.objects);
-    findings.push(...analysed.findings);
-    routes.push(...analysed.routes);
+    // Loops, not push(...x): a cluster can hold more objects than a call's argument limit (~125k).
+    for (const o of cluster.objects) objects.push(o);
+    for (const f of analysed.findings) findings.push(f);
+    for (const r of analysed.routes) routes.push(r);
     node ??= analysed.node;
     documents += read.objects.length;
     for (const o of cluster.objects) byKind[o.ref.kind] = (byKind[o.ref.kind] ?? 0) + 1;

@@ -267,7 +267,7 @@ function assemble(options: LoadOptions, discovered: DiscoveredInputs & { reporte
     }
   }
   const renderedDirs = new Set(out.renders.map((r) => realPath(options.cwd, r.dir)));
-  out.findings.push(...unrenderedFindings(discovered.unrendered, parses, (dir) => renderedDirs.has(realPath(options.cwd, dir)), options.notRenderedSeverity));
+  for (const f of unrenderedFindings(discovered.unrendered, parses, (dir) => renderedDirs.has(realPath(options.cwd, dir)), options.notRenderedSeverity)) out.findings.push(f);
   for (const path of discovered.sysctl) loadSysctlFile(path, options, out);
   out.stats.nodeSettings = out.sysctl.length;
   for (const o of out.objects) out.stats.byKind[o.ref.kind] = (out.stats.byKind[o.ref.kind] ?? 0) + 1;

@@ -137,7 +137,7 @@ export function readIstioInstall(objects: readonly ManifestObject[]): IstioInsta
         const read = meshSettingsFromMeshConfig(record, { object: operator, path: ['spec', 'meshConfig'], where: label, rootNamespace });
         install.meshSettings = read.settings;
         install.meshConfigFrom = operator;
-        install.problems.push(...read.problems.map((p: MeshConfigProblem) => ({ object: operator, path: p.path, message: p.message })));
+        for (const p of read.problems as MeshConfigProblem[]) install.problems.push({ object: operator, path: p.path, message: p.message });
       }
     }
   }
@@ -213,6 +213,6 @@ export function chooseIstioSemantics(install: IstioInstall, stated: { cli?: stri
   }
   if (install.compatibilityVersion) notes.push(`${install.compatibilityVersion.text}: that release's retry behaviour where the install does not set the switches itself`);
   for (const fact of Object.values(install.flags)) if (fact) notes.push(`${fact.text}`);
-  semantics.notes.push(...notes);
+  for (const note of notes) semantics.notes.push(note);
   return semantics;
 }
