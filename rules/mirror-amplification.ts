@@ -9,7 +9,7 @@ export default defineRule({
     description: 'Traffic mirroring multiplies outbound requests (and connections where the mirror destination churns)',
     defaultSeverity: 'warn',
     docs: 'docs/rules/mirror-amplification.md',
-    inputs: ['VirtualService'],
+    inputs: ['VirtualService', 'HTTPRoute', 'GRPCRoute'],
     defaultOptions: { minPercentage: 0 },
   },
   create(context) {
@@ -23,7 +23,7 @@ export default defineRule({
             path: m.at.path,
             value: m.percentage,
             message: `route mirrors ${m.percentage}% of requests to ${m.host}: +${(m.percentage / 100).toFixed(2)} outbound requests per request, on ${m.host}'s own connection pools`,
-            hint: 'mirror a small percentage (mirrorPercentage) and give the mirror destination a pooled connectionPool',
+            hint: `mirror a small percentage (${m.at.object.ref.kind === 'VirtualService' ? 'mirrorPercentage' : 'requestMirror.percent'}) and give the mirror destination a pooled connectionPool`,
           });
         }
       },

@@ -31,7 +31,7 @@ export default defineRule({
     description: 'High retries.attempts, 5xx/gateway-error/reset retries without perTryTimeout, tries × perTryTimeout beyond the route timeout, or retries stacked across legs',
     defaultSeverity: 'warn',
     docs: 'docs/rules/retries-aggressive.md',
-    inputs: ['VirtualService'],
+    inputs: ['VirtualService', 'HTTPRoute', 'GRPCRoute'],
     defaultOptions: { maxAttempts: 3, perTryTimeout: '2s' },
     fixable: true,
   },
@@ -47,11 +47,13 @@ export default defineRule({
         const base = retries.block.path;
         const attempts = retries.attempts.value;
         if (retries.attempts.at && attempts > maxAttempts) {
+          // `retries.attempts` (VirtualService) or `retry.attempts` (HTTPRoute): the field as written.
+          const field = retries.attempts.at.path.slice(-2).join('.');
           context.report({
             object,
             path: retries.attempts.at.path,
             value: attempts,
-            message: `retries.attempts: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
+            message: `${field}: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
             hint: `use at most ${maxAttempts} retries with a perTryTimeout`,
           });
         }

@@ -122,6 +122,26 @@ function deployment(namespace: string, name: string, version: string, rnd: Rando
   };
 }
 
+/** The same routes as a Gateway API HTTPRoute attached to the Service: retries → `retry`, timeout → `timeouts.request`, mirror → RequestMirror. */
+function httpRoute(ns: string, name: string, routes: Obj[]): Obj {
+  const rules = routes.map((route) => {
+    const rule: Obj = { name: route.name };
+    const prefix = (route.match as Obj[] | undefined)?.[0]?.uri as Obj | undefined;
+    if (prefix) rule.matches = [{ path: { type: 'PathPrefix', value: prefix.prefix } }];
+    rule.backendRefs = [{ name, port: 8080 }];
+    const retries = route.retries as Obj | undefined;
+    if (retries) rule.retry = { attempts: retries.attempts, codes: [503] };
+    if (route.timeout) rule.timeouts = { request: route.timeout };
+    const mirror = route.mirror as Obj | undefined;
+    if (mirror) {
+      const [peer, peerNs] = String(mirror.host).split('.');
+      rule.filters = [{ type: 'RequestMirror', requestMirror: { backendRef: { name: peer, namespace: peerNs, port: 8080 }, percent: (route.mirrorPercentage as Obj).value } }];
+    }
+    return rule;
+  });
+  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: meta(ns, name), spec: { parentRefs: [{ group: '', kind: 'Service', name, port: 8080 }], rules } };
+}
+
 function serviceObjects(rnd: Random, ns: string, name: string, versions: string[], peer: string, peerNs: string): Obj[] {
   const objects: Obj[] = [];
   objects.push(deployment(ns, name, 'v1', rnd));
@@ -164,7 +184,9 @@ function serviceObjects(rnd: Random, ns: string, name: string, versions: string[
       }
       routes.push(route);
     }
-    objects.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: meta(ns, name), spec: { hosts: [name], http: routes } });
+    // About a third of the services route with a Gateway API HTTPRoute on the Service (GAMMA) instead: both APIs in one mesh.
+    if (rnd.chance(0.3)) objects.push(httpRoute(ns, name, routes));
+    else objects.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: meta(ns, name), spec: { hosts: [name], http: routes } });
   }
   if (versions.length > 1) objects.push(deployment(ns, name, 'v2', rnd));
   return objects;

@@ -14,6 +14,18 @@ export function isMeshConfigMap(apiVersion: string, kind: string, name: unknown)
 export const ISTIO_NETWORKING_KINDS = new Set(['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway', 'EnvoyFilter']);
 /** `networking.istio.io` versions with the same schema for those kinds (istio/api `networking/v1alpha3`, served as v1alpha3, v1beta1 and v1 since Istio 1.22). */
 export const ISTIO_NETWORKING_VERSIONS = new Set(['v1', 'v1beta1', 'v1alpha3']);
+/**
+ * Gateway API kinds meshlint analyses (`gateway.networking.k8s.io`, standard channel v1/v1beta1): routes that
+ * Istio turns into VirtualService routes (istio/istio `pilot/pkg/config/kube/gateway/conversion.go`), the
+ * Gateways and GatewayClasses they attach to, and ReferenceGrants that allow cross-namespace backendRefs.
+ */
+export const GATEWAY_API_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'Gateway', 'GatewayClass', 'ReferenceGrant']);
+/** API group of the Gateway API standard and experimental channels. */
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+/** Kinds of the Gateway API `gateway.networking.x-k8s.io` group meshlint reads (XBackendTrafficPolicy: retry budgets). */
+export const GATEWAY_API_X_KINDS = new Set(['XBackendTrafficPolicy']);
+/** API group of Gateway API's experimental `X` kinds. */
+export const GATEWAY_API_X_GROUP = 'gateway.networking.x-k8s.io';
 /** Kubernetes kinds that feed the model (injection, bypass annotations, replicas, Services). */
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Namespace', 'Service', 'ReplicaSet', 'Job', 'CronJob']);
 
@@ -94,12 +106,16 @@ export function objectsOf(file: string, documents: readonly ParsedDocument[], de
     const wanted =
       group === 'networking.istio.io'
         ? ISTIO_NETWORKING_KINDS.has(kind)
-        : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name) || (group === 'install.istio.io' && kind === 'IstioOperator');
+        : group === GATEWAY_API_GROUP
+          ? GATEWAY_API_KINDS.has(kind)
+          : group === GATEWAY_API_X_GROUP
+            ? GATEWAY_API_X_KINDS.has(kind)
+            : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name) || (group === 'install.istio.io' && kind === 'IstioOperator');
     if (!wanted) {
       count(kind);
       return;
     }
-    const clusterScoped = kind === 'Namespace';
+    const clusterScoped = kind === 'Namespace' || (kind === 'GatewayClass' && group === GATEWAY_API_GROUP);
     const ref: ObjectRef = {
       apiVersion,
       kind,

@@ -138,6 +138,8 @@ export class MeshModel {
   readonly gateways: ManifestObject[] = [];
   /** `EnvoyFilter`s of the input (networking.istio.io/v1alpha3), parsed on first use by {@link envoyFilterIndex}. */
   readonly envoyFilters: ManifestObject[] = [];
+  /** Gateway API objects (`gateway.networking.k8s.io` and `gateway.networking.x-k8s.io`), read by `adapters/gateway-api`. */
+  readonly gatewayApi: ManifestObject[] = [];
   readonly services: ManifestObject[] = [];
   readonly workloads: WorkloadView[] = [];
   readonly namespaces = new Map<string, ManifestObject>();
@@ -152,6 +154,10 @@ export class MeshModel {
     readonly settings: MeshSettings = DEFAULT_MESH_SETTINGS,
   ) {
     for (const object of objects) {
+      if (object.group === 'gateway.networking.k8s.io' || object.group === 'gateway.networking.x-k8s.io') {
+        this.gatewayApi.push(object);
+        continue;
+      }
       switch (object.ref.kind) {
         case 'DestinationRule':
           this.addDestinationRule(object);

@@ -19,6 +19,8 @@ import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio
 import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
+import { ambientEnrolment, waypointFor } from './adapters/workloads/ambient.js';
+import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 
 export type { TraceItem } from './traffic.js';
 export { traceAt } from './trace.js';
@@ -159,7 +161,7 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   const policies = new ConnectionPolicies(model);
   const routes = computeRows(model, options, policies);
   addDestinationRulePolicies(model, policies);
-  const trafficRoutes = allHttpRoutes(model);
+  const trafficRoutes = [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model)];
   // Every route's policy once (by the route field it is defined at), then the defaults of hosts no route covers.
   const retryPolicies: RetryPolicy[] = [];
   const seen = new Set<string>();
@@ -200,6 +202,8 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
     asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => { for (const s of routeSpecs(model, vs, i, ns, callHost)) specs.push(s); });
   }
+
+  specs.push(...gatewayApiRowInputs(model, routedHosts));
 
   for (const se of model.serviceEntries) {
     if (asString(dig(se.raw, 'spec', 'location')) === 'MESH_INTERNAL') continue;
@@ -437,13 +441,17 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
-  if (sidecar === undefined) notes.push(`sidecar ${reason}`);
+  if (sidecar === undefined && !ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar).ambient) notes.push(`sidecar ${reason}`);
   const viaGateway = hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
   const clientWorkload = link?.client ? { name: `${link.client.object.ref.kind} ${link.client.namespace}/${link.client.object.ref.name}`, labels: link.client.podLabels } : undefined;
   let connectionPolicy: ConnectionPolicy | undefined;
   let retryPolicy: RetryPolicy | undefined;
 
-  if (!hasSidecar) {
+  const ambient = ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar);
+  if (ambient.ambient) {
+    notes.push(`ambient: ${ambient.reason} (no sidecar; ${waypointFor(model, input.destination) ? 'ztunnel and a waypoint carry' : 'ztunnel carries'} the request)`);
+    ({ connectionPolicy, retryPolicy } = ambientLegs(model, policies, input, ambient.reason, { appTries, appConns, appTrace, external, clientWorkload }, legs, notes));
+  } else if (!hasSidecar) {
     legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
   } else {
     legs.push({ name: 'app → sidecar', dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: 'pod', snat: false, trace: appTrace });
@@ -504,8 +512,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
-    sidecar,
-    sidecarReason: reason,
+    sidecar: ambient.ambient ? false : sidecar,
+    sidecarReason: ambient.ambient ? `ambient: ${ambient.reason}` : reason,
     host: input.host,
     destination: input.destination,
     subset: input.subset,
@@ -560,4 +568,105 @@ function appLegTrace(link: CallSiteLink): TraceItem[] {
   const trace: TraceItem[] = [{ text: `app: ${site.evidence} → ${perTry}${tries}`, location: { file: site.file, line: site.line, column: site.column } }];
   for (const t of link.trace) trace.push(t.at ? traceAt(t.text, t.at.object, t.at.path) : { text: t.text });
   return trace;
+}
+
+// ---- Gateway API routes → multiplier inputs (adapters/gateway-api) ----
+
+/**
+ * The Gateway API route rules meshlint models: those attached to a mesh Service (GAMMA) or to a Gateway of class
+ * `istio` (or a Gateway the input does not include). Routes only on Gateways of another class are left out:
+ * meshlint does not model that implementation's retries or pools.
+ */
+export function modelledGatewayApiRoutes(model: MeshModel): GatewayApiRoute[] {
+  return gatewayApiRoutes(model).filter((r) => r.parents.some((p) => p.kind === 'mesh' || p.gatewayClassName === undefined || p.gatewayClassName === ISTIO_GATEWAY_CLASS));
+}
+
+/**
+ * Multiplier inputs of HTTPRoute/GRPCRoute rules attached to a mesh Service (GAMMA, east-west): the client's
+ * sidecar applies them like a VirtualService `http` route (client scope: the route's namespace), one row per
+ * backend and port. Hosts they route are added to `routedHosts`. Gateway-attached rules (north-south) are
+ * `TrafficRoute` records only: no client sidecar row is built for them.
+ */
+function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInput[] {
+  const out: RowInput[] = [];
+  for (const route of gatewayApiRoutes(model)) {
+    const meshParents = route.parents.filter((p) => p.kind === 'mesh');
+    for (const parent of meshParents) {
+      routedHosts.add(parent.name);
+      const retries = route.retryPolicy && (route.retryPolicy.host === parent.name ? route.retryPolicy : { ...route.retryPolicy, host: parent.name });
+      for (const backend of route.backends) {
+        for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, parent.port)) {
+          out.push({ clientNamespace: route.namespace, host: parent.name, destination: backend.host, port, callPort: parent.port, protocol: 'http', definedBy: backend.at, retries, mirrors: route.mirrors });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ---- Ambient data plane (adapters/workloads/ambient) → legs ----
+
+/** ztunnel's HBONE pool: streams per HTTP/2 CONNECT connection (istio/ztunnel `src/config.rs`, `POOL_MAX_STREAMS_PER_CONNECTION`, default 100). */
+const HBONE_STREAMS_PER_CONNECTION = 100;
+
+/**
+ * The legs of a route whose client is enrolled in ambient (`docs/model.md`, "Ambient"): app → ztunnel in the
+ * pod's network namespace (the app's keep-alive decides churn, the pod's ports pay); ztunnel → ztunnel (or →
+ * waypoint) over HBONE (HTTP/2 CONNECT on 15008), pooled per {source identity, destination identity, destination
+ * IP}; with a waypoint, the waypoint applies the route's retries and the DestinationRule's connectionPool
+ * (looked up from the waypoint's namespace). Without one, ztunnel is L4 only: no retries, and every
+ * `connectionPool` field of the destination's DestinationRule is recorded in the policy's `ignored` (nothing
+ * applies it). An external host without a waypoint: ztunnel passes the app's connections through, SNAT'd at the node.
+ */
+function ambientLegs(
+  model: MeshModel,
+  policies: ConnectionPolicies,
+  input: RowInput,
+  reason: string,
+  app: { appTries: number; appConns: number; appTrace: TraceItem[]; external: boolean; clientWorkload?: { name: string; labels: Record<string, string> } },
+  legs: Leg[],
+  notes: string[],
+): { connectionPolicy?: ConnectionPolicy; retryPolicy?: RetryPolicy } {
+  const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
+  legs.push({ name: 'app → ztunnel', dataPlane: 'none', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'pod', snat: false, trace: [...app.appTrace, { text: `ambient: ${reason}; ztunnel intercepts in the pod's network namespace` }] });
+  const waypoint = waypointFor(model, input.destination);
+  const hbone = `HBONE (HTTP/2 CONNECT on 15008) pooled per {source identity, destination identity, destination IP}, ${HBONE_STREAMS_PER_CONNECTION} streams per connection (istio/ztunnel src/config.rs): no new connection per request`;
+  if (waypoint) {
+    legs.push({ name: `ztunnel → waypoint ${waypoint.name}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [traceAt(`${hbone}; waypoint chosen by istio.io/use-waypoint`, waypoint.at.object, waypoint.at.path)] });
+    const http = input.protocol === 'http';
+    const retryPolicy = http ? input.retries : undefined;
+    const tries = app.appTries * (retryPolicy ? 1 + retryPolicy.attempts.value : 1);
+    const connectionPolicy = policies.get({ clientNamespace: waypoint.namespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'waypoint' });
+    const conns = http && connectionPolicy.protocol === 'http' ? connectionPolicy.connectionsPerTry : app.appConns;
+    const trace: TraceItem[] = [];
+    if (retryPolicy) trace.push(retryPolicy.attempts.trace);
+    trace.push(connectionPolicy.connectionsTrace, { text: `the waypoint ${waypoint.name} is the L7 leg: its pod's ports pay for these connections` });
+    legs.push({ name: `waypoint → ${target}`, dataPlane: 'waypoint', tries, connectionsPerTry: conns, budget: 'pod', snat: false, policy: connectionPolicy, trace });
+    return { connectionPolicy, ...(retryPolicy ? { retryPolicy } : {}) };
+  }
+  if (app.external) {
+    legs.push({ name: `ztunnel → ${target} (passthrough)`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'node', snat: true, trace: [{ text: "no egress waypoint serves this host: ztunnel passes the app's connections through, SNAT'd onto the node's ports" }] });
+  } else {
+    legs.push({ name: `ztunnel → ztunnel ${target}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [{ text: hbone }, { text: "the destination ztunnel opens one connection to the app per tunnelled connection (charged to the destination pod)" }] });
+  }
+  notes.push('no waypoint: ambient L4 only; route retries and DestinationRule connectionPool settings are not applied');
+  // Nothing applies the destination's DestinationRule pool settings on this path: record them as ignored.
+  const policy = policies.get({ clientNamespace: input.clientNamespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'ztunnel' });
+  ignoreForAmbientL4(policy);
+  return {};
+}
+
+/** Moves every pool figure of `policy` to `ignored` with the reason "no waypoint: ambient L4 only" (once per policy). */
+function ignoreForAmbientL4(policy: ConnectionPolicy): void {
+  const reason = 'no waypoint: ambient L4 only (ztunnel applies no connectionPool settings)';
+  if (policy.ignored.some((i) => i.reason === reason)) return;
+  for (const [group, figures] of [['http', policy.http], ['tcp', policy.tcp]] as const) {
+    for (const [name, figure] of Object.entries(figures) as [string, { value: unknown; object: ManifestObject; path: FieldPath } | undefined][]) {
+      if (!figure) continue;
+      policy.ignored.push({ field: `${group}.${name}` as ConnectionPolicy['ignored'][number]['field'], value: figure.value, at: { object: figure.object, path: figure.path }, reason });
+      delete (figures as Record<string, unknown>)[name];
+    }
+  }
+  policy.connectionsPerTry = 0;
+  policy.connectionsTrace = { text: reason };
 }

@@ -168,6 +168,8 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
     out.push('', paint('bold', `${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` subset ${r.subset}` : ''} (${r.protocol}${r.external ? ', MESH_EXTERNAL' : ''})`));
     out.push(e(`  route: ${def.ref.kind} ${def.ref.namespace}/${def.ref.name} at ${def.origin.file}`));
     out.push(e(`  sidecar: ${r.sidecar === false ? 'no' : r.sidecar ? 'yes' : 'assumed'} (${r.sidecarReason})`));
+    // Which data plane carries each leg (sidecar, ambient ztunnel, waypoint, gateway, or the app alone).
+    out.push(e(`  data plane: ${r.legs.map((l) => `${l.name} [${l.dataPlane === 'none' ? 'app' : l.dataPlane}]`).join(', ')}`));
     for (const leg of r.legs) {
       out.push(e(`  leg ${leg.name}: ${formatNumber(leg.tries)} tries × ${formatConnectionsPerTry(leg.connectionsPerTry)} new conns/try = ${formatNumber(leg.tries * leg.connectionsPerTry)}${leg.snat ? ' [SNAT: node ports]' : ''}`));
       for (const t of leg.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${formatLocation(t.location)})` : ''}`));

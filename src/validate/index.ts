@@ -2,6 +2,7 @@ import type { ManifestObject, Origin } from '../load/objects.js';
 import { locate, locateIn } from '../load/objects.js';
 import type { Finding, Severity } from '../types.js';
 import { validateIstioObject } from './istio-schema.js';
+import { validateGatewayApiObject } from './gateway-api-schema.js';
 
 /**
  * The validate stage: Istio networking objects against Istio's published CRD schemas, and documents that
@@ -14,6 +15,10 @@ export function validateObjects(objects: readonly ManifestObject[], notMappings:
     findings.push({ ruleId: 'schema-invalid', severity, message: `document is ${got}, not a mapping: a Kubernetes object must be a mapping with apiVersion and kind`, location: locateIn(origin, []) });
   }
   for (const object of objects) {
+    if (object.group === 'gateway.networking.k8s.io' || object.group === 'gateway.networking.x-k8s.io') {
+      findings.push(...gatewayApiFindings(object, severity));
+      continue;
+    }
     if (object.group !== 'networking.istio.io') continue;
     const issues = validateIstioObject(object.ref.apiVersion, object.ref.kind, object.raw);
     if (issues === null) {
@@ -25,4 +30,13 @@ export function validateObjects(objects: readonly ManifestObject[], notMappings:
     }
   }
   return findings;
+}
+
+/** `schema-invalid` findings of one Gateway API object, against `@kubernetes-models/gateway-api`'s validators. */
+function gatewayApiFindings(object: ManifestObject, severity: Severity): Finding[] {
+  const issues = validateGatewayApiObject(object.group, object.version, object.ref.kind, object.raw);
+  if (issues === null) {
+    return [{ ruleId: 'schema-invalid', severity, message: `${object.ref.kind} is not served in ${object.ref.apiVersion} (Gateway API schemas of @kubernetes-models/gateway-api 2.0.0)`, location: locate(object, ['apiVersion']) }];
+  }
+  return issues.map((issue) => ({ ruleId: 'schema-invalid', severity, message: `${object.ref.kind} ${object.ref.namespace ? `${object.ref.namespace}/` : ''}${object.ref.name}: ${issue.message}`, location: locate(object, issue.path), value: issue.message }));
 }
