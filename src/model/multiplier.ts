@@ -721,7 +721,14 @@ function waypointHop(
   }
   const connectionPolicy = policies.get({ clientNamespace: waypoint.namespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'waypoint' });
   const conns = http && connectionPolicy.protocol === 'http' ? connectionPolicy.connectionsPerTry : appConns;
-  trace.push(connectionPolicy.connectionsTrace, { text: external ? `egress waypoint ${waypoint.name}: its connections to the external host leave its node SNAT'd onto the node's ports` : `the waypoint ${waypoint.name} is the L7 leg: its pod's ports pay for these connections` });
+  // istio/istio pilot/pkg/networking/core/cluster_waypoint.go (buildWaypointInboundVIPCluster): the DestinationRule
+  // applies to the waypoint's `inbound-vip|port|subset|host` cluster, whose in-mesh endpoints it reaches through the
+  // `connect_originate` cluster over HBONE; an external host it dials directly.
+  trace.push(connectionPolicy.connectionsTrace, {
+    text: external
+      ? `egress waypoint ${waypoint.name}: it dials the external host itself; its connections leave its node SNAT'd onto the node's ports`
+      : `the waypoint ${waypoint.name} is the L7 leg: its DestinationRule cluster (inbound-vip) reaches the pods over HBONE, each new upstream connection a CONNECT stream for which the destination ztunnel opens a TCP connection to the app in the destination pod (istio/istio cluster_waypoint.go)`,
+  });
   return {
     leg: { name: `waypoint → ${target}`, dataPlane: 'waypoint', tries: priorTries * (1 + attempts), connectionsPerTry: conns, budget: external ? 'node' : 'pod', snat: external, policy: connectionPolicy, carriedBy, trace },
     connectionPolicy,

@@ -18,7 +18,7 @@
  *   (`waypoints.go`, `WaypointsCollection`, `makeAllowedRoutes`).
  * - Ingress: `istio.io/ingress-use-waypoint: "true"` on the Service, else its Namespace (Istio ≥ 1.25 for the
  *   namespace), makes ingress gateways send to the Service's waypoint (istio/istio
- *   `pilot/pkg/serviceregistry/kube/controller/ambient/services.go`, `ingressUseWaypointFromLabels`; istiod's
+ *   `pilot/pkg/serviceregistry/kube/controller/ambient`, `ingressUseWaypointFromLabels`; istiod's
  *   `ENABLE_INGRESS_WAYPOINT_ROUTING` defaults to true when ambient is enabled, `pilot/pkg/features/ambient.go`).
  */
 import type { ManifestObject } from '../../../load/objects.js';
