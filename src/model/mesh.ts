@@ -568,7 +568,10 @@ export class MeshModel {
     const hostNetwork = dig(pod, 'spec', 'hostNetwork') === true;
     let sidecar: boolean | undefined;
     let sidecarReason: string;
-    const label = podLabels['sidecar.istio.io/inject'];
+    // The label is the current API; the annotation is still honoured when no label is set, the label winning when
+    // both are (istio/istio pkg/kube/inject/inject.go, injectRequired: "if both are present we prefer the label").
+    const injectKind = podLabels['sidecar.istio.io/inject'] !== undefined ? 'label' : 'annotation';
+    const label = podLabels['sidecar.istio.io/inject'] ?? podAnnotations['sidecar.istio.io/inject'];
     const nsLabels = stringMap(dig(this.namespaces.get(object.ref.namespace)?.raw, 'metadata', 'labels')) ?? {};
     if (hostNetwork) {
       sidecar = false;
@@ -579,7 +582,7 @@ export class MeshModel {
       sidecarReason = `namespace ${object.ref.namespace} has istio-injection=disabled`;
     } else if (label === 'true' || label === 'false') {
       sidecar = label === 'true';
-      sidecarReason = `pod label sidecar.istio.io/inject=${label}`;
+      sidecarReason = `pod ${injectKind} sidecar.istio.io/inject=${label}`;
     } else {
       const ns = this.namespaces.get(object.ref.namespace);
       const decision = ns ? namespaceInjection(ns) : undefined;

@@ -743,13 +743,18 @@ function waypointHop(
  */
 function ingressWaypointRowInputs(model: MeshModel, meshSpecs: readonly RowInput[]): RowInput[] {
   const out: RowInput[] = [];
+  let meshByHost: Map<string, RowInput> | undefined;
   for (const route of [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model)]) {
     const gateways = route.gateways.filter((g) => g !== 'mesh');
     if (!gateways.length) continue;
     for (const backend of route.backends) {
       if (!waypointFor(model, backend.host).waypoint || model.isExternal(backend.host)) continue;
       // The waypoint applies the mesh route of the host when there is one (its retries), else its default.
-      const mesh = meshSpecs.find((s) => s.host === backend.host && s.destination === backend.host && !s.ingress && s.protocol === 'http');
+      if (!meshByHost) {
+        meshByHost = new Map();
+        for (const s of meshSpecs) if (s.host === s.destination && s.protocol === 'http' && !s.noRoute && !meshByHost.has(s.host)) meshByHost.set(s.host, s);
+      }
+      const mesh = meshByHost.get(backend.host);
       for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, route.matchPort)) {
         out.push({
           clientNamespace: route.namespace,

@@ -89,17 +89,23 @@ function describe(object: ManifestObject): string {
 export function ambientEnrolment(model: MeshModel, namespace: string, client: WorkloadView | undefined, sidecar: boolean | undefined): AmbientEnrolment {
   if (sidecar === true) return { ambient: false, reason: 'the client has a sidecar (a pod with a sidecar is never captured by ztunnel)' };
   if (client) return workloadEnrolment(model, client);
+  // Every row of a namespace asks the same question: answer it once per namespace.
+  const byNamespace = indexOf(model).enrolments;
+  let found = byNamespace.get(namespace);
+  if (!found) byNamespace.set(namespace, (found = namespaceWorkloadsEnrolment(model, namespace)));
+  return found;
+}
+
+function namespaceWorkloadsEnrolment(model: MeshModel, namespace: string): AmbientEnrolment {
   const workloads = model.workloadsIn(namespace);
-  if (workloads.length) {
-    let first: AmbientEnrolment | undefined;
-    for (const w of workloads) {
-      const enrolment = workloadEnrolment(model, w);
-      if (enrolment.ambient) return enrolment;
-      first ??= enrolment;
-    }
-    return first!;
+  if (!workloads.length) return namespaceEnrolment(model, namespace);
+  let first: AmbientEnrolment | undefined;
+  for (const w of workloads) {
+    const enrolment = workloadEnrolment(model, w);
+    if (enrolment.ambient) return enrolment;
+    first ??= enrolment;
   }
-  return namespaceEnrolment(model, namespace);
+  return first!;
 }
 
 function namespaceEnrolment(model: MeshModel, namespace: string): AmbientEnrolment {
@@ -125,7 +131,9 @@ function workloadEnrolment(model: MeshModel, w: WorkloadView): AmbientEnrolment 
 
 interface ModelIndex {
   servicesByHost: Map<string, ManifestObject>;
+  gatewayClasses: Map<string, ManifestObject>;
   bindings: Map<ManifestObject, WaypointBinding>;
+  enrolments: Map<string, AmbientEnrolment>;
   all?: WaypointBinding[];
 }
 
@@ -134,16 +142,16 @@ const indexes = new WeakMap<MeshModel, ModelIndex>();
 function indexOf(model: MeshModel): ModelIndex {
   let index = indexes.get(model);
   if (index) return index;
-  index = { servicesByHost: new Map(), bindings: new Map() };
+  index = { servicesByHost: new Map(), gatewayClasses: new Map(), bindings: new Map(), enrolments: new Map() };
   for (const s of model.services) index.servicesByHost.set(`${s.ref.name}.${s.ref.namespace}.svc.${model.settings.clusterDomain}`, s);
+  for (const o of model.gatewayApi) if (o.ref.kind === 'GatewayClass') index.gatewayClasses.set(o.ref.name, o);
   indexes.set(model, index);
   return index;
 }
 
-/** GatewayClasses of the input by name. */
+/** The input's GatewayClass `name`. */
 function gatewayClass(model: MeshModel, name: string | undefined): ManifestObject | undefined {
-  if (!name) return undefined;
-  return model.gatewayApi.find((o) => o.ref.kind === 'GatewayClass' && o.ref.name === name);
+  return name === undefined ? undefined : indexOf(model).gatewayClasses.get(name);
 }
 
 /** The namespaces a waypoint's HBONE listener admits (`allowedRoutes.namespaces`), as `waypoints.go` `makeAllowedRoutes` reads them. */
