@@ -27,6 +27,23 @@ ${labels || '    app: wp\n'}spec:
 ${allowed}---
 `;
 const useWp = '    istio.io/use-waypoint: wp\n';
+/** A Deployment whose pod template names waypoint `wp` (workload-addressed traffic). */
+const podUsesWp = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  template:
+    metadata:
+      labels:
+        istio.io/use-waypoint: wp
+    spec:
+      containers:
+      - name: app
+        image: example/reviews:1
+---
+`;
 const from = (f: string) => `    allowedRoutes:\n      namespaces:\n        from: ${f}\n`;
 
 ruleTester('waypoint-unavailable', {
@@ -37,43 +54,13 @@ ruleTester('waypoint-unavailable', {
     { name: 'near miss: a waypoint in another namespace that admits all namespaces', yaml: svc(useWp + '    istio.io/use-waypoint-namespace: infra\n') + waypoint('infra', '', from('All')) },
     {
       name: 'near miss: a workload waypoint named by a pod template',
-      yaml: `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: reviews
-  namespace: shop
-spec:
-  template:
-    metadata:
-      labels:
-        istio.io/use-waypoint: wp
-    spec:
-      containers:
-      - name: app
-        image: example/reviews:1
----
-` + waypoint('shop', '    istio.io/waypoint-for: workload\n'),
+      yaml: podUsesWp + waypoint('shop', '    istio.io/waypoint-for: workload\n'),
     },
   ],
   invalid: [
     { name: 'the waypoint is not in the input (info: it may exist in the cluster)', yaml: svc(useWp), errors: [{ line: 7, column: 5, severity: 'info', message: /^waypoint shop\/wp is not in the input: if it does not exist, traffic to it goes through ztunnel L4 only/ }] },
     { name: 'a workload-only waypoint does not take Service traffic', yaml: svc(useWp) + waypoint('shop', '    istio.io/waypoint-for: workload\n'), errors: [{ line: 7, severity: 'warn', message: /waypoint shop\/wp has istio\.io\/waypoint-for=workload: it does not take service-addressed traffic/ }] },
-    { name: 'a service waypoint named by a pod template does not take workload traffic', yaml: `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: reviews
-  namespace: shop
-spec:
-  template:
-    metadata:
-      labels:
-        istio.io/use-waypoint: wp
-    spec:
-      containers:
-      - name: app
-        image: example/reviews:1
----
-` + waypoint('shop', ''), errors: [{ line: 10, message: /waypoint-for=service \(default\): it does not take workload-addressed traffic/ }] },
+    { name: 'a service waypoint named by a pod template does not take workload traffic', yaml: podUsesWp + waypoint('shop', ''), errors: [{ line: 10, message: /waypoint-for=service \(default\): it does not take workload-addressed traffic/ }] },
     { name: 'a waypoint in another namespace whose listener admits only its own (allowedRoutes default Same)', yaml: svc(useWp + '    istio.io/use-waypoint-namespace: infra\n') + waypoint('infra', ''), errors: [{ line: 7, message: /does not admit namespace shop \(allowedRoutes\.namespaces\.from: Same\)/ }] },
     {
       name: 'the Namespace label names a waypoint the input lacks',
