@@ -568,10 +568,7 @@ export class MeshModel {
     const hostNetwork = dig(pod, 'spec', 'hostNetwork') === true;
     let sidecar: boolean | undefined;
     let sidecarReason: string;
-    // The label is the current API; the annotation is still honoured when no label is set, the label winning when
-    // both are (istio/istio pkg/kube/inject/inject.go, injectRequired: "if both are present we prefer the label").
-    const injectKind = podLabels['sidecar.istio.io/inject'] !== undefined ? 'label' : 'annotation';
-    const label = podLabels['sidecar.istio.io/inject'] ?? podAnnotations['sidecar.istio.io/inject'];
+    const label = podLabels['sidecar.istio.io/inject'];
     const nsLabels = stringMap(dig(this.namespaces.get(object.ref.namespace)?.raw, 'metadata', 'labels')) ?? {};
     if (hostNetwork) {
       sidecar = false;
@@ -582,11 +579,17 @@ export class MeshModel {
       sidecarReason = `namespace ${object.ref.namespace} has istio-injection=disabled`;
     } else if (label === 'true' || label === 'false') {
       sidecar = label === 'true';
-      sidecarReason = `pod ${injectKind} sidecar.istio.io/inject=${label}`;
+      sidecarReason = `pod label sidecar.istio.io/inject=${label}`;
     } else {
       const ns = this.namespaces.get(object.ref.namespace);
       const decision = ns ? namespaceInjection(ns) : undefined;
-      if (decision !== undefined) {
+      if (decision && podAnnotations['sidecar.istio.io/inject'] === 'false') {
+        // The webhook only sees pods its selectors admit (the namespace label here); it then honours the older
+        // annotation when no label is set (istio/istio pkg/kube/inject/inject.go, injectRequired: "if both are
+        // present we prefer the label"). So the annotation can opt a pod out, but never in.
+        sidecar = false;
+        sidecarReason = 'pod annotation sidecar.istio.io/inject=false';
+      } else if (decision !== undefined) {
         sidecar = decision;
         sidecarReason = `namespace ${object.ref.namespace} ${decision ? 'enables' : 'does not enable'} injection`;
       } else if (ns) {

@@ -72,11 +72,13 @@ describe('ambient', () => {
     assert.ok(!none.result.routes[0]!.legs.some((l) => l.dataPlane === 'ztunnel'));
     const injected = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('        istio.io/dataplane-mode: ambient', '        istio.io/dataplane-mode: ambient\n        sidecar.istio.io/inject: "true"'));
     assert.deepEqual(injected.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
-    // The (deprecated) annotation injects too when no label says otherwise; the label wins when both are set.
+    // The older annotation can opt a pod out of an injecting namespace (it is then ambient by its label), never in.
     const annotated = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('    metadata:\n      labels:\n        istio.io/dataplane-mode: ambient', '    metadata:\n      annotations:\n        sidecar.istio.io/inject: "true"\n      labels:\n        istio.io/dataplane-mode: ambient'));
-    assert.deepEqual(annotated.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
-    const labelWins = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('    metadata:\n      labels:\n        istio.io/dataplane-mode: ambient', '    metadata:\n      annotations:\n        sidecar.istio.io/inject: "true"\n      labels:\n        sidecar.istio.io/inject: "false"\n        istio.io/dataplane-mode: ambient'));
-    assert.deepEqual(labelWins.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
+    assert.deepEqual(annotated.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
+    const optedOut = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('  name: shop\n---', '  name: shop\n  labels:\n    istio-injection: enabled\n---').replace('    metadata:\n      labels:\n        istio.io/dataplane-mode: ambient', '    metadata:\n      annotations:\n        sidecar.istio.io/inject: "false"\n      labels:\n        istio.io/dataplane-mode: ambient'));
+    assert.deepEqual(optedOut.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
+    const stillInjected = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('  name: shop\n---', '  name: shop\n  labels:\n    istio-injection: enabled\n---'));
+    assert.deepEqual(stillInjected.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
     const opted = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('      labels:\n        istio.io/dataplane-mode: ambient', '      annotations:\n        ambient.istio.io/redirection: disabled\n      labels:\n        istio.io/dataplane-mode: ambient'));
     assert.ok(!opted.result.routes[0]!.legs.some((l) => l.dataPlane === 'ztunnel'));
   });
