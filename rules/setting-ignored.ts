@@ -40,7 +40,9 @@ export default defineRule({
             path: i.at.path,
             value: i.field,
             message: `ignored: ${i.field}: ${JSON.stringify(i.value)}${fromDestinationRule ? ` (${layerLabel(i.at)})` : ''} has no effect: ${i.reason}`,
-            hint: i.at.object.ref.kind === 'EnvoyFilter'
+            hint: i.reason.startsWith('no waypoint')
+              ? 'give the destination a waypoint (istio.io/use-waypoint on its Service or Namespace) if these settings should apply, else remove them: ztunnel is L4 only'
+              : i.at.object.ref.kind === 'EnvoyFilter'
               ? 'set it in the DestinationRule instead (connectionPool, trafficPolicy.retryBudget): istiod writes it into the cluster itself'
               : i.field === 'http.retryBudget' && !context.model.settings.istio.retryBudgetField
                 ? 'use connectionPool.http.maxRetries on this Istio release, or upgrade to 1.27+ (or set --istio-version if the mesh runs a newer release)'

@@ -583,7 +583,13 @@ export class MeshModel {
     } else {
       const ns = this.namespaces.get(object.ref.namespace);
       const decision = ns ? namespaceInjection(ns) : undefined;
-      if (decision !== undefined) {
+      if (decision && podAnnotations['sidecar.istio.io/inject'] === 'false') {
+        // The webhook only sees pods its selectors admit (the namespace label here); it then honours the older
+        // annotation when no label is set (istio/istio pkg/kube/inject/inject.go, injectRequired: "if both are
+        // present we prefer the label"). So the annotation can opt a pod out, but never in.
+        sidecar = false;
+        sidecarReason = 'pod annotation sidecar.istio.io/inject=false';
+      } else if (decision !== undefined) {
         sidecar = decision;
         sidecarReason = `namespace ${object.ref.namespace} ${decision ? 'enables' : 'does not enable'} injection`;
       } else if (ns) {

@@ -12,14 +12,16 @@ import type { MeshModel, MergedDestinationRule } from './mesh.js';
 import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asString, dig } from './values.js';
-import type { BudgetScope, ConnectionPolicy, DataPlane, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute } from './traffic.js';
+import type { BudgetScope, ConnectionPolicy, DataPlane, FieldRef, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute, WaypointBinding } from './traffic.js';
 import { traceAt } from './trace.js';
 import { fieldKey } from './traffic.js';
 import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio/connection-policy.js';
 import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
-import { ambientEnrolment, waypointFor } from './adapters/workloads/ambient.js';
+import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ingressUseWaypoint, waypointBindings, waypointFor } from './adapters/workloads/ambient.js';
+import { formatIstioVersion } from './adapters/istio/versions.js';
+import { formatNumber } from '../numbers.js';
 import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 
 export type { TraceItem } from './traffic.js';
@@ -44,6 +46,11 @@ export interface Leg {
   snat: boolean;
   /** The effective connection policy the proxy applies on this leg (proxy legs only; not PassthroughCluster). */
   policy?: ConnectionPolicy;
+  /**
+   * Why `dataPlane` carries this leg: the label or annotation that decided (ambient enrolment, `istio.io/use-waypoint`,
+   * `istio.io/ingress-use-waypoint`) with its object and line, or the sidecar decision. `explain` prints it.
+   */
+  carriedBy?: TraceItem;
   trace: TraceItem[];
   /**
    * The receiving sidecar's own retries (Istio ≥ 1.24: `reset-before-request`, 2 retries) on the last leg of an
@@ -149,6 +156,8 @@ export interface TrafficModel {
   trafficRoutes: TrafficRoute[];
   connectionPolicies: ConnectionPolicy[];
   retryPolicies: RetryPolicy[];
+  /** Every `istio.io/use-waypoint` label of the input and what it binds (`adapters/workloads/ambient.ts`). */
+  waypointBindings: readonly WaypointBinding[];
   /** Seconds (`--time-wait`, default 60). */
   timeWaitSeconds: number;
 }
@@ -174,7 +183,7 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   };
   for (const r of trafficRoutes) add(r.retryPolicy);
   for (const r of routes) add(r.retryPolicy);
-  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS };
+  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS };
 }
 
 /**
@@ -204,6 +213,7 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
   }
 
   specs.push(...gatewayApiRowInputs(model, routedHosts));
+  specs.push(...ingressWaypointRowInputs(model, specs));
 
   for (const se of model.serviceEntries) {
     if (asString(dig(se.raw, 'spec', 'location')) === 'MESH_INTERNAL') continue;
@@ -223,6 +233,7 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
           protocol,
           definedBy: { object: se, path: ['spec', 'hosts', hi] },
           retries: protocol === 'http' ? defaultRetryPolicy(model, se, ['spec', 'hosts', hi], 'no VirtualService routes this host', { clientNamespace: ns, host }) : undefined,
+          noRoute: true,
           mirrors: [],
         });
       });
@@ -333,6 +344,7 @@ function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNames
 
 /** Whether an existing row is the route a linked call site takes: same client namespace (when known), host, protocol and port. */
 function specMatches(spec: RowInput, link: CallSiteLink): boolean {
+  if (spec.ingress) return false; // an ingress gateway's row: no application calls from there
   if (link.clientNamespace !== undefined && spec.clientNamespace !== link.clientNamespace) return false;
   if (spec.host !== link.host || spec.protocol !== link.protocol || Boolean(spec.passthrough) !== link.passthrough) return false;
   const port = spec.callPort ?? (spec.destination === spec.host ? spec.port : undefined);
@@ -365,7 +377,7 @@ function specsForLink(model: MeshModel, link: CallSiteLink): RowInput[] {
       if (specs.length) return specs;
     }
   }
-  return [{ ...base, protocol: 'http', retries: defaultRetryPolicy(model, link.declaredBy.object, link.declaredBy.path, `no VirtualService route for ${link.host}${link.port ? `:${link.port}` : ''}`, { clientNamespace, host: link.host }) }];
+  return [{ ...base, protocol: 'http', noRoute: true, retries: defaultRetryPolicy(model, link.declaredBy.object, link.declaredBy.path, `no VirtualService route for ${link.host}${link.port ? `:${link.port}` : ''}`, { clientNamespace, host: link.host }) }];
 }
 
 /** New connections per try the application makes at a call site: 1 for a client built per request or keep-alive off, else pooled (0). */
@@ -425,6 +437,12 @@ interface RowInput {
   passthrough?: boolean;
   definedBy: { object: ManifestObject; path: FieldPath };
   retries?: RetryPolicy;
+  /** No route of the input covers the host: `retries` is the mesh default (a waypoint applies it only from Istio 1.31). */
+  noRoute?: boolean;
+  /** The row of an ingress gateway's route to a Service with a waypoint (`ingressWaypointRowInputs`). */
+  ingress?: { gateways: string[]; route: FieldRef };
+  /** Ingress rows: the retries of the host's mesh route, which its waypoint applies (absent: no mesh route). */
+  meshRetries?: RetryPolicy;
   mirrors: readonly RouteMirror[];
 }
 
@@ -441,18 +459,20 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
-  if (sidecar === undefined && !ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar).ambient) notes.push(`sidecar ${reason}`);
+  const ambient = input.ingress ? { ambient: false, reason: 'an ingress gateway' } : ambientEnrolment(model, input.clientNamespace, link?.client, sidecar);
+  if (sidecar === undefined && !ambient.ambient && !input.ingress) notes.push(`sidecar ${reason}`);
   const viaGateway = hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
   const clientWorkload = link?.client ? { name: `${link.client.object.ref.kind} ${link.client.namespace}/${link.client.object.ref.name}`, labels: link.client.podLabels } : undefined;
   let connectionPolicy: ConnectionPolicy | undefined;
   let retryPolicy: RetryPolicy | undefined;
 
-  const ambient = ambientEnrolment(model, input.clientNamespace, link?.client?.podLabels, sidecar);
-  if (ambient.ambient) {
-    notes.push(`ambient: ${ambient.reason} (no sidecar; ${waypointFor(model, input.destination) ? 'ztunnel and a waypoint carry' : 'ztunnel carries'} the request)`);
-    ({ connectionPolicy, retryPolicy } = ambientLegs(model, policies, input, ambient.reason, { appTries, appConns, appTrace, external, clientWorkload }, legs, notes));
+  if (input.ingress) {
+    ({ connectionPolicy, retryPolicy } = ingressLegs(model, policies, input, input.ingress, external, legs, notes));
+  } else if (ambient.ambient) {
+    notes.push(`ambient: ${ambient.reason} (no sidecar; ${waypointFor(model, input.destination).waypoint ? 'ztunnel and a waypoint carry' : 'ztunnel carries'} the request)`);
+    ({ connectionPolicy, retryPolicy } = ambientLegs(model, policies, input, ambient, { appTries, appConns, appTrace, external }, legs, notes));
   } else if (!hasSidecar) {
-    legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
+    legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, carriedBy: { text: `no sidecar: ${reason}; not ambient: ${ambient.reason}` }, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
   } else {
     legs.push({ name: 'app → sidecar', dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: 'pod', snat: false, trace: appTrace });
     const http = input.protocol === 'http';
@@ -475,7 +495,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     // Istio ≥ 1.24: the receiving sidecar retries requests reset before they reached its application (versions.ts).
     const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesFor(model, input.destination, input.port) : undefined;
     if (inbound) trace.push(inbound.trace);
-    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, ...(connectionPolicy ? { policy: connectionPolicy } : {}), trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
+    legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, ...(connectionPolicy ? { policy: connectionPolicy } : {}), carriedBy: { text: `sidecar: ${reason}` }, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
       const gwTries = sidecarTries * (1 + (gw?.retries.attempts.value ?? 0));
@@ -512,8 +532,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
-    sidecar: ambient.ambient ? false : sidecar,
-    sidecarReason: ambient.ambient ? `ambient: ${ambient.reason}` : reason,
+    sidecar: ambient.ambient || input.ingress ? false : sidecar,
+    sidecarReason: input.ingress ? `ingress gateway ${input.ingress.gateways.join(', ')}: the gateway's proxy applies the route` : ambient.ambient ? `ambient: ${ambient.reason}` : reason,
     host: input.host,
     destination: input.destination,
     subset: input.subset,
@@ -608,52 +628,186 @@ function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInp
 
 /** ztunnel's HBONE pool: streams per HTTP/2 CONNECT connection (istio/ztunnel `src/config.rs`, `POOL_MAX_STREAMS_PER_CONNECTION`, default 100). */
 const HBONE_STREAMS_PER_CONNECTION = 100;
+/** Seconds an unused pooled HBONE connection is kept (istio/ztunnel `src/config.rs`, `POOL_UNUSED_RELEASE_TIMEOUT`, default 5 min). */
+const HBONE_UNUSED_RELEASE_SECONDS = 300;
+
+/**
+ * How ztunnel carries a tunnelled connection (docs/model.md, "Ambient"): HTTP/2 CONNECT over mTLS to port 15008; in
+ * in-pod mode each pod has its own pool, keyed by {source identity, destination identities, destination address,
+ * source IP} (istio/ztunnel `src/proxy/pool.rs` and `src/proxy/h2/client.rs`, `WorkloadKey`).
+ */
+const HBONE_TRACE: TraceItem = {
+  text: `HBONE (HTTP/2 CONNECT on port 15008, mTLS): one pool per pod, keyed by {source identity, destination identities, destination address, source IP} (istio/ztunnel src/proxy/pool.rs, WorkloadKey); up to ${HBONE_STREAMS_PER_CONNECTION} streams per connection (POOL_MAX_STREAMS_PER_CONNECTION), released after ${HBONE_UNUSED_RELEASE_SECONDS} s unused (POOL_UNUSED_RELEASE_TIMEOUT; istio/ztunnel src/config.rs): no new connection per request`,
+};
+
+/** A trace item at `at` when known, else text only. */
+function because(text: string, at: FieldRef | undefined): TraceItem {
+  return at ? traceAt(text, at.object, at.path) : { text };
+}
 
 /**
  * The legs of a route whose client is enrolled in ambient (`docs/model.md`, "Ambient"): app → ztunnel in the
  * pod's network namespace (the app's keep-alive decides churn, the pod's ports pay); ztunnel → ztunnel (or →
- * waypoint) over HBONE (HTTP/2 CONNECT on 15008), pooled per {source identity, destination identity, destination
- * IP}; with a waypoint, the waypoint applies the route's retries and the DestinationRule's connectionPool
- * (looked up from the waypoint's namespace). Without one, ztunnel is L4 only: no retries, and every
- * `connectionPool` field of the destination's DestinationRule is recorded in the policy's `ignored` (nothing
- * applies it). An external host without a waypoint: ztunnel passes the app's connections through, SNAT'd at the node.
+ * waypoint) over pooled HBONE; with a waypoint, the waypoint is the L7 leg ({@link waypointHop}). Without one,
+ * ztunnel is L4 only: no retries, and every `connectionPool` field of the destination's DestinationRule is
+ * recorded in the policy's `ignored` (nothing applies it). An external host without an egress waypoint: ztunnel
+ * passes the app's connections through, SNAT'd at the node.
  */
 function ambientLegs(
   model: MeshModel,
   policies: ConnectionPolicies,
   input: RowInput,
-  reason: string,
-  app: { appTries: number; appConns: number; appTrace: TraceItem[]; external: boolean; clientWorkload?: { name: string; labels: Record<string, string> } },
+  enrolment: AmbientEnrolment,
+  app: { appTries: number; appConns: number; appTrace: TraceItem[]; external: boolean },
   legs: Leg[],
   notes: string[],
 ): { connectionPolicy?: ConnectionPolicy; retryPolicy?: RetryPolicy } {
   const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
-  legs.push({ name: 'app → ztunnel', dataPlane: 'none', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'pod', snat: false, trace: [...app.appTrace, { text: `ambient: ${reason}; ztunnel intercepts in the pod's network namespace` }] });
-  const waypoint = waypointFor(model, input.destination);
-  const hbone = `HBONE (HTTP/2 CONNECT on 15008) pooled per {source identity, destination identity, destination IP}, ${HBONE_STREAMS_PER_CONNECTION} streams per connection (istio/ztunnel src/config.rs): no new connection per request`;
+  const enrolled = because(`ambient: ${enrolment.reason}`, enrolment.at);
+  legs.push({ name: 'app → ztunnel', dataPlane: 'none', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'pod', snat: false, carriedBy: enrolled, trace: [...app.appTrace, { text: `ambient: ${enrolment.reason}; ztunnel intercepts in the pod's network namespace` }] });
+  const resolution = waypointFor(model, input.destination);
+  const waypoint = resolution.waypoint;
   if (waypoint) {
-    legs.push({ name: `ztunnel → waypoint ${waypoint.name}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [traceAt(`${hbone}; waypoint chosen by istio.io/use-waypoint`, waypoint.at.object, waypoint.at.path)] });
-    const http = input.protocol === 'http';
-    const retryPolicy = http ? input.retries : undefined;
-    const tries = app.appTries * (retryPolicy ? 1 + retryPolicy.attempts.value : 1);
-    const connectionPolicy = policies.get({ clientNamespace: waypoint.namespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'waypoint' });
-    const conns = http && connectionPolicy.protocol === 'http' ? connectionPolicy.connectionsPerTry : app.appConns;
-    const trace: TraceItem[] = [];
-    if (retryPolicy) trace.push(retryPolicy.attempts.trace);
-    trace.push(connectionPolicy.connectionsTrace, { text: `the waypoint ${waypoint.name} is the L7 leg: its pod's ports pay for these connections` });
-    legs.push({ name: `waypoint → ${target}`, dataPlane: 'waypoint', tries, connectionsPerTry: conns, budget: 'pod', snat: false, policy: connectionPolicy, trace });
-    return { connectionPolicy, ...(retryPolicy ? { retryPolicy } : {}) };
+    const chosen = because(`waypoint ${waypoint.name}: ${resolution.reason}${waypoint.gateway ? '' : ' (the waypoint Gateway is not in the input: assumed to exist)'}`, waypoint.at);
+    legs.push({ name: `ztunnel → waypoint ${waypoint.name}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, carriedBy: enrolled, trace: [HBONE_TRACE, chosen] });
+    const hop = waypointHop(model, policies, input, waypoint, app.appTries, app.appConns, app.external, chosen);
+    legs.push(hop.leg);
+    return { connectionPolicy: hop.connectionPolicy, ...(hop.retryPolicy ? { retryPolicy: hop.retryPolicy } : {}) };
   }
+  const none = because(`no waypoint: ${resolution.reason}`, resolution.at);
   if (app.external) {
-    legs.push({ name: `ztunnel → ${target} (passthrough)`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'node', snat: true, trace: [{ text: "no egress waypoint serves this host: ztunnel passes the app's connections through, SNAT'd onto the node's ports" }] });
+    legs.push({ name: `ztunnel → ${target} (passthrough)`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'node', snat: true, carriedBy: enrolled, trace: [none, { text: "no egress waypoint serves this host: ztunnel passes the app's connections through, SNAT'd onto the node's ports" }] });
   } else {
-    legs.push({ name: `ztunnel → ztunnel ${target}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [{ text: hbone }, { text: "the destination ztunnel opens one connection to the app per tunnelled connection (charged to the destination pod)" }] });
+    legs.push({ name: `ztunnel → ztunnel ${target}`, dataPlane: 'ztunnel', tries: app.appTries, connectionsPerTry: 0, budget: 'pod', snat: false, carriedBy: enrolled, trace: [HBONE_TRACE, none, { text: 'the destination ztunnel opens one connection to the app per tunnelled connection (charged to the destination pod)' }] });
   }
-  notes.push('no waypoint: ambient L4 only; route retries and DestinationRule connectionPool settings are not applied');
+  notes.push(`no waypoint (${resolution.reason}): ambient L4 only; route retries and DestinationRule connectionPool settings are not applied`);
   // Nothing applies the destination's DestinationRule pool settings on this path: record them as ignored.
   const policy = policies.get({ clientNamespace: input.clientNamespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'ztunnel' });
   ignoreForAmbientL4(policy);
   return {};
+}
+
+/**
+ * The waypoint's L7 leg to the destination, after `priorTries` tries reached it: the route's retries (a host no
+ * route covers gets the mesh default from Istio 1.31, before only the inbound `reset-before-request` retries:
+ * {@link IstioSemantics.waypointMeshDefaultRetry}), and the DestinationRule's connectionPool as seen from the
+ * waypoint's namespace. The waypoint pod's ports pay; an external host (egress waypoint) leaves its node SNAT'd.
+ */
+function waypointHop(
+  model: MeshModel,
+  policies: ConnectionPolicies,
+  input: RowInput,
+  waypoint: WaypointRef,
+  priorTries: number,
+  appConns: number,
+  external: boolean,
+  carriedBy: TraceItem,
+): { leg: Leg; connectionPolicy: ConnectionPolicy; retryPolicy?: RetryPolicy } {
+  const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
+  const http = input.protocol === 'http';
+  const istio = model.settings.istio;
+  const v = formatIstioVersion(istio.version);
+  let retryPolicy = http ? input.retries : undefined;
+  let attempts = retryPolicy?.attempts.value ?? 0;
+  const trace: TraceItem[] = [];
+  if (http && input.noRoute && !istio.waypointMeshDefaultRetry) {
+    // Before 1.31 the waypoint built this route from the sidecar's inbound route (istio/istio#60682).
+    retryPolicy = undefined;
+    attempts = istio.inboundRetry?.attempts ?? 0;
+    trace.push({ text: `Istio ${v}: a waypoint with no route for this host uses the sidecar's inbound route: ${istio.inboundRetry ? `${istio.inboundRetry.retryOn}, up to ${attempts} retries` : 'no retries in this release'} (the mesh default retry policy applies from 1.31: istio/istio#60682)` });
+  } else if (retryPolicy) {
+    trace.push(retryPolicy.attempts.trace);
+    if (input.noRoute) trace.push({ text: `Istio ${v}: a waypoint with no route for this host applies the mesh default retry policy (since 1.31: istio/istio#60682)` });
+  }
+  const connectionPolicy = policies.get({ clientNamespace: waypoint.namespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'waypoint' });
+  const conns = http && connectionPolicy.protocol === 'http' ? connectionPolicy.connectionsPerTry : appConns;
+  // istio/istio pilot/pkg/networking/core/cluster_waypoint.go (buildWaypointInboundVIPCluster): the DestinationRule
+  // applies to the waypoint's `inbound-vip|port|subset|host` cluster, whose in-mesh endpoints it reaches through the
+  // `connect_originate` cluster over HBONE; an external host it dials directly.
+  trace.push(connectionPolicy.connectionsTrace, {
+    text: external
+      ? `egress waypoint ${waypoint.name}: it dials the external host itself; its connections leave its node SNAT'd onto the node's ports`
+      : `the waypoint ${waypoint.name} is the L7 leg: its DestinationRule cluster (inbound-vip) reaches the pods over HBONE, each new upstream connection a CONNECT stream for which the destination ztunnel opens a TCP connection to the app in the destination pod (istio/istio cluster_waypoint.go)`,
+  });
+  return {
+    leg: { name: `waypoint → ${target}`, dataPlane: 'waypoint', tries: priorTries * (1 + attempts), connectionsPerTry: conns, budget: external ? 'node' : 'pod', snat: external, policy: connectionPolicy, carriedBy, trace },
+    connectionPolicy,
+    ...(retryPolicy ? { retryPolicy } : {}),
+  };
+}
+
+/**
+ * Rows of ingress gateways' routes (VirtualService `http` bound to a Gateway, HTTPRoute with a Gateway parent) to
+ * a Service that has a waypoint: whether the gateway sends through the waypoint (`istio.io/ingress-use-waypoint`)
+ * changes who retries. Client scope: the route's namespace. Routes to Services without a waypoint get no row here.
+ */
+function ingressWaypointRowInputs(model: MeshModel, meshSpecs: readonly RowInput[]): RowInput[] {
+  const out: RowInput[] = [];
+  let meshByHost: Map<string, RowInput> | undefined;
+  for (const route of [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model)]) {
+    const gateways = route.gateways.filter((g) => g !== 'mesh');
+    if (!gateways.length) continue;
+    for (const backend of route.backends) {
+      if (!waypointFor(model, backend.host).waypoint || model.isExternal(backend.host)) continue;
+      // The waypoint applies the mesh route of the host when there is one (its retries), else its default.
+      if (!meshByHost) {
+        meshByHost = new Map();
+        for (const s of meshSpecs) if (s.host === s.destination && s.protocol === 'http' && !s.noRoute && !meshByHost.has(s.host)) meshByHost.set(s.host, s);
+      }
+      const mesh = meshByHost.get(backend.host);
+      for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, route.matchPort)) {
+        out.push({
+          clientNamespace: route.namespace,
+          host: backend.host,
+          destination: backend.host,
+          subset: backend.subset,
+          port,
+          callPort: port,
+          protocol: 'http',
+          definedBy: backend.at,
+          retries: route.retryPolicy,
+          ingress: { gateways, route: route.at },
+          mirrors: [],
+          ...(mesh?.retries ? { meshRetries: mesh.retries } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The legs of an ingress gateway's route: the gateway's retries, then either the Service's waypoint (with
+ * `istio.io/ingress-use-waypoint: "true"`: its route's retries multiply the gateway's, istio.io "Ingress gateways
+ * and waypoints") or the destination directly (ingress traffic skips the waypoint by default).
+ */
+function ingressLegs(
+  model: MeshModel,
+  policies: ConnectionPolicies,
+  input: RowInput,
+  ingress: NonNullable<RowInput['ingress']>,
+  external: boolean,
+  legs: Leg[],
+  notes: string[],
+): { connectionPolicy?: ConnectionPolicy; retryPolicy?: RetryPolicy } {
+  const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
+  const gatewayTries = 1 + (input.retries?.attempts.value ?? 0);
+  const gatewayRoute = because(`ingress gateway ${ingress.gateways.join(', ')}: the gateway's proxy applies this route`, ingress.route);
+  const use = ingressUseWaypoint(model, input.destination);
+  const waypoint = waypointFor(model, input.destination).waypoint;
+  const retryTrace = input.retries ? [input.retries.attempts.trace] : [];
+  if (use?.enabled && waypoint) {
+    legs.push({ name: `gateway → waypoint ${waypoint.name}`, dataPlane: 'gateway', tries: gatewayTries, connectionsPerTry: 0, budget: 'pod', snat: false, carriedBy: gatewayRoute, trace: [...retryTrace, { text: "the gateway sends to the Service's waypoint over HBONE (HTTP/2 CONNECT on 15008), pooled: no new connection per request" }, because(use.reason, use.at)] });
+    const waypointInput: RowInput = { ...input, retries: input.meshRetries ?? defaultRetryPolicy(model, input.definedBy.object, input.definedBy.path, `no mesh route for ${input.destination}`, { clientNamespace: waypoint.namespace, host: input.destination }), noRoute: !input.meshRetries };
+    const hop = waypointHop(model, policies, waypointInput, waypoint, gatewayTries, 0, external, because(`${use.reason}: the waypoint ${waypoint.name} applies the Service's route after the gateway's`, use.at));
+    legs.push(hop.leg);
+    notes.push(`ingress through the waypoint (${use.reason}): retries at both hops, ${formatNumber(hop.leg.tries)} tries from the waypoint per request`);
+    return { connectionPolicy: hop.connectionPolicy, ...(input.retries ? { retryPolicy: input.retries } : {}) };
+  }
+  const policy = policies.get({ clientNamespace: input.clientNamespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'gateway', context: 'GATEWAY' });
+  const skip = use ? because(`${use.reason}: ingress traffic does not use the waypoint`, use.at) : { text: `no istio.io/ingress-use-waypoint on the Service or its namespace: ingress traffic skips the waypoint ${waypoint?.name ?? ''}`.trimEnd() };
+  legs.push({ name: `gateway → ${target}`, dataPlane: 'gateway', tries: gatewayTries, connectionsPerTry: policy.connectionsPerTry, budget: external ? 'node' : 'pod', snat: external, policy, carriedBy: gatewayRoute, trace: [...retryTrace, policy.connectionsTrace, skip] });
+  return { connectionPolicy: policy, ...(input.retries ? { retryPolicy: input.retries } : {}) };
 }
 
 /** Moves every pool figure of `policy` to `ignored` with the reason "no waypoint: ambient L4 only" (once per policy). */

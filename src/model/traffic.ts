@@ -33,7 +33,7 @@ export interface TraceItem {
 
 /**
  * Which proxy (if any) handles a hop. `none`: the application's own connection (no sidecar, or bypassed).
- * `ztunnel` and `waypoint` are reserved for the ambient adapter (issue 15); nothing produces them yet.
+ * `ztunnel` and `waypoint`: the ambient data plane (`adapters/workloads/ambient.ts`).
  */
 export type DataPlane = 'sidecar' | 'gateway' | 'none' | 'ztunnel' | 'waypoint';
 
@@ -214,6 +214,29 @@ export interface TrafficRoute {
   retryPolicy?: RetryPolicy;
   /** Route `timeout`, seconds. */
   timeout?: Sourced<number>;
+}
+
+/**
+ * One `istio.io/use-waypoint` label of the input and what it binds (`adapters/workloads/ambient.ts`): `ok`, `none`
+ * (opted out), `not-in-input` (the waypoint Gateway is not in the input: assumed to exist), `missing` (read from a
+ * cluster that has no such Gateway: istiod reports WaypointIsNotReady and binds nothing), `wrong-traffic` (its
+ * `istio.io/waypoint-for` does not take this traffic) or `attachment-denied` (its HBONE listener's
+ * `allowedRoutes` does not admit the namespace).
+ */
+export interface WaypointBinding {
+  /** The label. */
+  at: FieldRef;
+  /** The Namespace, Service, ServiceEntry or workload (pod template) that carries it. */
+  owner: ManifestObject;
+  /** Traffic the binding is for: addressed to a Service (Service, ServiceEntry, Namespace) or to a pod. */
+  traffic: 'service' | 'workload';
+  /** Waypoint name (`none` when opted out) and namespace. */
+  name: string;
+  namespace: string;
+  gateway?: ManifestObject;
+  status: 'ok' | 'none' | 'not-in-input' | 'missing' | 'wrong-traffic' | 'attachment-denied';
+  /** One line saying what the label does, e.g. `Service shop/reviews has istio.io/use-waypoint=waypoint`. */
+  reason: string;
 }
 
 /** The ephemeral ports one scope has, and what a route draws from it. */

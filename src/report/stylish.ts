@@ -170,6 +170,8 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
     out.push(e(`  sidecar: ${r.sidecar === false ? 'no' : r.sidecar ? 'yes' : 'assumed'} (${r.sidecarReason})`));
     // Which data plane carries each leg (sidecar, ambient ztunnel, waypoint, gateway, or the app alone).
     out.push(e(`  data plane: ${r.legs.map((l) => `${l.name} [${l.dataPlane === 'none' ? 'app' : l.dataPlane}]`).join(', ')}`));
+    // Why each leg's data plane carries it: the label or annotation that decided, at its object's line.
+    for (const l of r.legs) if (l.carriedBy) out.push(paint('dim', `      ${l.name}: ${l.carriedBy.text}${l.carriedBy.location ? `  (${formatLocation(l.carriedBy.location)})` : ''}`));
     for (const leg of r.legs) {
       out.push(e(`  leg ${leg.name}: ${formatNumber(leg.tries)} tries × ${formatConnectionsPerTry(leg.connectionsPerTry)} new conns/try = ${formatNumber(leg.tries * leg.connectionsPerTry)}${leg.snat ? ' [SNAT: node ports]' : ''}`));
       for (const t of leg.trace) out.push(paint('dim', `      ${t.text}${t.location ? `  (${formatLocation(t.location)})` : ''}`));

@@ -2,7 +2,7 @@ import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
 import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier, TrafficModel } from '../model/multiplier.js';
-import type { ConnectionPolicy, RetryPolicy, TrafficRoute } from '../model/traffic.js';
+import type { ConnectionPolicy, RetryPolicy, TrafficRoute, WaypointBinding } from '../model/traffic.js';
 import type { NodePortRow } from '../live/nodes.js';
 import { TIME_WAIT_SECONDS } from '../facts.js';
 import { NodeSettings } from '../node/settings.js';
@@ -87,6 +87,8 @@ export interface RuleVisitors {
   RetryPolicy?(policy: RetryPolicy): void;
   /** Each HTTP route of the input, mesh- or gateway-bound (`src/model/traffic.ts`). */
   TrafficRoute?(route: TrafficRoute): void;
+  /** Each `istio.io/use-waypoint` label of the input and what it binds (`src/model/traffic.ts`). */
+  WaypointBinding?(binding: WaypointBinding): void;
   /** Each sysctl assignment of the input (sysctl.d files, pod specs, container commands), in input order. */
   sysctl?(setting: SysctlSetting): void;
   /** Each node's port budget, predicted from live rates (`audit --prometheus` only). */
@@ -128,7 +130,7 @@ export function runRules(
   routes: readonly RouteMultiplier[],
   settings: ReadonlyMap<string, RuleSetting>,
   node: NodeSettings = new NodeSettings(model.objects),
-  traffic: TrafficModel = { routes: [...routes], trafficRoutes: [], connectionPolicies: [], retryPolicies: [], timeWaitSeconds: TIME_WAIT_SECONDS },
+  traffic: TrafficModel = { routes: [...routes], trafficRoutes: [], connectionPolicies: [], retryPolicies: [], waypointBindings: [], timeWaitSeconds: TIME_WAIT_SECONDS },
   nodePorts: readonly NodePortRow[] = [],
 ): Finding[] {
   const findings: Finding[] = [];
@@ -195,6 +197,7 @@ export function runRules(
   visitAll(traffic.connectionPolicies, 'ConnectionPolicy', (policy) => policy.connectionPool?.object ?? policy.destinationRule?.object);
   visitAll(traffic.retryPolicies, 'RetryPolicy', (policy) => policy.route.object);
   visitAll(traffic.trafficRoutes, 'TrafficRoute', (route) => route.at.object);
+  visitAll(traffic.waypointBindings, 'WaypointBinding', (binding) => binding.at.object);
   visitAll(routes, 'route', (route) => route.definedBy.object);
   visitAll(node.settings, 'sysctl', (setting) => setting.location);
   visitAll(nodePorts, 'nodePort', (row) => ({ file: row.uri, line: 1, column: 1 }));

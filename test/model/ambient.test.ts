@@ -10,12 +10,15 @@ import { describe, it } from 'node:test';
 import { check } from '../../src/pipeline.js';
 import { stylish } from '../../src/report/stylish.js';
 import { ROOT } from '../helpers/paths.js';
+import { objectsFromYaml } from '../helpers/model.js';
+import { DEFAULT_MESH_SETTINGS, MeshModel } from '../../src/model/mesh.js';
+import { waypointFor } from '../../src/model/adapters/workloads/ambient.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'ambient');
 
-async function run(fixture: string, transform: (yaml: string) => string = (y) => y) {
+async function run(fixture: string, transform: (yaml: string) => string = (y) => y, istioVersion?: string) {
   const yaml = transform(readFileSync(join(FIXTURES, fixture), 'utf8'));
-  const result = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+  const result = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml), ...(istioVersion ? { istioVersion } : {}) });
   assert.deepEqual(result.errors, []);
   const text = stylish(result, { color: false, explain: false, version: 'test' });
   const lines = text.split('\n');
@@ -38,7 +41,7 @@ describe('ambient', () => {
     assert.equal(ignored[0]!.location.line, 47);
     const explained = stylish(result, { color: false, explain: true, version: 'test' });
     assert.match(explained, /data plane: app → ztunnel \[app\], ztunnel → ztunnel reviews\.shop\.svc\.cluster\.local:9080 \[ztunnel\]/);
-    assert.match(explained, /sidecar: no \(ambient: namespace shop has istio\.io\/dataplane-mode=ambient\)/);
+    assert.match(explained, /sidecar: no \(ambient: Namespace shop has istio\.io\/dataplane-mode=ambient\)/);
   });
 
   it('a waypoint is the L7 leg: it applies the retries and the DestinationRule (keep-alive off)', async () => {
@@ -55,5 +58,90 @@ describe('ambient', () => {
     const injected = await run('ambient-no-waypoint-l4-only.yaml', (y) => y.replace('istio.io/dataplane-mode: ambient', 'istio.io/dataplane-mode: ambient\n    istio-injection: enabled'));
     assert.deepEqual(injected.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
     assert.equal(injected.result.findings.filter((f) => f.ruleId === 'keepalive-disabled').length, 1);
+  });
+
+  it('a pod template label enrols the pod in a namespace without one; explain cites the label line', async () => {
+    const { result, rows } = await run('ambient-pod-label-enrols.yaml');
+    assert.match(rows[0]!, /^shop → reviews\.shop\.svc\.cluster\.local:9080 \| 1×pooled \+ 1×pooled \| 0 \|/);
+    assert.deepEqual(result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
+    const explained = stylish(result, { color: false, explain: true, version: 'test' });
+    assert.match(explained, /app → ztunnel: ambient: Deployment shop\/reviews-client pod label istio\.io\/dataplane-mode=ambient {2}\(<stdin>:20:9\)/);
+    assert.match(explained, /HBONE .*one pool per pod, keyed by \{source identity, destination identities, destination address, source IP\} \(istio\/ztunnel src\/proxy\/pool\.rs, WorkloadKey\); up to 100 streams per connection \(POOL_MAX_STREAMS_PER_CONNECTION\)/);
+    // Near misses: the pod opts out with none in an ambient namespace; a sidecar-injected pod is never ambient.
+    const none = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('  name: shop\n---', '  name: shop\n  labels:\n    istio.io/dataplane-mode: ambient\n---').replace('        istio.io/dataplane-mode: ambient', '        istio.io/dataplane-mode: none'));
+    assert.ok(!none.result.routes[0]!.legs.some((l) => l.dataPlane === 'ztunnel'));
+    const injected = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('        istio.io/dataplane-mode: ambient', '        istio.io/dataplane-mode: ambient\n        sidecar.istio.io/inject: "true"'));
+    assert.deepEqual(injected.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
+    // The older annotation can opt a pod out of an injecting namespace (it is then ambient by its label), never in.
+    const annotated = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('    metadata:\n      labels:\n        istio.io/dataplane-mode: ambient', '    metadata:\n      annotations:\n        sidecar.istio.io/inject: "true"\n      labels:\n        istio.io/dataplane-mode: ambient'));
+    assert.deepEqual(annotated.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
+    const optedOut = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('  name: shop\n---', '  name: shop\n  labels:\n    istio-injection: enabled\n---').replace('    metadata:\n      labels:\n        istio.io/dataplane-mode: ambient', '    metadata:\n      annotations:\n        sidecar.istio.io/inject: "false"\n      labels:\n        istio.io/dataplane-mode: ambient'));
+    assert.deepEqual(optedOut.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
+    const stillInjected = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('  name: shop\n---', '  name: shop\n  labels:\n    istio-injection: enabled\n---'));
+    assert.deepEqual(stillInjected.result.routes[0]!.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
+    const opted = await run('ambient-pod-label-enrols.yaml', (y) => y.replace('      labels:\n        istio.io/dataplane-mode: ambient', '      annotations:\n        ambient.istio.io/redirection: disabled\n      labels:\n        istio.io/dataplane-mode: ambient'));
+    assert.ok(!opted.result.routes[0]!.legs.some((l) => l.dataPlane === 'ztunnel'));
+  });
+
+  it('egress waypoint: the ServiceEntry label sends external traffic through the waypoint, whose connections are SNAT\'d at its node', async () => {
+    const { result, rows } = await run('ambient-egress-waypoint.yaml');
+    assert.match(rows[0]!, /^shop → api\.example\.com:80 \| 1×pooled \+ 1×pooled \+ 3×1 \| 3 \| 3 \| node \(SNAT\)/);
+    const legs = result.routes[0]!.legs;
+    assert.deepEqual(legs.map((l) => [l.dataPlane, l.budget, l.snat]), [['none', 'pod', false], ['ztunnel', 'pod', false], ['waypoint', 'node', true]]);
+    assert.equal(legs[1]!.name, 'ztunnel → waypoint istio-egress/egress-waypoint');
+    // Near miss: without the label ztunnel passes the app's own connections through (pooled app: nothing churns).
+    const direct = await run('ambient-egress-waypoint.yaml', (y) => y.replace('    istio.io/use-waypoint: egress-waypoint\n', ''));
+    assert.match(direct.rows[0]!, /^shop → api\.example\.com:80 \| 1×pooled \+ 1×pooled \| 0 \| 0 \| node \(SNAT\)/);
+    assert.deepEqual(direct.result.routes[0]!.legs.map((l) => [l.dataPlane, l.snat]), [['none', false], ['ztunnel', true]]);
+    assert.equal(direct.result.findings.filter((f) => f.ruleId === 'keepalive-disabled').length, 0);
+  });
+
+  it('a waypoint with no route: mesh default retries from Istio 1.31, the inbound reset-before-request before, none before 1.24', async () => {
+    const v131 = await run('ambient-egress-waypoint.yaml', undefined, '1.31');
+    assert.equal(v131.result.routes[0]!.legs[2]!.tries, 3);
+    assert.ok(v131.result.routes[0]!.retryPolicy?.attempts.default);
+    assert.ok(v131.result.routes[0]!.legs[2]!.trace.some((t) => /applies the mesh default retry policy \(since 1\.31: istio\/istio#60682\)/.test(t.text)));
+    const v130 = await run('ambient-egress-waypoint.yaml', undefined, '1.30');
+    assert.equal(v130.result.routes[0]!.legs[2]!.tries, 3);
+    assert.equal(v130.result.routes[0]!.retryPolicy, undefined);
+    assert.ok(v130.result.routes[0]!.legs[2]!.trace.some((t) => /uses the sidecar's inbound route: reset-before-request, up to 2 retries/.test(t.text)));
+    const v123 = await run('ambient-egress-waypoint.yaml', undefined, '1.23');
+    assert.equal(v123.result.routes[0]!.legs[2]!.tries, 1);
+    assert.match(v123.rows[0]!, /1×pooled \+ 1×pooled \+ 1×1 \| 1 \|/);
+    // A mesh default of 5 retries: the waypoint applies it from 1.31 only.
+    const mesh = (y: string) => y + '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    defaultHttpRetryPolicy:\n      attempts: 5\n';
+    assert.equal((await run('ambient-egress-waypoint.yaml', mesh, '1.31')).result.routes[0]!.legs[2]!.tries, 6);
+    assert.equal((await run('ambient-egress-waypoint.yaml', mesh, '1.30')).result.routes[0]!.legs[2]!.tries, 3);
+  });
+
+  it('ingress-use-waypoint: the gateway retries to the waypoint and the waypoint retries again (3 × 4 tries)', async () => {
+    const { result, rows } = await run('ambient-ingress-use-waypoint.yaml');
+    assert.ok(rows.some((r) => /^istio-ingress → reviews\.shop\.svc\.cluster\.local:9080 \| 3×pooled \+ 12×1 \| 12 \|/.test(r)), rows.join('\n'));
+    assert.ok(rows.some((r) => /^shop → reviews\.shop\.svc\.cluster\.local:9080 \| 1×pooled \+ 1×pooled \+ 4×1 \| 4 \|/.test(r)), rows.join('\n'));
+    const ingress = result.routes.find((r) => r.clientNamespace === 'istio-ingress')!;
+    assert.deepEqual(ingress.legs.map((l) => [l.name, l.dataPlane]), [['gateway → waypoint shop/waypoint', 'gateway'], ['waypoint → reviews.shop.svc.cluster.local:9080', 'waypoint']]);
+    const explained = stylish(result, { color: false, explain: true, version: 'test' });
+    assert.match(explained, /waypoint → reviews\.shop\.svc\.cluster\.local:9080: Service shop\/reviews has istio\.io\/ingress-use-waypoint=true: the waypoint shop\/waypoint applies the Service's route after the gateway's {2}\(<stdin>:21:5\)/);
+    // Near miss: without the label ingress traffic skips the waypoint: only the gateway's 3 tries, to the pods.
+    const skip = await run('ambient-ingress-use-waypoint.yaml', (y) => y.replace('    istio.io/ingress-use-waypoint: "true"\n', '    app: reviews\n'));
+    assert.ok(skip.rows.some((r) => /^istio-ingress → reviews\.shop\.svc\.cluster\.local:9080 \| 3×1 \| 3 \|/.test(r)), skip.rows.join('\n'));
+    const off = await run('ambient-ingress-use-waypoint.yaml', (y) => y.replace('    istio.io/ingress-use-waypoint: "true"\n', '    istio.io/ingress-use-waypoint: "no"\n'));
+    assert.ok(off.rows.some((r) => /^istio-ingress → reviews\.shop\.svc\.cluster\.local:9080 \| 3×1 \| 3 \|/.test(r)), off.rows.join('\n'));
+  });
+
+  it('an unusable waypoint: the Service label decides alone (no namespace fallback), ztunnel L4 and a waypoint-unavailable finding', async () => {
+    const { result, rows } = await run('ambient-waypoint-unavailable.yaml');
+    assert.match(rows.find((r) => r.includes('reviews.shop'))!, /1×pooled \+ 1×pooled \| 0 \|/);
+    assert.match(rows.find((r) => r.includes('ratings.shop'))!, /1×pooled \+ 1×pooled \+ 3×pooled \| 0 \|/);
+    const findings = result.findings.filter((f) => f.ruleId === 'waypoint-unavailable').map((f) => [f.location.line, f.severity]);
+    assert.deepEqual(findings, [[21, 'warn'], [33, 'info']]);
+    // Read from a cluster, a missing waypoint is missing: istiod binds none, and ztunnel carries the traffic L4 only.
+    const yaml = readFileSync(join(FIXTURES, 'ambient-waypoint-unavailable.yaml'), 'utf8');
+    const fromCluster = objectsFromYaml(yaml).map((o) => ({ ...o, origin: { ...o.origin, file: `cluster://test/${o.ref.kind}/${o.ref.name}` } }));
+    const model = new MeshModel(fromCluster, DEFAULT_MESH_SETTINGS);
+    const ratings = waypointFor(model, 'ratings.shop.svc.cluster.local');
+    assert.equal(ratings.waypoint, undefined);
+    assert.match(ratings.reason, /names waypoint shop\/missing-wp, which the cluster does not have: istiod gives it no waypoint \(WaypointIsNotReady\)/);
+    assert.equal(waypointFor(model, 'reviews.shop.svc.cluster.local').waypoint, undefined);
   });
 });

@@ -111,6 +111,13 @@ export interface IstioSemantics {
    * where Envoy's own default is 3 (envoy `api/envoy/config/cluster/v3/circuit_breaker.proto`, `Thresholds.max_retries`).
    */
   circuitBreakerMaxRetries: number;
+  /**
+   * A waypoint's route for a Service with no route of its own (no VirtualService or HTTPRoute) gets the mesh
+   * default retry policy (`meshConfig.defaultHttpRetryPolicy`, else Istio's default) since 1.31 (istio/istio#60682,
+   * PR #60683; 1.31.0 change notes). Before, the waypoint used the sidecar's inbound route: only
+   * {@link inboundRetry} (`reset-before-request`, 2 retries, when this release has it), else no retries.
+   */
+  waypointMeshDefaultRetry: boolean;
 }
 
 /** 2^32−1: the "unlimited" istiod writes into every cluster's circuit-breaker thresholds (`math.MaxUint32`). */
@@ -179,6 +186,7 @@ export function istioSemantics(version: IstioVersion, source: IstioVersionSource
     retryBudgetField: atLeast(version, 1, 27),
     meshDefaultTrafficPolicy: atLeast(version, 1, 31),
     circuitBreakerMaxRetries: ISTIO_UNLIMITED_THRESHOLD,
+    waypointMeshDefaultRetry: atLeast(version, 1, 31),
   };
 }
 
