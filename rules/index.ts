@@ -24,6 +24,7 @@ import settingIgnored from './setting-ignored.js';
 import portBudgetExceeded from './port-budget-exceeded.js';
 import retryBudgetMissing from './retry-budget-missing.js';
 import envoyfilterUnmodelled from './envoyfilter-unmodelled.js';
+import retriesNonIdempotent from './retries-non-idempotent.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -44,6 +45,7 @@ export const configRules: readonly Rule[] = [
   portBudgetExceeded,
   retryBudgetMissing,
   envoyfilterUnmodelled,
+  retriesNonIdempotent,
 ];
 
 /** Node rules (MSH3xx): they visit the sysctl settings of the input, and (live audits) each node's port budget. */
