@@ -44,7 +44,8 @@ const meshedCache = new WeakMap<MeshModel, Map<string, boolean>>();
 
 /**
  * True when the Service `host` is in the Linkerd mesh: its namespace has `linkerd.io/inject` enabled (or ingress), a
- * workload of its namespace runs the Linkerd proxy, or a ServiceProfile describes it. Kept per model and host.
+ * workload of its namespace runs the Linkerd proxy, a ServiceProfile describes it, or the Service carries
+ * `retry.linkerd.io` / `timeout.linkerd.io` annotations. Kept per model and host.
  */
 export function isLinkerdService(model: MeshModel, host: string): boolean {
   let byHost = meshedCache.get(model);
@@ -57,7 +58,8 @@ export function isLinkerdService(model: MeshModel, host: string): boolean {
     meshed =
       (nsInjection !== undefined && nsInjection.mode !== 'disabled') ||
       (ns !== undefined && model.workloadsIn(ns).some((w) => w.linkerd !== undefined && w.linkerd.mode !== 'disabled')) ||
-      profilesByHost(model).has(host);
+      profilesByHost(model).has(host) ||
+      (svc !== undefined && (prefixed(svc, RETRY_PREFIX).length > 0 || prefixed(svc, TIMEOUT_PREFIX).length > 0));
     byHost.set(host, meshed);
   }
   return meshed;
@@ -121,7 +123,8 @@ function extract(model: MeshModel): LinkerdTraffic {
       for (const r of routeObjects) for (const route of routeRules(model, r, svc, ignored)) routes.push(route);
       continue;
     }
-    if (svc && isLinkerdService(model, host)) routes.push(serviceRoute(svc, host));
+    // A Service's retry.linkerd.io / timeout.linkerd.io annotations are Linkerd configuration by themselves.
+    if (svc) routes.push(serviceRoute(svc, host));
   }
   return { routes, ignored };
 }
