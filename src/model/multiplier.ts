@@ -682,7 +682,7 @@ function linkerdLegs(input: RowInput, app: { appTries: number; appConns: number;
     trace.push({ text: 'HTTP to a host outside the mesh: the proxy pools its connections (keep-alive); SNAT\'d onto the node\'s ports' });
   } else {
     conns = 0;
-    trace.push({ text: 'meshed HTTP/1.1 is upgraded to HTTP/2 between Linkerd proxies: requests are multiplexed on pooled connections (Linkerd "HTTP, HTTP/2, and gRPC Proxying")' });
+    trace.push({ text: 'meshed HTTP/1.1 is upgraded to HTTP/2 between Linkerd proxies: requests are multiplexed on pooled connections (linkerd2-proxy orig_proto.rs, l5d-orig-proto)' });
   }
   legs.push({ name: `linkerd-proxy → ${target}`, dataPlane: 'linkerd-proxy', tries, connectionsPerTry: conns, budget: app.external ? 'node' : 'pod', snat: app.external, trace });
   if (!app.external) {
