@@ -25,6 +25,7 @@ import portBudgetExceeded from './port-budget-exceeded.js';
 import retryBudgetMissing from './retry-budget-missing.js';
 import envoyfilterUnmodelled from './envoyfilter-unmodelled.js';
 import waypointUnavailable from './waypoint-unavailable.js';
+import retriesNonIdempotent from './retries-non-idempotent.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -46,6 +47,7 @@ export const configRules: readonly Rule[] = [
   retryBudgetMissing,
   envoyfilterUnmodelled,
   waypointUnavailable,
+  retriesNonIdempotent,
 ];
 
 /** Node rules (MSH3xx): they visit the sysctl settings of the input, and (live audits) each node's port budget. */

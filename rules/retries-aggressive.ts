@@ -1,5 +1,13 @@
 import { defineRule } from '../src/rules/engine.js';
 import { parseDurationSeconds } from '../src/model/values.js';
+import { fieldKey } from '../src/model/traffic.js';
+import type { FieldPath } from '../src/types.js';
+
+/** The name a finding gives a field: an annotation key as written (`retry.linkerd.io/limit`), else `fallback`. */
+function fieldName(path: FieldPath | undefined, fallback: string): string {
+  const last = path?.[path.length - 1];
+  return typeof last === 'string' && last.includes('/') ? last : fallback;
+}
 
 /** `retryOn` conditions that retry after the upstream already did work or reset: with no per-try timeout each try can hang for the whole route timeout. */
 const HEAVY_RETRY_ON = ['5xx', 'gateway-error', 'reset', 'reset-before-request'];
@@ -19,26 +27,29 @@ function perTryTimeoutFix(option: string, optionSeconds: number | undefined, att
 }
 
 /**
- * Retry policies that multiply attempts: high `retries.attempts`; `retryOn` with 5xx / gateway-error / reset
- * and no `perTryTimeout`; tries × `perTryTimeout` beyond the route `timeout`; retries stacked across legs
- * (application, sidecar, egress gateway).
+ * Retry policies that multiply attempts: high `retries.attempts` (or a retry count limit such as
+ * `retry.linkerd.io/limit`); `retryOn` with 5xx / gateway-error / reset and no per-try timeout (or, where the
+ * API has none, no route timeout); a ratio retry budget above `maxRetryRatio`; tries × `perTryTimeout` beyond the
+ * route `timeout`; retries stacked across legs (application, sidecar, egress gateway).
  */
 export default defineRule({
   meta: {
     id: 'retries-aggressive',
     code: 'MSH104',
     family: 'config',
-    description: 'High retries.attempts, 5xx/gateway-error/reset retries without perTryTimeout, tries × perTryTimeout beyond the route timeout, or retries stacked across legs',
+    description: 'High retries.attempts (or retry limit), 5xx/gateway-error/reset retries without a per-try timeout, a retry budget ratio above 0.2, tries × perTryTimeout beyond the route timeout, or retries stacked across legs',
     defaultSeverity: 'warn',
     docs: 'docs/rules/retries-aggressive.md',
-    inputs: ['VirtualService', 'HTTPRoute', 'GRPCRoute'],
-    defaultOptions: { maxAttempts: 3, perTryTimeout: '2s' },
+    inputs: ['VirtualService', 'HTTPRoute', 'GRPCRoute', 'ServiceProfile', 'Service'],
+    defaultOptions: { maxAttempts: 3, perTryTimeout: '2s', maxRetryRatio: 0.2 },
     fixable: true,
   },
   create(context) {
     const maxAttempts = Number(context.options.maxAttempts);
     const perTryOption = String(context.options.perTryTimeout);
     const perTryOptionSeconds = parseDurationSeconds(perTryOption);
+    const maxRetryRatio = Number(context.options.maxRetryRatio);
+    const budgets = new Set<string>();
     return {
       TrafficRoute(route) {
         const retries = route.retryPolicy;
@@ -46,9 +57,21 @@ export default defineRule({
         const { object } = retries.block;
         const base = retries.block.path;
         const attempts = retries.attempts.value;
+        const budget = retries.budget;
+        if (budget?.at && budget.retryRatio > maxRetryRatio && !budgets.has(fieldKey(budget.at))) {
+          budgets.add(fieldKey(budget.at));
+          context.report({
+            object: budget.at.object,
+            path: [...budget.at.path, 'retryRatio'],
+            value: budget.retryRatio,
+            message: `retryBudget.retryRatio: ${budget.retryRatio} lets retries add up to ${+(budget.retryRatio * 100).toFixed(1)}% of the requests to ${retries.host} (plus ${budget.minRetriesPerSecond}/s): when it fails, it gets up to ${+(1 + budget.retryRatio).toFixed(2)}× its load and, without keep-alive, its connections`,
+            hint: `keep retryRatio at or below ${maxRetryRatio}`,
+            fix: { description: `set retryRatio: ${maxRetryRatio}`, edits: [{ op: 'set' as const, path: [...budget.at.path, 'retryRatio'], value: maxRetryRatio }] },
+          });
+        }
         if (retries.attempts.at && attempts > maxAttempts) {
-          // `retries.attempts` (VirtualService) or `retry.attempts` (HTTPRoute): the field as written.
-          const field = retries.attempts.at.path.slice(-2).join('.');
+          // `retries.attempts` (VirtualService), `retry.attempts` (HTTPRoute) or an annotation (`retry.linkerd.io/limit`): the field as written.
+          const field = fieldName(retries.attempts.at.path, retries.attempts.at.path.slice(-2).join('.'));
           context.report({
             object,
             path: retries.attempts.at.path,
@@ -61,15 +84,27 @@ export default defineRule({
         const retryOn = retries.retryOn?.value ?? '';
         const heavy = retryOn.split(',').map((s) => s.trim()).filter((s) => HEAVY_RETRY_ON.includes(s));
         const timeout = route.timeout?.value;
-        if (heavy.length && !retries.perTryTimeout && retries.retryOn?.at) {
-          const fixValue = perTryTimeoutFix(perTryOption, perTryOptionSeconds, attempts, timeout);
+        const retryOnName = fieldName(retries.retryOn?.at?.path, 'retryOn');
+        if (heavy.length && retries.perTryTimeoutAt === null && !timeout && retries.retryOn?.at) {
+          // No per-try timeout in this API (a ServiceProfile route): only the route timeout ends the tries.
           context.report({
             object,
             path: retries.retryOn.at.path,
             value: heavy.join(','),
-            message: `retryOn ${heavy.join(',')} without perTryTimeout: each try may wait the whole route timeout before the next, and slow upstreams get ${attempts + 1}× the requests`,
-            hint: `add retries.perTryTimeout (e.g. ${perTryOption})`,
-            ...(fixValue ? { fix: { description: `add perTryTimeout: ${fixValue}`, edits: [{ op: 'set' as const, path: [...base, 'perTryTimeout'], value: fixValue }] } } : {}),
+            message: `retryable route without timeout: failures (${heavy.join(',')}) are retried until the retry budget is spent, and each try may hang as long as the upstream does`,
+            hint: 'add a timeout to the route (it bounds every try together)',
+          });
+        } else if (heavy.length && retries.perTryTimeoutAt !== null && !retries.perTryTimeout && retries.retryOn?.at) {
+          const fixValue = perTryTimeoutFix(perTryOption, perTryOptionSeconds, attempts, timeout);
+          const perTryAt = retries.perTryTimeoutAt ?? { object, path: [...base, 'perTryTimeout'] };
+          const perTryName = fieldName(perTryAt.path, 'perTryTimeout');
+          context.report({
+            object,
+            path: retries.retryOn.at.path,
+            value: heavy.join(','),
+            message: `${retryOnName} ${heavy.join(',')} without ${perTryName}: each try may wait the whole route timeout before the next, and slow upstreams get ${+(attempts + 1).toFixed(2)}× the requests`,
+            hint: perTryName === 'perTryTimeout' ? `add retries.perTryTimeout (e.g. ${perTryOption})` : `add ${perTryName} (e.g. ${perTryOption})`,
+            ...(fixValue ? { fix: { description: `add ${perTryName}: ${fixValue}`, ...(perTryAt.object !== object ? { object: perTryAt.object } : {}), edits: [{ op: 'set' as const, path: perTryAt.path, value: fixValue }] } } : {}),
           });
         }
         const perTry = retries.perTryTimeout?.value;

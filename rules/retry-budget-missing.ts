@@ -16,14 +16,32 @@ export default defineRule({
     description: 'Retries to an external host with neither connectionPool.http.maxRetries nor trafficPolicy.retryBudget: nothing caps concurrent retries',
     defaultSeverity: 'warn',
     docs: 'docs/rules/retry-budget-missing.md',
-    inputs: ['VirtualService', 'ServiceEntry', 'DestinationRule'],
-    defaultOptions: {},
+    inputs: ['VirtualService', 'ServiceEntry', 'DestinationRule', 'Service', 'HTTPRoute', 'GRPCRoute'],
+    defaultOptions: { highRate: 100 },
   },
   create(context) {
     const reported = new Set<string>();
+    const highRate = Number(context.options.highRate);
     return {
       route(row) {
         const retry = row.retryPolicy;
+        if (retry?.budget) return; // a ratio budget caps retries across requests
+        if (retry?.unbudgeted) {
+          const highRated = row.rps !== undefined && row.rps >= highRate;
+          if (retry.attempts.value <= 0 || (!row.external && !highRated) || row.protocol !== 'http') return;
+          const key = `${retry.route.object.origin.file}\u0000${retry.route.object.order}\u0000${retry.route.path.join('.')}\u0000${row.destination}\u0000${row.port ?? ''}`;
+          if (reported.has(key)) return;
+          reported.add(key);
+          const at = retry.attempts.at ?? retry.block ?? retry.route;
+          context.report({
+            object: at.object,
+            path: at.path,
+            value: retry.attempts.value,
+            message: `${retry.attempts.value} ${retry.attempts.value === 1 ? 'retry' : 'retries'} per request to ${row.external ? 'external ' : ''}${row.destination}${row.port ? `:${row.port}` : ''}${highRated ? ` at ${row.rps} requests/s` : ''} with no retry budget: ${retry.unbudgeted}${row.external ? ", and the new connections come from the node's SNAT ports" : ''}`,
+            hint: 'cap retries across requests: keep the limit at 1 with a per-try timeout, or retry where a budget applies (e.g. a ServiceProfile retryBudget), or not at all for this host',
+          });
+          return;
+        }
         const policy = row.connectionPolicy;
         if (!retry || retry.attempts.value <= 0 || !policy || !policy.external || policy.protocol !== 'http') return;
         if (policy.http.maxRetries || policy.http.retryBudget) return;

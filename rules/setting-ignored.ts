@@ -3,7 +3,7 @@ import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
 import { fieldKey, type IgnoredSetting } from '../src/model/traffic.js';
 
 /**
- * A connection-pool setting that has no effect anywhere it applies: `connectionPool.http.*` written for a
+ * A setting that has no effect anywhere it applies: `connectionPool.http.*` written for a
  * destination whose every port the policy reaches is TLS or TCP (the sidecar sees no HTTP there, so Envoy's HTTP
  * protocol options are never used). Reported once per field, and only when no (client, port) cell the field
  * reaches is HTTP: a top-level setting that works on the host's HTTP port and not on its TLS port is normal.
@@ -13,10 +13,10 @@ export default defineRule({
     id: 'setting-ignored',
     code: 'MSH109',
     family: 'config',
-    description: 'A connectionPool.http setting on a destination whose ports are all TLS or TCP: it has no effect',
+    description: 'A setting that has no effect where it is written: connectionPool.http on TLS/TCP-only ports, retry or timeout annotations under a ServiceProfile, Gateway API retry on a Linkerd route',
     defaultSeverity: 'warn',
     docs: 'docs/rules/setting-ignored.md',
-    inputs: ['DestinationRule', 'ServiceEntry', 'Service'],
+    inputs: ['DestinationRule', 'ServiceEntry', 'Service', 'ServiceProfile', 'HTTPRoute', 'GRPCRoute'],
     defaultOptions: {},
     fixable: true,
   },
@@ -32,6 +32,11 @@ export default defineRule({
         }
       },
       end() {
+        // Route and retry settings a data plane does not read (e.g. retry.linkerd.io annotations under a ServiceProfile).
+        for (const i of context.traffic.ignoredSettings ?? []) {
+          const key = fieldKey(i.at);
+          if (!ignored.has(key)) ignored.set(key, i);
+        }
         for (const [key, i] of ignored) {
           if (effective.has(key)) continue;
           const fromDestinationRule = i.at.object.ref.kind === 'DestinationRule';
@@ -40,13 +45,13 @@ export default defineRule({
             path: i.at.path,
             value: i.field,
             message: `ignored: ${i.field}: ${JSON.stringify(i.value)}${fromDestinationRule ? ` (${layerLabel(i.at)})` : ''} has no effect: ${i.reason}`,
-            hint: i.reason.startsWith('no waypoint')
+            hint: i.hint ?? (i.reason.startsWith('no waypoint')
               ? 'give the destination a waypoint (istio.io/use-waypoint on its Service or Namespace) if these settings should apply, else remove them: ztunnel is L4 only'
               : i.at.object.ref.kind === 'EnvoyFilter'
               ? 'set it in the DestinationRule instead (connectionPool, trafficPolicy.retryBudget): istiod writes it into the cluster itself'
               : i.field === 'http.retryBudget' && !context.model.settings.istio.retryBudgetField
                 ? 'use connectionPool.http.maxRetries on this Istio release, or upgrade to 1.27+ (or set --istio-version if the mesh runs a newer release)'
-                : 'remove it, or set the port protocol to HTTP if the traffic is HTTP the sidecar should see (and the application sends plain HTTP)',
+                : 'remove it, or set the port protocol to HTTP if the traffic is HTTP the sidecar should see (and the application sends plain HTTP)'),
             ...(fromDestinationRule ? { fix: { description: `remove ${i.field}, which has no effect here`, edits: [{ op: 'delete' as const, path: i.at.path }] } } : {}),
           });
         }

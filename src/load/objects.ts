@@ -26,6 +26,15 @@ export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const GATEWAY_API_X_KINDS = new Set(['XBackendTrafficPolicy']);
 /** API group of Gateway API's experimental `X` kinds. */
 export const GATEWAY_API_X_GROUP = 'gateway.networking.x-k8s.io';
+/**
+ * Linkerd kinds meshlint analyses, by API group: `ServiceProfile` (linkerd.io v1alpha2, v1alpha1; its name is the
+ * Service FQDN) and `HTTPRoute` / `GRPCRoute` of policy.linkerd.io (HTTPRoute v1beta1–v1beta3, GRPCRoute v1alpha1;
+ * linkerd/linkerd2 `charts/linkerd-crds/templates/serviceprofile.yaml` and `policy/httproute.yaml`).
+ */
+export const LINKERD_KINDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['linkerd.io', new Set(['ServiceProfile'])],
+  ['policy.linkerd.io', new Set(['HTTPRoute', 'GRPCRoute'])],
+]);
 /** Kubernetes kinds that feed the model (injection, bypass annotations, replicas, Services). */
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Namespace', 'Service', 'ReplicaSet', 'Job', 'CronJob']);
 
@@ -110,7 +119,9 @@ export function objectsOf(file: string, documents: readonly ParsedDocument[], de
           ? GATEWAY_API_KINDS.has(kind)
           : group === GATEWAY_API_X_GROUP
             ? GATEWAY_API_X_KINDS.has(kind)
-            : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name) || (group === 'install.istio.io' && kind === 'IstioOperator');
+            : LINKERD_KINDS.has(group)
+              ? LINKERD_KINDS.get(group)!.has(kind)
+              : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name) || (group === 'install.istio.io' && kind === 'IstioOperator');
     if (!wanted) {
       count(kind);
       return;

@@ -6,6 +6,7 @@ import { hostMatches, hostSpecificity, isExportedTo, resolveHost, serviceNamespa
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 import { defaultIstioSemantics, type IstioSemantics } from './adapters/istio/versions.js';
 import { EnvoyFilterIndex } from './adapters/istio/envoyfilter.js';
+import { linkerdInjection, type LinkerdInjection } from './adapters/linkerd/injection.js';
 
 /** Kinds that run pods: the workloads a call site's `source.workloads` entry can name. */
 export const WORKLOAD_VIEW_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'ReplicaSet', 'Job', 'CronJob']);
@@ -94,6 +95,8 @@ export interface WorkloadView {
   hostNetwork: boolean;
   /** Outbound traffic the pod sends around its sidecar (`traffic.sidecar.istio.io/*` annotations). */
   bypass: OutboundBypass;
+  /** `linkerd.io/inject` of the pod template or its namespace, when either has one (`adapters/linkerd/injection.ts`). */
+  linkerd?: LinkerdInjection;
 }
 
 /**
@@ -140,6 +143,8 @@ export class MeshModel {
   readonly envoyFilters: ManifestObject[] = [];
   /** Gateway API objects (`gateway.networking.k8s.io` and `gateway.networking.x-k8s.io`), read by `adapters/gateway-api`. */
   readonly gatewayApi: ManifestObject[] = [];
+  /** Linkerd objects (`linkerd.io` ServiceProfiles, `policy.linkerd.io` routes), read by `adapters/linkerd`. */
+  readonly linkerd: ManifestObject[] = [];
   readonly services: ManifestObject[] = [];
   readonly workloads: WorkloadView[] = [];
   readonly namespaces = new Map<string, ManifestObject>();
@@ -156,6 +161,10 @@ export class MeshModel {
     for (const object of objects) {
       if (object.group === 'gateway.networking.k8s.io' || object.group === 'gateway.networking.x-k8s.io') {
         this.gatewayApi.push(object);
+        continue;
+      }
+      if (object.group === 'linkerd.io' || object.group === 'policy.linkerd.io') {
+        this.linkerd.push(object);
         continue;
       }
       switch (object.ref.kind) {
@@ -570,9 +579,14 @@ export class MeshModel {
     let sidecarReason: string;
     const label = podLabels['sidecar.istio.io/inject'];
     const nsLabels = stringMap(dig(this.namespaces.get(object.ref.namespace)?.raw, 'metadata', 'labels')) ?? {};
+    // A workload is in one mesh: Linkerd enrolment (pod annotation, else namespace annotation) decides first.
+    const linkerd = linkerdInjection(podAnnotations, this.namespaces.get(object.ref.namespace));
     if (hostNetwork) {
       sidecar = false;
       sidecarReason = 'hostNetwork: true (no sidecar)';
+    } else if (linkerd && linkerd.mode !== 'disabled') {
+      sidecar = true;
+      sidecarReason = `Linkerd proxy: ${linkerd.reason}`;
     } else if (nsLabels['istio-injection'] === 'disabled') {
       // Istio's injection webhook excludes such namespaces in its namespaceSelector: the pod label cannot override it.
       sidecar = false;
@@ -599,7 +613,7 @@ export class MeshModel {
         sidecarReason = 'assumed injected: the namespace is not in the input';
       }
     }
-    return { object, namespace: object.ref.namespace, podLabels, podAnnotations, replicas: asNumber(dig(object.raw, 'spec', 'replicas')), sidecar, sidecarReason, hostNetwork, bypass: outboundBypass(podAnnotations) };
+    return { object, namespace: object.ref.namespace, podLabels, podAnnotations, replicas: asNumber(dig(object.raw, 'spec', 'replicas')), sidecar, sidecarReason, hostNetwork, bypass: outboundBypass(podAnnotations), ...(linkerd ? { linkerd } : {}) };
   }
 }
 

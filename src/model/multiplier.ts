@@ -12,7 +12,7 @@ import type { MeshModel, MergedDestinationRule } from './mesh.js';
 import { appliesToMesh, httpRouteGateways } from './mesh.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asString, dig } from './values.js';
-import type { BudgetScope, ConnectionPolicy, DataPlane, FieldRef, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute, WaypointBinding } from './traffic.js';
+import type { BudgetScope, ConnectionPolicy, DataPlane, FieldRef, IgnoredSetting, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute, WaypointBinding } from './traffic.js';
 import { traceAt } from './trace.js';
 import { fieldKey } from './traffic.js';
 import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio/connection-policy.js';
@@ -23,6 +23,8 @@ import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ingressUseWa
 import { formatIstioVersion } from './adapters/istio/versions.js';
 import { formatNumber } from '../numbers.js';
 import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
+import { isLinkerdParent, linkerdTraffic } from './adapters/linkerd/routes.js';
+import { linkerdClient, opaquePortReason } from './adapters/linkerd/enrolment.js';
 
 export type { TraceItem } from './traffic.js';
 export { traceAt } from './trace.js';
@@ -160,6 +162,8 @@ export interface TrafficModel {
   waypointBindings: readonly WaypointBinding[];
   /** Seconds (`--time-wait`, default 60). */
   timeWaitSeconds: number;
+  /** Route and retry settings written where the data plane does not read them (pool fields are on each {@link ConnectionPolicy}). */
+  ignoredSettings?: IgnoredSetting[];
 }
 
 /**
@@ -170,7 +174,8 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   const policies = new ConnectionPolicies(model);
   const routes = computeRows(model, options, policies);
   addDestinationRulePolicies(model, policies);
-  const trafficRoutes = [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model)];
+  const linkerd = linkerdTraffic(model);
+  const trafficRoutes = [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model), ...linkerd.routes];
   // Every route's policy once (by the route field it is defined at), then the defaults of hosts no route covers.
   const retryPolicies: RetryPolicy[] = [];
   const seen = new Set<string>();
@@ -183,7 +188,7 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   };
   for (const r of trafficRoutes) add(r.retryPolicy);
   for (const r of routes) add(r.retryPolicy);
-  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS };
+  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: linkerd.ignored };
 }
 
 /**
@@ -214,6 +219,7 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
 
   specs.push(...gatewayApiRowInputs(model, routedHosts));
   specs.push(...ingressWaypointRowInputs(model, specs));
+  specs.push(...linkerdRowInputs(model));
 
   for (const se of model.serviceEntries) {
     if (asString(dig(se.raw, 'spec', 'location')) === 'MESH_INTERNAL') continue;
@@ -444,10 +450,15 @@ interface RowInput {
   /** Ingress rows: the retries of the host's mesh route, which its waypoint applies (absent: no mesh route). */
   meshRetries?: RetryPolicy;
   mirrors: readonly RouteMirror[];
+  /** `linkerd-proxy`: a Linkerd route, carried by the client's Linkerd proxy ({@link linkerdLegs}); absent: Istio's data planes. */
+  dataPlane?: 'linkerd-proxy';
+  /** Why the proxy sees no HTTP on this port (a Linkerd opaque port), when `protocol` is `tcp` for that reason. */
+  opaque?: string;
 }
 
 function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInput, link: CallSiteLink | undefined): RouteMultiplier {
-  const namespaceSidecar = model.sidecarForCall(input.clientNamespace, input.host, input.port);
+  const linkerdProxy = input.dataPlane === 'linkerd-proxy' ? linkerdClient(model, input.clientNamespace, input.port) : undefined;
+  const namespaceSidecar = linkerdProxy ? { sidecar: linkerdProxy.proxy, reason: linkerdProxy.reason } : model.sidecarForCall(input.clientNamespace, input.host, input.port);
   const clientSidecar = link?.client?.sidecar;
   const { sidecar, reason } = clientSidecar !== undefined ? { sidecar: clientSidecar, reason: link!.client!.sidecarReason } : namespaceSidecar;
   const external = model.isExternal(input.host);
@@ -459,14 +470,20 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
-  const ambient = input.ingress ? { ambient: false, reason: 'an ingress gateway' } : ambientEnrolment(model, input.clientNamespace, link?.client, sidecar);
-  if (sidecar === undefined && !ambient.ambient && !input.ingress) notes.push(`sidecar ${reason}`);
-  const viaGateway = hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
+  const ambient: AmbientEnrolment = linkerdProxy
+    ? { ambient: false, reason: 'a Linkerd proxy carries the client' }
+    : input.ingress
+      ? { ambient: false, reason: 'an ingress gateway' }
+      : ambientEnrolment(model, input.clientNamespace, link?.client, sidecar);
+  if (sidecar === undefined && (linkerdProxy || (!ambient.ambient && !input.ingress))) notes.push(linkerdProxy ? reason : `sidecar ${reason}`);
+  const viaGateway = !linkerdProxy && hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
   const clientWorkload = link?.client ? { name: `${link.client.object.ref.kind} ${link.client.namespace}/${link.client.object.ref.name}`, labels: link.client.podLabels } : undefined;
   let connectionPolicy: ConnectionPolicy | undefined;
   let retryPolicy: RetryPolicy | undefined;
 
-  if (input.ingress) {
+  if (linkerdProxy) {
+    retryPolicy = linkerdLegs(input, { appTries, appConns, appTrace, external, proxy: sidecar !== false, reason }, legs);
+  } else if (input.ingress) {
     ({ connectionPolicy, retryPolicy } = ingressLegs(model, policies, input, input.ingress, external, legs, notes));
   } else if (ambient.ambient) {
     notes.push(`ambient: ${ambient.reason} (no sidecar; ${waypointFor(model, input.destination).waypoint ? 'ztunnel and a waypoint carry' : 'ztunnel carries'} the request)`);
@@ -598,7 +615,7 @@ function appLegTrace(link: CallSiteLink): TraceItem[] {
  * meshlint does not model that implementation's retries or pools.
  */
 export function modelledGatewayApiRoutes(model: MeshModel): GatewayApiRoute[] {
-  return gatewayApiRoutes(model).filter((r) => r.parents.some((p) => p.kind === 'mesh' || p.gatewayClassName === undefined || p.gatewayClassName === ISTIO_GATEWAY_CLASS));
+  return gatewayApiRoutes(model).filter((r) => r.parents.some((p) => (p.kind === 'mesh' && !isLinkerdParent(model, p.name)) || (p.kind === 'gateway' && (p.gatewayClassName === undefined || p.gatewayClassName === ISTIO_GATEWAY_CLASS))));
 }
 
 /**
@@ -610,7 +627,8 @@ export function modelledGatewayApiRoutes(model: MeshModel): GatewayApiRoute[] {
 function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInput[] {
   const out: RowInput[] = [];
   for (const route of gatewayApiRoutes(model)) {
-    const meshParents = route.parents.filter((p) => p.kind === 'mesh');
+    // Service parents in the Linkerd mesh are Linkerd's routes (adapters/linkerd/routes.ts), not Istio's.
+    const meshParents = route.parents.filter((p) => p.kind === 'mesh' && !isLinkerdParent(model, p.name));
     for (const parent of meshParents) {
       routedHosts.add(parent.name);
       const retries = route.retryPolicy && (route.retryPolicy.host === parent.name ? route.retryPolicy : { ...route.retryPolicy, host: parent.name });
@@ -622,6 +640,87 @@ function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInp
     }
   }
   return out;
+}
+
+// ---- Linkerd routes (adapters/linkerd) → multiplier inputs and legs ----
+
+/**
+ * Multiplier inputs of Linkerd routes (ServiceProfile routes, annotated Services, HTTPRoute/GRPCRoute rules on a
+ * Linkerd Service): client scope the route's namespace, one row per backend and port (the route's parent port,
+ * else every port the Service declares: Linkerd detects the protocol on each). A Linkerd opaque port is TCP.
+ */
+function linkerdRowInputs(model: MeshModel): RowInput[] {
+  const out: RowInput[] = [];
+  for (const route of linkerdTraffic(model).routes) {
+    for (const backend of route.backends) {
+      const ports: (number | undefined)[] = backend.port !== undefined ? [backend.port] : route.port !== undefined ? [route.port] : declaredPorts(model, backend.host).map((p) => p.number);
+      for (const port of ports.length ? ports : [undefined]) {
+        const opaque = opaquePortReason(model, backend.host, port);
+        out.push({
+          clientNamespace: route.namespace,
+          host: route.service,
+          destination: backend.host,
+          port,
+          callPort: route.port,
+          protocol: opaque ? 'tcp' : 'http',
+          definedBy: route.backends.length > 1 ? backend.at : route.at,
+          ...(route.retryPolicy && !opaque ? { retries: route.retryPolicy } : {}),
+          mirrors: [],
+          dataPlane: 'linkerd-proxy',
+          ...(opaque ? { opaque } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The legs of a Linkerd route (`docs/model.md`, "Linkerd"): app → outbound proxy in the client pod's network
+ * namespace (the app's keep-alive decides churn); outbound proxy → destination, where the route's retries happen
+ * (client side only; Linkerd 2.16 retries reference): meshed HTTP/1.1 is upgraded to HTTP/2 between proxies and
+ * multiplexed on pooled connections, HTTP to an unmeshed or external host is pooled by the proxy, opaque ports
+ * are plain TCP (one upstream connection per app connection, no retries); external hosts are SNAT'd at the node;
+ * then, for an in-mesh destination, the inbound proxy → app (pooled, paid by the destination pod). Without a proxy
+ * (not injected, or a skipped outbound port): one leg from the app, and no Linkerd setting applies.
+ * @returns the retry policy the row applies, when the proxy retries.
+ */
+function linkerdLegs(input: RowInput, app: { appTries: number; appConns: number; appTrace: TraceItem[]; external: boolean; proxy: boolean; reason: string }, legs: Leg[]): RetryPolicy | undefined {
+  const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
+  if (!app.proxy) {
+    legs.push({ name: `app → ${target}`, dataPlane: 'none', tries: app.appTries, connectionsPerTry: app.appConns, budget: app.external ? 'node' : 'pod', snat: app.external, trace: [...app.appTrace, { text: `no Linkerd proxy: ${app.reason}; Linkerd's retries and timeouts do not apply` }] });
+    return undefined;
+  }
+  legs.push({ name: 'app → linkerd-proxy', dataPlane: 'none', tries: app.appTries, connectionsPerTry: app.appConns, budget: 'pod', snat: false, trace: [...app.appTrace, { text: `${app.reason}; the proxy intercepts outbound traffic in the pod's network namespace (linkerd2-proxy-init iptables)` }] });
+  const http = input.protocol === 'http';
+  const retries = http ? input.retries : undefined;
+  const tries = app.appTries * (1 + (retries?.attempts.value ?? 0));
+  const trace: TraceItem[] = [];
+  if (retries) trace.push(retries.attempts.trace);
+  let conns: number;
+  if (!http) {
+    conns = app.appConns;
+    trace.push({ text: `opaque TCP (${input.opaque ?? 'not HTTP'}): one upstream connection per app connection; no retries, no HTTP/2 upgrade` });
+  } else if (app.external) {
+    conns = 0;
+    trace.push({ text: 'HTTP to a host outside the mesh: the proxy pools its connections (keep-alive); SNAT\'d onto the node\'s ports' });
+  } else {
+    conns = 0;
+    trace.push({ text: 'meshed HTTP/1.1 is upgraded to HTTP/2 between Linkerd proxies: requests are multiplexed on pooled connections (linkerd2-proxy orig_proto.rs, l5d-orig-proto)' });
+  }
+  legs.push({ name: `linkerd-proxy → ${target}`, dataPlane: 'linkerd-proxy', tries, connectionsPerTry: conns, budget: app.external ? 'node' : 'pod', snat: app.external, trace });
+  if (!app.external) {
+    legs.push({
+      name: `linkerd-proxy (inbound) → app at ${target}`,
+      dataPlane: 'linkerd-proxy',
+      tries,
+      connectionsPerTry: 0,
+      budget: 'pod',
+      snat: false,
+      trace: [{ text: http ? "the destination's inbound proxy pools its HTTP connections to the app; they use the destination pod's ports, not this row's budgets" : "the destination's inbound proxy opens one connection to the app per tunnelled connection (charged to the destination pod)" }],
+    });
+  }
+  return retries;
 }
 
 // ---- Ambient data plane (adapters/workloads/ambient) → legs ----

@@ -33,9 +33,10 @@ export interface TraceItem {
 
 /**
  * Which proxy (if any) handles a hop. `none`: the application's own connection (no sidecar, or bypassed).
- * `ztunnel` and `waypoint`: the ambient data plane (`adapters/workloads/ambient.ts`).
+ * `sidecar` and `gateway`: Istio's Envoy; `ztunnel` and `waypoint`: Istio ambient; `linkerd-proxy`: Linkerd's
+ * proxy in the pod (outbound side at the client, inbound side at the destination).
  */
-export type DataPlane = 'sidecar' | 'gateway' | 'none' | 'ztunnel' | 'waypoint';
+export type DataPlane = 'sidecar' | 'gateway' | 'none' | 'ztunnel' | 'waypoint' | 'linkerd-proxy';
 
 /**
  * What the proxy sees on a port. `http`: HTTP/1.1, HTTP/2, gRPC (retries and `connectionPool.http` apply);
@@ -88,13 +89,19 @@ export interface TcpPoolFigures {
 /** Dotted names of the pool fields a {@link ConnectionPolicy} carries, e.g. `http.maxRequestsPerConnection`. */
 export type PoolField = `http.${keyof HttpPoolFigures}` | `tcp.${keyof TcpPoolFigures}`;
 
-/** A setting that is written where it applies to this (client, destination, port) but has no effect there. */
+/**
+ * A setting that is written where it applies but has no effect there: a pool field on a (client, destination,
+ * port) (`field` is a {@link PoolField}), or a route or retry setting the data plane does not read (e.g. a
+ * `retry.linkerd.io/*` annotation while a ServiceProfile exists; `field` names it as written).
+ */
 export interface IgnoredSetting {
-  field: PoolField;
+  field: PoolField | (string & {});
   value: unknown;
   at: FieldRef;
   /** Why it has no effect here, e.g. `port 443 is TLS`. */
   reason: string;
+  /** What to do instead, when the adapter that found it knows (else the rule's generic hint). */
+  hint?: string;
 }
 
 /**
@@ -170,6 +177,33 @@ export interface RetryPolicy {
   perTryTimeout?: Sourced<number>;
   /** The `retries` block, when one is written. */
   block?: FieldRef;
+  /**
+   * Where a per-try timeout is (or would be) written: absent → `perTryTimeout` inside `block` (Istio);
+   * a field elsewhere (Linkerd's `retry.linkerd.io/timeout` annotation); null when the API has none and only the
+   * route `timeout` bounds the tries (a ServiceProfile route).
+   */
+  perTryTimeoutAt?: FieldRef | null;
+  /**
+   * A ratio budget that caps retries instead of a per-request count (Linkerd ServiceProfile `retryBudget`):
+   * retries may add at most `retryRatio` of the requests, plus `minRetriesPerSecond`, counted over `ttl`
+   * seconds. `attempts.value` then holds `retryRatio` (the average retries per request at most).
+   */
+  budget?: RetryBudgetRatio;
+  /** Set when the retries have a per-request count limit and nothing caps them across requests: why (with its source). */
+  unbudgeted?: string;
+}
+
+/** A ratio retry budget (Linkerd `retryBudget`), with where each figure came from (absent `at`: the default). */
+export interface RetryBudgetRatio {
+  retryRatio: number;
+  minRetriesPerSecond: number;
+  /** Seconds. */
+  ttl: number;
+  /** True when no `retryBudget` is written and the defaults apply. */
+  default: boolean;
+  /** The `retryBudget` block, when written. */
+  at?: FieldRef;
+  trace: TraceItem;
 }
 
 /** One destination of a route, with its weight (percent of requests; absent = the only one, or equal shares). */
@@ -214,6 +248,10 @@ export interface TrafficRoute {
   retryPolicy?: RetryPolicy;
   /** Route `timeout`, seconds. */
   timeout?: Sourced<number>;
+  /** HTTP methods the route is limited to (uppercase), when its match names them; absent: any method. */
+  methods?: { value: string[]; at: FieldRef };
+  /** Path patterns the route is limited to (regular expressions, prefixes or exact paths as written), when its match names them. */
+  paths?: { value: string[]; at: FieldRef };
 }
 
 /**

@@ -5,7 +5,8 @@ import { validateIstioObject } from './istio-schema.js';
 import { validateGatewayApiObject } from './gateway-api-schema.js';
 
 /**
- * The validate stage: Istio networking objects against Istio's published CRD schemas, and documents that
+ * The validate stage: Istio networking objects against Istio's published CRD schemas, Gateway API objects against
+ * `@kubernetes-models/gateway-api`, Linkerd ServiceProfiles against Linkerd's CRD schema, and documents that
  * are not mappings. Each problem is a `schema-invalid` finding at the offending field's line; the object
  * still goes on to the model, which reads what it can.
  */
@@ -17,6 +18,13 @@ export function validateObjects(objects: readonly ManifestObject[], notMappings:
   for (const object of objects) {
     if (object.group === 'gateway.networking.k8s.io' || object.group === 'gateway.networking.x-k8s.io') {
       findings.push(...gatewayApiFindings(object, severity));
+      continue;
+    }
+    if (object.group === 'linkerd.io') {
+      // ServiceProfile against the schema generated from linkerd/linkerd2's CRD (schemas/linkerd/).
+      const issues = validateIstioObject(object.ref.apiVersion, object.ref.kind, object.raw);
+      if (issues === null) findings.push({ ruleId: 'schema-invalid', severity, message: `${object.ref.kind} is not served in ${object.ref.apiVersion} (Linkerd serves it in linkerd.io/v1alpha2 and v1alpha1)`, location: locate(object, ['apiVersion']) });
+      else for (const issue of issues) findings.push({ ruleId: 'schema-invalid', severity, message: `${object.ref.kind} ${object.ref.namespace}/${object.ref.name}: ${issue.message}`, location: locate(object, issue.path), value: issue.message });
       continue;
     }
     if (object.group !== 'networking.istio.io') continue;

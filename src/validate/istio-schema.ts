@@ -41,12 +41,15 @@ interface CompiledSchema {
   schema: JsonSchema;
 }
 
-/** Folder of the generated schemas: `dist/src/validate/istio-schema.js` → `<package root>/schemas/istio/`. */
-const SCHEMA_DIR = new URL('../../../schemas/istio/', import.meta.url);
+/**
+ * Folders of the generated schemas: `dist/src/validate/istio-schema.js` → `<package root>/schemas/istio/`, and
+ * `schemas/linkerd/` (Linkerd's CRDs, `scripts/generate-linkerd-schemas.ts`), translated the same way.
+ */
+const SCHEMA_DIRS = [new URL('../../../schemas/istio/', import.meta.url), new URL('../../../schemas/linkerd/', import.meta.url)];
 /** Generated file names: `<group>_<version>_<Kind>.json`. */
 const FILE_NAME = /^([a-z0-9.-]+)_([a-z0-9]+)_([A-Za-z0-9]+)\.json$/;
 
-let index: Map<string, string> | undefined;
+let index: Map<string, { file: string; dir: URL }> | undefined;
 const compiled = new Map<string, CompiledSchema>();
 let ajv: AjvInstance | undefined;
 
@@ -54,19 +57,21 @@ function key(apiVersion: string, kind: string): string {
   return `${apiVersion}\u0000${kind}`;
 }
 
-/** Lists `schemas/istio/` once: `apiVersion␀kind` → file name. A missing folder means no schemas (nothing is Istio networking). */
-function schemaIndex(): Map<string, string> {
+/** Lists the schema folders once: `apiVersion␀kind` → file name and folder. A missing folder means no schemas of it. */
+function schemaIndex(): Map<string, { file: string; dir: URL }> {
   if (index !== undefined) return index;
   index = new Map();
-  let names: string[] = [];
-  try {
-    names = readdirSync(SCHEMA_DIR);
-  } catch {
-    names = [];
-  }
-  for (const name of names) {
-    const match = FILE_NAME.exec(name);
-    if (match) index.set(key(`${match[1]}/${match[2]}`, match[3]!), name);
+  for (const dir of SCHEMA_DIRS) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      const match = FILE_NAME.exec(name);
+      if (match) index.set(key(`${match[1]}/${match[2]}`, match[3]!), { file: name, dir });
+    }
   }
   return index;
 }
@@ -154,9 +159,10 @@ function compiledFor(apiVersion: string, kind: string): CompiledSchema | undefin
   const k = key(apiVersion, kind);
   const cached = compiled.get(k);
   if (cached !== undefined) return cached;
-  const file = schemaIndex().get(k);
-  if (file === undefined) return undefined;
-  const text = readFileSync(new URL(file, SCHEMA_DIR), 'utf8');
+  const found = schemaIndex().get(k);
+  if (found === undefined) return undefined;
+  const { file, dir } = found;
+  const text = readFileSync(new URL(file, dir), 'utf8');
   const schema = JSON.parse(text) as JsonSchema;
   const entry: CompiledSchema = { validate: precompiled(file, text) ?? getAjv().compile(schema), schema };
   compiled.set(k, entry);

@@ -1,4 +1,5 @@
 import { ruleTester } from '../helpers/rule-tester.js';
+import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
 const vs = (route: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -16,6 +17,10 @@ ${route}`;
 
 ruleTester('retries-aggressive', {
   valid: [
+    { name: 'Linkerd: limit 3 with a retry timeout', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "3", retry.linkerd.io/timeout: 1s }') },
+    { name: 'Linkerd: near miss, codes that are not 5xx/gateway-error without a retry timeout', yaml: linkerdService('{ retry.linkerd.io/http: "503" }') },
+    { name: 'Linkerd: retryRatio 0.2 and a route timeout', yaml: serviceProfile('  retryBudget: { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 10s }\n  routes: [{ name: r, condition: { method: GET }, isRetryable: true, timeout: 1s }]\n') },
+    { name: 'Linkerd: retryRatio 1.0 with no retryable route', yaml: serviceProfile('  retryBudget: { retryRatio: 1.0, minRetriesPerSecond: 10, ttl: 10s }\n  routes: [{ name: r, condition: { method: GET } }]\n') },
     { name: 'three retries with perTryTimeout', yaml: vs('    retries:\n      attempts: 3\n      perTryTimeout: 2s\n      retryOn: 5xx\n') },
     { name: 'near miss: 5xx with attempts 0 (disabled)', yaml: vs('    retries:\n      attempts: 0\n      retryOn: 5xx\n') },
     { name: 'near miss: connect-failure only, no perTryTimeout', yaml: vs('    retries:\n      attempts: 2\n      retryOn: connect-failure,refused-stream\n') },
@@ -24,6 +29,10 @@ ruleTester('retries-aggressive', {
     { name: 'option allows 5', yaml: vs('    retries:\n      attempts: 5\n      perTryTimeout: 1s\n'), options: { maxAttempts: 5 } },
   ],
   invalid: [
+    { name: 'Linkerd: retry.linkerd.io/limit above maxAttempts', yaml: linkerdService('{ retry.linkerd.io/http: "503", retry.linkerd.io/limit: "4" }'), errors: [{ line: 3, message: /^retry\.linkerd\.io\/limit: 4 allows 5 tries per request/ }] },
+    { name: 'Linkerd: 5xx without retry.linkerd.io/timeout', yaml: linkerdService('{ retry.linkerd.io/http: 5xx }'), errors: [{ line: 3, message: /^retry\.linkerd\.io\/http 5xx without retry\.linkerd\.io\/timeout/ }] },
+    { name: 'Linkerd: retryRatio above 0.2, retryable route with a timeout', yaml: serviceProfile('  retryBudget: { retryRatio: 0.5, minRetriesPerSecond: 10, ttl: 10s }\n  routes: [{ name: r, condition: { method: GET }, isRetryable: true, timeout: 1s }]\n'), errors: [{ line: 5, message: /^retryBudget\.retryRatio: 0\.5 lets retries add up to 50% of the requests/ }] },
+    { name: 'Linkerd: a retryable route without timeout (default budget)', yaml: serviceProfile('  routes: [{ name: r, condition: { method: GET }, isRetryable: true }]\n'), errors: [{ line: 5, message: /^retryable route without timeout/ }] },
     { name: 'attempts above 3', yaml: vs('    retries:\n      attempts: 4\n      perTryTimeout: 1s\n'), errors: [{ line: 14, column: 7, message: /5 tries per request/ }] },
     { name: 'gateway-error without perTryTimeout', yaml: vs('    retries:\n      attempts: 2\n      retryOn: gateway-error,connect-failure\n'), errors: [{ line: 15, message: /gateway-error without perTryTimeout/ }] },
     { name: 'tries exceed route timeout', yaml: vs('    timeout: 5s\n    retries:\n      attempts: 2\n      perTryTimeout: 2s\n'), errors: [{ line: 16, message: /3 tries × perTryTimeout 2 s = 6 s exceeds the route timeout of 5 s/ }] },

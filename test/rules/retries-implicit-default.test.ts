@@ -1,4 +1,5 @@
 import { ruleTester } from '../helpers/rule-tester.js';
+import { gatewayRouteOnLinkerdService, linkerdService } from '../helpers/linkerd.js';
 
 const vs = (routes: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -13,6 +14,8 @@ ${routes}`;
 
 ruleTester('retries-implicit-default', {
   valid: [
+    { name: 'Linkerd: a Service without retry annotations routed by a Gateway API HTTPRoute (Linkerd does not retry by default)', yaml: gatewayRouteOnLinkerdService('') },
+    { name: 'Linkerd: timeout annotations only', yaml: linkerdService('{ timeout.linkerd.io/request: 3s }') },
     { name: 'explicit retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    retries:\n      attempts: 1\n      perTryTimeout: 1s\n') },
     { name: 'near miss: retries disabled with attempts 0', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    retries:\n      attempts: 0\n') },
     { name: 'near miss: fault injection disables retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    fault:\n      abort:\n        httpStatus: 500\n        percentage:\n          value: 1\n') },

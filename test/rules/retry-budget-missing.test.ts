@@ -1,4 +1,5 @@
 import { ruleTester } from '../helpers/rule-tester.js';
+import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
 const ENTRY = `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -51,6 +52,9 @@ spec:
 
 ruleTester('retry-budget-missing', {
   valid: [
+    { name: 'Linkerd: annotation retries to an in-mesh host with no rate given', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "2" }') },
+    { name: 'Linkerd: near miss, 99 requests/s is below highRate', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "2" }'), check: { rps: 99 } },
+    { name: 'Linkerd: a ServiceProfile budget caps retries at any rate', yaml: serviceProfile('  routes: [{ name: r, condition: { method: GET }, isRetryable: true, timeout: 1s }]\n') + '---\n' + linkerdService('{}'), check: { rps: 1000 } },
     { name: 'trafficPolicy.retryBudget (Istio 1.27+, the default release)', yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ retryBudget: { percent: 20 } }') },
     { name: 'connectionPool.http.maxRetries', yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ connectionPool: { http: { maxRetries: 10 } } }') },
     { name: 'maxRetries on Istio 1.23', yaml: ENTRY + route('retries: { attempts: 3 }') + dr('{ connectionPool: { http: { maxRetries: 10 } } }'), check: { istioVersion: '1.23' } },
@@ -60,6 +64,8 @@ ruleTester('retry-budget-missing', {
     { name: 'near miss: the TLS port only (no HTTP retries)', yaml: ENTRY.replace('{ number: 80, name: http, protocol: HTTP }, ', '') },
   ],
   invalid: [
+    { name: 'Linkerd: annotation retries at 100 requests/s (highRate)', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "2" }'), check: { rps: 100 }, errors: [{ line: 3, message: /^2 retries per request to payments\.shop\.svc\.cluster\.local:80 at 100 requests\/s with no retry budget/ }] },
+    { name: 'Linkerd: highRate option lowered', yaml: linkerdService('{ retry.linkerd.io/http: 5xx }'), check: { rps: 10 }, options: { highRate: 10 }, errors: [{ line: 3, message: /^1 retry per request/ }] },
     { name: 'explicit retries, no cap', yaml: ENTRY + route('retries: { attempts: 3 }'), errors: [{ line: 16, column: 5, severity: 'warn', message: /retries.attempts: 3 to external api.pay.example:80 with no retry budget: .*up to 4 requests/ }] },
     { name: 'the default retries (no retries block)', yaml: ENTRY + route(''), errors: [{ line: 16, message: /default retries to external api.pay.example:80 .*up to 3 requests/ }] },
     { name: 'a DestinationRule without either', yaml: ENTRY + route('retries: { attempts: 2 }') + dr('{ connectionPool: { tcp: { maxConnections: 100 } } }'), errors: [{ line: 16, message: /up to 3 requests/ }] },

@@ -1,0 +1,240 @@
+/**
+ * Linkerd's outbound routes → {@link LinkerdRoute} records (one data-plane-neutral {@link TrafficRoute} each),
+ * with the settings Linkerd does not read recorded as {@link IgnoredSetting}s. Per Service host, what the client
+ * proxy applies (Linkerd 2.16 retries and timeouts references; linkerd/linkerd2
+ * `policy-controller/k8s/index/src/outbound/index/http.rs`):
+ *
+ * 1. a `ServiceProfile` for the host (`profiles.ts`): its routes, retries and timeouts; every `retry.linkerd.io/*`
+ *    and `timeout.linkerd.io/*` annotation on the Service or its routes is ignored;
+ * 2. else each rule of each HTTPRoute / GRPCRoute with the Service as a parent (`policy.linkerd.io` routes, and
+ *    `gateway.networking.k8s.io` routes whose parent Service is in the Linkerd mesh): the route's annotations,
+ *    or the Service's when the route has none of that family; `policy.linkerd.io` HTTPRoute `timeouts.request`
+ *    when no `timeout.linkerd.io/request` is written (`convert_linkerd_rule`). Gateway API `rules[].retry` and
+ *    `rules[].timeouts` are not read (`convert_gateway_rule`): ignored;
+ * 3. else the Service's own annotations, for all its traffic.
+ * Linkerd retries nothing by default: a route without retry annotations has no retry policy.
+ */
+import type { ManifestObject } from '../../../load/objects.js';
+import type { FieldPath } from '../../../types.js';
+import type { MeshModel } from '../../mesh.js';
+import type { IgnoredSetting, RetryPolicy, RouteBackend, Sourced, TrafficRoute } from '../../traffic.js';
+import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
+import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationTimeout, prefixed } from './annotations.js';
+import { annotationsOf, namespaceLinkerdInjection } from './injection.js';
+import { profileHost, serviceProfileRoutes } from './profiles.js';
+
+/** A Linkerd outbound route: what the client's Linkerd proxy applies to requests for `service`. */
+export interface LinkerdRoute extends TrafficRoute {
+  /** The object kind that defines it. */
+  kind: 'ServiceProfile' | 'Service' | 'HTTPRoute' | 'GRPCRoute';
+  /** FQDN of the Service (or external host) the client calls. */
+  service: string;
+  /** The parent port the route is limited to, when its parentRef names one. */
+  port?: number;
+}
+
+/** Linkerd's routes and ignored settings of one model. */
+export interface LinkerdTraffic {
+  routes: LinkerdRoute[];
+  ignored: IgnoredSetting[];
+}
+
+const cache = new WeakMap<MeshModel, LinkerdTraffic>();
+const meshedCache = new WeakMap<MeshModel, Map<string, boolean>>();
+
+/**
+ * True when the Service `host` is in the Linkerd mesh: its namespace has `linkerd.io/inject` enabled (or ingress), a
+ * workload of its namespace runs the Linkerd proxy, a ServiceProfile describes it, or the Service carries
+ * `retry.linkerd.io` / `timeout.linkerd.io` annotations. Kept per model and host.
+ */
+export function isLinkerdService(model: MeshModel, host: string): boolean {
+  let byHost = meshedCache.get(model);
+  if (!byHost) meshedCache.set(model, (byHost = new Map()));
+  let meshed = byHost.get(host);
+  if (meshed === undefined) {
+    const svc = model.serviceFor(host);
+    const ns = svc?.ref.namespace ?? host.split('.')[1];
+    const nsInjection = ns ? namespaceLinkerdInjection(model.namespaces.get(ns)) : undefined;
+    meshed =
+      (nsInjection !== undefined && nsInjection.mode !== 'disabled') ||
+      (ns !== undefined && model.workloadsIn(ns).some((w) => w.linkerd !== undefined && w.linkerd.mode !== 'disabled')) ||
+      profilesByHost(model).has(host) ||
+      (svc !== undefined && (prefixed(svc, RETRY_PREFIX).length > 0 || prefixed(svc, TIMEOUT_PREFIX).length > 0));
+    byHost.set(host, meshed);
+  }
+  return meshed;
+}
+
+const profileIndex = new WeakMap<MeshModel, Map<string, ManifestObject[]>>();
+
+/** ServiceProfiles by the host they describe (indexed once per model). */
+export function profilesByHost(model: MeshModel): Map<string, ManifestObject[]> {
+  let index = profileIndex.get(model);
+  if (index) return index;
+  profileIndex.set(model, (index = new Map()));
+  for (const o of model.linkerd) {
+    if (o.ref.kind !== 'ServiceProfile') continue;
+    const host = profileHost(o);
+    const list = index.get(host) ?? [];
+    list.push(o);
+    index.set(host, list);
+  }
+  return index;
+}
+
+/** Every Linkerd route of the model and the Linkerd settings that have no effect (extracted once per model). */
+export function linkerdTraffic(model: MeshModel): LinkerdTraffic {
+  let traffic = cache.get(model);
+  if (!traffic) cache.set(model, (traffic = extract(model)));
+  return traffic;
+}
+
+/** A route object (HTTPRoute or GRPCRoute) attached to a Linkerd Service, with the parent it was found through. */
+interface AttachedRoute {
+  object: ManifestObject;
+  host: string;
+  port?: number;
+}
+
+function extract(model: MeshModel): LinkerdTraffic {
+  const routes: LinkerdRoute[] = [];
+  const ignored: IgnoredSetting[] = [];
+  const profiles = profilesByHost(model);
+  const attached = attachedRoutes(model);
+  const hosts = new Set<string>([...profiles.keys(), ...attached.keys()]);
+  for (const svc of model.services) {
+    const host = `${svc.ref.name}.${svc.ref.namespace}.svc.${model.settings.clusterDomain}`;
+    if (prefixed(svc, RETRY_PREFIX).length || prefixed(svc, TIMEOUT_PREFIX).length) hosts.add(host);
+  }
+  for (const host of hosts) {
+    const svc = model.serviceFor(host);
+    const profile = profiles.get(host)?.[0];
+    const routeObjects = attached.get(host) ?? [];
+    if (profile) {
+      for (const r of serviceProfileRoutes(model, profile)) routes.push(r);
+      const why = `ServiceProfile ${profile.ref.namespace}/${profile.ref.name} describes ${host}: Linkerd uses its retries and timeouts and ignores retry and timeout annotations for this Service (Linkerd 2.16 retries and timeouts references)`;
+      const hint = 'move the policy into the ServiceProfile (routes[].isRetryable, routes[].timeout, retryBudget), or delete the ServiceProfile to use the annotations';
+      for (const o of [...(svc ? [svc] : []), ...routeObjects.map((r) => r.object)]) {
+        for (const key of [...prefixed(o, RETRY_PREFIX), ...prefixed(o, TIMEOUT_PREFIX)]) ignored.push({ field: key, value: annotationsOf(o.raw)[key], at: { object: o, path: annotationPath(key) }, reason: why, hint });
+      }
+      continue;
+    }
+    if (routeObjects.length) {
+      for (const r of routeObjects) for (const route of routeRules(model, r, svc, ignored)) routes.push(route);
+      continue;
+    }
+    // A Service's retry.linkerd.io / timeout.linkerd.io annotations are Linkerd configuration by themselves.
+    if (svc) routes.push(serviceRoute(svc, host));
+  }
+  return { routes, ignored };
+}
+
+/** HTTPRoutes and GRPCRoutes by the Linkerd Service host they attach to (`parentRefs` of kind Service). */
+function attachedRoutes(model: MeshModel): Map<string, AttachedRoute[]> {
+  const out = new Map<string, AttachedRoute[]>();
+  const candidates = [...model.linkerd.filter((o) => o.ref.kind === 'HTTPRoute' || o.ref.kind === 'GRPCRoute'), ...model.gatewayApi.filter((o) => o.ref.kind === 'HTTPRoute' || o.ref.kind === 'GRPCRoute')];
+  for (const object of candidates) {
+    for (const ref of asArray(dig(object.raw, 'spec', 'parentRefs'))) {
+      const kind = asString(dig(ref, 'kind'));
+      const group = asString(dig(ref, 'group')) ?? '';
+      const name = asString(dig(ref, 'name'));
+      if (kind !== 'Service' || (group !== '' && group !== 'core') || !name) continue;
+      const host = `${name}.${asString(dig(ref, 'namespace')) ?? object.ref.namespace}.svc.${model.settings.clusterDomain}`;
+      if (object.group !== 'policy.linkerd.io' && !isLinkerdService(model, host)) continue;
+      const list = out.get(host) ?? [];
+      list.push({ object, host, port: asNumber(dig(ref, 'port')) });
+      out.set(host, list);
+    }
+  }
+  return out;
+}
+
+/**
+ * True when a Gateway API route's Service parent `host` is served by Linkerd: the Istio adapter leaves such
+ * parents to this adapter (a workload, and so the Service it backs, is in one mesh).
+ */
+export function isLinkerdParent(model: MeshModel, host: string): boolean {
+  return isLinkerdService(model, host);
+}
+
+/** The route the Service's own annotations define for all its traffic. */
+function serviceRoute(svc: ManifestObject, host: string): LinkerdRoute {
+  const scope = { clientNamespace: svc.ref.namespace, host };
+  const retryPolicy = annotationRetryPolicy(svc, { object: svc, path: ['metadata', 'annotations'] }, scope);
+  const timeout = annotationTimeout(svc);
+  return {
+    kind: 'Service',
+    service: host,
+    at: { object: svc, path: ['metadata', 'annotations'] },
+    name: svc.ref.name,
+    namespace: svc.ref.namespace,
+    hosts: [host],
+    gateways: ['mesh'],
+    backends: [{ host, at: { object: svc, path: ['metadata', 'name'] } }],
+    mirrors: [],
+    ...(retryPolicy ? { retryPolicy } : {}),
+    ...(timeout ? { timeout } : {}),
+  };
+}
+
+/** The rules of one attached route, with its (or its Service's) annotations. */
+function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObject | undefined, ignored: IgnoredSetting[]): LinkerdRoute[] {
+  const { object, host } = attached;
+  const ns = object.ref.namespace;
+  const grpc = object.ref.kind === 'GRPCRoute';
+  const gatewayApi = object.group !== 'policy.linkerd.io';
+  // Route annotations override the Service's, per family (retry, timeout).
+  const retrySource = prefixed(object, RETRY_PREFIX).length || !svc ? object : svc;
+  const timeoutSource = prefixed(object, TIMEOUT_PREFIX).length || !svc ? object : svc;
+  const annotated = annotationTimeout(timeoutSource);
+  return asArray(dig(object.raw, 'spec', 'rules')).map((raw, i): LinkerdRoute => {
+    const path: FieldPath = ['spec', 'rules', i];
+    const rule = asRecord(raw) ?? {};
+    const backends: RouteBackend[] = [];
+    const refs = asArray(rule.backendRefs);
+    refs.forEach((ref, j) => {
+      const name = asString(dig(ref, 'name'));
+      const weight = asNumber(dig(ref, 'weight')) ?? 1;
+      if (!name || weight === 0 || (asString(dig(ref, 'kind')) ?? 'Service') !== 'Service') return;
+      backends.push({ host: `${name}.${asString(dig(ref, 'namespace')) ?? ns}.svc.${model.settings.clusterDomain}`, port: asNumber(dig(ref, 'port')), ...(refs.length > 1 ? { weight } : {}), at: { object, path: [...path, 'backendRefs', j, 'name'] } });
+    });
+    if (!backends.length) backends.push({ host, ...(attached.port !== undefined ? { port: attached.port } : {}), at: { object, path } });
+    const retryPolicy: RetryPolicy | undefined = annotationRetryPolicy(retrySource, { object, path }, { clientNamespace: ns, host }, grpc);
+    let timeout: Sourced<number> | undefined = annotated;
+    if (!timeout && !gatewayApi) {
+      const request = parseDurationSeconds(dig(rule, 'timeouts', 'request'));
+      if (request !== undefined && request > 0) timeout = { value: request, object, path: [...path, 'timeouts', 'request'] };
+    }
+    if (gatewayApi) {
+      const reason = `Linkerd does not read ${object.ref.kind} rules[].%s (policy-controller outbound/index/http.rs, convert_gateway_rule): its client proxies use the retry.linkerd.io and timeout.linkerd.io annotations`;
+      if (rule.retry !== undefined) ignored.push({ field: 'retry', value: rule.retry, at: { object, path: [...path, 'retry'] }, reason: reason.replace('%s', 'retry'), hint: 'use retry.linkerd.io/http (or /grpc) and retry.linkerd.io/limit annotations on the route or its Service' });
+      if (rule.timeouts !== undefined) ignored.push({ field: 'timeouts', value: rule.timeouts, at: { object, path: [...path, 'timeouts'] }, reason: reason.replace('%s', 'timeouts'), hint: 'use the timeout.linkerd.io/request annotation on the route or its Service' });
+    }
+    const methods: string[] = [];
+    const paths: string[] = [];
+    for (const m of asArray(rule.matches)) {
+      const method = asString(dig(m, 'method'));
+      if (method) methods.push(method.toUpperCase());
+      const p = asString(dig(m, 'path', 'value'));
+      if (p) paths.push(p);
+    }
+    return {
+      kind: grpc ? 'GRPCRoute' : 'HTTPRoute',
+      service: host,
+      ...(attached.port !== undefined ? { port: attached.port } : {}),
+      at: { object, path },
+      ...(typeof rule.name === 'string' ? { name: rule.name } : {}),
+      namespace: ns,
+      hosts: [host],
+      gateways: ['mesh'],
+      ...(attached.port !== undefined ? { matchPort: attached.port } : {}),
+      backends,
+      mirrors: [],
+      ...(retryPolicy ? { retryPolicy } : {}),
+      ...(timeout ? { timeout } : {}),
+      // A method is written on every match for the route to be limited to it; one match without a method matches any.
+      ...(methods.length && methods.length === asArray(rule.matches).length ? { methods: { value: methods, at: { object, path: [...path, 'matches'] } } } : {}),
+      ...(paths.length ? { paths: { value: paths, at: { object, path: [...path, 'matches'] } } } : {}),
+    };
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Linkerd adapter (issue 16): ServiceProfiles, retry.linkerd.io / timeout.linkerd.io annotations and HTTPRoutes
+ * on a Linkerd Service become the same RetryPolicy / TrafficRoute records and multiplier rows as Istio's, with the
+ * Linkerd legs of docs/model.md ("Linkerd"). Each case runs a fixture of test/fixtures/linkerd/ (named for what it
+ * shows, with its expected rows in its header comment) through the real `check` pipeline.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runFixture } from '../helpers/fixture-rows.js';
+import { modelFromYaml, docs } from '../helpers/model.js';
+import { linkerdTraffic } from '../../src/model/adapters/linkerd/routes.js';
+
+const run = (fixture: string, options = {}) => runFixture('linkerd', fixture, options);
+const ids = (findings: { ruleId: string; location: { line: number } }[], rule: string) => findings.filter((f) => f.ruleId === rule).map((f) => f.location.line);
+
+describe('Linkerd: ServiceProfile', () => {
+  it('default retryBudget (0.2 / 10 / 10s): 1.2 tries at the client proxy, HTTP/2 between proxies, three legs', async () => {
+    const { result, rows, explained } = await run('serviceprofile-retryable-default-budget.yaml');
+    assert.deepEqual(rows.map((r) => r.split(' | ').slice(0, 3).join(' | ')), [
+      'shop → orders.shop.svc.cluster.local:8080 | 1×pooled + 1.2×pooled + 1.2×pooled | 0',
+      'shop → orders.shop.svc.cluster.local:8080 | 1×pooled + 1.2×pooled + 1.2×pooled | 0',
+    ]);
+    const row = result.routes[0]!;
+    assert.deepEqual(row.legs.map((l) => [l.name, l.dataPlane]), [
+      ['app → linkerd-proxy', 'none'],
+      ['linkerd-proxy → orders.shop.svc.cluster.local:8080', 'linkerd-proxy'],
+      ['linkerd-proxy (inbound) → app at orders.shop.svc.cluster.local:8080', 'linkerd-proxy'],
+    ]);
+    const budget = row.retryPolicy?.budget;
+    assert.deepEqual(budget && [budget.retryRatio, budget.minRetriesPerSecond, budget.ttl, budget.default], [0.2, 10, 10, true]);
+    assert.equal(row.retryPolicy?.attempts.default, false, 'written (isRetryable), not a mesh default');
+    assert.match(explained, /data plane: app → linkerd-proxy \[app\], linkerd-proxy → orders\.shop\.svc\.cluster\.local:8080 \[linkerd-proxy\]/);
+    assert.match(explained, /isRetryable: true, retries capped by the retry budget: at most 0\.2 retries per request.*<stdin>:36:7/);
+    assert.match(explained, /upgraded to HTTP\/2 between Linkerd proxies/);
+    // The GET route has a timeout; the POST one has none and is state-changing.
+    assert.deepEqual(ids(result.findings, 'retries-aggressive'), [42]);
+    assert.deepEqual(ids(result.findings, 'retries-non-idempotent'), [40]);
+    assert.deepEqual(ids(result.findings, 'retries-implicit-default'), [], 'Linkerd does not retry by default');
+    assert.deepEqual(ids(result.findings, 'retry-budget-missing'), [], 'a ServiceProfile budget caps the retries');
+    assert.deepEqual(ids(result.findings, 'h2-upgrade-available'), [], 'Linkerd upgrades meshed HTTP/1.1 itself');
+    assert.deepEqual(ids(result.findings, 'connection-pool-missing'), [], 'no DestinationRule concept in Linkerd');
+  });
+
+  it('retryRatio 1.0 doubles the tries; the Service annotations are ignored while the ServiceProfile exists', async () => {
+    const { result, rows } = await run('serviceprofile-budget-ratio-annotations-ignored.yaml');
+    assert.match(rows[0]!, /^billing → ledger\.billing\.svc\.cluster\.local:9090 \| 1×pooled \+ 2×pooled \+ 2×pooled \| 0 \|/);
+    assert.deepEqual(ids(result.findings, 'retries-aggressive'), [34]);
+    assert.match(result.findings.find((f) => f.ruleId === 'retries-aggressive')!.message, /^retryBudget\.retryRatio: 1 lets retries add up to 100% of the requests/);
+    const ignored = result.findings.filter((f) => f.ruleId === 'setting-ignored');
+    assert.deepEqual(ignored.map((f) => [f.location.line, f.location.fieldPath]), [
+      [12, 'metadata.annotations.retry.linkerd.io/http'],
+      [13, 'metadata.annotations.retry.linkerd.io/limit'],
+      [14, 'metadata.annotations.timeout.linkerd.io/request'],
+    ]);
+    assert.match(ignored[0]!.message, /ServiceProfile billing\/ledger\.billing\.svc\.cluster\.local describes/);
+    assert.equal(result.routes[0]!.retryPolicy?.unbudgeted, undefined);
+  });
+
+  it('a written retryBudget missing a field takes 0 for it, not the default (profile_translator.go copies each field)', () => {
+    const model = modelFromYaml(docs('apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: { name: a.b.svc.cluster.local, namespace: b }\nspec:\n  retryBudget: { retryRatio: 0.5, ttl: 5s }\n  routes: [{ name: all, condition: { pathRegex: /.* }, isRetryable: true }]\n'));
+    assert.equal(model.linkerd.length, 1, 'the loader keeps ServiceProfiles');
+    const budget = linkerdTraffic(model).routes[0]!.retryPolicy!.budget!;
+    assert.deepEqual([budget.retryRatio, budget.minRetriesPerSecond, budget.ttl, budget.default], [0.5, 0, 5, false]);
+  });
+});
+
+describe('Linkerd: retry and timeout annotations', () => {
+  it('Service annotations: limit 5 → 6 tries at the proxy; the limit and the missing retry timeout are reported at their annotations', async () => {
+    const { result, rows } = await run('service-annotations-retry-limit.yaml');
+    assert.match(rows[0]!, /^web → payments\.web\.svc\.cluster\.local:80 \| 1×pooled \+ 6×pooled \+ 6×pooled \| 0 \|/);
+    const aggressive = result.findings.filter((f) => f.ruleId === 'retries-aggressive');
+    assert.deepEqual(aggressive.map((f) => [f.location.line, f.message.split(':')[0]]), [[11, 'retry.linkerd.io/http 5xx without retry.linkerd.io/timeout'], [12, 'retry.linkerd.io/limit']]);
+    assert.deepEqual(ids(result.findings, 'retries-implicit-default'), []);
+    assert.equal(result.routes[0]!.sidecarReason, 'Linkerd proxy: pod annotation linkerd.io/inject=enabled', 'proxy-enable-native-sidecar does not change enrolment');
+    assert.deepEqual(ids(result.findings, 'retry-budget-missing'), [], 'in-mesh host, no rate given');
+  });
+
+  it('annotation retries at a high request rate have no budget: retry-budget-missing (near miss: below highRate)', async () => {
+    const high = await run('service-annotations-retry-limit.yaml', { rps: 200 });
+    assert.deepEqual(ids(high.result.findings, 'retry-budget-missing'), [12]);
+    assert.match(high.result.findings.find((f) => f.ruleId === 'retry-budget-missing')!.message, /^5 retries per request to payments\.web\.svc\.cluster\.local:80 at 200 requests\/s with no retry budget/);
+    const low = await run('service-annotations-retry-limit.yaml', { rps: 99 });
+    assert.deepEqual(ids(low.result.findings, 'retry-budget-missing'), []);
+  });
+
+  it('a Gateway API HTTPRoute on a Linkerd Service: route annotations override the Service, retry and timeouts fields are ignored', async () => {
+    const { result, rows } = await run('gateway-httproute-on-linkerd-service.yaml');
+    assert.deepEqual(rows.map((r) => r.split(' | ').slice(0, 3).join(' | ')), ['api → catalog.api.svc.cluster.local:8080 | 1×pooled + 3×pooled + 3×pooled | 0']);
+    const retry = result.routes[0]!.retryPolicy!;
+    assert.equal(retry.attempts.value, 2);
+    assert.equal(retry.retryOn?.value, 'gateway-error');
+    assert.equal(retry.perTryTimeout?.value, 0.5);
+    const ignored = result.findings.filter((f) => f.ruleId === 'setting-ignored');
+    assert.deepEqual(ignored.map((f) => [f.location.line, f.value]), [[44, 'retry'], [45, 'timeouts']]);
+    assert.match(ignored[0]!.message, /Linkerd does not read HTTPRoute rules\[\]\.retry/);
+    assert.deepEqual(ids(result.findings, 'retries-implicit-default'), [], "Istio's default does not apply to a Linkerd Service's route");
+    assert.deepEqual(ids(result.findings, 'retries-aggressive'), [], 'the route retry of 5 attempts is not in force');
+  });
+
+  it('a policy.linkerd.io HTTPRoute without retry annotations: no retries, timeouts.request is the route timeout', async () => {
+    const { result, rows } = await run('policy-httproute-timeouts-no-retries.yaml');
+    assert.match(rows[0]!, /^shop → cart\.shop\.svc\.cluster\.local:80 \| 1×pooled \+ 1×pooled \+ 1×pooled \| 0 \|/);
+    assert.equal(result.routes[0]!.retryPolicy, undefined);
+    assert.deepEqual(result.findings, []);
+  });
+});
+
+describe('Linkerd: ports and meshes', () => {
+  it('opaque ports are TCP with no retries; a skipped outbound port is one leg from the app', async () => {
+    const { result } = await run('opaque-and-skipped-ports.yaml');
+    const byPort = new Map(result.routes.map((r) => [r.port, r]));
+    assert.deepEqual([...byPort.keys()], [8080, 5432, 7000, 6000]);
+    assert.equal(byPort.get(8080)!.protocol, 'http');
+    assert.equal(byPort.get(8080)!.legs[1]!.tries, 2, 'retry.linkerd.io/http without a limit: 1 retry');
+    for (const port of [5432, 7000]) {
+      const row = byPort.get(port)!;
+      assert.equal(row.protocol, 'tcp');
+      assert.equal(row.retryPolicy, undefined);
+      assert.equal(row.legs[1]!.tries, 1);
+      assert.match(row.legs[1]!.trace.at(-1)!.text, /^opaque TCP/);
+    }
+    assert.match(byPort.get(5432)!.legs[1]!.trace.at(-1)!.text, /lists port 5432 in config\.linkerd\.io\/opaque-ports/);
+    const skipped = byPort.get(6000)!;
+    assert.deepEqual(skipped.legs.map((l) => l.name), ['app → store.data.svc.cluster.local:6000']);
+    assert.equal(skipped.sidecar, false);
+    assert.match(skipped.sidecarReason, /skips outbound port 6000/);
+  });
+
+  it('Istio and Linkerd in one input: each namespace keeps its own data plane', async () => {
+    const { result } = await run('mixed-istio-and-linkerd.yaml');
+    const istio = result.routes.find((r) => r.clientNamespace === 'istio-apps')!;
+    const linkerd = result.routes.find((r) => r.clientNamespace === 'linkerd-apps')!;
+    assert.deepEqual(istio.legs.map((l) => l.dataPlane), ['none', 'sidecar']);
+    assert.deepEqual(linkerd.legs.map((l) => l.dataPlane), ['none', 'linkerd-proxy', 'linkerd-proxy']);
+    assert.equal(istio.legs[1]!.tries, 3);
+    assert.equal(linkerd.legs[1]!.tries, 2);
+    assert.deepEqual(ids(result.findings, 'retries-implicit-default'), [30], 'only the Istio route');
+  });
+
+  it('injection: the pod annotation wins over the namespace; disabled means no proxy', () => {
+    const model = modelFromYaml(
+      docs(
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: n, annotations: { linkerd.io/inject: enabled } }\n',
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: off, namespace: n }\nspec: { template: { metadata: { annotations: { linkerd.io/inject: disabled } }, spec: { containers: [] } } }\n',
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: on, namespace: n }\nspec: { template: { metadata: { annotations: { config.alpha.linkerd.io/proxy-enable-native-sidecar: "true" } }, spec: { containers: [] } } }\n',
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: edge, namespace: other }\nspec: { template: { metadata: { annotations: { linkerd.io/inject: ingress } }, spec: { containers: [] } } }\n',
+      ),
+    );
+    const byName = new Map(model.workloads.map((w) => [w.object.ref.name, w]));
+    assert.equal(byName.get('off')!.linkerd?.mode, 'disabled');
+    assert.notEqual(byName.get('off')!.sidecarReason.startsWith('Linkerd'), true);
+    assert.equal(byName.get('on')!.sidecar, true);
+    assert.equal(byName.get('on')!.sidecarReason, 'Linkerd proxy: namespace n annotation linkerd.io/inject=enabled');
+    assert.equal(byName.get('edge')!.linkerd?.mode, 'ingress');
+    assert.equal(byName.get('edge')!.sidecar, true);
+  });
+});
