@@ -1,5 +1,5 @@
 import { locate } from '../load/objects.js';
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import type { TraceItem } from '../model/multiplier.js';
 import { ruleMeta } from '../rules/registry.js';
 import { nodePortsJson } from './nodes.js';
