@@ -1,8 +1,6 @@
 import { compareMinor, LATEST_KNOWN_KUBERNETES, matchesSysctlPattern, safeSysctl } from '../src/node/kubernetes.js';
 import { reportSetting } from '../src/node/rule-support.js';
 import { isNamespacedSysctl } from '../src/node/sysctl.js';
-import { podTemplatePath } from '../src/model/mesh.js';
-import { dig } from '../src/model/values.js';
 import { defineRule } from '../src/rules/engine.js';
 
 /**
@@ -29,7 +27,7 @@ export default defineRule({
       sysctl(setting) {
         if (setting.via !== 'pod-securityContext' || !setting.object) return;
         const name = setting.name;
-        const hostNetwork = dig(setting.object.raw, ...podTemplatePath(setting.object.ref.kind), 'spec', 'hostNetwork') === true;
+        const hostNetwork = setting.hostNetwork === true;
         const report = (message: string, hint: string): void => reportSetting(context, setting, { value: `${name}=${setting.value}`, message, hint });
         if (!isNamespacedSysctl(name)) {
           report(

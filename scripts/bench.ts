@@ -13,7 +13,7 @@
  * Usage: `npm run bench -- [--runs N] [--spectral-runs N] [--quick] [--skip 100k,spectral,cold,workers,source,audit,live,limits] [--update-docs]`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,11 +222,17 @@ async function main(): Promise<void> {
   rmSync(cacheDir, { recursive: true, force: true });
   const cached: Command = { ...check('meshlint check --cache, 10k objects, files unchanged since the last run', m10k), args: [BIN, 'check', m10k, '--cache', '--cache-location', cacheDir] };
   const firstCached = summarise('meshlint check --cache, 10k objects, first run (writes the cache)', [runOnce(cached)]);
-  const [check10k, floor10k, cached10k] = measure([check('meshlint check, 10k objects', m10k), floor('floor: read + js-yaml loadAll, 10k objects', m10k), cached], options.runs);
+  // The same check with the JSON report written to a file (issue 15: the report's shape and size count too).
+  const jsonReport = join(BENCH_DIR, 'report-10k.json');
+  const checkJson: Command = { ...check('meshlint check -f json -o FILE, 10k objects', m10k), args: [BIN, 'check', m10k, '-f', 'json', '-o', jsonReport] };
+  const [check10k, floor10k, cached10k, json10k] = measure([check('meshlint check, 10k objects', m10k), floor('floor: read + js-yaml loadAll, 10k objects', m10k), cached, checkJson], options.runs);
   process.stderr.write('\n');
-  figures.push(check10k!, floor10k!, cached10k!, firstCached);
+  figures.push(check10k!, floor10k!, cached10k!, firstCached, json10k!);
   const floorRatio = check10k!.medianMs / floor10k!.medianMs;
-  rows.push({ figure: 'check / floor, 10k objects', measured: `${floorRatio.toFixed(2)}: ${fmtFigure(check10k!)} / ${fmtFigure(floor10k!)}`, target: `≤ ${TARGETS.floorRatio}`, ok: floorRatio <= TARGETS.floorRatio });
+  rows.push({ figure: 'check / floor, 10k objects (stylish report)', measured: `${floorRatio.toFixed(2)}: ${fmtFigure(check10k!)} / ${fmtFigure(floor10k!)}`, target: `≤ ${TARGETS.floorRatio}`, ok: floorRatio <= TARGETS.floorRatio });
+  const jsonRatio = json10k!.medianMs / floor10k!.medianMs;
+  const jsonMB = (statSync(jsonReport).size / 1e6).toFixed(1);
+  rows.push({ figure: `check -f json / floor, 10k objects (report of ${jsonMB} MB)`, measured: `${jsonRatio.toFixed(2)}: ${fmtFigure(json10k!)}`, target: `≤ ${TARGETS.floorRatio}`, ok: jsonRatio <= TARGETS.floorRatio });
   rows.push({ figure: 'check --cache / floor, 10k objects unchanged since the last run (not the target: no parse)', measured: `${(cached10k!.medianMs / floor10k!.medianMs).toFixed(2)}: ${fmtFigure(cached10k!)}`, target: '' });
   rows.push({ figure: 'check --cache, 10k objects, first run (writes the cache)', measured: fmtFigure(firstCached), target: '' });
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeOutputFile } from '../src/cli/io.js';
+import { writeOutputFile } from '../src/io.js';
 import { allRules } from '../src/rules/registry.js';
 
 /** Markers around the generated table in README.md. */

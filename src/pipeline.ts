@@ -1,5 +1,5 @@
 import type { ManifestObject, Origin } from './load/objects.js';
-import type { LoadOptions, LoadStats } from './load/index.js';
+import type { LoadOptions } from './load/index.js';
 import { DEFAULT_MAX_FILE_BYTES } from './load/read.js';
 import { mapRenderedFindings } from './load/render/locate.js';
 import { NOT_RENDERED_RULE } from './load/render/unrendered.js';
@@ -10,15 +10,15 @@ import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
 import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
 import { chooseIstioSemantics, readIstioInstall } from './model/adapters/istio/install.js';
-import { buildTrafficModel, type RouteMultiplier, type TraceItem } from './model/multiplier.js';
+import { buildTrafficModel, type RouteMultiplier } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
 import type { SysctlSetting } from './node/sysctl.js';
-import type { AppCallSite, SourceLanguage } from './source/types.js';
+import type { AppCallSite } from './source/types.js';
 import { unusedSourceOptions } from './source/unused-options.js';
 import { runRules, type RuleSetting } from './rules/engine.js';
 import { allRules } from './rules/registry.js';
-import type { Finding, RunError, Severity } from './types.js';
+import type { Finding, Severity } from './types.js';
 import { validateObjects } from './validate/index.js';
 import { TIME_WAIT_SECONDS } from './facts.js';
 import { nodePortBudgets, type NodePortReport } from './live/nodes.js';
@@ -26,6 +26,11 @@ import type { LiveTraffic } from './live/types.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
 import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
 import path from 'node:path';
+import type { AnalysisResult, SourceSummary } from './report/result.js';
+import type { SourceOptions } from './source/options.js';
+
+export type { AnalysisResult, SourceSummary } from './report/result.js';
+export type { SourceOptions } from './source/options.js';
 
 /** Options of one analysis, whatever the input (files or a cluster). */
 export interface AnalysisOptions {
@@ -53,60 +58,6 @@ export interface AnalysisOptions {
   source?: SourceOptions;
   /** Pods on nodes and Prometheus's rates and node figures (`audit --prometheus`): adds the per-node port budgets. */
   live?: LiveTraffic;
-}
-
-/** Source-scanning options (`check` with source directories; docs/model.md, "Legs": the application leg). */
-export interface SourceOptions {
-  /**
-   * Source directories (or files) and the workload their code runs as, where URL literals alone do not say
-   * which client calls: `{ path: 'services/checkout', workload: 'checkout', namespace: 'shop' }`. `path` is
-   * relative to the working directory; the longest matching path wins. Without `namespace`, the namespace
-   * of the input's workload of that name is used.
-   */
-  workloads?: { path: string; workload: string; namespace?: string }[];
-  /**
-   * Environment-variable name → destination (`payments.shop`, `api.example.com:8443` or a URL), for URLs the
-   * code reads from the environment (`process.env.PAYMENTS_URL`).
-   */
-  envHosts?: Record<string, string>;
-  /** Do not scan source files even when the paths contain some. */
-  disabled?: boolean;
-  /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
-  maxFileBytes?: number;
-}
-
-/** What source scanning saw, for the reports. */
-export interface SourceSummary {
-  /** Files scanned per language. */
-  filesByLanguage: Partial<Record<SourceLanguage, number>>;
-  /** Files of a language this build has no scanner for. */
-  notScanned: Partial<Record<SourceLanguage, number>>;
-  /** Outbound call sites found (HTTP calls and database clients). */
-  callSites: number;
-  /** Call sites that could not be linked to a ServiceEntry, Service or VirtualService host, with the reason. */
-  unlinked: UnlinkedCallSite[];
-}
-
-/** Everything one analysis produced, for the reporters. */
-export interface AnalysisResult {
-  findings: Finding[];
-  routes: RouteMultiplier[];
-  errors: RunError[];
-  stats: LoadStats;
-  /** Figures the arithmetic used: `ports` is the nodes' usable ephemeral ports, `trace` where each figure came from. */
-  budget: { ports: number; timeWaitSeconds: number; rps?: number; trace?: TraceItem[] };
-  /** Findings silenced by an annotation, a disable comment or the baseline, each with `suppressions`. */
-  suppressed?: Finding[];
-  /** What the baseline did, when one was applied. */
-  baseline?: BaselineSummary;
-  /** Source scanning, when source files were given. */
-  /** `--workload` / `--env-host` entries (or `source.workloads` / `source.envHosts`) that had no effect, one line each. */
-  warnings?: string[];
-  sources?: SourceSummary;
-  /** Files whose findings are reported, when context files were loaded too (`--context-dir`, `--changed-since`). */
-  reportedFiles?: ReadonlySet<string>;
-  /** Per-node port budgets, predicted and measured (`audit --prometheus`). */
-  nodePorts?: NodePortReport;
 }
 
 /** The severity configured for a rule, or its default. */

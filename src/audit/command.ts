@@ -4,13 +4,12 @@
  * import when the command runs, so `meshlint check` does not pay for it at start-up.
  */
 import type { Command } from 'commander';
-import { addOutputOptions, type OutputFlags } from '../cli/main.js';
-import { addConfigOptions, type ConfigFlags } from '../cli/config-options.js';
-import { addAuditOptions, type AuditFlags } from './options.js';
-import { addPrometheusOptions, type PrometheusFlags } from '../live/options.js';
+import { addOutputOptions } from '../cli/output-options.js';
+import { addConfigOptions } from '../cli/config-options.js';
+import { addAuditOptions, type AuditCommandFlags } from './options.js';
+import { addPrometheusOptions } from '../live/options.js';
 
-/** Every flag of `meshlint audit`. */
-export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags & PrometheusFlags;
+export type { AuditCommandFlags } from './options.js';
 
 /**
  * Adds `meshlint audit` to `program`: the cluster options ({@link addAuditOptions}) plus the output and

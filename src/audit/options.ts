@@ -5,6 +5,12 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { AuditOptions } from './cluster.js';
 import { MAX_TIMER_SECONDS } from '../facts.js';
+import type { OutputFlags } from '../cli/output-options.js';
+import type { ConfigFlags } from '../cli/config-options.js';
+import type { PrometheusFlags } from '../live/options.js';
+
+/** Every flag of `meshlint audit` (kept here, not in command.ts, so run.ts needs no import of the command it runs for). */
+export type AuditCommandFlags = OutputFlags & ConfigFlags & AuditFlags & PrometheusFlags;
 
 /** Parsed values of the options added by {@link addAuditOptions} (commander's camelCase names). */
 export interface AuditFlags {

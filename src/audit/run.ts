@@ -4,9 +4,9 @@
  * cluster with the same pipeline as `meshlint check` ({@link analyzeObjects}, then annotations and the baseline with
  * {@link silenceFindings}), and write the report with the coverage notes and the cluster(s) it came from. Loaded lazily by `command.ts` (it pulls in `@kubernetes/client-node`).
  */
-import { budgetFrom, emit } from '../cli/main.js';
+import { budgetFrom, emit } from '../cli/output-options.js';
 import { baselineToApply, printConfig, runConfigFrom, writeBaselineOf } from '../cli/config-options.js';
-import { EXIT, UserError } from '../cli/io.js';
+import { EXIT, UserError } from '../io.js';
 import { analyzeObjects, budgetOf, silenceFindings, type AnalysisResult } from '../pipeline.js';
 import type { ClusterAudit, ClusterSource } from '../report/format.js';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import type { Finding } from '../types.js';
 import type { ManifestObject } from '../load/objects.js';
 import { AuditError, dumpObjects, readCluster, type ClusterRead } from './cluster.js';
 import { contextsToAudit, readClusters, readSummary, type ClusterFailure } from './clusters.js';
-import type { AuditCommandFlags } from './command.js';
+import type { AuditCommandFlags } from './options.js';
 import { kubectlEditCommand, manifestObjectsOf } from './objects.js';
 import { auditOptionsFrom } from './options.js';
 import { progressIndicator, type ProgressStream } from './progress.js';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import { UserError, writeOutputFile } from '../cli/io.js';
+import { UserError, writeOutputFile } from '../io.js';
 import { describeSchemaError } from '../config/load.js';
 import { dottedPath, parseLocated, positionOf } from '../config/positions.js';
 import { describeFsError } from '../load/discover.js';

@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 import { lilconfigSync } from 'lilconfig';
-import { UserError } from '../cli/io.js';
+import { UserError } from '../io.js';
 import { describeFsError } from '../load/discover.js';
 import { parsePortRange, parseReservedPorts } from '../node/sysctl.js';
 import { allRules } from '../rules/registry.js';

@@ -65,5 +65,5 @@ export interface NodeSettingsInput {
 }
 
 /** Hints that link application source to workloads and hosts: the pipeline's type (`source` of the configuration). */
-import type { SourceOptions } from '../pipeline.js';
+import type { SourceOptions } from '../source/options.js';
 export type { SourceOptions };

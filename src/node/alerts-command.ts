@@ -40,7 +40,7 @@ function positiveNumber(text: string, flag: string): number {
  * audit): the largest `budgetConnections` among routes with `budgetScope: "node"`.
  *
  * @returns the multiplier and the route it belongs to, or null when no route churns on the nodes' ports.
- * @throws UsageError when the file cannot be read or is not a meshlint JSON report (schemaVersion 1).
+ * @throws UsageError when the file cannot be read or is not a meshlint JSON report (schemaVersion 1 or 2: its routes' budget fields are the same in both).
  */
 export function worstNodeMultiplier(file: string): { multiplier: number; route: string } | null {
   let doc: { schemaVersion?: unknown; routes?: unknown };
@@ -50,8 +50,8 @@ export function worstNodeMultiplier(file: string): { multiplier: number; route: 
     const err = e as NodeJS.ErrnoException;
     throw new UsageError(`--from-report ${file}: ${err.code ? `cannot read (${err.code})` : `not JSON (${err.message})`}`);
   }
-  if (doc === null || typeof doc !== 'object' || doc.schemaVersion !== 1 || !Array.isArray(doc.routes)) {
-    throw new UsageError(`--from-report ${file}: not a meshlint JSON report (expected schemaVersion 1 and routes; write one with meshlint check -f json)`);
+  if (doc === null || typeof doc !== 'object' || (doc.schemaVersion !== 1 && doc.schemaVersion !== 2) || !Array.isArray(doc.routes)) {
+    throw new UsageError(`--from-report ${file}: not a meshlint JSON report (expected schemaVersion 1 or 2 and routes; write one with meshlint check -f json)`);
   }
   let best: { multiplier: number; route: string } | null = null;
   for (const r of doc.routes as { budgetScope?: unknown; budgetConnections?: unknown; clientNamespace?: unknown; host?: unknown; port?: unknown }[]) {

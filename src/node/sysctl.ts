@@ -39,6 +39,8 @@ export interface SysctlSetting {
   object?: ManifestObject;
   /** Field path of the setting inside `object`, e.g. `['spec', 'template', 'spec', 'securityContext', 'sysctls', 0]`. */
   path?: FieldPath;
+  /** For settings read from a pod spec: whether that pod uses the node's network namespace (`spec.hostNetwork: true`). */
+  hostNetwork?: boolean;
 }
 
 /** Sysctl names this module interprets. */
@@ -423,7 +425,7 @@ export function sysctlsOfWorkload(object: ManifestObject, notes: string[] = []):
   const hostNetwork = podSpec['hostNetwork'] === true;
   const add = (name: string, value: string, via: SysctlSetting['via'], path: FieldPath): void => {
     const scope: SysctlScope = via === 'command' && (hostNetwork || !isNamespacedSysctl(name)) ? 'node' : 'pod';
-    out.push({ name, value, via, scope, location: locate(object, path), object, path });
+    out.push({ name, value, via, scope, location: locate(object, path), object, path, hostNetwork });
   };
   asArray(dig(podSpec, 'securityContext', 'sysctls')).forEach((item, i) => {
     const record = asRecord(item);

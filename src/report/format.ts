@@ -1,4 +1,4 @@
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';

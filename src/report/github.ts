@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import { ruleMeta } from '../rules/registry.js';
 import type { Finding, Severity } from '../types.js';
 import { countBySeverity, escapeControl, type ReportOptions } from './format.js';

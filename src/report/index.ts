@@ -1,4 +1,4 @@
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import type { Format, ReportOptions, Reporter } from './format.js';
 import { github } from './github.js';
 import { json } from './json.js';

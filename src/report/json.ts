@@ -1,16 +1,53 @@
 import { locate } from '../load/objects.js';
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import type { TraceItem } from '../model/multiplier.js';
 import { ruleMeta } from '../rules/registry.js';
 import { nodePortsJson } from './nodes.js';
 import { countBySeverity, type ReportOptions } from './format.js';
 import type { Finding } from '../types.js';
 
-/** Version of the JSON report's shape (`schemas/report.schema.json`); bumped on any incompatible change. */
-export const JSON_REPORT_VERSION = 1;
+/**
+ * Version of the JSON report's shape (`schemas/report.schema.json`); bumped on any incompatible change.
+ * 2: trace items are shared in the top-level `traces` table and referenced by index (1 repeated them inline).
+ */
+export const JSON_REPORT_VERSION = 2;
 
-function trace(t: TraceItem) {
-  return t.location ? { text: t.text, file: t.location.file, line: t.location.line, column: t.location.column } : { text: t.text };
+/** A trace item as the report writes it: the fact's text and, when it was read from a file, where. */
+export interface JsonTraceItem {
+  text: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/**
+ * The report's `traces` table: each distinct trace item once, in first-use order; routes, legs, mirrors and the
+ * budget refer to items by index. Routes of one mesh repeat the same facts (the pod's port range, a
+ * DestinationRule's pool settings seen from every client namespace), so the table keeps the report linear in
+ * distinct facts rather than in routes × facts.
+ */
+class TraceTable {
+  readonly items: JsonTraceItem[] = [];
+  private readonly index = new Map<string, number>();
+
+  /** Indexes into {@link items} of `trace`, adding the items not yet in the table. */
+  refs(trace: readonly TraceItem[]): number[] {
+    const out = new Array<number>(trace.length);
+    for (let i = 0; i < trace.length; i++) out[i] = this.ref(trace[i]!);
+    return out;
+  }
+
+  private ref(t: TraceItem): number {
+    const at = t.location;
+    const key = at ? `${t.text}\u0000${at.file}\u0000${at.line}\u0000${at.column}` : t.text;
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.items.length;
+      this.items.push(at ? { text: t.text, file: at.file, line: at.line, column: at.column } : { text: t.text });
+      this.index.set(key, i);
+    }
+    return i;
+  }
 }
 
 function finding(f: Finding) {
@@ -38,6 +75,36 @@ function isBaselined(f: Finding): boolean {
 export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
   const c = countBySeverity(result.findings);
   const suppressed = result.suppressed ?? [];
+  const traces = new TraceTable();
+  const trace = (items: readonly TraceItem[]) => traces.refs(items);
+  const routes = result.routes.map((r) => {
+    const at = locate(r.definedBy.object, r.definedBy.path);
+    return {
+      clientNamespace: r.clientNamespace,
+      host: r.host,
+      destination: r.destination,
+      subset: r.subset ?? null,
+      port: r.port ?? null,
+      protocol: r.protocol,
+      external: r.external,
+      sidecar: r.sidecar ?? null,
+      definedBy: { file: at.file, line: at.line, column: at.column, object: at.object, fieldPath: at.fieldPath ?? '' },
+      legs: r.legs.map((l) => ({ name: l.name, tries: l.tries, connectionsPerTry: l.connectionsPerTry, snat: l.snat, budget: l.budget, ...(l.inboundRetries ? { inboundRetries: l.inboundRetries } : {}), trace: trace(l.trace) })),
+      mirrors: r.mirrors.map((m) => ({ host: m.host, percentage: m.percentage, connections: m.connections, trace: trace(m.trace) })),
+      total: r.total,
+      snatConnections: r.snatConnections,
+      budgets: r.budgets.map((b) => ({ scope: b.scope, ports: b.ports, connections: b.connections, exhaustionRps: b.exhaustionRps })),
+      budgetScope: r.budgetScope,
+      budgetConnections: r.budgetConnections,
+      ...(r.budgetPorts !== undefined ? { budgetPorts: r.budgetPorts, budgetTrace: trace(r.budgetTrace ?? []) } : {}),
+      exhaustionRps: r.exhaustionRps,
+      rps: r.rps ?? null,
+      portsHeld: r.portsHeld ?? null,
+      appLeg: r.appLeg ? { file: r.appLeg.file, line: r.appLeg.line, column: r.appLeg.column, evidence: r.appLeg.evidence, appTries: r.appLeg.appTries } : null,
+      notes: r.notes,
+    };
+  });
+  const budget = { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null, ...(result.budget.trace ? { trace: trace(result.budget.trace) } : {}) };
   return {
     schemaVersion: JSON_REPORT_VERSION,
     tool: { name: 'meshlint', version: options.version },
@@ -45,34 +112,9 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
     findings: result.findings.map(finding),
     suppressed: suppressed.map((f) => ({ ...finding(f), suppressions: (f.suppressions ?? []).map((s) => ({ kind: s.kind, via: s.via, ...(s.justification ? { justification: s.justification } : {}), ...(s.location ? { file: s.location.file, line: s.location.line, column: s.location.column } : {}) })) })),
     ...(result.baseline ? { baseline: { file: result.baseline.file, matched: result.baseline.matched, absent: result.baseline.absent } } : {}),
-    routes: result.routes.map((r) => {
-      const at = locate(r.definedBy.object, r.definedBy.path);
-      return {
-        clientNamespace: r.clientNamespace,
-        host: r.host,
-        destination: r.destination,
-        subset: r.subset ?? null,
-        port: r.port ?? null,
-        protocol: r.protocol,
-        external: r.external,
-        sidecar: r.sidecar ?? null,
-        definedBy: { file: at.file, line: at.line, column: at.column, object: at.object, fieldPath: at.fieldPath ?? '' },
-        legs: r.legs.map((l) => ({ name: l.name, tries: l.tries, connectionsPerTry: l.connectionsPerTry, snat: l.snat, budget: l.budget, ...(l.inboundRetries ? { inboundRetries: l.inboundRetries } : {}), trace: l.trace.map(trace) })),
-        mirrors: r.mirrors.map((m) => ({ host: m.host, percentage: m.percentage, connections: m.connections, trace: m.trace.map(trace) })),
-        total: r.total,
-        snatConnections: r.snatConnections,
-        budgets: r.budgets.map((b) => ({ scope: b.scope, ports: b.ports, connections: b.connections, exhaustionRps: b.exhaustionRps })),
-        budgetScope: r.budgetScope,
-        budgetConnections: r.budgetConnections,
-        ...(r.budgetPorts !== undefined ? { budgetPorts: r.budgetPorts, budgetTrace: (r.budgetTrace ?? []).map(trace) } : {}),
-        exhaustionRps: r.exhaustionRps,
-        rps: r.rps ?? null,
-        portsHeld: r.portsHeld ?? null,
-        appLeg: r.appLeg ? { file: r.appLeg.file, line: r.appLeg.line, column: r.appLeg.column, evidence: r.appLeg.evidence, appTries: r.appLeg.appTries } : null,
-        notes: r.notes,
-      };
-    }),
-    budget: { ports: result.budget.ports, timeWaitSeconds: result.budget.timeWaitSeconds, rps: result.budget.rps ?? null, ...(result.budget.trace ? { trace: result.budget.trace.map(trace) } : {}) },
+    routes,
+    budget,
+    traces: traces.items,
     errors: result.errors,
     coverage: options.coverage ?? [],
     ...(options.cluster ? { cluster: options.cluster } : {}),
@@ -81,7 +123,14 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
   };
 }
 
-/** The JSON report as text (two-space indented, trailing newline). */
+/** An indented array of integers (`[\n  3,\n  17\n]`); JSON strings hold no raw newline, so only arrays match. */
+const INTEGER_ARRAY = /\[\n +(-?\d+(?:,\n +-?\d+)*)\n *\]/g;
+
+/**
+ * The JSON report as text: two-space indented, trailing newline, arrays of integers (trace references) kept on
+ * one line: one line per index would make them the largest part of the report.
+ */
 export function json(result: AnalysisResult, options: ReportOptions): string {
-  return JSON.stringify(toJsonReport(result, options), null, 2) + '\n';
+  const text = JSON.stringify(toJsonReport(result, options), null, 2);
+  return text.replace(INTEGER_ARRAY, (_, items: string) => `[${items.replace(/,\n +/g, ', ')}]`) + '\n';
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import { ruleMeta } from '../rules/registry.js';
 import type { Finding } from '../types.js';
 import type { ReportOptions } from './format.js';

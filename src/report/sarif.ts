@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import { allRules } from '../rules/registry.js';
 import type { Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';

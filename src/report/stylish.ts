@@ -1,5 +1,5 @@
 import { styleText } from 'node:util';
-import type { AnalysisResult } from '../pipeline.js';
+import type { AnalysisResult } from './result.js';
 import type { RouteMultiplier } from '../model/multiplier.js';
 import type { Finding, RenderedPosition, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';

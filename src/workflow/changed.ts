@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { UserError } from '../cli/io.js';
+import { UserError } from '../io.js';
 
 /** Runs git with `args` in `cwd` (no shell); returns stdout, or throws with git's first stderr line. */
 function git(cwd: string, args: readonly string[]): string {

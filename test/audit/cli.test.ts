@@ -14,6 +14,7 @@ import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from '../helpers/fake-apiserver.js';
 import { assertNoSecrets, closedPort, fixtureManifestFiles, fixtureObjects, isolatedEnv, kubeconfig, OTHER_TOKEN, reportValidator, sarifValidator, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 import { BIN, ROOT } from '../helpers/paths.js';
+import { tracesOf } from '../helpers/json-report.js';
 
 interface JsonFinding {
   ruleId: string;
@@ -279,7 +280,7 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     assert.equal(route.total, 5);
     assert.equal(route.budgetScope, 'node');
     assert.equal(route.exhaustionRps, 28232 / (5 * 60));
-    const trace = route.legs[1].trace.map((t: { text: string; file?: string }) => `${t.text} @ ${t.file ?? ''}`);
+    const trace = tracesOf(report, route.legs[1].trace).map((t) => `${t.text} @ ${t.file ?? ''}`);
     assert.ok(trace.includes('maxRequestsPerConnection: 1 (keep-alive off) @ cluster://second/ConfigMap/istio-system/istio'), trace.join('\n'));
   });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
+import { tracesOf } from '../helpers/json-report.js';
 
 const KEEPALIVE_OFF = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -178,7 +179,7 @@ describe('meshlint check: the shipped fixtures', () => {
     assert.equal(pay.total, 7, '6 on the SNAT leg + 1 for the 100% mirror to a keep-alive-off shadow');
     assert.equal(Math.floor(pay.exhaustionRps), Math.floor(28232 / 360));
     assert.equal(pay.portsHeld, 50 * 6 * 60);
-    const trace = pay.legs[1].trace.map((t: { text: string; file?: string; line?: number }) => `${t.text}@${t.file}:${t.line}`);
+    const trace = tracesOf(report, pay.legs[1].trace).map((t) => `${t.text}@${t.file}:${t.line}`);
     assert.ok(trace.includes('retries.attempts: 5@fixtures/api-gateway/egress.yaml:54'), trace.join());
     assert.ok(trace.includes('maxRequestsPerConnection: 1 (keep-alive off)@fixtures/api-gateway/egress.yaml:30'), trace.join());
   });

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { dumpObjects, hasValidNames, readCluster } from '../../src/audit/cluster.js';
-import { WriteRefused, writeOutputFile } from '../../src/cli/io.js';
+import { WriteRefused, writeOutputFile } from '../../src/io.js';
 import type { FakeApiServer } from '../helpers/fake-apiserver.js';
 import { singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
 import { CASE_TIME_LIMIT_MS, HEAP_LIMIT_BYTES } from './harness.js';

@@ -12,6 +12,7 @@ import { check } from '../../src/pipeline.js';
 import { render } from '../../src/report/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
+import { tracesOf, type JsonTraceItem } from '../helpers/json-report.js';
 
 const CONF = '# node image tuning\nnet.ipv4.ip_local_port_range = 1024 65535\nnet.ipv4.ip_local_reserved_ports = 30000-32767\n-net.ipv4.tcp_tw_reuse = 1\n';
 
@@ -119,10 +120,10 @@ describe('node settings in check', () => {
 
   it('the JSON report carries the budget trace and stays valid against schemas/report.schema.json', async () => {
     const result = await check({ paths: ['node/sysctl.d/', 'k8s/'], cwd: t.dir, defaultNamespace: 'default' });
-    const doc = JSON.parse(render('json', result, { color: false, explain: false, version: 'test' })) as { budget: { trace: { text: string; file?: string; line?: number }[] }; routes: { budgetPorts?: number }[] };
+    const doc = JSON.parse(render('json', result, { color: false, explain: false, version: 'test' })) as { budget: { trace: number[] }; routes: { budgetPorts?: number }[]; traces: JsonTraceItem[] };
     const validate = new Ajv.default({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'report.schema.json'), 'utf8')));
     assert.ok(validate(doc), JSON.stringify(validate.errors));
-    assert.deepEqual(doc.budget.trace[0], { text: 'net.ipv4.ip_local_port_range = 1024 65535', file: 'node/sysctl.d/99-ports.conf', line: 2, column: 1 });
+    assert.deepEqual(tracesOf(doc, doc.budget.trace)[0], { text: 'net.ipv4.ip_local_port_range = 1024 65535', file: 'node/sysctl.d/99-ports.conf', line: 2, column: 1 });
     assert.ok(doc.routes.every((r) => typeof r.budgetPorts === 'number'));
   });
 

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { check, type CheckOptions } from '../../src/pipeline.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
+import { tracesOf, type JsonTraceItem } from '../helpers/json-report.js';
 
 /** An external payments API behind a ServiceEntry (HTTP 80, HTTPS 443) with 2 sidecar retries, and an in-mesh Service. */
 const MESH = `apiVersion: v1
@@ -105,7 +106,8 @@ interface JsonLeg {
   name: string;
   tries: number;
   connectionsPerTry: number;
-  trace: { text: string; file?: string; line?: number }[];
+  /** Indexes into the report's `traces` table. */
+  trace: number[];
 }
 interface JsonRoute {
   clientNamespace: string;
@@ -135,9 +137,9 @@ describe('meshlint check over manifests and JavaScript sources', () => {
   });
   after(() => cleanup());
 
-  let defaultRun: { code: number | null; report: { findings: JsonFinding[]; routes: JsonRoute[] }; stderr: string } | undefined;
+  let defaultRun: { code: number | null; report: { findings: JsonFinding[]; routes: JsonRoute[]; traces: JsonTraceItem[] }; stderr: string } | undefined;
   /** The real CLI, JSON report (the run without extra flags is made once). */
-  const json = (args: string[] = []): { code: number | null; report: { findings: JsonFinding[]; routes: JsonRoute[] }; stderr: string } => {
+  const json = (args: string[] = []): { code: number | null; report: { findings: JsonFinding[]; routes: JsonRoute[]; traces: JsonTraceItem[] }; stderr: string } => {
     if (!args.length && defaultRun) return defaultRun;
     const r = runCli(['check', 'k8s', 'services', '-f', 'json', ...args], { cwd: dir });
     const out = { code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr };
@@ -164,7 +166,7 @@ describe('meshlint check over manifests and JavaScript sources', () => {
     assert.deepEqual(row.appLeg && { file: row.appLeg.file, line: row.appLeg.line, appTries: row.appLeg.appTries }, { file: 'services/checkout/src/server.js', line: 11, appTries: 4 });
     assert.deepEqual(row.legs.map((l) => [l.tries, l.connectionsPerTry]), [[4, 1], [12, 0]], 'app leg 4 × 1; sidecar leg 4 × 3 tries, pooled');
     assert.equal(row.total, 4);
-    const appTrace = row.legs[0]!.trace[0]!;
+    const appTrace = tracesOf(report, row.legs[0]!.trace)[0]!;
     assert.equal(`${appTrace.file}:${appTrace.line}`, 'services/checkout/src/server.js:11');
     assert.match(appTrace.text, /axios-retry.*4 tries.*a new connection per try/);
   });
@@ -175,7 +177,7 @@ describe('meshlint check over manifests and JavaScript sources', () => {
     assert.equal(tls.protocol, 'tcp');
     assert.equal(tls.appLeg?.line, 13);
     assert.deepEqual(tls.legs.map((l) => l.tries), [1, 1], 'HTTP retries do not apply to opaque TLS');
-    assert.ok(tls.legs[0]!.trace.some((t) => /opaque TLS/.test(t.text)));
+    assert.ok(tracesOf(report, tls.legs[0]!.trace).some((t) => /opaque TLS/.test(t.text)));
     const pass = report.routes.find((r) => r.host === 'api.payments.example.com' && r.port === 8080)!;
     assert.equal(pass.appLeg?.line, 14);
     assert.match(pass.legs[1]!.name, /PassthroughCluster/);

@@ -1,3 +1,9 @@
+/**
+ * The shared kernel's I/O: exit codes, {@link UserError} (one line for the user, no stack trace) and the one
+ * audited writer for every file meshlint writes ({@link writeOutputFile}: `-o`, `--baseline-write`, `--fix`).
+ * Below the commands, so that the configuration, the baseline and the workflow modules use it without importing
+ * the CLI (docs/architecture.md).
+ */
 import { closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, statSync, accessSync, writeSync, type Stats } from 'node:fs';
 import writeFileAtomicPackage from 'write-file-atomic';
 

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cruise, type ICruiseResult, type IForbiddenRuleType } from 'dependency-cruiser';
+import { tempDir } from '../helpers/cli.js';
+import { ROOT } from '../helpers/paths.js';
+
+/**
+ * The import structure of src/ and rules/ (docs/architecture.md), checked with dependency-cruiser over the
+ * TypeScript sources: no import circle, and the pipeline's data flows one way,
+ * load → validate → model → rules → report, with the commands (cli, audit) and the pipeline on top.
+ * Type-only imports count: a circle through types still ties the modules together.
+ */
+
+/** The pipeline stages in the order data flows, each a path pattern relative to the repository root. */
+const STAGES: readonly { name: string; path: string }[] = [
+  { name: 'load', path: '^src/load/' },
+  { name: 'validate', path: '^src/validate/' },
+  { name: 'model', path: '^src/model/' },
+  { name: 'rules', path: '^(src/rules/|rules/)' },
+  { name: 'report', path: '^src/report/' },
+];
+/** The top: the commands and the pipeline that runs the stages. Only they may import each other. */
+const TOP = '^src/(cli/|audit/|pipeline\\.ts$|index\\.ts$)';
+/** The Istio index: an adapter's concern. Rules read the data-plane-neutral model only (docs/architecture.md). */
+const ISTIO_ADAPTER = '^src/model/(adapters/istio/|mesh\\.ts$)';
+
+/**
+ * Rules that still read the Istio adapter or its index (docs/architecture.md, "Rules and the neutral model"), each
+ * with the reason. The list must shrink, never grow: a new entry is a rule reading Istio objects directly.
+ */
+const KNOWN_ADAPTER_READS: readonly string[] = [
+  // layerLabel names the DestinationRule layer (top level, subset, port) a field came from; it reads the raw object.
+  'rules-read-neutral-model: rules/connection-churn-settings.ts → src/model/adapters/istio/connection-policy.ts',
+  'rules-read-neutral-model: rules/keepalive-disabled.ts → src/model/adapters/istio/connection-policy.ts',
+  'rules-read-neutral-model: rules/setting-ignored.ts → src/model/adapters/istio/connection-policy.ts',
+  // The Istio release's retry semantics (unlimited retries threshold, version names) are Istio facts.
+  'rules-read-neutral-model: rules/retry-budget-missing.ts → src/model/adapters/istio/versions.ts',
+  // RuleContext.model is the MeshModel: mesh settings, EnvoyFilter index, listening ports for sysctl-port-range.
+  'rules-read-neutral-model: src/rules/engine.ts → src/model/mesh.ts',
+];
+
+/** The rule set of docs/architecture.md, as dependency-cruiser `forbidden` rules. */
+function architectureRules(): IForbiddenRuleType[] {
+  const rules: IForbiddenRuleType[] = [{ name: 'no-circular', severity: 'error', from: {}, to: { circular: true } }];
+  STAGES.forEach((stage, i) => {
+    for (const later of STAGES.slice(i + 1)) {
+      rules.push({ name: `${stage.name}-not-${later.name}`, severity: 'error', from: { path: stage.path }, to: { path: later.path } });
+    }
+  });
+  rules.push({ name: 'only-top-imports-top', severity: 'error', from: { pathNot: TOP }, to: { path: TOP } });
+  // cli/main.ts registers the commands; a command uses the shared option modules, never the entry point.
+  rules.push({ name: 'audit-not-cli-main', severity: 'error', from: { path: '^src/audit/' }, to: { path: '^src/cli/main\\.ts$' } });
+  rules.push({ name: 'rules-read-neutral-model', severity: 'error', from: { path: STAGES[3].path }, to: { path: ISTIO_ADAPTER } });
+  return rules;
+}
+
+/** Cruises `paths` under `baseDir` with the architecture rules; returns each violation as one readable line. */
+async function violations(baseDir: string, paths: string[]): Promise<string[]> {
+  const cwd = process.cwd();
+  process.chdir(baseDir); // dependency-cruiser resolves and reports paths relative to the working directory
+  let result: ICruiseResult;
+  try {
+    const output = await cruise(paths, {
+      baseDir,
+      validate: true,
+      ruleSet: { forbidden: architectureRules() },
+      tsPreCompilationDeps: true,
+      doNotFollow: { path: 'node_modules' },
+      exclude: { path: 'node_modules' },
+    });
+    result = output.output as ICruiseResult;
+  } finally {
+    process.chdir(cwd);
+  }
+  return result.summary.violations.map((v) => `${v.rule.name}: ${v.cycle?.length ? [v.from, ...v.cycle.map((c) => c.name)].join(' → ') : `${v.from} → ${v.to}`}`);
+}
+
+describe('architecture: imports of src/ and rules/', () => {
+  it('has no import circle and keeps load → validate → model → rules → report, commands on top', async () => {
+    const found = await violations(ROOT, ['src', 'rules']);
+    const unexpected = found.filter((v) => !KNOWN_ADAPTER_READS.includes(v));
+    assert.deepEqual(unexpected, [], `import rules broken (docs/architecture.md):\n${unexpected.join('\n')}`);
+    const gone = KNOWN_ADAPTER_READS.filter((v) => !found.includes(v));
+    assert.deepEqual(gone, [], 'fixed: remove these from KNOWN_ADAPTER_READS');
+  });
+
+  it('the check finds a planted circle, a stage importing a later one, and a rule reading the Istio index', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const d of ['src/load', 'src/model/adapters/istio', 'src/report', 'rules', 'src/cli']) mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, 'src/load/a.ts'), "import { b } from './b.js';\nexport const a = b;\n");
+      writeFileSync(join(dir, 'src/load/b.ts'), "import { a } from './a.js';\nexport const b = () => a;\n");
+      writeFileSync(join(dir, 'src/load/c.ts'), "import { report } from '../report/r.js';\nexport const c = report;\n");
+      writeFileSync(join(dir, 'src/report/r.ts'), "import { main } from '../cli/main.js';\nexport const report = main;\n");
+      writeFileSync(join(dir, 'src/cli/main.ts'), 'export const main = 1;\n');
+      writeFileSync(join(dir, 'src/model/adapters/istio/vs.ts'), 'export const vs = 1;\n');
+      writeFileSync(join(dir, 'rules/r1.ts'), "import { vs } from '../src/model/adapters/istio/vs.js';\nexport const r1 = vs;\n");
+      const found = await violations(dir, ['src', 'rules']);
+      assert.ok(found.some((v) => v.startsWith('no-circular: src/load/a.ts → src/load/b.ts → src/load/a.ts') || v.startsWith('no-circular: src/load/b.ts → src/load/a.ts')), found.join('\n'));
+      assert.ok(found.includes('load-not-report: src/load/c.ts → src/report/r.ts'), found.join('\n'));
+      assert.ok(found.includes('only-top-imports-top: src/report/r.ts → src/cli/main.ts'), found.join('\n'));
+      assert.ok(found.includes('rules-read-neutral-model: rules/r1.ts → src/model/adapters/istio/vs.ts'), found.join('\n'));
+    } finally {
+      cleanup();
+    }
+  });
+});
