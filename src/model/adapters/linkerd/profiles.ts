@@ -20,7 +20,7 @@ import type { MeshModel } from '../../mesh.js';
 import type { RetryBudgetRatio, RetryPolicy, RouteBackend } from '../../traffic.js';
 import { traceAt } from '../../trace.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
-import type { LinkerdRoute } from './routes.js';
+import type { LinkerdRoute } from './route.js';
 
 /** `defaultRetryBudget()` of profile_translator.go: retryRatio 0.2, minRetriesPerSecond 10, ttl 10 s. */
 export const LINKERD_DEFAULT_RETRY_BUDGET = { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 10 } as const;

@@ -22,16 +22,9 @@ import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from
 import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationTimeout, prefixed } from './annotations.js';
 import { annotationsOf, namespaceLinkerdInjection } from './injection.js';
 import { profileHost, serviceProfileRoutes } from './profiles.js';
+import type { LinkerdRoute } from './route.js';
 
-/** A Linkerd outbound route: what the client's Linkerd proxy applies to requests for `service`. */
-export interface LinkerdRoute extends TrafficRoute {
-  /** The object kind that defines it. */
-  kind: 'ServiceProfile' | 'Service' | 'HTTPRoute' | 'GRPCRoute';
-  /** FQDN of the Service (or external host) the client calls. */
-  service: string;
-  /** The parent port the route is limited to, when its parentRef names one. */
-  port?: number;
-}
+export type { LinkerdRoute } from './route.js';
 
 /** Linkerd's routes and ignored settings of one model. */
 export interface LinkerdTraffic {
