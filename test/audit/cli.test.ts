@@ -329,8 +329,8 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     });
     outputs.push(tty.text);
     assert.equal(tty.code, 1, tty.text);
-    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: \d+ objects, \d of 10 kinds done \(reading [A-Za-z]+ \d+/);
-    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: 19 objects, 10 of 10 kinds done\r/);
+    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: \d+ objects, \d+ of 11 kinds done \(reading [A-Za-z]+ \d+/);
+    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: 19 objects, 11 of 11 kinds done\r/);
     assert.match(tty.text, new RegExp(`read \\d+ objects from ${main.url.replace(/\./g, '\\.')} \\(context main\\) in \\d+\\.\\d s`));
     assert.ok(JSON.parse(readFileSync(out, 'utf8')).findings.length >= 8);
   });
