@@ -68,6 +68,35 @@ spec:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
 ${hcmValue}`;
 
+/** reviews (Service port 9080) routed from shop, and an EnvoyFilter CLUSTER MERGE of HttpProtocolOptions' `common` on `service` (line 26). */
+const clusterPatch = (service: string, common: string) => `apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: shop }
+spec:
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{ destination: { host: reviews } }]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: { name: pool, namespace: shop }
+spec:
+  configPatches:
+  - applyTo: CLUSTER
+    match: { context: SIDECAR_OUTBOUND, cluster: { service: ${service} } }
+    patch:
+      operation: MERGE
+      value:
+        typed_extension_protocol_options:
+          envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: ${common} }
+`;
+
 const idle = (d: string) => `          common_http_protocol_options:\n            idle_timeout: ${d}\n`;
 
 ruleTester('connection-churn-settings', {
@@ -86,6 +115,7 @@ ruleTester('connection-churn-settings', {
     { name: 'near miss: a TCP port has no HTTP connection manager', yaml: hcm('SIDECAR_INBOUND', idle('1s'), { portName: 'tcp' }) },
     { name: 'near miss: a GATEWAY patch does not change sidecar listeners', yaml: hcm('GATEWAY', idle('1s')) },
     { name: 'near miss: EnvoyFilter HCM idle_timeout 10s with minIdleTimeoutSeconds 5', yaml: hcm('SIDECAR_INBOUND', idle('10s')), options: { minIdleTimeoutSeconds: 5 } },
+    { name: 'near miss: an EnvoyFilter CLUSTER patch on another service', yaml: clusterPatch('ratings.shop.svc.cluster.local', '{ idle_timeout: 5s, max_requests_per_connection: 10 }') },
     { name: 'near miss: stream_idle_timeout of 5m (Envoy default)', yaml: hcm('SIDECAR_OUTBOUND', '          stream_idle_timeout: 5m\n') },
   ],
   invalid: [
@@ -119,6 +149,14 @@ ruleTester('connection-churn-settings', {
       yaml: hcm('SIDECAR_INBOUND', idle('10s')),
       options: { minIdleTimeoutSeconds: 60 },
       errors: [{ line: 48 }],
+    },
+    {
+      name: 'EnvoyFilter CLUSTER patch: idle_timeout and max_requests_per_connection in HttpProtocolOptions override the DestinationRule',
+      yaml: clusterPatch('reviews.shop.svc.cluster.local', '{ idle_timeout: 5s, max_requests_per_connection: 10 }'),
+      errors: [
+        { line: 26, message: /^http\.idleTimeout of 5 s \(EnvoyFilter shop\/pool configPatches\[0\], over the DestinationRule\)/ },
+        { line: 26, message: /^maxRequestsPerConnection: 10 \(EnvoyFilter shop\/pool configPatches\[0\], over the DestinationRule\)/ },
+      ],
     },
     { name: 'option raises the bar', yaml: dr('        maxRequestsPerConnection: 500\n'), options: { minRequestsPerConnection: 1000 }, errors: [{ line: 11 }] },
   ],

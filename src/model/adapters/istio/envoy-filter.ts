@@ -17,6 +17,7 @@ import type { MeshModel } from '../../mesh.js';
 import type { PolicyOverride, PoolField } from '../../traffic.js';
 import { asRecord, dig, parseDurationSeconds } from '../../values.js';
 import { declaredPort } from '../workloads/ports.js';
+import { serviceNamespaceOfHost } from '../../hosts.js';
 import { describeOverride, type EnvoyFilterSetting, type MatchedOverride } from './envoyfilter.js';
 
 /** The proxy and cluster an override is looked up for (the cluster name is `outbound|<port>|<subset>|<host>`). */
@@ -172,7 +173,7 @@ export function listenerTimeoutOverrides(model: MeshModel, query: ListenerOverri
 function destinationProxies(model: MeshModel, host: string): { namespace: string; labels: (Record<string, string> | undefined)[]; context: 'SIDECAR_INBOUND' | 'GATEWAY' } | undefined {
   if (model.isExternal(host)) return undefined;
   const service = model.serviceFor(host);
-  const namespace = service?.ref.namespace ?? /^[^.]+\.([^.]+)\.svc\./.exec(host)?.[1];
+  const namespace = service?.ref.namespace ?? serviceNamespaceOfHost(host, model.settings.clusterDomain);
   if (!namespace) return undefined;
   const selector = asRecord(dig(service?.raw, 'spec', 'selector'));
   const workloads = selector && Object.keys(selector).length ? model.workloadsIn(namespace).filter((w) => Object.entries(selector).every(([k, v]) => w.podLabels[k] === String(v))) : [];
