@@ -1,3 +1,4 @@
+import { routedService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
 const dr = (http: string, tcp = '') => `apiVersion: networking.istio.io/v1
@@ -68,21 +69,8 @@ spec:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
 ${hcmValue}`;
 
-/** reviews (Service port 9080) routed from shop, and an EnvoyFilter CLUSTER MERGE of HttpProtocolOptions' `common` on `service` (line 26). */
-const clusterPatch = (service: string, common: string) => `apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec:
-  ports: [{ name: http, port: 9080 }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews, namespace: shop }
-spec:
-  hosts: [reviews]
-  http:
-  - route: [{ destination: { host: reviews } }]
----
+/** reviews (Service port 9080) routed from shop, and an EnvoyFilter CLUSTER MERGE of HttpProtocolOptions' `common` on `service` (line 27). */
+const clusterPatch = (service: string, common: string) => `${routedService()}---
 apiVersion: networking.istio.io/v1alpha3
 kind: EnvoyFilter
 metadata: { name: pool, namespace: shop }
@@ -154,8 +142,8 @@ ruleTester('connection-churn-settings', {
       name: 'EnvoyFilter CLUSTER patch: idle_timeout and max_requests_per_connection in HttpProtocolOptions override the DestinationRule',
       yaml: clusterPatch('reviews.shop.svc.cluster.local', '{ idle_timeout: 5s, max_requests_per_connection: 10 }'),
       errors: [
-        { line: 26, message: /^http\.idleTimeout of 5 s \(EnvoyFilter shop\/pool configPatches\[0\], over the DestinationRule\)/ },
-        { line: 26, message: /^maxRequestsPerConnection: 10 \(EnvoyFilter shop\/pool configPatches\[0\], over the DestinationRule\)/ },
+        { line: 27, message: /^http\.idleTimeout of 5 s \(EnvoyFilter shop\/pool configPatches\[0\], over the DestinationRule\)/ },
+        { line: 27, message: /^maxRequestsPerConnection: 10 \(EnvoyFilter shop\/pool configPatches\[0\], over the DestinationRule\)/ },
       ],
     },
     { name: 'option raises the bar', yaml: dr('        maxRequestsPerConnection: 500\n'), options: { minRequestsPerConnection: 1000 }, errors: [{ line: 11 }] },
