@@ -170,7 +170,24 @@ export function listenerTimeoutOverrides(model: MeshModel, query: ListenerOverri
  * EnvoyFilter context of their listeners. Undefined for external hosts, hosts outside any namespace the input
  * names, and Services whose every selected workload runs without a sidecar.
  */
-function destinationProxies(model: MeshModel, host: string): { namespace: string; labels: (Record<string, string> | undefined)[]; context: 'SIDECAR_INBOUND' | 'GATEWAY' } | undefined {
+function destinationProxies(model: MeshModel, host: string): DestinationProxies | undefined {
+  // Asked for every policy built: kept per model and host (the model does not change once built), so the
+  // workload scan is once per host, not once per (client, subset, port).
+  let byHost = proxiesCache.get(model);
+  if (!byHost) proxiesCache.set(model, (byHost = new Map()));
+  if (!byHost.has(host)) byHost.set(host, findDestinationProxies(model, host));
+  return byHost.get(host);
+}
+
+interface DestinationProxies {
+  namespace: string;
+  labels: (Record<string, string> | undefined)[];
+  context: 'SIDECAR_INBOUND' | 'GATEWAY';
+}
+
+const proxiesCache = new WeakMap<MeshModel, Map<string, DestinationProxies | undefined>>();
+
+function findDestinationProxies(model: MeshModel, host: string): DestinationProxies | undefined {
   if (model.isExternal(host)) return undefined;
   const service = model.serviceFor(host);
   const namespace = service?.ref.namespace ?? serviceNamespaceOfHost(host, model.settings.clusterDomain);
