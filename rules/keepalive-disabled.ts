@@ -1,12 +1,13 @@
 import { defineRule } from '../src/rules/engine.js';
 import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
-import { fieldKey } from '../src/model/traffic.js';
+import { fieldKey, type Sourced } from '../src/model/traffic.js';
 
 /**
  * The effective policy of a client for an HTTP port has `connectionPool.http.maxRequestsPerConnection: 1`
  * (from any DestinationRule layer, or an override): keep-alive is off, so every request (and every retry) opens
  * a new upstream connection whose port then sits in TIME_WAIT. Settings on TLS/TCP ports have no effect and are
- * `setting-ignored`'s. One finding per field, however many (client, subset, port) cells it applies to.
+ * `setting-ignored`'s. One finding per field, however many (client, host, subset, port) cells it applies to,
+ * naming every host it reaches (the first {@link NAMED_HOSTS}, then how many more).
  */
 export default defineRule({
   meta: {
@@ -21,24 +22,46 @@ export default defineRule({
     fixable: true,
   },
   create(context) {
-    const seen = new Set<string>();
+    // One finding per field, naming every destination it disables keep-alive to: a mesh-wide default
+    // (meshConfig.defaultTrafficPolicy), a root-namespace or wildcard DestinationRule, or an EnvoyFilter reaches many.
+    const byField = new Map<string, { field: Sourced<number>; hosts: Set<string>; external: Set<string> }>();
     return {
       ConnectionPolicy(policy) {
         const field = policy.http.maxRequestsPerConnection;
         if (field?.value !== 1) return;
         const key = fieldKey(field);
-        if (seen.has(key)) return;
-        seen.add(key);
-        const label = layerLabel(field);
-        context.report({
-          object: field.object,
-          path: field.path,
-          value: 1,
-          message: `maxRequestsPerConnection: 1 (${label}) disables keep-alive to ${policy.host}: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for ${context.traffic.timeWaitSeconds} s${policy.external ? ', from the node’s shared SNAT ports' : ''}`,
-          hint: 'remove it (0 = unlimited, the default) or set a large value such as 1000; use tcp.maxConnectionDuration to rotate connections instead',
-          fix: { description: `remove maxRequestsPerConnection: 1 (${label}): keep-alive on, the default`, edits: [{ op: 'delete', path: field.path }] },
-        });
+        let entry = byField.get(key);
+        if (!entry) byField.set(key, (entry = { field, hosts: new Set(), external: new Set() }));
+        entry.hosts.add(policy.host);
+        if (policy.external) entry.external.add(policy.host);
+      },
+      end() {
+        for (const { field, hosts, external } of byField.values()) {
+          const label = layerLabel(field);
+          const snat = external.size === 0 ? '' : external.size === hosts.size ? ', from the node’s shared SNAT ports' : `; for the external ${external.size === 1 ? 'one' : 'ones'} (${namedHosts(external)}), from the node’s shared SNAT ports`;
+          context.report({
+            object: field.object,
+            path: field.path,
+            value: 1,
+            message: `maxRequestsPerConnection: 1 (${label}) disables keep-alive to ${hosts.size === 1 ? namedHosts(hosts) : `${hosts.size} hosts: ${namedHosts(hosts)}`}: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for ${context.traffic.timeWaitSeconds} s${snat}`,
+            hint: 'remove it (0 = unlimited, the default) or set a large value such as 1000; use tcp.maxConnectionDuration to rotate connections instead',
+            fix: { description: `remove maxRequestsPerConnection: 1 (${label}): keep-alive on, the default`, edits: [{ op: 'delete', path: field.path }] },
+          });
+        }
       },
     };
   },
 });
+
+/** How many hosts a message names before `and K more`: enough to recognise the scope, short enough for one line. */
+const NAMED_HOSTS = 5;
+
+/** `a, b, c` for up to {@link NAMED_HOSTS} hosts (in the order first seen), else the first ones `and K more`. */
+function namedHosts(hosts: ReadonlySet<string>): string {
+  const names: string[] = [];
+  for (const h of hosts) {
+    if (names.length === NAMED_HOSTS) break;
+    names.push(h);
+  }
+  return hosts.size > NAMED_HOSTS ? `${names.join(', ')} and ${hosts.size - NAMED_HOSTS} more` : names.join(', ');
+}

@@ -213,6 +213,8 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   { kind: 'ServiceEntry', group: ISTIO_GROUP, resource: 'serviceentries', namespaced: true, versions: ISTIO_VERSIONS },
   { kind: 'Sidecar', group: ISTIO_GROUP, resource: 'sidecars', namespaced: true, versions: ISTIO_VERSIONS },
   { kind: 'Gateway', group: ISTIO_GROUP, resource: 'gateways', namespaced: true, versions: ISTIO_VERSIONS },
+  // Istio's CRD serves EnvoyFilter in v1alpha3 only; discovery finds it there when the group prefers v1.
+  { kind: 'EnvoyFilter', group: ISTIO_GROUP, resource: 'envoyfilters', namespaced: true, versions: ['v1alpha3'] },
   { kind: 'ConfigMap', group: '', resource: 'configmaps', namespaced: true, versions: ['v1'], resourceNames: [MESH_CONFIGMAP] },
 ];
 

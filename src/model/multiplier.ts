@@ -15,7 +15,7 @@ import { asArray, asNumber, asString, dig } from './values.js';
 import type { BudgetScope, ConnectionPolicy, DataPlane, FieldRef, IgnoredSetting, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute, WaypointBinding } from './traffic.js';
 import { traceAt } from './trace.js';
 import { fieldKey } from './traffic.js';
-import { ConnectionPolicies, addDestinationRulePolicies } from './adapters/istio/connection-policy.js';
+import { ConnectionPolicies, addDestinationRulePolicies, addEnvoyFilterListenerPolicies } from './adapters/istio/connection-policy.js';
 import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
@@ -174,6 +174,7 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   const policies = new ConnectionPolicies(model);
   const routes = computeRows(model, options, policies);
   addDestinationRulePolicies(model, policies);
+  addEnvoyFilterListenerPolicies(model, policies);
   const linkerd = linkerdTraffic(model);
   const trafficRoutes = [...allHttpRoutes(model), ...modelledGatewayApiRoutes(model), ...linkerd.routes];
   // Every route's policy once (by the route field it is defined at), then the defaults of hosts no route covers.
@@ -512,6 +513,13 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     // Istio ≥ 1.24: the receiving sidecar retries requests reset before they reached its application (versions.ts).
     const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesFor(model, input.destination, input.port) : undefined;
     if (inbound) trace.push(inbound.trace);
+    // HTTP connection manager idle timeouts (EnvoyFilter NETWORK_FILTER): the outbound listener's close the app's
+    // connections to its sidecar, the destination's inbound listener's close this hop's (traffic.ts ListenerFigures).
+    if (connectionPolicy) {
+      const appItems = listenerTrace(connectionPolicy, 'outbound');
+      if (appItems.length) legs[legs.length - 1] = { ...legs[legs.length - 1]!, trace: [...legs[legs.length - 1]!.trace, ...appItems] };
+      trace.push(...listenerTrace(connectionPolicy, 'inbound'));
+    }
     legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, ...(connectionPolicy ? { policy: connectionPolicy } : {}), carriedBy: { text: `sidecar: ${reason}` }, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
@@ -572,6 +580,27 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     ...(retryPolicy ? { retryPolicy } : {}),
     notes,
   };
+}
+
+/**
+ * Trace items for the HTTP connection manager timeouts of one side of a policy's hop, each with the EnvoyFilter
+ * field's file:line. They explain churn the multiplier does not count: how many connections an idle timeout
+ * closes depends on the traffic's shape over time (Envoy defaults: idle_timeout 1 h, stream_idle_timeout 5 min).
+ */
+function listenerTrace(policy: ConnectionPolicy, side: 'outbound' | 'inbound'): TraceItem[] {
+  const items: TraceItem[] = [];
+  const closes = side === 'outbound' ? "closes the app's connections to its sidecar" : "the destination's proxy closes this hop's pooled connections";
+  const idle = policy.listener[`${side}IdleTimeout`];
+  if (idle) items.push(traceAt(`idle_timeout ${idle.value} s: ${idle.value > 0 ? `${closes} after ${idle.value} s without a request` : 'idle timeout disabled'} (${overrideText(policy, idle)}; not counted in M)`, idle.object, idle.path));
+  const stream = policy.listener[`${side}StreamIdleTimeout`];
+  if (stream) items.push(traceAt(`stream_idle_timeout ${stream.value} s: ${stream.value > 0 ? `a request idle ${stream.value} s is reset; on HTTP/1.1 its connection closes with it` : 'stream idle timeout disabled'} (${overrideText(policy, stream)}; not counted in M)`, stream.object, stream.path));
+  return items;
+}
+
+/** The override text (which EnvoyFilter, which listener) behind a listener figure. */
+function overrideText(policy: ConnectionPolicy, figure: { object: ManifestObject; path: FieldPath }): string {
+  const o = policy.overrides.find((x) => x.at.object === figure.object && x.at.path === figure.path);
+  return o ? o.text : `EnvoyFilter ${figure.object.ref.namespace}/${figure.object.ref.name}`;
 }
 
 /** Whether `port` of `host` is declared HTTP (or not declared): then the TLS the app originates is what makes it opaque. */

@@ -86,8 +86,30 @@ export interface TcpPoolFigures {
   maxConnectionDuration?: Sourced<number>;
 }
 
+/**
+ * Timeouts of the HTTP connection managers (HCM) at the two ends of one hop, as EnvoyFilter `NETWORK_FILTER`
+ * patches set them (istiod writes neither, so Envoy's defaults apply when absent). Seconds; 0 disables.
+ *
+ * An HCM's `common_http_protocol_options.idle_timeout` closes a *downstream* connection of its listener that
+ * has had no active request for that long (envoy `api/envoy/config/core/v3/protocol.proto`,
+ * `HttpProtocolOptions.idle_timeout`: default 1 h, 0 disables); its `stream_idle_timeout` resets a request that
+ * sends or receives nothing for that long (envoy `api/envoy/extensions/filters/network/http_connection_manager/
+ * v3/http_connection_manager.proto`: default 5 min, 0 disables). Which leg a listener's downstream is:
+ * - `outbound…`: the client proxy's outbound listener for the destination port (patch context
+ *   `SIDECAR_OUTBOUND`): its downstream is the application, so it closes the app → sidecar leg's connections;
+ * - `inbound…`: the destination proxy's inbound listener (`SIDECAR_INBOUND`; `GATEWAY` when the destination
+ *   is a gateway): its downstream is the calling proxy, so it closes this hop's pooled connections from the
+ *   server side, whatever the client's `http.idleTimeout` says.
+ */
+export interface ListenerFigures {
+  outboundIdleTimeout?: Sourced<number>;
+  outboundStreamIdleTimeout?: Sourced<number>;
+  inboundIdleTimeout?: Sourced<number>;
+  inboundStreamIdleTimeout?: Sourced<number>;
+}
+
 /** Dotted names of the pool fields a {@link ConnectionPolicy} carries, e.g. `http.maxRequestsPerConnection`. */
-export type PoolField = `http.${keyof HttpPoolFigures}` | `tcp.${keyof TcpPoolFigures}`;
+export type PoolField = `http.${keyof HttpPoolFigures}` | `tcp.${keyof TcpPoolFigures}` | `listener.${keyof ListenerFigures}`;
 
 /**
  * A setting that is written where it applies but has no effect there: a pool field on a (client, destination,
@@ -151,6 +173,8 @@ export interface ConnectionPolicy {
   destinationRule?: FieldRef;
   http: HttpPoolFigures;
   tcp: TcpPoolFigures;
+  /** HTTP connection manager timeouts at both ends of the hop (HTTP ports only; see {@link ListenerFigures}). */
+  listener: ListenerFigures;
   /** New upstream connections per try on this port: 1 keep-alive off, 1/N for `maxRequestsPerConnection: N`, 0 pooled. */
   connectionsPerTry: number;
   /** How `connectionsPerTry` was decided (trace text and its field). */

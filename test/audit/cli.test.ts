@@ -261,11 +261,11 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     assert.ok(second.requests.length > 0);
     // meshConfig.defaultHttpRetryPolicy.attempts: 4 replaces Istio's 2 default retries. The effective policy of every
     // host without a DestinationRule is meshConfig.defaultTrafficPolicy's (Istio 1.31+): its maxRequestsPerConnection: 1
-    // is reported once, at the ConfigMap that sets it (the first host it applies to is named), and its pool sets no
+    // is reported once, at the ConfigMap that sets it, naming every host it applies to, and its pool sets no
     // maxRetries, so the 4 default retries to the external host are uncapped (istiod leaves max_retries at 2^32-1,
     // istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go).
     assert.deepEqual(report.findings.map((f: JsonFinding) => [f.ruleId, f.file, f.message]), [
-      ['keepalive-disabled', 'cluster://second/ConfigMap/istio-system/istio', 'maxRequestsPerConnection: 1 (meshConfig.defaultTrafficPolicy) disables keep-alive to legacy.shop.svc.cluster.local: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for 60 s'],
+      ['keepalive-disabled', 'cluster://second/ConfigMap/istio-system/istio', 'maxRequestsPerConnection: 1 (meshConfig.defaultTrafficPolicy) disables keep-alive to 2 hosts: legacy.shop.svc.cluster.local, api.payments.example: every request and retry opens a new connection that holds an ephemeral port in TIME_WAIT for 60 s; for the external one (api.payments.example), from the node’s shared SNAT ports'],
       ['retries-implicit-default', 'cluster://second/VirtualService/shop/payments', "HTTP route has no retries block: Istio's default of 4 retries applies, up to 5 tries per request"],
       ['retry-budget-missing', 'cluster://second/VirtualService/shop/payments', "default retries to external api.payments.example:80 with no retry budget: istiod leaves the circuit breaker's max_retries at 4294967295 (Envoy's own default is 3), so when it fails every request becomes up to 5 requests and 5× the new connections from the node's SNAT ports"],
     ]);
@@ -330,8 +330,8 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     });
     outputs.push(tty.text);
     assert.equal(tty.code, 1, tty.text);
-    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: \d+ objects, \d of 10 kinds done \(reading [A-Za-z]+ \d+/);
-    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: 19 objects, 10 of 10 kinds done\r/);
+    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: \d+ objects, \d+ of 11 kinds done \(reading [A-Za-z]+ \d+/);
+    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: 19 objects, 11 of 11 kinds done\r/);
     assert.match(tty.text, new RegExp(`read \\d+ objects from ${main.url.replace(/\./g, '\\.')} \\(context main\\) in \\d+\\.\\d s`));
     assert.ok(JSON.parse(readFileSync(out, 'utf8')).findings.length >= 8);
   });

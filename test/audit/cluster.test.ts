@@ -100,7 +100,7 @@ async function writeKubeconfig(srv: FakeApiServer, dir?: string): Promise<string
   return file;
 }
 
-const LIST_PATH = /^\/(api\/v1|apis\/(apps|networking\.istio\.io)\/[^/]+)(\/namespaces\/[a-z0-9-]+)?\/(namespaces|services|configmaps|deployments|statefulsets|daemonsets|destinationrules|virtualservices|serviceentries|sidecars|gateways)$/;
+const LIST_PATH = /^\/(api\/v1|apis\/(apps|networking\.istio\.io)\/[^/]+)(\/namespaces\/[a-z0-9-]+)?\/(namespaces|services|configmaps|deployments|statefulsets|daemonsets|destinationrules|virtualservices|serviceentries|sidecars|gateways|envoyfilters)$/;
 const DISCOVERY_PATH = /^\/apis(\/networking\.istio\.io\/(v1|v1beta1|v1alpha3))?$/;
 
 /** Every request was a GET of a discovery document or of a list endpoint, and the fake saw no unknown path. */
@@ -462,7 +462,7 @@ describe('readCluster coverage notes', () => {
     const file = await writeKubeconfig(srv);
     const read = await readCluster({ kubeconfig: file, env: await isolatedEnv() });
     assert.equal(read.istioVersion, null);
-    assert.deepEqual(read.coverage.map((n) => n.kind).sort(), ['DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'VirtualService']);
+    assert.deepEqual(read.coverage.map((n) => n.kind).sort(), ['DestinationRule', 'EnvoyFilter', 'Gateway', 'ServiceEntry', 'Sidecar', 'VirtualService']);
     for (const n of read.coverage) {
       assert.equal(n.status, 'not-installed');
       assert.match(n.message, /Istio CRDs are not installed/);

@@ -112,6 +112,8 @@ interface ResourceDef {
   group: string; // '' = core
   plural: string;
   namespaced: boolean;
+  /** Versions that serve the kind, when not every version of its group does (EnvoyFilter: v1alpha3 only, as Istio's CRD). */
+  versions?: readonly string[];
 }
 
 const CORE: ResourceDef[] = [
@@ -132,7 +134,10 @@ const ISTIO: ResourceDef[] = [
   { kind: 'ServiceEntry', group: 'networking.istio.io', plural: 'serviceentries', namespaced: true },
   { kind: 'Sidecar', group: 'networking.istio.io', plural: 'sidecars', namespaced: true },
   { kind: 'Gateway', group: 'networking.istio.io', plural: 'gateways', namespaced: true },
+  { kind: 'EnvoyFilter', group: 'networking.istio.io', plural: 'envoyfilters', namespaced: true, versions: ['v1alpha3'] },
 ];
+/** The definitions of `defs` served at `version`. */
+const servedAt = (defs: readonly ResourceDef[], version: string): ResourceDef[] => defs.filter((d) => !d.versions || d.versions.includes(version));
 
 /** Generates a CA, a server certificate for 127.0.0.1/localhost and a client certificate, with openssl, into `dir`. */
 async function makeCertificates(dir: string): Promise<void> {
@@ -346,7 +351,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (m) {
       const g = groups.find((x) => x.name === m![1]);
       if (!g || !g.versions.includes(m[2])) return notFound();
-      return json(res, resourceList(`${m[1]}/${m[2]}`, g.name === 'apps' ? APPS : istioServed));
+      return json(res, resourceList(`${m[1]}/${m[2]}`, g.name === 'apps' ? APPS : servedAt(istioServed, m[2])));
     }
     // Lists: /api/v1/{plural}, /api/v1/namespaces/{ns}/{plural}, /apis/{g}/{v}/{plural}, /apis/{g}/{v}/namespaces/{ns}/{plural}
     m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)$/.exec(p);
@@ -358,7 +363,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       let defs: ResourceDef[] = [];
       if (group === '' && version === 'v1') defs = CORE;
       else if (group === 'apps' && version === 'v1') defs = APPS;
-      else if (group === 'networking.istio.io' && istioVersions.includes(version)) defs = istioServed;
+      else if (group === 'networking.istio.io' && istioVersions.includes(version)) defs = servedAt(istioServed, version);
       const def = defs.find((d) => d.plural === plural);
       if (!def || (namespace !== undefined && !def.namespaced)) return notFound();
       return serveList(res, rec, def, version, namespace);

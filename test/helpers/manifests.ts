@@ -42,3 +42,27 @@ export function writeTree(root: string, files: Record<string, string>): void {
     writeFileSync(join(root, name), text);
   }
 }
+
+/**
+ * A Service `name` (one `http` port, 9080 by default) and a mesh VirtualService routing every request to it, both
+ * in `namespace` (default `shop`): 14 lines, then `routeLines` (YAML under the route, 4-space indent, ending
+ * with a newline, e.g. `    retries: { attempts: 3 }\n`).
+ */
+export function routedService(name = 'reviews', options: { namespace?: string; port?: number; routeLines?: string } = {}): string {
+  const namespace = options.namespace ?? 'shop';
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  ports: [{ name: http, port: ${options.port ?? 9080} }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  hosts: [${name}]
+  http:
+  - route:
+    - destination: { host: ${name} }
+${options.routeLines ?? ''}`;
+}

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { locate } from '../../src/load/objects.js';
 import { describeOverride, EnvoyFilterIndex, parseClusterName } from '../../src/model/adapters/istio/envoyfilter.js';
-import { dedent, docs, objectsFromYaml } from '../helpers/model.js';
+import { buildTrafficModel } from '../../src/model/multiplier.js';
+import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
 
 const REVIEWS = 'reviews.shop.svc.cluster.local';
 
@@ -198,6 +199,105 @@ describe('EnvoyFilter NETWORK_FILTER patches on the HTTP connection manager', ()
     assert.deepEqual(index.listenerOverrides({ proxyNamespace: 'shop', context: 'SIDECAR_OUTBOUND', port: 8080 }).map((o) => o.value), [30], 'port 9080 only for the first patch');
     assert.deepEqual(index.listenerOverrides({ proxyNamespace: 'shop', context: 'GATEWAY' }).map((o) => o.value), [30]);
     assert.deepEqual(index.filters[0].patches[1].otherFields, ['xff_num_trusted_hops']);
+  });
+});
+
+/** reviews (Service port 9080 `http`, Deployment pods `app: reviews`) in injected `shop`, a mesh route to it, and `filters`. */
+function hop(...filters: string[]): string {
+  return docs(
+    'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop, labels: { istio-injection: enabled } }',
+    'apiVersion: v1\nkind: Service\nmetadata: { name: reviews, namespace: shop }\nspec:\n  selector: { app: reviews }\n  ports: [{ name: http, port: 9080 }]',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: reviews, namespace: shop }\nspec:\n  template:\n    metadata: { labels: { app: reviews, version: v1 } }\n    spec: { containers: [{ name: reviews, image: reviews }] }',
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{ destination: { host: reviews } }]',
+    ...filters,
+  );
+}
+
+/** A NETWORK_FILTER MERGE of the HTTP connection manager on `context`'s listener port 9080, setting `typed` (flow mapping). */
+function hcmPatch(name: string, namespace: string, context: string, typed: string, selector = ''): string {
+  return envoyFilter(name, namespace, dedent(`
+    ${selector ? `workloadSelector: { labels: ${selector} }` : ''}
+    configPatches:
+    - applyTo: NETWORK_FILTER
+      match:
+        context: ${context}
+        listener: { portNumber: 9080, filterChain: { filter: { name: envoy.filters.network.http_connection_manager } } }
+      patch:
+        operation: MERGE
+        value:
+          typed_config:
+            "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+            ${typed}
+  `));
+}
+
+describe('EnvoyFilter HTTP connection manager timeouts in the effective policy and the trace', () => {
+  const rowOf = (yaml: string) => {
+    const traffic = buildTrafficModel(modelFromYaml(yaml));
+    const row = traffic.routes.find((r) => r.host === REVIEWS && r.port === 9080);
+    assert.ok(row?.connectionPolicy, 'the route to reviews:9080 has a policy');
+    return { row, policy: row.connectionPolicy, traffic };
+  };
+
+  it('SIDECAR_INBOUND on the destination pods: listener.inboundIdleTimeout, traced on the sidecar → reviews leg with file:line; M unchanged', () => {
+    const { row, policy } = rowOf(hop(hcmPatch('in', 'shop', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 1s }', '{ app: reviews }')));
+    assert.equal(policy.listener.inboundIdleTimeout?.value, 1);
+    assert.equal(policy.listener.outboundIdleTimeout, undefined, 'the client outbound listener is not patched');
+    assert.equal(policy.listener.inboundIdleTimeout?.path.at(-1), 'idle_timeout');
+    assert.match(policy.overrides.at(-1)!.text, /EnvoyFilter shop\/in configPatches\[0\] common_http_protocol_options\.idle_timeout: 1 s on reviews\.shop\.svc\.cluster\.local's sidecars' inbound listener port 9080/);
+    const leg = row.legs.find((l) => l.name.startsWith('sidecar →'))!;
+    const item = leg.trace.find((t) => /idle_timeout 1 s/.test(t.text));
+    assert.ok(item, 'the hop leg traces the inbound idle timeout');
+    assert.match(item.text, /the destination's proxy closes this hop's pooled connections after 1 s without a request/);
+    assert.equal(item.location?.file, 'model-test.yaml');
+    assert.ok((item.location?.line ?? 0) > 20, 'line of the EnvoyFilter field');
+    assert.equal(row.legs.find((l) => l.name === 'app → sidecar')!.trace.some((t) => /idle_timeout/.test(t.text)), false, 'not on the app leg');
+    assert.equal(row.total, 0, 'idle timeouts are not counted in M');
+  });
+
+  it('SIDECAR_OUTBOUND on the client: listener.outbound*, traced on the app → sidecar leg', () => {
+    const { row, policy } = rowOf(hop(hcmPatch('out', 'shop', 'SIDECAR_OUTBOUND', 'common_http_protocol_options: { idle_timeout: 2s }\n            stream_idle_timeout: 1s')));
+    assert.equal(policy.listener.outboundIdleTimeout?.value, 2);
+    assert.equal(policy.listener.outboundStreamIdleTimeout?.value, 1);
+    assert.equal(policy.listener.inboundIdleTimeout, undefined);
+    const app = row.legs.find((l) => l.name === 'app → sidecar')!;
+    assert.ok(app.trace.some((t) => /idle_timeout 2 s: closes the app's connections to its sidecar/.test(t.text) && t.location));
+    assert.ok(app.trace.some((t) => /stream_idle_timeout 1 s: a request idle 1 s is reset/.test(t.text)));
+  });
+
+  it('near misses: other pods, other port, another namespace, GATEWAY context, an external host', () => {
+    const cases = [
+      hcmPatch('in', 'shop', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 1s }', '{ app: ratings }'),
+      hcmPatch('in', 'shop', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 1s }').replace('portNumber: 9080', 'portNumber: 9090'),
+      hcmPatch('in', 'other', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 1s }'),
+      hcmPatch('gw', 'shop', 'GATEWAY', 'common_http_protocol_options: { idle_timeout: 1s }'),
+    ];
+    for (const filter of cases) assert.deepEqual(rowOf(hop(filter)).policy.listener, {}, filter.split('\n').slice(0, 12).join(' '));
+  });
+
+  it('a root-namespace filter applies to every proxy; a later one for the same field wins', () => {
+    const { policy } = rowOf(hop(
+      hcmPatch('mesh-wide', 'istio-system', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 5s }'),
+      hcmPatch('local', 'shop', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 20s }', '{ version: v1 }'),
+    ));
+    assert.equal(policy.listener.inboundIdleTimeout?.value, 20, 'shop/local applies after the root namespace filter');
+    assert.equal(policy.listener.inboundIdleTimeout?.object.ref.name, 'local');
+  });
+
+  it('a destination whose pods run without a sidecar has no inbound listener to patch', () => {
+    const yaml = hop(hcmPatch('in', 'shop', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 1s }')).replace('labels: { app: reviews, version: v1 }', 'labels: { app: reviews, version: v1, sidecar.istio.io/inject: "false" }');
+    const policies = buildTrafficModel(modelFromYaml(yaml)).connectionPolicies.filter((p) => p.host === REVIEWS && p.port === 9080);
+    assert.ok(policies.length, 'the hop has a policy');
+    for (const p of policies) assert.deepEqual(p.listener, {});
+    const injected = buildTrafficModel(modelFromYaml(yaml.replace('sidecar.istio.io/inject: "false"', 'sidecar.istio.io/inject: "true"'))).connectionPolicies.filter((p) => p.host === REVIEWS && p.port === 9080);
+    assert.ok(injected.some((p) => p.listener.inboundIdleTimeout?.value === 1), 'near miss: the same pods with a sidecar');
+  });
+
+  it('a patch no route reaches still gets the Service port\'s policy (so rules see it)', () => {
+    const yaml = hop(hcmPatch('in', 'shop', 'SIDECAR_INBOUND', 'common_http_protocol_options: { idle_timeout: 1s }')).split('---\n').filter((d) => !d.includes('kind: VirtualService')).join('---\n');
+    const traffic = buildTrafficModel(modelFromYaml(yaml));
+    assert.equal(traffic.routes.length, 0);
+    assert.equal(traffic.connectionPolicies.find((p) => p.host === REVIEWS && p.port === 9080)?.listener.inboundIdleTimeout?.value, 1);
   });
 });
 

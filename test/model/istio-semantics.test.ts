@@ -71,4 +71,31 @@ describe('EnvoyFilter in the effective policy', () => {
     assert.match(row.connectionPolicy!.overrides.map((o) => o.text).join('\n'), /replaces the cluster's whole HttpProtocolOptions without maxRequestsPerConnection/);
     assert.deepEqual(result.findings.filter((f) => f.ruleId === 'keepalive-disabled'), []);
   });
+
+  it('a GATEWAY-context CLUSTER patch changes the egress gateway leg only; the SIDECAR_OUTBOUND one is not the gateway\'s', async () => {
+    const result = await run('envoyfilter-gateway-context.yaml');
+    const row = result.routes.find((r) => r.host === 'api.example.com')!;
+    assert.deepEqual(row.legs.map((l) => [l.name, l.tries, l.connectionsPerTry, l.snat]), [
+      ['app → sidecar', 1, 0, false],
+      ['sidecar → istio-egressgateway.istio-system.svc.cluster.local:80', 3, 0, false],
+      ['egress gateway → api.example.com:80', 3, 1, true],
+    ]);
+    assert.equal(row.total, 3);
+    const trace = row.legs[2]!.trace.find((t) => /keep-alive off/.test(t.text))!;
+    assert.match(trace.text, /EnvoyFilter istio-system\/gateway-keepalive configPatches\[0\]/);
+    assert.equal(trace.location?.line, 59);
+    assert.equal(row.legs[2]!.policy?.http.maxRequestsPerConnection?.object.ref.name, 'gateway-keepalive', 'not the SIDECAR_OUTBOUND patch (2)');
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'keepalive-disabled').map((f) => f.location.line), [59]);
+  });
+
+  it('HTTP connection manager idle timeouts: traced on the leg whose connections they close, not counted in M; connection-churn-settings at each', async () => {
+    const result = await run('envoyfilter-hcm-idle-timeouts.yaml');
+    const row = result.routes.find((r) => r.host === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(row.legs.map((l) => [l.name, l.tries, l.connectionsPerTry]), [['app → sidecar', 1, 0], ['sidecar → reviews.shop.svc.cluster.local:9080', 2, 0]]);
+    assert.equal(row.total, 0);
+    const lines = (leg: number) => row.legs[leg]!.trace.filter((t) => /idle_timeout/.test(t.text)).map((t) => t.location?.line);
+    assert.deepEqual(lines(0), [51, 52], 'outbound listener: the app → sidecar leg');
+    assert.deepEqual(lines(1), [69], 'inbound listener of reviews: the sidecar → reviews leg');
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'connection-churn-settings').map((f) => f.location.line), [51, 52, 69]);
+  });
 });

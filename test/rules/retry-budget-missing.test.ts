@@ -1,3 +1,4 @@
+import { routedService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
@@ -33,22 +34,7 @@ spec:
   trafficPolicy: ${trafficPolicy}
 `;
 
-const INTERNAL = `apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec:
-  ports: [{ name: http, port: 9080 }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews, namespace: shop }
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - destination: { host: reviews }
-    retries: { attempts: 3 }
-`;
+const INTERNAL = routedService('reviews', { routeLines: '    retries: { attempts: 3 }\n' });
 
 ruleTester('retry-budget-missing', {
   valid: [

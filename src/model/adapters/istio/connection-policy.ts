@@ -13,12 +13,12 @@
  */
 import type { FieldPath } from '../../../types.js';
 import type { MeshModel, MergedDestinationRule } from '../../mesh.js';
-import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
+import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, ListenerFigures, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
 import { RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY, RETRY_BUDGET_DEFAULT_PERCENT } from './versions.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
 import { declaredPort, declaredPorts, type DeclaredPort } from '../workloads/ports.js';
-import { envoyFilterOverrides, type OverrideQuery } from './envoy-filter.js';
+import { envoyFilterOverrides, listenerTimeoutOverrides, type OverrideQuery } from './envoy-filter.js';
 
 /** What a {@link ConnectionPolicies.get} call asks for. */
 export interface PolicyQuery {
@@ -73,6 +73,7 @@ export class ConnectionPolicies {
     const pool = effective.connectionPool;
     const http: HttpPoolFigures = {};
     const tcp: TcpPoolFigures = {};
+    const listener: ListenerFigures = {};
     const ignored: IgnoredSetting[] = [];
     if (pool) {
       const at = (field: string[]): FieldPath => [...pool.path, ...field];
@@ -106,7 +107,15 @@ export class ConnectionPolicies {
       else http.retryBudget = budget;
     }
     const overrides = envoyFilterOverrides(model, { proxyNamespace: query.clientNamespace, proxyLabels: query.clientWorkload?.labels, context: query.context ?? 'SIDECAR_OUTBOUND', host: query.host, subset: query.subset, port: query.port });
-    for (const o of overrides) applyOverride(http, tcp, o, protocol.value, ignored);
+    for (const o of overrides) applyOverride({ http, tcp, listener }, o, protocol.value, ignored);
+    // HTTP connection manager timeouts: only HTTP ports have one, and only sidecars and gateways (not ambient's ztunnel or waypoints, modelled elsewhere).
+    const dataPlane = query.dataPlane ?? 'sidecar';
+    if (protocol.value === 'http' && (dataPlane === 'sidecar' || dataPlane === 'gateway')) {
+      for (const o of listenerTimeoutOverrides(model, { proxyNamespace: query.clientNamespace, proxyLabels: query.clientWorkload?.labels, context: query.context ?? 'SIDECAR_OUTBOUND', host: query.host, port: query.port })) {
+        applyOverride({ http, tcp, listener }, o, protocol.value, ignored);
+        overrides.push(o);
+      }
+    }
     const { value: connectionsPerTry, trace: connectionsTrace } = connectionsOf(dr, http, protocol.value, pool);
     return {
       key,
@@ -124,6 +133,7 @@ export class ConnectionPolicies {
       ...(dr ? { destinationRule: { object: dr.primary.object, path: ['spec', 'host'] } } : {}),
       http,
       tcp,
+      listener,
       connectionsPerTry,
       connectionsTrace,
       ignored,
@@ -147,9 +157,9 @@ function retryBudgetFigure(block: Sourced<Record<string, unknown>>): Sourced<Ret
 }
 
 /** An override replaces the field it names (and records the DestinationRule field it shadows). */
-function applyOverride(http: HttpPoolFigures, tcp: TcpPoolFigures, o: PolicyOverride, protocol: PortProtocol, ignored: IgnoredSetting[]): void {
-  const [block, name] = o.field.split('.') as ['http' | 'tcp', string];
-  const target = (block === 'http' ? http : tcp) as Record<string, Sourced<unknown> | undefined>;
+function applyOverride(figures: { http: HttpPoolFigures; tcp: TcpPoolFigures; listener: ListenerFigures }, o: PolicyOverride, protocol: PortProtocol, ignored: IgnoredSetting[]): void {
+  const [block, name] = o.field.split('.') as ['http' | 'tcp' | 'listener', string];
+  const target = figures[block] as Record<string, Sourced<unknown> | undefined>;
   if (o.noEffect) {
     ignored.push({ field: o.field, value: o.value, at: o.at, reason: `${o.text}: ${o.noEffect}` });
     return;
@@ -226,6 +236,35 @@ export function addDestinationRulePolicies(model: MeshModel, policies: Connectio
 
 /** The policy fields a rule reads, by dotted name, for messages and dedup keys. */
 export function policyField(policy: ConnectionPolicy, field: PoolField): Sourced<unknown> | undefined {
-  const [block, name] = field.split('.') as ['http' | 'tcp', string];
+  const [block, name] = field.split('.') as ['http' | 'tcp' | 'listener', string];
   return (policy[block] as Record<string, Sourced<unknown> | undefined>)[name];
+}
+
+/**
+ * Adds the policies of the hops an EnvoyFilter HTTP connection manager patch (`NETWORK_FILTER`) reaches, so its
+ * timeouts are seen where no route or DestinationRule of the input asks for that hop yet: each HTTP port of each
+ * Kubernetes Service in the filter's namespace (every namespace for a root-namespace filter) that the patch's
+ * `listener.portNumber` matches. `SIDECAR_OUTBOUND` patches are asked for from clients in the filter's namespace
+ * (with its `workloadSelector` labels), `SIDECAR_INBOUND` ones from the Service's own namespace (the callers'
+ * namespace does not change the destination's listener); `ANY` both. `GATEWAY` patches change a gateway's
+ * listeners, whose downstream is outside the mesh unless a route sends to the gateway (then that row has them).
+ * Linear in patches × Services.
+ */
+export function addEnvoyFilterListenerPolicies(model: MeshModel, policies: ConnectionPolicies): void {
+  const index = model.envoyFilterIndex();
+  const patches = index.filters.flatMap((view) => view.patches.filter((p) => p.applyTo === 'NETWORK_FILTER' && p.overrides.length).map((patch) => ({ view, patch })));
+  if (!patches.length) return;
+  for (const { view, patch } of patches) {
+    const root = view.namespace === index.rootNamespace;
+    const clientWorkload = view.workloadSelector ? { name: `workloadSelector ${Object.entries(view.workloadSelector).map(([k, v]) => `${k}=${v}`).join(',')}`, labels: view.workloadSelector } : undefined;
+    for (const service of model.services) {
+      if (!root && service.ref.namespace !== view.namespace) continue;
+      const host = model.resolve(service.ref.name, service.ref.namespace);
+      for (const port of declaredPorts(model, host)) {
+        if (port.protocol !== 'http' || (patch.listenerPort !== undefined && patch.listenerPort !== port.number)) continue;
+        if (patch.context === 'SIDECAR_OUTBOUND' || patch.context === 'ANY') policies.get({ clientNamespace: root ? service.ref.namespace : view.namespace, ...(clientWorkload ? { clientWorkload } : {}), host, port: port.number });
+        if (patch.context === 'SIDECAR_INBOUND' || patch.context === 'ANY') policies.get({ clientNamespace: service.ref.namespace, host, port: port.number });
+      }
+    }
+  }
 }

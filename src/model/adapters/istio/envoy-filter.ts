@@ -17,6 +17,7 @@ import type { MeshModel } from '../../mesh.js';
 import type { PolicyOverride, PoolField } from '../../traffic.js';
 import { asRecord, dig, parseDurationSeconds } from '../../values.js';
 import { declaredPort } from '../workloads/ports.js';
+import { serviceNamespaceOfHost } from '../../hosts.js';
 import { describeOverride, type EnvoyFilterSetting, type MatchedOverride } from './envoyfilter.js';
 
 /** The proxy and cluster an override is looked up for (the cluster name is `outbound|<port>|<subset>|<host>`). */
@@ -105,4 +106,98 @@ export function envoyFilterOverrides(model: MeshModel, query: OverrideQuery): Po
     }
   }
   return out;
+}
+
+/** The hop HTTP connection manager overrides are looked up for: the client proxy and the destination port it calls. */
+export interface ListenerOverrideQuery {
+  /** Namespace of the client proxy. */
+  proxyNamespace: string;
+  proxyLabels?: Record<string, string>;
+  /** `SIDECAR_OUTBOUND` for a client sidecar; `GATEWAY` for a gateway's upstream hop (its own listeners face its downstream, not this hop). */
+  context: 'SIDECAR_OUTBOUND' | 'GATEWAY';
+  host: string;
+  /** The destination's service port (`match.listener.portNumber` names the service port on both sides: istio/api `envoy_filter.proto`, `ListenerMatch.port_number`). */
+  port?: number;
+}
+
+const LISTENER_FIELD: Partial<Record<EnvoyFilterSetting, 'IdleTimeout' | 'StreamIdleTimeout'>> = {
+  downstreamIdleTimeout: 'IdleTimeout',
+  streamIdleTimeout: 'StreamIdleTimeout',
+};
+
+/**
+ * The HTTP connection manager timeouts EnvoyFilter `NETWORK_FILTER` patches set at the two ends of one HTTP hop
+ * (see `ListenerFigures` in `traffic.ts` for which leg each one closes), in the order istiod applies them:
+ * - `listener.outbound*`: patches with context `SIDECAR_OUTBOUND` (or `ANY`) that select the client's sidecar and
+ *   match the destination port (its outbound listener `0.0.0.0_<port>`);
+ * - `listener.inbound*`: patches with context `SIDECAR_INBOUND` (`GATEWAY` when the destination's pods are a
+ *   gateway) that select the destination's pods (the Service's `selector` against the input's workloads) and
+ *   match the port. External hosts and destinations whose every pod has no sidecar have no such listener.
+ * A workload-selecting filter whose pods the input does not show is applied as the worst case, and says so.
+ * Never throws.
+ */
+export function listenerTimeoutOverrides(model: MeshModel, query: ListenerOverrideQuery): PolicyOverride[] {
+  const index = model.envoyFilterIndex();
+  if (!index.filters.length) return [];
+  const out: PolicyOverride[] = [];
+  const port = query.port !== undefined ? ` port ${query.port}` : '';
+  const push = (o: MatchedOverride, side: 'outbound' | 'inbound', where: string) => {
+    const suffix = LISTENER_FIELD[o.setting];
+    if (!suffix || typeof o.value !== 'number') return;
+    out.push({ field: `listener.${side}${suffix}`, value: o.value, at: { object: o.filter, path: o.path }, text: `${describeOverride(o)} on ${where}${o.assumed ? ` (${o.assumed})` : ''}` });
+  };
+  if (query.context === 'SIDECAR_OUTBOUND') {
+    for (const o of index.listenerOverrides({ proxyNamespace: query.proxyNamespace, proxyLabels: query.proxyLabels, context: 'SIDECAR_OUTBOUND', port: query.port })) push(o, 'outbound', `the client sidecar's outbound listener${port}`);
+  }
+  const server = destinationProxies(model, query.host);
+  if (server) {
+    const seen = new Set<string>();
+    for (const labels of server.labels) {
+      for (const o of index.listenerOverrides({ proxyNamespace: server.namespace, proxyLabels: labels, context: server.context, port: query.port })) {
+        const key = `${o.filter.order}\u0000${o.patchIndex}\u0000${o.setting}`;
+        if (seen.has(key)) continue; // several workloads behind one Service: one override per patch field
+        seen.add(key);
+        push(o, 'inbound', `${server.context === 'GATEWAY' ? 'the gateway' : `${query.host}'s sidecars`}' ${server.context === 'GATEWAY' ? 'listener' : 'inbound listener'}${port}`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The proxies that receive a hop to `host`: the namespace, the pod labels of each workload the Service selects
+ * (`[undefined]` when the input shows none: a workload-selecting filter is then assumed to apply), and the
+ * EnvoyFilter context of their listeners. Undefined for external hosts, hosts outside any namespace the input
+ * names, and Services whose every selected workload runs without a sidecar.
+ */
+function destinationProxies(model: MeshModel, host: string): DestinationProxies | undefined {
+  // Asked for every policy built: kept per model and host (the model does not change once built), so the
+  // workload scan is once per host, not once per (client, subset, port).
+  let byHost = proxiesCache.get(model);
+  if (!byHost) proxiesCache.set(model, (byHost = new Map()));
+  if (!byHost.has(host)) byHost.set(host, findDestinationProxies(model, host));
+  return byHost.get(host);
+}
+
+interface DestinationProxies {
+  namespace: string;
+  labels: (Record<string, string> | undefined)[];
+  context: 'SIDECAR_INBOUND' | 'GATEWAY';
+}
+
+const proxiesCache = new WeakMap<MeshModel, Map<string, DestinationProxies | undefined>>();
+
+function findDestinationProxies(model: MeshModel, host: string): DestinationProxies | undefined {
+  if (model.isExternal(host)) return undefined;
+  const service = model.serviceFor(host);
+  const namespace = service?.ref.namespace ?? serviceNamespaceOfHost(host, model.settings.clusterDomain);
+  if (!namespace) return undefined;
+  const selector = asRecord(dig(service?.raw, 'spec', 'selector'));
+  const workloads = selector && Object.keys(selector).length ? model.workloadsIn(namespace).filter((w) => Object.entries(selector).every(([k, v]) => w.podLabels[k] === String(v))) : [];
+  // Istio's gateway charts label their pods istio=ingressgateway / istio=egressgateway; a gateway is its own proxy.
+  const isGateway = (labels: Record<string, string>) => /gateway$/.test(labels.istio ?? '');
+  const proxied = workloads.filter((w) => w.sidecar !== false || isGateway(w.podLabels));
+  if (workloads.length && !proxied.length) return undefined;
+  const gateway = proxied.length ? proxied.some((w) => isGateway(w.podLabels)) : /(ingress|egress)gateway/.test(host.split('.')[0] ?? '');
+  return { namespace, labels: proxied.length ? proxied.map((w) => w.podLabels) : [undefined], context: gateway ? 'GATEWAY' : 'SIDECAR_INBOUND' };
 }
