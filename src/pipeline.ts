@@ -73,6 +73,12 @@ export interface SourceOptions {
   disabled?: boolean;
   /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
   maxFileBytes?: number;
+  /** Wall-clock limit per large source file, seconds (`--source-timeout`, `source.timeoutSeconds`; default 60; see `source/isolated.ts`). */
+  timeoutSeconds?: number;
+  /** Heap cap of the worker scanning large source files, MiB (`--source-max-heap`, `source.maxHeapMiB`; default 1,536). */
+  maxHeapMiB?: number;
+  /** Size from which a source file is scanned on a worker with those limits, bytes (default 128 KiB; 0: every file). Not a CLI option. */
+  isolateMinBytes?: number;
 }
 
 /** What source scanning saw, for the reports. */
@@ -327,7 +333,9 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     if (setting.severity === 'off') disabledRules.push(id);
     if (setting.options) ruleOptions[id] = setting.options;
   }
-  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes });
+  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes,
+    isolation: { timeoutSeconds: options.source?.timeoutSeconds, maxHeapMiB: options.source?.maxHeapMiB, minBytes: options.source?.isolateMinBytes },
+  });
   const findings: Finding[] = [];
   for (const f of result.findings) {
     const configured = options.rules?.get(f.ruleId)?.severity;
