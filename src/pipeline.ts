@@ -24,7 +24,7 @@ import { TIME_WAIT_SECONDS } from './facts.js';
 import { nodePortBudgets, type NodePortReport } from './live/nodes.js';
 import type { LiveTraffic } from './live/types.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
-import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
+import { applyBaseline, type AcceptedBaseline, type BaselineSummary } from './baseline/index.js';
 import path from 'node:path';
 
 /** Options of one analysis, whatever the input (files or a cluster). */
@@ -188,7 +188,7 @@ export interface CheckOptions extends AnalysisOptions {
   /** Report disable directives that silence nothing (`unused-disable-directive`). */
   reportUnusedDisableDirectives?: boolean;
   /** A baseline read with `readBaseline`, and its file name for messages: accepted findings move to `suppressed`. */
-  baseline?: { file: string; baseline: Baseline };
+  baseline?: { file: string; baseline: AcceptedBaseline };
   /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
   contextPaths?: readonly string[];
   /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
