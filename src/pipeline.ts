@@ -73,7 +73,7 @@ export interface SourceOptions {
   disabled?: boolean;
   /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
   maxFileBytes?: number;
-  /** Wall-clock limit per large source file, seconds (`--source-timeout`, `source.timeoutSeconds`; default 60; see `source/isolated.ts`). */
+  /** Wall-clock limit per large source file, seconds (`--source-timeout`, `source.timeoutSeconds`; default 120; see `source/isolated.ts`). */
   timeoutSeconds?: number;
   /** Heap cap of the worker scanning large source files, MiB (`--source-max-heap`, `source.maxHeapMiB`; default 1,536). */
   maxHeapMiB?: number;

@@ -350,7 +350,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
       .option('--max-file-size <MiB>', 'largest manifest file read, MiB (default 64; at most 500, below the longest string V8 can hold)', parsePositive('--max-file-size', false))
       .option('--max-source-size <KiB>', 'largest application source file scanned, KiB (default 1024); larger files are a parse-error finding', parsePositive('--max-source-size', false))
-      .option('--source-timeout <seconds>', 'wall-clock limit per source file of 128 KiB or more (default 60); a file over it is a parse-error finding', parseSourceTimeout)
+      .option('--source-timeout <seconds>', 'wall-clock limit per source file of 128 KiB or more, seconds (default 120); a file over it is a parse-error finding', parseSourceTimeout)
       .option('--source-max-heap <MiB>', 'heap cap of the worker that scans source files of 128 KiB or more (default 1536); a file needing more is a parse-error finding', parseHeapMiB)
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
       .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)

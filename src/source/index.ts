@@ -23,7 +23,7 @@ export interface SourceScanOptions {
   /**
    * Per-file time and heap limits (`isolated.ts`): files of at least `minBytes` bytes are scanned on a worker
    * thread, each within `timeoutSeconds` of wall clock and the worker within `maxHeapMiB` of heap. Defaults:
-   * 60 s, 1,536 MiB, 128 KiB. Only the built-in scanners (`SCANNERS`) are isolated.
+   * 120 s, 1,536 MiB, 128 KiB. Only the built-in scanners (`SCANNERS`) are isolated.
    */
   isolation?: Partial<SourceIsolation>;
 }

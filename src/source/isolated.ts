@@ -16,8 +16,12 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SourceScanResult } from './types.js';
 
-/** Default wall-clock limit per isolated source file, seconds: a 1 MiB file of dense JS needs about 11 s of CPU (docs/robustness.md), so 60 s leaves room for a loaded machine. */
-export const DEFAULT_SOURCE_TIMEOUT_SECONDS = 60;
+/**
+ * Default wall-clock limit per isolated source file, seconds: a 1 MiB file of dense JS (the default
+ * `--max-source-size`) needs about 13 s of CPU (docs/robustness.md); on a machine shared with other work a
+ * thread gets a fraction of a core (at load 20 on 2 cores, 1 MiB took over 60 s), so the limit leaves 10× room.
+ */
+export const DEFAULT_SOURCE_TIMEOUT_SECONDS = 120;
 /** Default heap cap of the scanning worker, MiB: scanning 1 MiB of dense JS peaks at about 600 MiB of heap (docs/robustness.md). */
 export const DEFAULT_SOURCE_MAX_HEAP_MIB = 1536;
 /** Default size from which a file is scanned on a worker, bytes (128 KiB; see the module comment). */
