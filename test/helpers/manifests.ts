@@ -76,6 +76,24 @@ spec:
 ${ports}${options.tail ?? '  resolution: DNS\n'}`;
 }
 
+/**
+ * The `value` of an EnvoyFilter CLUSTER MERGE that sets Envoy's `HttpProtocolOptions` (the typed extension
+ * protocol options istiod writes for a DestinationRule's http pool), with `common_http_protocol_options` set to
+ * `common` (a YAML flow mapping). Each line is indented by `indent` spaces (the column under `value:` plus two) and
+ * ends with a newline. `explicitHttp` adds `explicit_http_config` (HTTP/1.1 upstream), as istiod does.
+ */
+export function httpProtocolOptionsValue(common: string, indent: number, explicitHttp = true): string {
+  return [
+    'typed_extension_protocol_options:',
+    '  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:',
+    '    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+    ...(explicitHttp ? ['    explicit_http_config: { http_protocol_options: {} }'] : []),
+    `    common_http_protocol_options: ${common}`,
+  ]
+    .map((line) => `${' '.repeat(indent)}${line}\n`)
+    .join('');
+}
+
 /** Writes `files` (relative path → text) under `root`, creating directories. */
 export function writeTree(root: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
