@@ -7,9 +7,11 @@
  * file becomes an `errors` entry that says why (a `parse-error` finding, like a file over `--max-source-size`),
  * and a fresh worker scans the files after it.
  *
- * Smaller files stay on the main thread: starting a worker and loading ESLint or the tree-sitter grammars in it
- * costs about as much as scanning a few hundred KiB (measured in `npm run bench`, section "limits"), and a file
- * below the threshold cannot run long (the JS/TS scanner's cost is linear, about 8 s of CPU per MiB of dense code).
+ * Smaller files stay on the main thread, where a run over hand-written code (files far below 128 KiB) starts no
+ * worker at all: a worker costs a thread start and a second load of the engine (importing ESLint and its parser took
+ * 1.0–1.3 s of CPU on the shared 2-core machine) whenever small files are scanned too. A file below the threshold cannot run long: the
+ * JS/TS scanner's cost is linear, about 10 s of CPU and 640 MiB per MiB of dense code, so 128 KiB is about 1.3 s.
+ * On the worker the same scan costs about 9 MiB and 0.05 s more (`npm run bench`, section "limits").
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -22,7 +24,7 @@ import type { SourceScanResult } from './types.js';
  * thread gets a fraction of a core (at load 20 on 2 cores, 1 MiB took over 60 s), so the limit leaves 10× room.
  */
 export const DEFAULT_SOURCE_TIMEOUT_SECONDS = 120;
-/** Default heap cap of the scanning worker, MiB: scanning 1 MiB of dense JS peaks at about 600 MiB of heap (docs/robustness.md). */
+/** Default heap cap of the scanning worker, MiB: scanning 1 MiB of dense JS (the default `--max-source-size`) peaks at about 640 MiB of process memory (docs/robustness.md), so the cap leaves twice that. */
 export const DEFAULT_SOURCE_MAX_HEAP_MIB = 1536;
 /** Default size from which a file is scanned on a worker, bytes (128 KiB; see the module comment). */
 export const DEFAULT_ISOLATE_MIN_BYTES = 128 * 1024;
@@ -71,7 +73,7 @@ export function sourceFileBytes(file: string, cwd: string): number {
 /**
  * Scans `files` one at a time on a worker running `engine`, each file within `limits.timeoutSeconds` of wall
  * clock and the worker within `limits.maxHeapMiB` of heap. A file that runs out of either is an `errors` entry
- * (`file: not scanned: …`); the worker is then replaced and the next file goes on. Never throws: a worker that
+ * (`file: took longer than 120 s (raise it with --source-timeout)`); the worker is then replaced and the next file goes on. Never throws: a worker that
  * cannot start or fails for another reason makes its current file an `errors` entry with the reason.
  */
 export async function scanIsolated(engine: string, files: readonly string[], options: { cwd: string } & Record<string, unknown>, limits: SourceIsolation): Promise<SourceScanResult> {
