@@ -24,7 +24,7 @@ import { TIME_WAIT_SECONDS } from './facts.js';
 import { nodePortBudgets, type NodePortReport } from './live/nodes.js';
 import type { LiveTraffic } from './live/types.js';
 import { applySuppressions, UNUSED_DIRECTIVE_RULE } from './suppress/index.js';
-import { applyBaseline, type Baseline, type BaselineSummary } from './baseline/index.js';
+import { applyBaseline, type AcceptedBaseline, type BaselineSummary } from './baseline/index.js';
 import path from 'node:path';
 import type { AnalysisResult, SourceSummary } from './report/result.js';
 import type { SourceOptions } from './source/options.js';
@@ -133,7 +133,7 @@ export interface CheckOptions extends AnalysisOptions {
   /** Report disable directives that silence nothing (`unused-disable-directive`). */
   reportUnusedDisableDirectives?: boolean;
   /** A baseline read with `readBaseline`, and its file name for messages: accepted findings move to `suppressed`. */
-  baseline?: { file: string; baseline: Baseline };
+  baseline?: { file: string; baseline: AcceptedBaseline };
   /** `--context-dir`: loaded for cross-file context; findings only for files of `paths` (see {@link LoadOptions.contextPaths}). */
   contextPaths?: readonly string[];
   /** `--changed-since`: which files of `paths` are reported, by real absolute path (see {@link LoadOptions.report}). */
@@ -278,7 +278,9 @@ async function scanSourceFiles(files: readonly string[], options: CheckOptions):
     if (setting.severity === 'off') disabledRules.push(id);
     if (setting.options) ruleOptions[id] = setting.options;
   }
-  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes });
+  const result = await scanSources(files, { cwd: options.cwd, envHosts: options.source?.envHosts, ruleOptions, disabledRules, maxFileBytes: options.source?.maxFileBytes,
+    isolation: { timeoutSeconds: options.source?.timeoutSeconds, maxHeapMiB: options.source?.maxHeapMiB, minBytes: options.source?.isolateMinBytes },
+  });
   const findings: Finding[] = [];
   for (const f of result.findings) {
     const configured = options.rules?.get(f.ruleId)?.severity;

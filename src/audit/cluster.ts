@@ -37,6 +37,7 @@ import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import { MAX_SETTINGS_FILE_BYTES, readTextCapped } from '../load/read.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
 import { printableUrl } from '../live/url.js';
+import { listingHttpLibrary, type ListExchange, type ListPage } from './list-stream.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Public types
@@ -531,9 +532,9 @@ interface Exchange {
   path?: string;
   status?: number;
   text?: string;
+  /** A list call: its body is parsed as it arrives (`list-stream.ts`), into `list.page`. */
+  list?: ListExchange;
 }
-
-type ListPage = { items: Array<Record<string, unknown>>; metadata?: { continue?: string } };
 
 /** An API call that failed with an HTTP status the audit can go on after (403, 404, 410, 5xx...). */
 class StatusFailure extends Error {
@@ -656,12 +657,13 @@ class Session {
       baseServer: new ServerConfiguration<Record<string, string>>(this.serverUrl, {}),
       authMethods: { default: this.kc },
       promiseMiddleware: [this.middleware(ex)],
+      httpApi: listingHttpLibrary(ex.list),
     });
   }
 
   /** Runs one API call; converts failures to StatusFailure (the audit goes on), Cancelled, or AuditError (fatal). */
-  async call<T>(make: (config: ReturnType<Session['configuration']>) => Promise<T>): Promise<{ result: T; ex: Exchange }> {
-    const ex: Exchange = {};
+  async call<T>(make: (config: ReturnType<Session['configuration']>) => Promise<T>, list?: ListExchange): Promise<{ result: T; ex: Exchange }> {
+    const ex: Exchange = list ? { list } : {};
     try {
       const result = await make(this.configuration(ex));
       return { result, ex };
@@ -708,9 +710,13 @@ class Session {
     return new AuditError(this.redactor.clean(`cannot query the API server at ${this.server}: ${errorMessage(err).split('\n')[0]}`));
   }
 
-  /** One page of a list call, as raw JSON. */
-  async listPage(def: ReadResource, version: string, namespace: string | undefined, query: { limit: number; cont?: string; fieldSelector?: string }): Promise<ListPage> {
+  /**
+   * One page of a list call, as raw JSON, with at most `query.maxItems` items: the body is parsed as it arrives and
+   * reading stops after that many (the page is then `cut`), so one huge page costs no more than its first items.
+   */
+  async listPage(def: ReadResource, version: string, namespace: string | undefined, query: { limit: number; cont?: string; fieldSelector?: string; maxItems: number }): Promise<ListPage> {
     const common = { limit: query.limit, _continue: query.cont, fieldSelector: query.fieldSelector };
+    const list: ListExchange = { maxItems: query.maxItems };
     const { ex } = await this.call((config): Promise<unknown> => {
       if (def.group === '') {
         const api = new CoreV1Api(config);
@@ -734,18 +740,9 @@ class Session {
         return namespace ? api.listNamespacedCustomObject({ ...base, namespace }) : api.listClusterCustomObject(base);
       }
       throw new Error(`no list call for ${resourceName(def)}`);
-    });
-    let page: ListPage;
-    try {
-      page = JSON.parse(ex.text ?? '') as ListPage;
-    } catch {
-      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
-    }
-    if (!page || !Array.isArray(page.items)) {
-      if (page && (page as { items?: unknown }).items === null) return { items: [], metadata: page.metadata };
-      throw new StatusFailure(0, `the API server sent a list response with ${malformedBody(ex.text)}`);
-    }
-    return page;
+    }, list);
+    if (list.page) return list.page;
+    throw new StatusFailure(0, `the API server answered HTTP ${ex.status ?? 200}${ex.path ? ` (GET ${ex.path})` : ''} with ${list.malformed ?? 'a list the client could not read'}`);
   }
 }
 
@@ -915,7 +912,7 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
         for (;;) {
           let page: ListPage;
           try {
-            page = await session.listPage(task.def, task.version, task.namespace, { limit: pageSize, cont, fieldSelector: task.fieldSelector });
+            page = await session.listPage(task.def, task.version, task.namespace, { limit: pageSize, cont, fieldSelector: task.fieldSelector, maxItems: maxListItems - p.objects });
           } catch (err) {
             // 410 Gone: the continue token expired (large list, slow client). Start this list again, once.
             if (err instanceof StatusFailure && err.code === 410 && cont && !restarted) {
@@ -946,15 +943,19 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
           p.objects += kept;
           report(task.def.kind, false);
           const next = page.metadata?.continue;
-          if (!next) break;
+          if (!next && !page.cut) break;
           const where = task.namespace ? ` in namespace ${task.namespace}` : ' cluster-wide';
-          const cut = seen.has(next)
-            ? 'the API server sent a continue token it had sent before'
-            : p.objects >= maxListItems
-              ? `${maxListItems.toLocaleString('en-US')} ${task.def.kind} objects were read (--max-list-items)`
-              : p.pages >= maxListPages
-                ? `${maxListPages.toLocaleString('en-US')} pages were read (--max-list-pages)`
-                : undefined;
+          const cut = page.cut
+            ? `${maxListItems.toLocaleString('en-US')} ${task.def.kind} objects were read (--max-list-items) in the middle of a page, which was read no further`
+            : next === undefined
+              ? undefined
+              : seen.has(next)
+                ? 'the API server sent a continue token it had sent before'
+                : p.objects >= maxListItems
+                  ? `${maxListItems.toLocaleString('en-US')} ${task.def.kind} objects were read (--max-list-items)`
+                  : p.pages >= maxListPages
+                    ? `${maxListPages.toLocaleString('en-US')} pages were read (--max-list-pages)`
+                    : undefined;
           if (cut) {
             coverage.push({
               kind: task.def.kind, ...(task.namespace ? { namespace: task.namespace } : {}), verb: 'list', resource: resourceName(task.def), status: 'truncated',
@@ -962,6 +963,7 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
             });
             break;
           }
+          if (next === undefined) break;
           seen.add(next);
           cont = next;
         }

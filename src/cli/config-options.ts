@@ -3,7 +3,7 @@
  * `explain`, and the steps around the analysis (read the configuration, print it, read and write baselines).
  */
 import type { Command } from 'commander';
-import { applyBaseline, buildBaseline, readBaseline, writeBaseline, type Baseline } from '../baseline/index.js';
+import { acceptAll, buildBaseline, readBaseline, writeBaseline, type AcceptedBaseline } from '../baseline/index.js';
 import { loadConfig, resolveRunConfig, type RunConfig } from '../config/index.js';
 import { displayPath } from '../config/load.js';
 import { sortFindings, type AnalysisResult } from '../pipeline.js';
@@ -49,7 +49,7 @@ export function printConfig(run: RunConfig, cwd: string): void {
 }
 
 /** `--baseline FILE` read and validated, for `check`. Without `--baseline`, or with `--baseline-write` (which re-records everything), undefined. */
-export function baselineToApply(flags: ConfigFlags, cwd: string): { file: string; baseline: Baseline } | undefined {
+export function baselineToApply(flags: ConfigFlags, cwd: string): { file: string; baseline: AcceptedBaseline } | undefined {
   if (!flags.baseline) return undefined;
   const baseline = readBaseline(flags.baseline, cwd); // validated even when --baseline-write replaces it: a typo should not pass silently
   return flags.baselineWrite ? undefined : { file: flags.baseline, baseline };
@@ -68,6 +68,7 @@ export function writeBaselineOf(result: AnalysisResult, file: string, cwd: strin
   const baseline = buildBaseline(result.findings, cwd);
   writeBaseline(file, baseline);
   process.stderr.write(`meshlint: wrote ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} to the baseline ${file}\n`);
-  const applied = applyBaseline(result.findings, baseline, file, cwd);
+  // The baseline was built from exactly these findings, so it accepts each of them: no second fingerprinting.
+  const applied = acceptAll(result.findings, file);
   return { ...result, findings: applied.findings, suppressed: sortFindings([...(result.suppressed ?? []), ...applied.baselined]), baseline: applied.summary };
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { DEFAULT_NAMESPACE } from '../facts.js';
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_NAMESPACE, MAX_TIMER_SECONDS, TIME_WAIT_SECONDS } from '../facts.js';
 import { check, type AnalysisResult, type CheckOptions } from '../pipeline.js';
 import { escapeControl } from '../report/format.js';
 import { allRules } from '../rules/registry.js';
@@ -19,6 +19,21 @@ import { registerAuditCommand } from '../audit/command.js';
 import { addOutputOptions, budgetFrom, emit, parsePositive, VERSION, type OutputFlags } from './output-options.js';
 
 export { addOutputOptions, budgetFrom, emit, parseIstioVersionFlag, VERSION, type OutputFlags } from './output-options.js';
+
+/** `--source-timeout`: seconds, more than 0 and at most the longest Node.js timer (a longer one fires after 1 ms). */
+function parseSourceTimeout(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMER_SECONDS) throw new UserError(`--source-timeout must be a number of seconds > 0 and ≤ ${Math.floor(MAX_TIMER_SECONDS)}, got "${value}"`);
+  return n;
+}
+
+/** `--source-max-heap`: MiB, a whole number from 16 (below that V8 cannot load the scanners at all). */
+function parseHeapMiB(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16) throw new UserError(`--source-max-heap must be a whole number of MiB ≥ 16, got "${value}"`);
+  return n;
+}
+
 
 /** `--workload services/checkout=shop/checkout` (or `=checkout`): a source directory and the workload it runs as. */
 export function collectWorkload(value: string, previous: { path: string; workload: string; namespace?: string }[] = []): { path: string; workload: string; namespace?: string }[] {
@@ -153,6 +168,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       defaultNamespace: string;
       maxFileSize?: number;
       maxSourceSize?: number;
+      sourceTimeout?: number;
+      sourceMaxHeap?: number;
       workload?: { path: string; workload: string; namespace?: string }[];
       envHost?: Record<string, string>;
       source: boolean;
@@ -179,6 +196,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       envHosts: { ...(configured?.envHosts ?? {}), ...(flags.envHost ?? {}) },
       disabled: flags.source === false,
       ...(flags.maxSourceSize !== undefined ? { maxFileBytes: Math.round(flags.maxSourceSize * 1024) } : {}),
+      ...((flags.sourceTimeout ?? configured?.timeoutSeconds) !== undefined ? { timeoutSeconds: flags.sourceTimeout ?? configured?.timeoutSeconds } : {}),
+      ...((flags.sourceMaxHeap ?? configured?.maxHeapMiB) !== undefined ? { maxHeapMiB: flags.sourceMaxHeap ?? configured?.maxHeapMiB } : {}),
     };
     let report: ((absolutePath: string) => boolean | string) | undefined;
     if (flags.changedSince !== undefined) {
@@ -236,6 +255,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--default-namespace <ns>', 'namespace of objects without metadata.namespace', DEFAULT_NAMESPACE)
       .option('--max-file-size <MiB>', 'largest manifest file read, MiB (default 64; at most 500, below the longest string V8 can hold)', parsePositive('--max-file-size', false))
       .option('--max-source-size <KiB>', 'largest application source file scanned, KiB (default 1024); larger files are a parse-error finding', parsePositive('--max-source-size', false))
+      .option('--source-timeout <seconds>', 'wall-clock limit per source file of 128 KiB or more, seconds (default 120); a file over it is a parse-error finding', parseSourceTimeout)
+      .option('--source-max-heap <MiB>', 'heap cap of the worker that scans source files of 128 KiB or more (default 1536); a file needing more is a parse-error finding', parseHeapMiB)
       .option('--workload <path=[namespace/]name>', 'source directory and the workload its code runs as (links its calls to that client); repeatable', collectWorkload)
       .option('--env-host <NAME=destination>', 'environment variable the code reads a destination URL/host from; repeatable', collectEnvHost)
       .option('--no-source', 'do not scan application source files (JS/TS, Go, Python, Java) found in the paths')

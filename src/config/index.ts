@@ -111,6 +111,8 @@ export function resolveRunConfig(loaded: LoadedConfig, cli: CliOverrides = {}): 
     ? {
         ...(config.source.workloads ? { workloads: config.source.workloads.map((w) => ({ ...w, path: isAbsolute(w.path) ? w.path : resolve(loaded.dir, w.path) })) } : {}),
         ...(config.source.envHosts ? { envHosts: { ...config.source.envHosts } } : {}),
+        ...(config.source.timeoutSeconds !== undefined ? { timeoutSeconds: config.source.timeoutSeconds } : {}),
+        ...(config.source.maxHeapMiB !== undefined ? { maxHeapMiB: config.source.maxHeapMiB } : {}),
       }
     : undefined;
 

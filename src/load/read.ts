@@ -1,5 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync, type Stats } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { isAbsolute, join } from 'node:path';
 import { describeFsError } from './discover.js';
 
@@ -75,9 +76,8 @@ export function readTextCapped(path: string, maxBytes: number): { ok: true; text
   try {
     fd = openSync(path, 'r');
     const st = fstatSync(fd);
-    if (st.isDirectory()) return { ok: false, message: 'is a directory', code: 'EISDIR' };
-    if (!st.isFile() && !st.isFIFO()) return { ok: false, message: 'not a regular file (a device or a socket)' };
-    if (st.isFile() && st.size > limit) return { ok: false, message: `file is ${formatBytes(st.size)}, over the ${formatBytes(limit)} limit` };
+    const refused = refuseToRead(st, limit);
+    if (refused) return refused;
     const buffer = readToEnd(fd, st.isFile() ? st.size + 1 : 64 * 1024, limit);
     if (buffer.length > limit) return { ok: false, message: `over the ${formatBytes(limit)} limit` };
     return { ok: true, text: buffer.toString('utf8') };
@@ -85,6 +85,64 @@ export function readTextCapped(path: string, maxBytes: number): { ok: true; text
     return { ok: false, message: describeFsError(error), code: (error as NodeJS.ErrnoException).code };
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Why a file opened for reading is not read: a directory, a device or socket, or a regular file over `limit` bytes. */
+function refuseToRead(st: Stats, limit: number): { ok: false; message: string; code?: string } | undefined {
+  if (st.isDirectory()) return { ok: false, message: 'is a directory', code: 'EISDIR' };
+  if (!st.isFile() && !st.isFIFO()) return { ok: false, message: 'not a regular file (a device or a socket)' };
+  if (st.isFile() && st.size > limit) return { ok: false, message: `file is ${formatBytes(st.size)}, over the ${formatBytes(limit)} limit` };
+  return undefined;
+}
+
+/** Bytes read per chunk by {@link streamTextCapped}. */
+const STREAM_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * {@link readTextCapped} in bounded memory: hands the file's UTF-8 text to `onText` in pieces of about 1 MiB (a
+ * character is never split between pieces), for readers that parse as they go (a baseline of 300k entries).
+ * Refuses what `readTextCapped` refuses; stops with `over the … limit` once more than `maxBytes` were read (a FIFO,
+ * a file that grows). Returns the number of bytes read. Exceptions thrown by `onText` propagate; I/O errors do not.
+ */
+export function streamTextCapped(path: string, maxBytes: number, onText: (text: string) => void): { ok: true; bytes: number } | { ok: false; message: string; code?: string } {
+  const limit = Math.min(maxBytes, MAX_READABLE_BYTES);
+  const failed = (error: unknown) => ({ ok: false as const, message: describeFsError(error), code: (error as NodeJS.ErrnoException).code });
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    return failed(error);
+  }
+  try {
+    let refused: ReturnType<typeof refuseToRead>;
+    try {
+      refused = refuseToRead(fstatSync(fd), limit);
+    } catch (error) {
+      return failed(error);
+    }
+    if (refused) return refused;
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.allocUnsafe(STREAM_CHUNK_BYTES);
+    let total = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (error) {
+        return failed(error);
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > limit) return { ok: false, message: `over the ${formatBytes(limit)} limit` };
+      const text = decoder.write(buffer.subarray(0, n));
+      if (text) onText(text);
+    }
+    const rest = decoder.end();
+    if (rest) onText(rest);
+    return { ok: true, bytes: total };
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -5,6 +5,7 @@
  * Java), runs the scanners and merges their results.
  */
 import path from 'node:path';
+import { appendScanResult, DEFAULT_ISOLATE_MIN_BYTES, DEFAULT_SOURCE_MAX_HEAP_MIB, DEFAULT_SOURCE_TIMEOUT_SECONDS, scanIsolated, sourceFileBytes, type SourceIsolation } from './isolated.js';
 import type { SourceLanguage, SourceScanResult } from './types.js';
 
 /** Options every scanner receives. */
@@ -19,6 +20,12 @@ export interface SourceScanOptions {
   disabledRules?: readonly string[];
   /** Largest source file scanned, bytes (default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB); a larger one is a `parse-error` finding. */
   maxFileBytes?: number;
+  /**
+   * Per-file time and heap limits (`isolated.ts`): files of at least `minBytes` bytes are scanned on a worker
+   * thread, each within `timeoutSeconds` of wall clock and the worker within `maxHeapMiB` of heap. Defaults:
+   * 120 s, 1,536 MiB, 128 KiB. Only the built-in scanners (`SCANNERS`) are isolated.
+   */
+  isolation?: Partial<SourceIsolation>;
 }
 
 /** A scanner as the registry loads it: files relative to `opts.cwd`; result paths are the paths as given. */
@@ -103,18 +110,33 @@ export async function scanSources(files: readonly string[], opts: SourceScanOpti
     if (mine.length === 0 || !scanner.load) continue;
     let result: SourceScanResult;
     try {
-      const scan = await scanner.load();
-      result = await scan(mine, opts);
+      result = await scanWithLimits(scanner, mine, opts, scanners === SCANNERS);
     } catch (e) {
       const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
       for (const f of mine) out.errors.push({ file: f, message: `${f}: not scanned: the ${scanner.engine} scanner failed: ${reason}` });
       continue;
     }
-    for (const f of result.findings) out.findings.push(f);
-    for (const s of result.callSites) out.callSites.push(s);
-    out.filesScanned += result.filesScanned;
-    for (const e of result.errors) out.errors.push(e);
-    for (const s of result.skipped ?? []) (out.skipped ??= []).push(s);
+    appendScanResult(out, result);
   }
   return out;
+}
+
+/**
+ * Runs one scanner over its files: files below the isolation threshold on this thread, larger ones on a worker
+ * with a per-file time limit and a heap cap (`isolated.ts`). Custom registries (tests) run on this thread only.
+ */
+async function scanWithLimits(scanner: ScannerEntry, files: string[], opts: SourceScanOptions, builtIn: boolean): Promise<SourceScanResult> {
+  const limits: SourceIsolation = {
+    timeoutSeconds: opts.isolation?.timeoutSeconds ?? DEFAULT_SOURCE_TIMEOUT_SECONDS,
+    maxHeapMiB: opts.isolation?.maxHeapMiB ?? DEFAULT_SOURCE_MAX_HEAP_MIB,
+    minBytes: opts.isolation?.minBytes ?? DEFAULT_ISOLATE_MIN_BYTES,
+  };
+  const here: string[] = [];
+  const isolated: string[] = [];
+  for (const f of files) (builtIn && sourceFileBytes(f, opts.cwd) >= limits.minBytes ? isolated : here).push(f);
+  const result: SourceScanResult = here.length ? await (await scanner.load!())(here, opts) : { findings: [], callSites: [], filesScanned: 0, errors: [] };
+  if (isolated.length === 0) return result;
+  const { isolation: _limits, ...workerOptions } = opts;
+  appendScanResult(result, await scanIsolated(scanner.engine, isolated, workerOptions, limits));
+  return result;
 }

@@ -22,4 +22,10 @@ export interface SourceOptions {
   disabled?: boolean;
   /** Largest source file scanned, bytes (`--max-source-size`; default `DEFAULT_MAX_SOURCE_BYTES`, 1 MiB). */
   maxFileBytes?: number;
+  /** Wall-clock limit per large source file, seconds (`--source-timeout`, `source.timeoutSeconds`; default 120; see `source/isolated.ts`). */
+  timeoutSeconds?: number;
+  /** Heap cap of the worker scanning large source files, MiB (`--source-max-heap`, `source.maxHeapMiB`; default 1,536). */
+  maxHeapMiB?: number;
+  /** Size from which a source file is scanned on a worker with those limits, bytes (default 128 KiB; 0: every file). Not a CLI option. */
+  isolateMinBytes?: number;
 }

@@ -118,6 +118,25 @@ describe('meshlint audit against a hostile API server', { concurrency: 1 }, () =
     assert.equal(report.summary.objects, 5);
   });
 
+  it('one list page of about 1 GB is read only up to --max-list-items and reported as truncated; the other kinds are read', async () => {
+    // 5,000,000 DestinationRules of about 220 bytes: the server writes them only as fast as meshlint reads.
+    const { server, kc } = await start({
+      objects: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { ports: [{ port: 80, name: 'http' }] } }],
+      hugeList: { plural: 'destinationrules', items: 5_000_000, item: (i) => dr('shop', `dr-${i}`) },
+    });
+    const r = await runCliAsync(['audit', '--kubeconfig', kc, '-f', 'json', '--max-list-items', '1000'], { cwd: ROOT, env, timeoutMs: 120_000 });
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as Omit<Report, 'findings'> & { findings: { ruleId: string }[] };
+    const note = report.coverage.find((n) => n.status === 'truncated');
+    assert.ok(note, JSON.stringify(report.coverage));
+    assert.match(note.message, /^listing destinationrules\.networking\.istio\.io cluster-wide was cut short: 1,000 DestinationRule objects were read \(--max-list-items\) in the middle of a page, which was read no further, and the server had more; the 1,000 objects read are analysed$/);
+    assert.equal(report.findings.filter((f) => f.ruleId === 'keepalive-disabled').length, 1000);
+    assert.equal(server.requests.filter((q) => q.path.endsWith('/destinationrules')).length, 1, 'one page, not retried');
+    // What was written before meshlint stopped reading: the 1,000 items plus what socket buffers held, far from 1 GB.
+    assert.ok(server.hugeListBytesSent < 64 * 1024 * 1024, `${server.hugeListBytesSent} bytes sent`);
+    assert.ok(report.summary.objects >= 1001, 'the Service is read too');
+  });
+
   it('a repeated continue token ends the list at once with a truncated note', async () => {
     const { server, kc } = await start({
       hostileList: ({ plural, count }) => (plural === 'services' ? { kind: 'ServiceList', apiVersion: 'v1', metadata: { continue: count % 2 ? 'A' : 'B' }, items: [] } : undefined),

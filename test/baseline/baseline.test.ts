@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv from 'ajv';
-import { buildBaseline, formatBaseline, identify } from '../../src/baseline/index.js';
+import { buildBaseline, formatBaseline, identify, readBaseline } from '../../src/baseline/index.js';
 import { check } from '../../src/pipeline.js';
 import { scanJavaScript } from '../../src/source/eslint/scan.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -234,5 +234,58 @@ describe('baseline: no source text, no secrets (issue 14)', () => {
     const entries = identify([at('Secret', 'metadata.name'), at('ConfigMap', 'data.password'), at('ConfigMap', 'binaryData.k'), at('DestinationRule', 'spec.host')], '/');
     assert.deepEqual(entries.map((e) => e.value), [undefined, undefined, undefined, 's3cr3t-value']);
     assert.equal(new Set(entries.map((e) => e.fingerprint)).size, 4, 'the values still count in the fingerprints');
+  });
+});
+
+describe('baseline: read as a stream (issue 14, item 21)', () => {
+  /** A baseline text of `n` distinct entries, as --baseline-write writes it; entry `i` has fingerprint `fp(i)`. */
+  const fp = (i: number) => i.toString(16).padStart(32, '0');
+  const baselineText = (n: number, entry: (i: number) => Record<string, unknown> = (i) => ({ fingerprint: fp(i), ruleId: 'schema-invalid', file: 'a.yaml', count: 1 })) =>
+    formatBaseline({ version: 1, tool: 'meshlint', findings: Array.from({ length: n }, (_, i) => entry(i)) as never });
+  const { dir, cleanup } = tempDir('meshlint-baseline-stream-');
+  after(cleanup);
+
+  it('a baseline over the 1 MiB read size loads whole: every entry counted, counts of one fingerprint summed, keys in any order', () => {
+    writeFileSync(join(dir, 'big.json'), baselineText(30_000, (i) => ({ count: i === 7 ? 3 : 1, ruleId: 'schema-invalid', fingerprint: fp(i % 29_999) })));
+    const b = readBaseline('big.json', dir);
+    assert.equal(b.entries, 30_000);
+    assert.equal(b.accepted.size, 29_999);
+    assert.equal(b.accepted.get(fp(0)), 2); // entries 0 and 29,999
+    assert.equal(b.accepted.get(fp(7)), 3);
+    assert.equal(b.accepted.get(fp(29_998)), 1);
+  });
+
+  it('a baseline written before issue 14 (with line text, $schema, compact JSON, a BOM-free UTF-8 value split across reads) still loads', () => {
+    const entries = Array.from({ length: 8_000 }, (_, i) => ({ fingerprint: fp(i), ruleId: 'parse-error', file: 'ü/ö.yaml', text: `password: ${'é'.repeat(40)}`, count: 1 }));
+    writeFileSync(join(dir, 'old-style.json'), JSON.stringify({ $schema: 'https://meshlint.dev/schemas/baseline.schema.json', version: 1, tool: 'meshlint', findings: entries }));
+    const b = readBaseline('old-style.json', dir);
+    assert.equal(b.entries, 8_000);
+    assert.equal(b.accepted.get(fp(7_999)), 1);
+  });
+
+  it('problems in a baseline over 16 MiB are named without parsing it whole: the entry of a schema error, the line and column of a syntax error', () => {
+    const n = 130_000; // about 18 MiB
+    const text = baselineText(n);
+    assert.ok(text.length > 16 * 1024 * 1024);
+    writeFileSync(join(dir, 'bad-entry.json'), text.replace(`"fingerprint": "${fp(120_000)}"`, '"fingerprint": "xyz"'));
+    assert.throws(() => readBaseline('bad-entry.json', dir), (e: Error) => {
+      assert.match(e.message, /^bad-entry\.json: findings\[120000\]\.fingerprint: "xyz" is not valid: SHA-256.* \(not a meshlint baseline of version 1\?\)$/);
+      return true;
+    });
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.includes(fp(120_001)));
+    lines[at] = lines[at]!.replace(/,$/, ''); // "fingerprint": "…" without its comma
+    writeFileSync(join(dir, 'bad-syntax.json'), lines.join('\n'));
+    assert.throws(() => readBaseline('bad-syntax.json', dir), (e: Error) => {
+      assert.match(e.message, new RegExp(`^bad-syntax\\.json:${at + 2}:\\d+: invalid JSON: `));
+      return true;
+    });
+  });
+
+  it('a baseline that is not a mapping, or lacks findings, is refused with the same located message as before', () => {
+    writeFileSync(join(dir, 'list.json'), '[1, 2]\n');
+    assert.throws(() => readBaseline('list.json', dir), (e: Error) => /^list\.json:1:1: /.test(e.message));
+    writeFileSync(join(dir, 'no-findings.json'), '{\n  "version": 1,\n  "tool": "meshlint"\n}\n');
+    assert.throws(() => readBaseline('no-findings.json', dir), (e: Error) => e.message === 'no-findings.json:1:1: missing required key "findings" (not a meshlint baseline of version 1?)');
   });
 });

@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { check } from '../../src/pipeline.js';
+import { scanSources } from '../../src/source/index.js';
 import { parseManifestText } from '../../src/load/parse.js';
 import { render } from '../../src/report/index.js';
 import { artifactUri } from '../../src/report/sarif.js';
@@ -96,6 +97,93 @@ describe('issue 14, item 10: source scanning is bounded by size, and minified or
     assert.equal(skipped['video.ts'], 'binary source file (contains NUL bytes)');
     assert.equal(skipped['ok.ts'], undefined);
     assert.equal(report.findings.length, 1);
+  });
+});
+
+/**
+ * Dense JavaScript of about `bytes` bytes, a `fetch` per short line: the JS/TS scanner needs about 8 s of CPU and
+ * 600 MiB per MiB of it (docs/robustness.md), far over the limits the tests below set.
+ */
+function denseJs(bytes: number): string {
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const p = `var a${i}=function(b,c){if(b>${i}){return fetch("http://h${i % 50}.example.com/"+b,{headers:{x:c}}).then(function(r){return r.json()})}return c};\n`;
+    parts.push(p);
+    size += p.length;
+  }
+  return parts.join('');
+}
+
+/** A small file with one keepalive-disabled-client finding (line 2). */
+const AGENT_OFF = "import http from 'node:http';\nexport const agent = new http.Agent({ keepAlive: false });\n";
+
+describe('issue 14, item 10: a wall-clock and heap limit per large source file (worker thread)', () => {
+  const dir = join(tmp.dir, 'slow-sources');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'slow.js'), denseJs(1024 * 1024 - 200));
+  writeFileSync(join(dir, 'agent.js'), AGENT_OFF);
+  const agentFinding = (findings: readonly { ruleId: string; location: { file: string; line: number } }[]) =>
+    findings.filter((f) => f.ruleId === 'keepalive-disabled-client' && f.location.file === 'agent.js').map((f) => f.location.line);
+
+  it('a file over the time limit is an error that says why; the file after it gets a fresh worker and is scanned', async () => {
+    // minBytes 0: both files go to the worker, so agent.js is scanned by the worker started after slow.js's was terminated.
+    const r = await scanSources(['slow.js', 'agent.js'], { cwd: dir, isolation: { timeoutSeconds: 1, minBytes: 0 } });
+    assert.deepEqual(r.errors, [{ file: 'slow.js', message: 'slow.js: took longer than 1 s (raise it with --source-timeout)' }]);
+    assert.equal(r.filesScanned, 1);
+    assert.deepEqual(agentFinding(r.findings), [2]);
+  });
+
+  it('a file over the heap cap is an error, not a crash; a file that fits the same cap is scanned', async () => {
+    const r = await scanSources(['slow.js', 'agent.js'], { cwd: dir, isolation: { maxHeapMiB: 64, minBytes: 0 } });
+    assert.deepEqual(r.errors, [{ file: 'slow.js', message: 'slow.js: needed more than the 64 MiB heap (raise it with --source-max-heap)' }]);
+    assert.equal(r.filesScanned, 1);
+    assert.deepEqual(agentFinding(r.findings), [2]);
+  });
+
+  it('a file scanned on the worker gets the same findings and call sites as on the main thread (ESLint and tree-sitter)', async () => {
+    const files = ['agent.js', join(ROOT, 'fixtures/source/go/gin-keepalive-off.go'), join(ROOT, 'fixtures/source/python/aiohttp_clientsession.py')].filter((f) => f === 'agent.js' || existsSync(f));
+    assert.equal(files.length, 3);
+    const isolated = await scanSources(files, { cwd: dir, isolation: { minBytes: 0 } });
+    const here = await scanSources(files, { cwd: dir });
+    assert.ok(here.findings.length >= 3, 'each file has a finding');
+    assert.deepEqual(isolated.errors, []);
+    assert.equal(isolated.filesScanned, 3);
+    const byPosition = <T extends { file?: string; location?: { file: string; line: number; column: number } }>(xs: T[]) => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    assert.deepEqual(byPosition(isolated.findings), byPosition(here.findings));
+    assert.deepEqual(byPosition(isolated.callSites), byPosition(here.callSites));
+  });
+
+  it('the CLI: source.timeoutSeconds in the configuration and --source-max-heap make parse-error findings (exit 1); the other file is reported', () => {
+    writeFileSync(join(dir, '.meshlintrc.json'), JSON.stringify({ source: { timeoutSeconds: 1 } }));
+    const slow = runCli(['check', 'slow.js', 'agent.js', '-f', 'json', '--allow-empty-input'], { cwd: dir, timeoutMs: 120_000 });
+    assert.equal(slow.code, 1, slow.stderr);
+    assert.equal(slow.stderr, '');
+    const report = JSON.parse(slow.stdout);
+    assert.deepEqual(
+      report.findings.map((f: { file: string; ruleId: string; line: number; message: string }) => [f.file, f.ruleId, f.line, f.ruleId === 'parse-error' ? f.message : '']),
+      [
+        ['agent.js', 'keepalive-disabled-client', 2, ''],
+        ['slow.js', 'parse-error', 1, 'source file not analysed: took longer than 1 s (raise it with --source-timeout)'],
+      ],
+    );
+    const heap = runCli(['check', 'slow.js', 'agent.js', '--allow-empty-input', '--source-timeout', '600', '--source-max-heap', '64'], { cwd: dir, timeoutMs: 120_000 });
+    assert.equal(heap.code, 1, heap.stderr);
+    assert.match(heap.stdout, /slow\.js\n\s+1:1\s+error\s+source file not analysed: needed more than the 64 MiB heap \(raise it with --source-max-heap\)\s+parse-error/);
+    assert.match(heap.stdout, /agent\.js\n\s+2:\d+\s+warning .*keepalive-disabled-client/);
+    assert.doesNotMatch(heap.stderr, /\n\s+at /);
+  });
+
+  it('a timeout of 0 or beyond the longest timer, a heap under 16 MiB, in flags or configuration, are usage errors (exit 2)', () => {
+    for (const args of [['--source-timeout', '0'], ['--source-timeout', '2147484'], ['--source-max-heap', '8']]) {
+      const r = runCli(['check', 'agent.js', ...args], { cwd: dir });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, new RegExp(`${args[0]} must be`));
+    }
+    writeFileSync(join(dir, '.meshlintrc.json'), JSON.stringify({ source: { timeoutSeconds: 0 } }));
+    const r = runCli(['check', 'agent.js'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /timeoutSeconds/);
   });
 });
 

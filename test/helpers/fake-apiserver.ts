@@ -78,6 +78,12 @@ export interface FakeApiServerOptions {
   hostileList?: (list: { plural: string; group: string; namespace?: string; query: Record<string, string>; count: number }) => unknown;
   /** Answer 200 with this body (as application/json) to requests whose path matches: malformed list responses. */
   malformed?: Array<{ path: RegExp; body: string }>;
+  /**
+   * A huge list page (issue 14): list calls of `plural` are answered with one page of `items` items made by `item`,
+   * written as the client reads it (the server never holds the page), so a page of a gigabyte costs the server
+   * only what the client takes. `hugeListBytesSent` says how much it wrote.
+   */
+  hugeList?: { plural: string; items: number; item: (i: number) => unknown };
 }
 
 /** A running fake API server. */
@@ -103,6 +109,8 @@ export interface FakeApiServer {
   maxInFlight: number;
   /** TLS connections accepted (fewer than requests when the client reuses connections). */
   connections: number;
+  /** Bytes of `hugeList` pages written so far (all calls). */
+  hugeListBytesSent: number;
   /** Stops the server, destroys open connections (including ones held by slow endpoints) and removes the temp dir. */
   close(): Promise<void>;
 }
@@ -189,6 +197,30 @@ function status(res: ServerResponse, code: number, reason: string, message: stri
   res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code }));
 }
 
+/** Writes a list page of `huge.items` items, one write per item, waiting whenever the client has not read the last ones. */
+function streamHugeList(res: ServerResponse, huge: NonNullable<FakeApiServerOptions['hugeList']>, sent: (bytes: number) => void): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  let i = 0;
+  let closed = false;
+  res.once('close', () => {
+    closed = true;
+  });
+  const write = (text: string): boolean => {
+    sent(Buffer.byteLength(text));
+    return res.write(text);
+  };
+  const more = (): void => {
+    while (!closed && i < huge.items) {
+      const ok = write(`${i ? ',' : ''}${JSON.stringify(huge.item(i))}`);
+      i++;
+      if (!ok) return void res.once('drain', more);
+    }
+    if (!closed) res.end(']}');
+  };
+  if (write('{"kind":"List","apiVersion":"v1","metadata":{},"items":[')) more();
+  else res.once('drain', more);
+}
+
 function json(res: ServerResponse, body: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -249,6 +281,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     unexpected,
     maxInFlight: 0,
     connections: 0,
+    hugeListBytesSent: 0,
     close: async () => {},
   };
 
@@ -262,6 +295,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   const listCalls = new Map<string, number>();
   const serveList = (res: ServerResponse, rec: RecordedRequest, def: ResourceDef, version: string, namespace?: string): void => {
+    if (options.hugeList?.plural === def.plural) return streamHugeList(res, options.hugeList, (n) => (server.hugeListBytesSent += n));
     if (options.hostileList) {
       const count = (listCalls.get(def.plural) ?? 0) + 1;
       listCalls.set(def.plural, count);

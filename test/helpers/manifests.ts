@@ -35,6 +35,65 @@ ${options.comment ?? ''}        maxRequestsPerConnection: ${options.maxRequestsP
 `;
 }
 
+/** One entry of a ServiceEntry's `ports`. */
+export interface ServiceEntryPort {
+  number: number;
+  name: string;
+  protocol: string;
+}
+
+/** Port 80, HTTP: the port most rule tests give an external API. */
+export const HTTP_80: ServiceEntryPort = { number: 80, name: 'http', protocol: 'HTTP' };
+/** Port 443, TLS: an external API the sidecar passes through as opaque TLS. */
+export const TLS_443: ServiceEntryPort = { number: 443, name: 'tls', protocol: 'TLS' };
+
+/** Options of {@link serviceEntry}. */
+export interface ServiceEntryOptions {
+  namespace?: string;
+  /** The one host; default `api.example.com`. */
+  host?: string;
+  /** Default {@link HTTP_80}. */
+  ports?: readonly ServiceEntryPort[];
+  /** Lines after `ports`, each ending with a newline; default `  resolution: DNS\n` (`location` is then MESH_EXTERNAL, the default). */
+  tail?: string;
+}
+
+/**
+ * A ServiceEntry for one external host (`api.example.com` in namespace `shop` by default). With one port,
+ * `hosts:` is on line 7 and the port's `- number:` on line 10; the text ends with a newline, no `---`.
+ */
+export function serviceEntry(name: string, options: ServiceEntryOptions = {}): string {
+  const ports = (options.ports ?? [HTTP_80]).map((p) => `  - number: ${p.number}\n    name: ${p.name}\n    protocol: ${p.protocol}\n`).join('');
+  return `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: ${name}
+  namespace: ${options.namespace ?? 'shop'}
+spec:
+  hosts:
+  - ${options.host ?? 'api.example.com'}
+  ports:
+${ports}${options.tail ?? '  resolution: DNS\n'}`;
+}
+
+/**
+ * The `value` of an EnvoyFilter CLUSTER MERGE that sets Envoy's `HttpProtocolOptions` (the typed extension
+ * protocol options istiod writes for a DestinationRule's http pool), with `common_http_protocol_options` set to
+ * `common` (a YAML flow mapping). Each line is indented by `indent` spaces (the column under `value:` plus two) and
+ * ends with a newline. `explicitHttp` adds `explicit_http_config` (HTTP/1.1 upstream), as istiod does.
+ */
+export function httpProtocolOptionsValue(common: string, indent: number, explicitHttp = true): string {
+  return [
+    'typed_extension_protocol_options:',
+    '  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:',
+    '    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+    ...(explicitHttp ? ['    explicit_http_config: { http_protocol_options: {} }'] : []),
+    `    common_http_protocol_options: ${common}`,
+  ]
+    .map((line) => `${' '.repeat(indent)}${line}\n`)
+    .join('');
+}
+
 /** Writes `files` (relative path → text) under `root`, creating directories. */
 export function writeTree(root: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { locate } from '../../src/load/objects.js';
 import { describeOverride, EnvoyFilterIndex, parseClusterName } from '../../src/model/adapters/istio/envoyfilter.js';
 import { buildTrafficModel } from '../../src/model/multiplier.js';
+import { httpProtocolOptionsValue } from '../helpers/manifests.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
 
 const REVIEWS = 'reviews.shop.svc.cluster.local';
@@ -17,21 +18,15 @@ function envoyFilter(name: string, namespace: string, body: string): string {
 
 /** A CLUSTER MERGE patch on `match` that sets HttpProtocolOptions' common options to `common` (YAML flow mapping). */
 function httpOptionsPatch(match: string, common: string, context = 'SIDECAR_OUTBOUND'): string {
-  return dedent(`
-    configPatches:
-    - applyTo: CLUSTER
-      match:
-        context: ${context}
-        cluster: ${match}
-      patch:
-        operation: MERGE
-        value:
-          typed_extension_protocol_options:
-            envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-              "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-              explicit_http_config: { http_protocol_options: {} }
-              common_http_protocol_options: ${common}
-  `);
+  return `configPatches:
+- applyTo: CLUSTER
+  match:
+    context: ${context}
+    cluster: ${match}
+  patch:
+    operation: MERGE
+    value:
+${httpProtocolOptionsValue(common, 6)}`;
 }
 
 const query = (over: Partial<Parameters<EnvoyFilterIndex['clusterOverrides']>[0]> = {}) => ({ proxyNamespace: 'shop', context: 'SIDECAR_OUTBOUND' as const, host: REVIEWS, port: 9080, ...over });
@@ -142,18 +137,13 @@ describe('EnvoyFilter CLUSTER patches → overrides', () => {
             match: { cluster: { service: ${REVIEWS} } }
             patch: { operation: MERGE, value: { max_requests_per_connection: 1, connect_timeout: 1s } }
         `)),
-        envoyFilter('bare', 'shop', dedent(`
-          configPatches:
-          - applyTo: CLUSTER
-            match: { cluster: { service: ${REVIEWS} } }
-            patch:
-              operation: MERGE
-              value:
-                typed_extension_protocol_options:
-                  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                    common_http_protocol_options: { idle_timeout: 30s }
-        `)),
+        envoyFilter('bare', 'shop', `configPatches:
+- applyTo: CLUSTER
+  match: { cluster: { service: ${REVIEWS} } }
+  patch:
+    operation: MERGE
+    value:
+${httpProtocolOptionsValue('{ idle_timeout: 30s }', 6, false)}`),
       ),
     );
     const index = new EnvoyFilterIndex(objects, 'istio-system');

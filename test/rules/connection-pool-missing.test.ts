@@ -1,20 +1,8 @@
+import { serviceEntry } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { apiDestinationRule, egressGatewayYaml } from '../helpers/egress.js';
 
-const se = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  hosts:
-  - api.example.com
-  ports:
-  - number: 80
-    name: http
-    protocol: HTTP
-  resolution: DNS
-`;
+const se = serviceEntry('ext');
 const drWith = (ns: string, policy: string) => `---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule

@@ -1,3 +1,4 @@
+import { httpProtocolOptionsValue } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
 const filter = (patches: string) => `apiVersion: networking.istio.io/v1alpha3
@@ -12,12 +13,7 @@ const HTTP_OPTIONS = `  - applyTo: CLUSTER
     patch:
       operation: MERGE
       value:
-        typed_extension_protocol_options:
-          envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-            "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-            explicit_http_config: { http_protocol_options: {} }
-            common_http_protocol_options: { idle_timeout: 300s }
-`;
+${httpProtocolOptionsValue('{ idle_timeout: 300s }', 8)}`;
 
 ruleTester('envoyfilter-unmodelled', {
   valid: [

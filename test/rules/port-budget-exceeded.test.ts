@@ -1,20 +1,8 @@
+import { destinationRule, serviceEntry } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
 /** An external HTTP API with keep-alive off and `attempts` retries: attempts + 1 new SNAT'd connections per request. */
-const api = (attempts: number, mrpc = 1) => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: api
-  namespace: shop
-spec:
-  hosts:
-  - api.example.com
-  ports:
-  - number: 80
-    name: http
-    protocol: HTTP
-  resolution: DNS
----
+const api = (attempts: number, mrpc = 1) => `${serviceEntry('api')}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
@@ -31,18 +19,7 @@ spec:
       attempts: ${attempts}
       perTryTimeout: 2s
 ---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: api
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: ${mrpc}
-`;
+${destinationRule('api', { host: 'api.example.com', maxRequestsPerConnection: mrpc })}`;
 
 ruleTester('port-budget-exceeded', {
   valid: [

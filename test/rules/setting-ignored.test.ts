@@ -1,18 +1,8 @@
+import { HTTP_80, serviceEntry, TLS_443, type ServiceEntryPort } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { gatewayRouteOnLinkerdService, linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
-const se = (ports: string) => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: api
-  namespace: shop
-spec:
-  hosts:
-  - api.example.com
-  ports:
-${ports}  resolution: DNS
----
-`;
+const se = (ports: readonly ServiceEntryPort[]) => `${serviceEntry('api', { ports })}---\n`;
 const dr = (http: string) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata:
@@ -24,26 +14,24 @@ spec:
     connectionPool:
       http:
 ${http}`;
-const tls443 = '  - number: 443\n    name: tls\n    protocol: TLS\n';
-const http80 = '  - number: 80\n    name: http\n    protocol: HTTP\n';
 
 ruleTester('setting-ignored', {
   valid: [
     { name: 'Linkerd: annotations without a ServiceProfile are in force', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/timeout: 1s }') },
     { name: 'Linkerd: near miss, a ServiceProfile for another Service', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/timeout: 1s }', 'ledger') + '---\n' + serviceProfile('  routes: []\n') },
-    { name: 'HTTP port: the setting applies', yaml: se(http80) + dr('        maxRequestsPerConnection: 1\n') },
-    { name: 'near miss: one HTTP and one TLS port, the top level works on the HTTP one', yaml: se(http80 + tls443) + dr('        maxRequestsPerConnection: 1\n') },
+    { name: 'HTTP port: the setting applies', yaml: se([HTTP_80]) + dr('        maxRequestsPerConnection: 1\n') },
+    { name: 'near miss: one HTTP and one TLS port, the top level works on the HTTP one', yaml: se([HTTP_80, TLS_443]) + dr('        maxRequestsPerConnection: 1\n') },
     { name: 'no ports declared: HTTP assumed (sniffed)', yaml: dr('        idleTimeout: 5s\n') },
-    { name: 'tcp settings on a TLS port apply', yaml: se(tls443) + dr('        {}\n').replace('      http:\n        {}\n', '      tcp:\n        maxConnections: 10\n') },
+    { name: 'tcp settings on a TLS port apply', yaml: se([TLS_443]) + dr('        {}\n').replace('      http:\n        {}\n', '      tcp:\n        maxConnections: 10\n') },
   ],
   invalid: [
     { name: 'Linkerd: retry annotations while a ServiceProfile exists', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/timeout: 1s }') + '---\n' + serviceProfile('  routes: []\n'), errors: [{ line: 3, message: /^ignored: retry\.linkerd\.io\/http: "5xx" has no effect: ServiceProfile shop\/payments/ }, { line: 3, message: /retry\.linkerd\.io\/timeout/ }] },
     { name: 'Linkerd: Gateway API retry on a Linkerd Service route', yaml: gatewayRouteOnLinkerdService('retry: { attempts: 2 }'), errors: [{ line: 11, message: /^ignored: retry: \{"attempts":2\} has no effect: Linkerd does not read HTTPRoute rules\[\]\.retry/ }] },
-    { name: 'TLS port only', yaml: se(tls443) + dr('        maxRequestsPerConnection: 1\n'), errors: [{ line: 25, column: 9, severity: 'warn', message: /^ignored: http\.maxRequestsPerConnection: 1 \(top level\) has no effect: port 443 is TLS/ }] },
-    { name: 'every HTTP field is reported, each once', yaml: se(tls443) + dr('        idleTimeout: 5s\n        h2UpgradePolicy: UPGRADE\n'), errors: [{ line: 25, message: /http\.idleTimeout: 5/ }, { line: 26, message: /h2UpgradePolicy: "UPGRADE"/ }] },
+    { name: 'TLS port only', yaml: se([TLS_443]) + dr('        maxRequestsPerConnection: 1\n'), errors: [{ line: 25, column: 9, severity: 'warn', message: /^ignored: http\.maxRequestsPerConnection: 1 \(top level\) has no effect: port 443 is TLS/ }] },
+    { name: 'every HTTP field is reported, each once', yaml: se([TLS_443]) + dr('        idleTimeout: 5s\n        h2UpgradePolicy: UPGRADE\n'), errors: [{ line: 25, message: /http\.idleTimeout: 5/ }, { line: 26, message: /h2UpgradePolicy: "UPGRADE"/ }] },
     {
       name: 'a port-level setting for the TLS port of a host that also has HTTP',
-      yaml: se(http80 + tls443) + dr('        maxRequestsPerConnection: 100\n') + '    portLevelSettings:\n    - port:\n        number: 443\n      connectionPool:\n        http:\n          maxRequestsPerConnection: 1\n',
+      yaml: se([HTTP_80, TLS_443]) + dr('        maxRequestsPerConnection: 100\n') + '    portLevelSettings:\n    - port:\n        number: 443\n      connectionPool:\n        http:\n          maxRequestsPerConnection: 1\n',
       errors: [{ line: 34, message: /\(top level, port 443\).*port 443 is TLS/ }],
     },
     {
