@@ -24,6 +24,8 @@ import settingIgnored from './setting-ignored.js';
 import portBudgetExceeded from './port-budget-exceeded.js';
 import retryBudgetMissing from './retry-budget-missing.js';
 import envoyfilterUnmodelled from './envoyfilter-unmodelled.js';
+import gatewayUnmodelled from './gateway-unmodelled.js';
+import routeNotAttached from './route-not-attached.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -44,6 +46,8 @@ export const configRules: readonly Rule[] = [
   portBudgetExceeded,
   retryBudgetMissing,
   envoyfilterUnmodelled,
+  gatewayUnmodelled,
+  routeNotAttached,
 ];
 
 /** Node rules (MSH3xx): they visit the sysctl settings of the input, and (live audits) each node's port budget. */

@@ -54,7 +54,10 @@ export default defineRule({
             path: retries.attempts.at.path,
             value: attempts,
             message: `${field}: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
-            hint: `use at most ${maxAttempts} retries with a perTryTimeout`,
+            hint: `use at most ${maxAttempts} retries with a ${field.startsWith('retry.') ? 'timeouts.backendRequest' : 'perTryTimeout'}`,
+            // Lowering the count to the rule's maximum only removes tries; same field in both APIs (VirtualService
+            // `retries.attempts`, HTTPRoute `retry.attempts`).
+            fix: { description: `lower ${field} to ${maxAttempts}`, edits: [{ op: 'set' as const, path: retries.attempts.at.path, value: maxAttempts }] },
           });
         }
         if (!attempts) return;

@@ -57,6 +57,8 @@ export interface Leg {
 export interface RouteMultiplier {
   /** Client namespace; rows are computed for clients in the namespace of the VirtualService (or ServiceEntry) that defines the route. */
   clientNamespace: string;
+  /** North-south rows: the gateway proxy that is the client, `<namespace>/<deployment>` (e.g. `infra/ingress-istio`). */
+  client?: string;
   sidecar: boolean | undefined;
   sidecarReason: string;
   /** Destination host (FQDN) the client calls. */
@@ -516,6 +518,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
+    ...(input.gateway ? { client: `${input.gateway.namespace}/${input.gateway.deployment}` } : {}),
     sidecar: input.gateway ? false : ambient.ambient ? false : sidecar,
     sidecarReason: input.gateway ? `north-south: gateway ${input.gateway.namespace}/${input.gateway.deployment} applies the route (Gateway ${input.gateway.key})` : ambient.ambient ? `ambient: ${ambient.reason}` : reason,
     host: input.host,
