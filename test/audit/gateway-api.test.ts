@@ -21,6 +21,7 @@ const G = 'gateway.networking.k8s.io';
 function gatewayObjects(version = 'v1'): KubeObject[] {
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'infra' } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'enableTracing: false\n' } },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop', namespace: 'shop' }, spec: { ports: [{ name: 'http', port: 8080 }] } },
     { apiVersion: `${G}/${version}`, kind: 'GatewayClass', metadata: { name: 'istio' }, spec: { controllerName: 'istio.io/gateway-controller' } },
@@ -92,7 +93,7 @@ describe('audit: Gateway API kinds', () => {
     assert.match(read.coverage[0]!.message, /grpcroutes\.gateway\.networking\.k8s\.io is not served by this cluster \(is the Gateway API GRPCRoute CRD installed\?\)/);
   });
 
-  it('meshlint audit analyses them: the gateway Deployment row, RefNotPermitted, the XBackendTrafficPolicy budget', async () => {
+  it('meshlint audit analyses them: the gateway Deployment row, RefNotPermitted, the GRPCRoute default retries', async () => {
     const { kubeconfig, home } = await cluster({ objects: gatewayObjects() });
     const r = await runCliAsync(['audit', '--kubeconfig', kubeconfig, '--format', 'json', '--istio-version', '1.27'], { cwd: ROOT, env: isolatedEnv(home) });
     assert.ok(r.code === 0 || r.code === 1, r.stderr);
