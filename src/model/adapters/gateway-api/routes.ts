@@ -15,7 +15,11 @@
  *
  * Attachment decides who applies the route: a `parentRefs` entry of kind `Service` (or `ServiceEntry`) is a GAMMA
  * mesh route, applied by the client's sidecar (or the Service's waypoint in ambient); a `Gateway` parent
- * (default kind) is north-south, applied by that Gateway's proxy. Only Gateways of class `istio` are modelled.
+ * (default kind) is north-south, applied by that Gateway's proxy (Istio's Deployment `<name>-<class>`). Which
+ * Gateways are Istio's, which listeners accept the route and which cross-namespace backendRefs a ReferenceGrant
+ * allows is decided in `attachment.ts`; what Istio refuses, or another implementation applies, is recorded in
+ * the rule's `notApplied` (rules `route-not-attached`, `gateway-unmodelled`), and a rule no modelled parent applies
+ * keeps no backends, mirrors or retry policy.
  */
 import type { ManifestObject } from '../../../load/objects.js';
 import type { FieldPath } from '../../../types.js';
