@@ -36,7 +36,7 @@ export default defineRule({
           if (policy.connectionPool) continue; // a DestinationRule's, or meshConfig.defaultTrafficPolicy's
           const dr = policy.destinationRule?.object;
           const where = dr ? `DestinationRule ${dr.ref.namespace}/${dr.ref.name} sets no connectionPool` : 'no DestinationRule applies';
-          const from = leg.dataPlane === 'gateway' ? `the egress gateway in ${policy.clientNamespace}` : policy.clientNamespace;
+          const from = leg.dataPlane === 'gateway' ? (route.client ? `gateway ${route.client}` : `the egress gateway in ${policy.clientNamespace}`) : policy.clientNamespace;
           context.report({
             object: route.definedBy.object,
             path: route.definedBy.path,

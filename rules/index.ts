@@ -26,6 +26,8 @@ import retryBudgetMissing from './retry-budget-missing.js';
 import envoyfilterUnmodelled from './envoyfilter-unmodelled.js';
 import waypointUnavailable from './waypoint-unavailable.js';
 import retriesNonIdempotent from './retries-non-idempotent.js';
+import gatewayUnmodelled from './gateway-unmodelled.js';
+import routeNotAttached from './route-not-attached.js';
 import unusedDisableDirective from './unused-disable-directive.js';
 import sysctlPortRange from './sysctl-port-range.js';
 import sysctlTwRecycle from './sysctl-tw-recycle.js';
@@ -48,6 +50,8 @@ export const configRules: readonly Rule[] = [
   envoyfilterUnmodelled,
   waypointUnavailable,
   retriesNonIdempotent,
+  gatewayUnmodelled,
+  routeNotAttached,
 ];
 
 /** Node rules (MSH3xx): they visit the sysctl settings of the input, and (live audits) each node's port budget. */

@@ -72,12 +72,17 @@ export default defineRule({
         if (retries.attempts.at && attempts > maxAttempts) {
           // `retries.attempts` (VirtualService), `retry.attempts` (HTTPRoute) or an annotation (`retry.linkerd.io/limit`): the field as written.
           const field = fieldName(retries.attempts.at.path, retries.attempts.at.path.slice(-2).join('.'));
+          const annotation = field.startsWith('retry.linkerd.io/');
           context.report({
             object,
             path: retries.attempts.at.path,
             value: attempts,
             message: `${field}: ${attempts} allows ${attempts + 1} tries per request (more than ${maxAttempts} retries): under failure each try is another upstream request and, without keep-alive, another connection`,
-            hint: `use at most ${maxAttempts} retries with a perTryTimeout`,
+            hint: `use at most ${maxAttempts} retries with a ${annotation ? 'retry.linkerd.io/timeout' : field.startsWith('retry.') ? 'timeouts.backendRequest' : 'perTryTimeout'}`,
+            // Lowering the count to the rule's maximum only removes tries; same field in both APIs (VirtualService
+            // `retries.attempts`, HTTPRoute `retry.attempts`). A Linkerd annotation's value is a string
+            // (Kubernetes annotations are map[string]string).
+            fix: { description: `lower ${field} to ${maxAttempts}`, edits: [{ op: 'set' as const, path: retries.attempts.at.path, value: annotation ? String(maxAttempts) : maxAttempts }] },
           });
         }
         if (!attempts) return;

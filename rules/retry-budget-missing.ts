@@ -1,8 +1,16 @@
 import { defineRule } from '../src/rules/engine.js';
+import type { RetryPolicy } from '../src/model/traffic.js';
 import { formatIstioVersion, ISTIO_UNLIMITED_THRESHOLD } from '../src/model/adapters/istio/versions.js';
 
+/** How the route's retries were written: `retries.attempts: 3` (VirtualService), `retry.attempts: 3` or `retry without attempts (2 retries)` (HTTPRoute), `default retries`. */
+function retriesLabel(retry: RetryPolicy): string {
+  if (retry.attempts.default) return 'default retries';
+  if (retry.attempts.at) return `${retry.attempts.at.path.slice(-2).join('.')}: ${retry.attempts.value}`;
+  return `${retry.route.object.ref.kind} retry without attempts (${retry.attempts.value} retries)`;
+}
+
 /**
- * An HTTP route that retries (its own `retries`, or the mesh default) towards a `MESH_EXTERNAL` host whose
+ * An HTTP route (a VirtualService `http` route, or an HTTPRoute rule: same RetryPolicy record) that retries (its own `retries`, or the mesh default) towards a `MESH_EXTERNAL` host whose
  * effective policy caps concurrent retries with neither `connectionPool.http.maxRetries` nor
  * `trafficPolicy.retryBudget` (Istio ≥ 1.27): istiod sets the cluster circuit breaker's `max_retries` to
  * 2^32−1 (istio/istio `cluster_traffic_policy.go`), so when the external service fails every request becomes
@@ -56,7 +64,7 @@ export default defineRule({
           object: retry.route.object,
           path: retry.route.path,
           value: retry.attempts.value,
-          message: `${retry.attempts.default ? 'default retries' : `retries.attempts: ${retry.attempts.value}`} to external ${policy.host}${policy.port ? `:${policy.port}` : ''} with no retry budget: istiod leaves the circuit breaker's max_retries at ${ISTIO_UNLIMITED_THRESHOLD} (Envoy's own default is 3), so when it fails every request becomes up to ${tries} requests and ${tries}× the new connections from the node's SNAT ports${ignoredBudget ? ` (the retryBudget at ${ignoredBudget.at.object.ref.kind} ${ignoredBudget.at.object.ref.namespace}/${ignoredBudget.at.object.ref.name} is ignored: ${ignoredBudget.reason})` : ''}`,
+          message: `${retriesLabel(retry)} to external ${policy.host}${policy.port ? `:${policy.port}` : ''} with no retry budget: istiod leaves the circuit breaker's max_retries at ${ISTIO_UNLIMITED_THRESHOLD} (Envoy's own default is 3), so when it fails every request becomes up to ${tries} requests and ${tries}× the new connections from the node's SNAT ports${ignoredBudget ? ` (the retryBudget at ${ignoredBudget.at.object.ref.kind} ${ignoredBudget.at.object.ref.namespace}/${ignoredBudget.at.object.ref.name} is ignored: ${ignoredBudget.reason})` : ''}`,
           hint: cap,
         });
       },

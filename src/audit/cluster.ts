@@ -36,6 +36,7 @@ import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import { MAX_SETTINGS_FILE_BYTES, readTextCapped } from '../load/read.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_X_GROUP } from '../load/objects.js';
 import { printableUrl } from '../live/url.js';
 import { listingHttpLibrary, type ListExchange, type ListPage } from './list-stream.js';
 
@@ -217,7 +218,19 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   // Istio's CRD serves EnvoyFilter in v1alpha3 only; discovery finds it there when the group prefers v1.
   { kind: 'EnvoyFilter', group: ISTIO_GROUP, resource: 'envoyfilters', namespaced: true, versions: ['v1alpha3'] },
   { kind: 'ConfigMap', group: '', resource: 'configmaps', namespaced: true, versions: ['v1'], resourceNames: [MESH_CONFIGMAP] },
+  // Gateway API (CRDs a cluster may not have: an unserved group or kind is coverage "not-installed"). Versions most
+  // preferred first; the first one the group serves is listed (v1 is the standard channel's since Gateway API 1.0,
+  // GRPCRoute since 1.1; ReferenceGrant stays v1beta1; XBackendTrafficPolicy is experimental v1alpha1).
+  { kind: 'Gateway', group: GATEWAY_API_GROUP, resource: 'gateways', namespaced: true, versions: ['v1', 'v1beta1'] },
+  { kind: 'GatewayClass', group: GATEWAY_API_GROUP, resource: 'gatewayclasses', namespaced: false, versions: ['v1', 'v1beta1'] },
+  { kind: 'HTTPRoute', group: GATEWAY_API_GROUP, resource: 'httproutes', namespaced: true, versions: ['v1', 'v1beta1'] },
+  { kind: 'GRPCRoute', group: GATEWAY_API_GROUP, resource: 'grpcroutes', namespaced: true, versions: ['v1', 'v1alpha2'] },
+  { kind: 'ReferenceGrant', group: GATEWAY_API_GROUP, resource: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1', 'v1alpha2'] },
+  { kind: 'XBackendTrafficPolicy', group: GATEWAY_API_X_GROUP, resource: 'xbackendtrafficpolicies', namespaced: true, versions: ['v1alpha1'] },
 ];
+
+/** API groups whose kinds are optional CRDs, chosen by discovery (`/apis`) like Istio's but without per-kind discovery. */
+const OPTIONAL_GROUPS = new Set([GATEWAY_API_GROUP, GATEWAY_API_X_GROUP]);
 
 /**
  * What `readCluster` lists in addition with `placement: true` (`audit --prometheus`): where pods run. Granted by
@@ -750,6 +763,8 @@ class Session {
 // Discovery
 
 interface IstioDiscovery {
+  /** Versions served per API group, from `GET /apis`; null when discovery failed. */
+  groups: Map<string, string[]> | null;
   /** Version chosen for the group (most preferred served version), or null. */
   version: string | null;
   /** Version to use for each Istio kind that is served. */
@@ -766,14 +781,16 @@ async function discoverIstio(session: Session): Promise<IstioDiscovery> {
     istioDefs.map((d) => ({ kind: d.kind, verb, resource: resourceName(d), status, message: message(d) }));
 
   let served: string[];
+  const groups = new Map<string, string[]>();
   try {
     const { result } = await session.call((config) => new ApisApi(config).getAPIVersions());
-    const group = (result.groups ?? []).find((g) => g.name === ISTIO_GROUP);
-    served = (group?.versions ?? []).map((v) => v.version);
+    for (const g of result.groups ?? []) groups.set(g.name, (g.versions ?? []).map((v) => v.version));
+    served = groups.get(ISTIO_GROUP) ?? [];
   } catch (err) {
     if (!(err instanceof StatusFailure)) throw err;
     const status = err.code === 403 ? 'forbidden' : 'error';
     return {
+      groups: null,
       version: null,
       kinds,
       notes: allNotes(status, (d) => `API discovery (GET /apis) failed, so the ${ISTIO_GROUP} version is unknown and ${d.kind} objects were not read: ${err.message}`, 'get'),
@@ -784,7 +801,7 @@ async function discoverIstio(session: Session): Promise<IstioDiscovery> {
     const why = served.length === 0
       ? `the API group ${ISTIO_GROUP} is not served by this cluster: Istio CRDs are not installed`
       : `the cluster serves ${ISTIO_GROUP} only in versions meshlint does not read (${served.join(', ')})`;
-    return { version: null, kinds, notes: allNotes('not-installed', (d) => `${why}; no ${d.kind} objects were read`) };
+    return { groups, version: null, kinds, notes: allNotes('not-installed', (d) => `${why}; no ${d.kind} objects were read`) };
   }
   for (const version of candidates) {
     const missing = istioDefs.filter((d) => !kinds.has(d.kind));
@@ -808,7 +825,7 @@ async function discoverIstio(session: Session): Promise<IstioDiscovery> {
       });
     }
   }
-  return { version: candidates[0], kinds, notes };
+  return { groups, version: candidates[0], kinds, notes };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -873,7 +890,22 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
     const tasks: ListTask[] = [];
     for (const def of opts.placement ? [...READ_RESOURCES, ...PLACEMENT_RESOURCES] : READ_RESOURCES) {
       if (def.group === ISTIO_GROUP && !istio.kinds.has(def.kind)) continue;
-      const version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
+      let version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
+      if (OPTIONAL_GROUPS.has(def.group) && istio.groups) {
+        // Gateway API CRDs: an unserved group or version is not installed (coverage), not a failed list.
+        const served = istio.groups.get(def.group) ?? [];
+        const chosen = def.versions.find((v) => served.includes(v));
+        if (!chosen) {
+          coverage.push({
+            kind: def.kind, verb: 'list', resource: resourceName(def), status: 'not-installed',
+            message: served.length === 0
+              ? `the API group ${def.group} is not served by this cluster (Gateway API CRDs not installed); no ${def.kind} objects were read`
+              : `the cluster serves ${def.group} only in versions meshlint does not read for ${def.kind} (${served.join(', ')}); no ${def.kind} objects were read`,
+          });
+          continue;
+        }
+        version = chosen;
+      }
       if (def.resourceNames) {
         for (const name of def.resourceNames) tasks.push({ def, version, namespace: istioNamespace, fieldSelector: `metadata.name=${name}`, items: [] });
       } else if (!def.namespaced) {
@@ -1056,7 +1088,7 @@ function noteFor(task: ListTask, err: StatusFailure): CoverageNote {
     return { ...base, status: 'forbidden', message: `not allowed to list ${resource}${where}: ${err.message}` };
   }
   if (err.code === 404) {
-    const what = task.def.group === ISTIO_GROUP ? ' (is the Istio CRD installed?)' : '';
+    const what = task.def.group === ISTIO_GROUP ? ' (is the Istio CRD installed?)' : OPTIONAL_GROUPS.has(task.def.group) ? ` (is the Gateway API ${task.def.kind} CRD installed?)` : '';
     return { ...base, status: 'not-installed', message: `${resource} is not served by this cluster${what}: ${err.message}` };
   }
   const code = err.code ? `HTTP ${err.code}: ` : '';

@@ -66,6 +66,8 @@ export interface Leg {
 export interface RouteMultiplier {
   /** Client namespace; rows are computed for clients in the namespace of the VirtualService (or ServiceEntry) that defines the route. */
   clientNamespace: string;
+  /** North-south rows: the gateway proxy that is the client, `<namespace>/<deployment>` (e.g. `infra/ingress-istio`). */
+  client?: string;
   sidecar: boolean | undefined;
   sidecarReason: string;
   /** Destination host (FQDN) the client calls. */
@@ -455,6 +457,8 @@ interface RowInput {
   dataPlane?: 'linkerd-proxy';
   /** Why the proxy sees no HTTP on this port (a Linkerd opaque port), when `protocol` is `tcp` for that reason. */
   opaque?: string;
+  /** North-south rows: the Istio gateway whose Envoy applies the route (the client); absent for sidecar/ambient clients. */
+  gateway?: GatewayClient;
 }
 
 function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInput, link: CallSiteLink | undefined): RouteMultiplier {
@@ -475,8 +479,10 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     ? { ambient: false, reason: 'a Linkerd proxy carries the client' }
     : input.ingress
       ? { ambient: false, reason: 'an ingress gateway' }
-      : ambientEnrolment(model, input.clientNamespace, link?.client, sidecar);
-  if (sidecar === undefined && (linkerdProxy || (!ambient.ambient && !input.ingress))) notes.push(linkerdProxy ? reason : `sidecar ${reason}`);
+      : input.gateway
+        ? { ambient: false, reason: 'a north-south gateway' }
+        : ambientEnrolment(model, input.clientNamespace, link?.client, sidecar);
+  if (sidecar === undefined && (linkerdProxy || (!ambient.ambient && !input.ingress && !input.gateway))) notes.push(linkerdProxy ? reason : `sidecar ${reason}`);
   const viaGateway = !linkerdProxy && hasSidecar && /egressgateway/.test(input.destination) && input.destination !== input.host;
   const clientWorkload = link?.client ? { name: `${link.client.object.ref.kind} ${link.client.namespace}/${link.client.object.ref.name}`, labels: link.client.podLabels } : undefined;
   let connectionPolicy: ConnectionPolicy | undefined;
@@ -486,6 +492,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     retryPolicy = linkerdLegs(input, { appTries, appConns, appTrace, external, proxy: sidecar !== false, reason }, legs);
   } else if (input.ingress) {
     ({ connectionPolicy, retryPolicy } = ingressLegs(model, policies, input, input.ingress, external, legs, notes));
+  } else if (input.gateway) {
+    ({ connectionPolicy, retryPolicy } = gatewayLegs(model, policies, input, input.gateway, external, legs));
   } else if (ambient.ambient) {
     notes.push(`ambient: ${ambient.reason} (no sidecar; ${waypointFor(model, input.destination).waypoint ? 'ztunnel and a waypoint carry' : 'ztunnel carries'} the request)`);
     ({ connectionPolicy, retryPolicy } = ambientLegs(model, policies, input, ambient, { appTries, appConns, appTrace, external }, legs, notes));
@@ -557,8 +565,15 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
-    sidecar: ambient.ambient || input.ingress ? false : sidecar,
-    sidecarReason: input.ingress ? `ingress gateway ${input.ingress.gateways.join(', ')}: the gateway's proxy applies the route` : ambient.ambient ? `ambient: ${ambient.reason}` : reason,
+    ...(input.gateway ? { client: `${input.gateway.namespace}/${input.gateway.deployment}` } : {}),
+    sidecar: ambient.ambient || input.ingress || input.gateway ? false : sidecar,
+    sidecarReason: input.gateway
+      ? `north-south: gateway ${input.gateway.namespace}/${input.gateway.deployment} applies the route (Gateway ${input.gateway.key})`
+      : input.ingress
+        ? `ingress gateway ${input.ingress.gateways.join(', ')}: the gateway's proxy applies the route`
+        : ambient.ambient
+          ? `ambient: ${ambient.reason}`
+          : reason,
     host: input.host,
     destination: input.destination,
     subset: input.subset,
@@ -639,12 +654,14 @@ function appLegTrace(link: CallSiteLink): TraceItem[] {
 // ---- Gateway API routes → multiplier inputs (adapters/gateway-api) ----
 
 /**
- * The Gateway API route rules meshlint models: those attached to a mesh Service (GAMMA) or to a Gateway of class
- * `istio` (or a Gateway the input does not include). Routes only on Gateways of another class are left out:
- * meshlint does not model that implementation's retries or pools.
+ * The Gateway API route rules of the input. Rules attached only to Gateways of another implementation (or refused by
+ * every parent) carry no backends, mirrors or retry policy: meshlint does not model that implementation, and the
+ * rule's `notApplied` says why (`adapters/gateway-api/routes.ts`).
  */
-export function modelledGatewayApiRoutes(model: MeshModel): GatewayApiRoute[] {
-  return gatewayApiRoutes(model).filter((r) => r.parents.some((p) => (p.kind === 'mesh' && !isLinkerdParent(model, p.name)) || (p.kind === 'gateway' && (p.gatewayClassName === undefined || p.gatewayClassName === ISTIO_GATEWAY_CLASS))));
+export function modelledGatewayApiRoutes(model: MeshModel): readonly GatewayApiRoute[] {
+  // The adapter already empties what no modelled parent applies; those rules stay visible for their `notApplied`
+  // findings. A route whose only parents are Linkerd Services is Linkerd's (adapters/linkerd/routes.ts).
+  return gatewayApiRoutes(model).filter((r) => !(r.parents.length > 0 && r.parents.every((p) => p.kind === 'mesh' && isLinkerdParent(model, p.name))));
 }
 
 /**
@@ -664,6 +681,18 @@ function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInp
       for (const backend of route.backends) {
         for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, parent.port)) {
           out.push({ clientNamespace: route.namespace, host: parent.name, destination: backend.host, port, callPort: parent.port, protocol: 'http', definedBy: backend.at, retries, mirrors: route.mirrors });
+        }
+      }
+    }
+    // North-south: the Istio gateway's Envoy applies the rule; its Deployment is the client (gatewayLegs).
+    for (const parent of route.parents) {
+      const gateway = parent.gateway;
+      if (parent.kind !== 'gateway' || !parent.applied || !gateway || gateway.implementation !== 'istio') continue;
+      const client = { key: gateway.key, deployment: gateway.deployment, namespace: gateway.object.ref.namespace, at: parent.at };
+      for (const backend of route.backends) {
+        const retries = route.retryPolicy && { ...route.retryPolicy, clientNamespace: client.namespace, host: backend.host };
+        for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, undefined)) {
+          out.push({ clientNamespace: client.namespace, host: backend.host, destination: backend.host, port, callPort: port, protocol: 'http', definedBy: backend.at, retries, mirrors: route.mirrors, gateway: client });
         }
       }
     }
@@ -750,6 +779,48 @@ function linkerdLegs(input: RowInput, app: { appTries: number; appConns: number;
     });
   }
   return retries;
+}
+
+/**
+ * The legs of a north-south row (`docs/model.md`, "Gateway API"): downstream clients connect to the gateway's
+ * listener (their own ephemeral ports, not the mesh's), then the gateway's Envoy (Istio's Deployment
+ * `<gateway>-<class>`) applies the route: 1 + retries tries to the backend, with the connectionPool the
+ * gateway's namespace sees for that host (EnvoyFilter context GATEWAY). The gateway pod is in the mesh, so in-mesh
+ * backends draw on its pod's ports; an external backend is SNAT'd onto its node's ports.
+ */
+function gatewayLegs(
+  model: MeshModel,
+  policies: ConnectionPolicies,
+  input: RowInput,
+  client: GatewayClient,
+  external: boolean,
+  legs: Leg[],
+): { connectionPolicy: ConnectionPolicy; retryPolicy?: RetryPolicy } {
+  const gatewayName = `gateway ${client.namespace}/${client.deployment}`;
+  legs.push({ name: `downstream → ${gatewayName}`, dataPlane: 'none', tries: 1, connectionsPerTry: 0, budget: 'pod', snat: false, trace: [traceAt(`north-south: ${gatewayName} (Istio's Deployment for Gateway ${client.key}) accepts downstream connections on its listener; they use the downstream clients' ports`, client.at.object, client.at.path)] });
+  const retryPolicy = input.retries;
+  const tries = 1 + (retryPolicy?.attempts.value ?? 0);
+  const connectionPolicy = policies.get({ clientNamespace: client.namespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'gateway', context: 'GATEWAY' });
+  const trace: TraceItem[] = [];
+  if (retryPolicy) trace.push(retryPolicy.attempts.trace);
+  trace.push(connectionPolicy.connectionsTrace);
+  const inbound = !external ? inboundRetriesFor(model, input.destination, input.port) : undefined;
+  if (inbound) trace.push(inbound.trace);
+  trace.push({ text: external ? `${input.destination} is outside the mesh: the gateway pod's connections are SNAT'd onto its node's ports` : "the gateway pod is in the mesh: its own ephemeral ports pay for these connections" });
+  const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
+  legs.push({ name: `${gatewayName} → ${target}`, dataPlane: 'gateway', tries, connectionsPerTry: connectionPolicy.connectionsPerTry, budget: external ? 'node' : 'pod', snat: external, policy: connectionPolicy, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
+  return { connectionPolicy, ...(retryPolicy ? { retryPolicy } : {}) };
+}
+
+/** The gateway proxy that is a north-south row's client. */
+interface GatewayClient {
+  /** `<namespace>/<name>` of the Gateway. */
+  key: string;
+  /** Istio's Deployment for it (`<name>-<gatewayClassName>`). */
+  deployment: string;
+  namespace: string;
+  /** The route's parentRef. */
+  at: { object: ManifestObject; path: FieldPath };
 }
 
 // ---- Ambient data plane (adapters/workloads/ambient) → legs ----

@@ -272,6 +272,8 @@ export interface TrafficRoute {
   retryPolicy?: RetryPolicy;
   /** Route `timeout`, seconds. */
   timeout?: Sourced<number>;
+  /** Parts of the route the data plane does not apply (a rejected reference, an implementation meshlint does not model). */
+  notApplied?: RouteNotApplied[];
   /** HTTP methods the route is limited to (uppercase), when its match names them; absent: any method. */
   methods?: { value: string[]; at: FieldRef };
   /** Path patterns the route is limited to (regular expressions, prefixes or exact paths as written), when its match names them. */
@@ -299,6 +301,19 @@ export interface WaypointBinding {
   status: 'ok' | 'none' | 'not-in-input' | 'missing' | 'wrong-traffic' | 'attachment-denied';
   /** One line saying what the label does, e.g. `Service shop/reviews has istio.io/use-waypoint=waypoint`. */
   reason: string;
+}
+
+/**
+ * A reference of a route that carries no traffic as meshlint models it: the controller rejects it (`condition`
+ * is the reason it reports, e.g. Gateway API `RefNotPermitted`, `NotAllowedByListeners`, `NoMatchingParent`), or
+ * it attaches to an implementation meshlint does not model (`unmodelled`: no rows, no figures).
+ */
+export interface RouteNotApplied {
+  at: FieldRef;
+  condition: string;
+  /** Why, e.g. `backendRef shop/prod not accessible to an HTTPRoute in namespace "web" (no ReferenceGrant in prod allows it)`. */
+  message: string;
+  unmodelled?: boolean;
 }
 
 /** The ephemeral ports one scope has, and what a route draws from it. */

@@ -136,7 +136,7 @@ function routeTable(result: AnalysisResult, rows: number, paint: (s: Style, t: s
   if (withRate) header.push(perRoute ? 'TIME_WAIT at the route’s rps' : `TIME_WAIT @${formatNumber(result.budget.rps ?? 0)} rps`);
   const body = routes.slice(0, rows).map((r) => {
     const row = [
-      e(`${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` (${r.subset})` : ''}`),
+      e(`${r.client ?? r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` (${r.subset})` : ''}`),
       describeLegs(r),
       formatNumber(r.total),
       formatNumber(r.snatConnections),
@@ -165,7 +165,7 @@ function explainRoutes(result: AnalysisResult, paint: (s: Style, t: string) => s
   const out: string[] = [paint('bold', 'Connection multiplier, every route'), paint('dim', `Assumptions: the client side closes first (worst case), tcp_tw_reuse ≠ 1, one destination ip:port; ports = ${formatNumber(result.budget.ports)}, TIME_WAIT = ${result.budget.timeWaitSeconds} s.`)];
   for (const r of worstRoutes(result.routes)) {
     const def = r.definedBy.object;
-    out.push('', paint('bold', `${r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` subset ${r.subset}` : ''} (${r.protocol}${r.external ? ', MESH_EXTERNAL' : ''})`));
+    out.push('', paint('bold', `${r.client ?? r.clientNamespace} → ${r.host}${r.port ? `:${r.port}` : ''}${r.subset ? ` subset ${r.subset}` : ''} (${r.protocol}${r.external ? ', MESH_EXTERNAL' : ''})`));
     out.push(e(`  route: ${def.ref.kind} ${def.ref.namespace}/${def.ref.name} at ${def.origin.file}`));
     out.push(e(`  sidecar: ${r.sidecar === false ? 'no' : r.sidecar ? 'yes' : 'assumed'} (${r.sidecarReason})`));
     // Which data plane carries each leg (sidecar, ambient ztunnel, waypoint, gateway, or the app alone).

@@ -232,7 +232,7 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     const certRequests = main.requests.filter((q) => q.auth === 'cert');
     assert.ok(certRequests.length > 5);
     for (const q of certRequests) {
-      const ok = /^\/apis(\/networking\.istio\.io\/(v1|v1beta1|v1alpha3))?$/.test(q.path) || q.path === '/api/v1/namespaces' || q.path === '/api/v1/namespaces/istio-system/configmaps' || q.path.includes('/namespaces/checkout/');
+      const ok = /^\/apis(\/networking\.istio\.io\/(v1|v1beta1|v1alpha3))?$/.test(q.path) || q.path === '/api/v1/namespaces' || /^\/apis\/gateway\.networking\.k8s\.io\/v1\/gatewayclasses$/.test(q.path) /* cluster-scoped */ || q.path === '/api/v1/namespaces/istio-system/configmaps' || q.path.includes('/namespaces/checkout/');
       assert.ok(ok, `out of scope: ${q.path}`);
       assert.equal(q.clientCN, 'meshlint-cert-user');
     }
@@ -330,8 +330,8 @@ describe('meshlint audit: the real binary against fake API servers', { concurren
     });
     outputs.push(tty.text);
     assert.equal(tty.code, 1, tty.text);
-    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: \d+ objects, \d+ of 11 kinds done \(reading [A-Za-z]+ \d+/);
-    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: 19 objects, 11 of 11 kinds done\r/);
+    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: \d+ objects, \d+ of 17 kinds done \(reading [A-Za-z]+ \d+/);
+    assert.match(tty.text, /\r\x1b\[2Kreading the cluster: 19 objects, 17 of 17 kinds done\r/);
     assert.match(tty.text, new RegExp(`read \\d+ objects from ${main.url.replace(/\./g, '\\.')} \\(context main\\) in \\d+\\.\\d s`));
     assert.ok(JSON.parse(readFileSync(out, 'utf8')).findings.length >= 8);
   });

@@ -100,7 +100,7 @@ async function writeKubeconfig(srv: FakeApiServer, dir?: string): Promise<string
   return file;
 }
 
-const LIST_PATH = /^\/(api\/v1|apis\/(apps|networking\.istio\.io)\/[^/]+)(\/namespaces\/[a-z0-9-]+)?\/(namespaces|services|configmaps|deployments|statefulsets|daemonsets|destinationrules|virtualservices|serviceentries|sidecars|gateways|envoyfilters)$/;
+const LIST_PATH = /^\/(api\/v1|apis\/(apps|networking\.istio\.io|gateway\.networking\.k8s\.io|gateway\.networking\.x-k8s\.io)\/[^/]+)(\/namespaces\/[a-z0-9-]+)?\/(namespaces|services|configmaps|deployments|statefulsets|daemonsets|destinationrules|virtualservices|serviceentries|sidecars|gateways|envoyfilters|gatewayclasses|httproutes|grpcroutes|referencegrants|xbackendtrafficpolicies)$/;
 const DISCOVERY_PATH = /^\/apis(\/networking\.istio\.io\/(v1|v1beta1|v1alpha3))?$/;
 
 /** Every request was a GET of a discovery document or of a list endpoint, and the fake saw no unknown path. */
@@ -273,7 +273,7 @@ describe('readCluster against a fake API server', () => {
     assert.deepEqual(names(read, 'Namespace'), ['a', 'c']);
     assert.deepEqual(names(read, 'Gateway'), [], 'the gateway in istio-system is out of scope');
     // Namespaced kinds were listed per namespace, once each ('a' was given twice).
-    const lists = srv.requests.filter((r) => LIST_PATH.test(r.path) && !r.path.endsWith('/api/v1/namespaces'));
+    const lists = srv.requests.filter((r) => LIST_PATH.test(r.path) && !r.path.endsWith('/api/v1/namespaces') && !r.path.endsWith('/gatewayclasses')); // cluster-scoped kinds
     for (const r of lists) {
       assert.match(r.path, /\/namespaces\/(a|c|istio-system)\//, r.path);
       if (r.path.includes('/namespaces/istio-system/')) assert.ok(r.path.endsWith('/configmaps'));

@@ -26,6 +26,7 @@ describe('--fix round trips (byte for byte)', () => {
     { name: 'list', what: 'kind: List items, a mapping left empty becomes {}', fixed: 2 },
     { name: 'flow', what: 'flow style (JSON-like YAML): only the innermost flow mapping is rewritten', fixed: 1 },
     { name: 'connection-pool', what: 'connectionPool added to DestinationRules in another file than the findings', fixed: 2 },
+    { name: 'httproute', what: 'Gateway API: HTTPRoute retry.attempts lowered to maxAttempts (retries-aggressive), keep-alive restored in its DestinationRule', fixed: 2 },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.what}; a second --fix changes nothing`, () => {
@@ -49,6 +50,20 @@ describe('--fix round trips (byte for byte)', () => {
 });
 
 describe('--fix-dry-run', () => {
+  it('HTTPRoute: the diff lowers retry.attempts and nothing else of the route', () => {
+    const { dir, cleanup } = copyFixture('httproute');
+    try {
+      const r = runCli(['check', '.', '--fix-dry-run'], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^-      attempts: 6 # too many\n\+      attempts: 3 # too many$/m);
+      assert.match(r.stdout, /^-        maxRequestsPerConnection: 1$/m);
+      assert.equal(r.stdout.split('\n').filter((l) => /^[-+](?![-+])/.test(l)).length, 3, 'two lines out, one in');
+      assert.equal(read(dir, 'input.yaml'), readFileSync(join(FIXTURES, 'httproute', 'input.yaml'), 'utf8'), 'dry run writes nothing');
+    } finally {
+      cleanup();
+    }
+  });
+
   it('prints a unified diff that git apply accepts and that equals what --fix writes; files stay untouched', () => {
     const { dir, cleanup } = copyFixture('multidoc');
     try {

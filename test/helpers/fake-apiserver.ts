@@ -5,7 +5,7 @@
  *
  * - discovery: `/api`, `/api/v1`, `/apis`, `/apis/{group}`, `/apis/{group}/{version}`;
  * - list endpoints, cluster-wide and per namespace, for Namespaces, Services, ConfigMaps, Deployments,
- *   StatefulSets, DaemonSets and the networking.istio.io kinds, with `limit`/`continue` pagination and
+ *   StatefulSets, DaemonSets, the networking.istio.io kinds and the Gateway API kinds meshlint reads, with `limit`/`continue` pagination and
  *   `fieldSelector` on `metadata.name` / `metadata.namespace`;
  * - bearer-token auth and client-certificate auth (certificates signed by the server's CA);
  * - failure modes: 401 everywhere, 403 for chosen resources/namespaces, Istio group not served (404),
@@ -64,6 +64,13 @@ export interface FakeApiServerOptions {
   istioVersions?: string[];
   /** Istio plurals left out of discovery and answered 404 (e.g. `['sidecars']`). */
   istioMissing?: string[];
+  /**
+   * Served versions of the Gateway API groups (`gateway.networking.k8s.io`, `gateway.networking.x-k8s.io`); `[]` = the
+   * group is not served (CRDs not installed). Default: `['v1', 'v1beta1']` and `['v1alpha1']`.
+   */
+  gatewayApiVersions?: { standard?: string[]; experimental?: string[] };
+  /** Gateway API plurals answered 404 although their group is served (one CRD missing, e.g. `['grpcroutes']`). */
+  gatewayApiMissing?: string[];
   /** 403 rules. */
   forbid?: ForbidRule[];
   /** Answer 401 to every request, whatever the credentials. */
@@ -135,6 +142,16 @@ const APPS: ResourceDef[] = [
   { kind: 'Deployment', group: 'apps', plural: 'deployments', namespaced: true },
   { kind: 'StatefulSet', group: 'apps', plural: 'statefulsets', namespaced: true },
   { kind: 'DaemonSet', group: 'apps', plural: 'daemonsets', namespaced: true },
+];
+const GATEWAY_API: ResourceDef[] = [
+  { kind: 'Gateway', group: 'gateway.networking.k8s.io', plural: 'gateways', namespaced: true },
+  { kind: 'GatewayClass', group: 'gateway.networking.k8s.io', plural: 'gatewayclasses', namespaced: false },
+  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', plural: 'httproutes', namespaced: true },
+  { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', plural: 'grpcroutes', namespaced: true },
+  { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', plural: 'referencegrants', namespaced: true },
+];
+const GATEWAY_API_X: ResourceDef[] = [
+  { kind: 'XBackendTrafficPolicy', group: 'gateway.networking.x-k8s.io', plural: 'xbackendtrafficpolicies', namespaced: true },
 ];
 const ISTIO: ResourceDef[] = [
   { kind: 'DestinationRule', group: 'networking.istio.io', plural: 'destinationrules', namespaced: true },
@@ -260,6 +277,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const istioVersions = options.istioVersions ?? ['v1', 'v1beta1', 'v1alpha3'];
   const istioMissing = new Set(options.istioMissing ?? []);
   const istioServed = ISTIO.filter((d) => !istioMissing.has(d.plural));
+  const gatewayStandard = options.gatewayApiVersions?.standard ?? ['v1', 'v1beta1'];
+  const gatewayExperimental = options.gatewayApiVersions?.experimental ?? ['v1alpha1'];
+  const gatewayMissing = new Set(options.gatewayApiMissing ?? []);
   const tokens = new Set(options.tokens ?? []);
   const objects = options.objects ?? [];
   const requests: RecordedRequest[] = [];
@@ -344,7 +364,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const end = limit > 0 ? Math.min(items.length, offset + limit) : items.length;
     const page = items.slice(offset, end).map((o) => {
       const copy = structuredClone(o) as Record<string, unknown>;
-      if (def.group === 'networking.istio.io') {
+      if (def.group.includes('.')) {
         copy.apiVersion = groupVersion; // custom resources keep apiVersion/kind in list items, converted to the listed version
       } else {
         delete copy.apiVersion; // built-in list items come without apiVersion/kind
@@ -370,6 +390,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (p === '/api/v1') return json(res, resourceList('v1', CORE));
     const groups: Array<{ name: string; versions: string[] }> = [{ name: 'apps', versions: ['v1'] }];
     if (istioVersions.length > 0) groups.push({ name: 'networking.istio.io', versions: istioVersions });
+    if (gatewayStandard.length > 0) groups.push({ name: 'gateway.networking.k8s.io', versions: gatewayStandard });
+    if (gatewayExperimental.length > 0) groups.push({ name: 'gateway.networking.x-k8s.io', versions: gatewayExperimental });
+    const groupDefs = (name: string): ResourceDef[] =>
+      name === 'apps' ? APPS : name === 'networking.istio.io' ? istioServed : (name === 'gateway.networking.k8s.io' ? GATEWAY_API : GATEWAY_API_X).filter((d) => !gatewayMissing.has(d.plural));
     const groupDoc = (g: { name: string; versions: string[] }) => ({
       name: g.name,
       versions: g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v })),
@@ -385,7 +409,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (m) {
       const g = groups.find((x) => x.name === m![1]);
       if (!g || !g.versions.includes(m[2])) return notFound();
-      return json(res, resourceList(`${m[1]}/${m[2]}`, g.name === 'apps' ? APPS : servedAt(istioServed, m[2])));
+      return json(res, resourceList(`${m[1]}/${m[2]}`, g.name === 'networking.istio.io' ? servedAt(istioServed, m[2]) : groupDefs(g.name)));
     }
     // Lists: /api/v1/{plural}, /api/v1/namespaces/{ns}/{plural}, /apis/{g}/{v}/{plural}, /apis/{g}/{v}/namespaces/{ns}/{plural}
     m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)$/.exec(p);
@@ -398,7 +422,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (group === '' && version === 'v1') defs = CORE;
       else if (group === 'apps' && version === 'v1') defs = APPS;
       else if (group === 'networking.istio.io' && istioVersions.includes(version)) defs = servedAt(istioServed, version);
+      else if (groups.some((g) => g.name === group && g.versions.includes(version))) defs = groupDefs(group);
       const def = defs.find((d) => d.plural === plural);
+      // A Gateway API CRD left out on purpose: a real server's 404 for an unserved resource, not an unexpected path.
+      if (!def && gatewayMissing.has(plural) && group.startsWith('gateway.networking.')) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
       if (!def || (namespace !== undefined && !def.namespaced)) return notFound();
       return serveList(res, rec, def, version, namespace);
     }

@@ -1,4 +1,5 @@
 import { ruleTester } from '../helpers/rule-tester.js';
+import { meshRoute } from '../helpers/gateway-api.js';
 import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
 const vs = (route: string) => `apiVersion: networking.istio.io/v1
@@ -27,6 +28,10 @@ ruleTester('retries-aggressive', {
     { name: 'tries fit the timeout exactly', yaml: vs('    timeout: 6s\n    retries:\n      attempts: 2\n      perTryTimeout: 2s\n') },
     { name: 'no retries block (implicit default is another rule)', yaml: vs('    timeout: 1s\n') },
     { name: 'option allows 5', yaml: vs('    retries:\n      attempts: 5\n      perTryTimeout: 1s\n'), options: { maxAttempts: 5 } },
+    // Gateway API: HTTPRoute `retry.attempts` is the same RetryPolicy record; GRPCRoute has no retry field.
+    { name: 'HTTPRoute retry.attempts 3 with backendRequest', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 3\n    timeouts:\n      request: 10s\n      backendRequest: 2s\n') },
+    { name: 'near miss: HTTPRoute retry without attempts (Istio: 2 retries)', yaml: meshRoute('HTTPRoute', '    retry:\n      codes: [503]\n') },
+    { name: 'near miss: a GRPCRoute (no retry field: the default, another rule)', yaml: meshRoute('GRPCRoute') },
   ],
   invalid: [
     { name: 'Linkerd: retry.linkerd.io/limit above maxAttempts', yaml: linkerdService('{ retry.linkerd.io/http: "503", retry.linkerd.io/limit: "4" }'), errors: [{ line: 3, message: /^retry\.linkerd\.io\/limit: 4 allows 5 tries per request/ }] },
@@ -75,5 +80,7 @@ spec:
 `,
       errors: [{ line: 12, message: /retries stack across legs.*up to 12 tries/ }],
     },
+    { name: 'HTTPRoute retry.attempts above 3, at retry.attempts', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 5\n'), errors: [{ line: 17, column: 7, message: /^retry\.attempts: 5 allows 6 tries per request/ }] },
+    { name: 'HTTPRoute tries × backendRequest beyond timeouts.request', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 2\n    timeouts:\n      request: 5s\n      backendRequest: 2s\n'), errors: [{ line: 20, message: /3 tries × perTryTimeout 2 s = 6 s exceeds the route timeout of 5 s/ }] },
   ],
 });

@@ -1,4 +1,5 @@
 import { ruleTester } from '../helpers/rule-tester.js';
+import { meshRoute } from '../helpers/gateway-api.js';
 import { gatewayRouteOnLinkerdService, linkerdService } from '../helpers/linkerd.js';
 
 const vs = (routes: string) => `apiVersion: networking.istio.io/v1
@@ -22,6 +23,8 @@ ruleTester('retries-implicit-default', {
     { name: 'near miss: redirect route sends nothing upstream', yaml: vs('  - redirect:\n      uri: /v2\n') },
     { name: 'mesh default retries set to 0', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), mesh: { defaultRetryAttempts: 0 } },
     { name: 'tcp route only', yaml: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: db\nspec:\n  hosts:\n  - db\n  tcp:\n  - route:\n    - destination:\n        host: db\n' },
+    { name: 'HTTPRoute rule with retry', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 1\n') },
+    { name: 'near miss: HTTPRoute retry attempts 0 (retries off)', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 0\n') },
   ],
   invalid: [
     { name: 'route without retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), errors: [{ line: 10, column: 5, severity: 'info', message: /default of 2 retries applies, up to 3 tries/ }] },
@@ -31,5 +34,7 @@ ruleTester('retries-implicit-default', {
       errors: [{ line: 21, message: /"default"/ }],
     },
     { name: 'mesh default of 4 retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), mesh: { defaultRetryAttempts: 4 }, errors: [{ line: 10, message: /default of 4 retries applies, up to 5 tries/ }] },
+    { name: 'HTTPRoute rule without retry, at the rule', yaml: meshRoute('HTTPRoute'), errors: [{ line: 13, column: 5, message: /^HTTPRoute rule has no retry: Istio's default of 2 retries applies, up to 3 tries per request$/ }] },
+    { name: 'GRPCRoute rule (Istio converts no retry for it)', yaml: meshRoute('GRPCRoute'), errors: [{ line: 13, message: /^GRPCRoute rule has no retry/ }] },
   ],
 });

@@ -1,5 +1,6 @@
 import { routedService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
+import { meshRoute } from '../helpers/gateway-api.js';
 import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
 const ENTRY = `apiVersion: networking.istio.io/v1
@@ -36,6 +37,21 @@ spec:
 
 const INTERNAL = routedService('reviews', { routeLines: '    retries: { attempts: 3 }\n' });
 
+/** A MESH_EXTERNAL ServiceEntry for api.example.com:80 (9 lines) and an HTTPRoute backendRef to it by `kind: Hostname`. */
+const EXTERNAL_SE = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: api, namespace: shop }
+spec:
+  hosts: [api.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+---
+`;
+/** The route attaches to the ServiceEntry (Istio's egress pattern), so the entry's default route does not apply beside it. */
+const SE_PARENT: [string, string, string] = ['networking.istio.io', 'ServiceEntry', 'api'];
+const EXTERNAL_BACKEND = 'group: networking.istio.io\n      kind: Hostname\n      name: api.example.com\n      port: 80';
+
 ruleTester('retry-budget-missing', {
   valid: [
     { name: 'Linkerd: annotation retries to an in-mesh host with no rate given', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "2" }') },
@@ -48,6 +64,8 @@ ruleTester('retry-budget-missing', {
     { name: 'near miss: mesh default retries off', yaml: ENTRY + route(''), mesh: { defaultRetryAttempts: 0 } },
     { name: 'near miss: in-mesh host', yaml: INTERNAL },
     { name: 'near miss: the TLS port only (no HTTP retries)', yaml: ENTRY.replace('{ number: 80, name: http, protocol: HTTP }, ', '') },
+    { name: 'HTTPRoute to an external Hostname backend with retryBudget (Istio 1.27)', yaml: EXTERNAL_SE + meshRoute('HTTPRoute', '    retry:\n      attempts: 2\n', { backend: EXTERNAL_BACKEND, parent: SE_PARENT }) + '---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: api, namespace: shop }\nspec: { host: api.example.com, trafficPolicy: { retryBudget: { percent: 20 } } }\n', check: { istioVersion: '1.27' } },
+    { name: 'near miss: HTTPRoute retry attempts 0 to the external host', yaml: EXTERNAL_SE + meshRoute('HTTPRoute', '    retry:\n      attempts: 0\n', { backend: EXTERNAL_BACKEND, parent: SE_PARENT }) },
   ],
   invalid: [
     { name: 'Linkerd: annotation retries at 100 requests/s (highRate)', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "2" }'), check: { rps: 100 }, errors: [{ line: 3, message: /^2 retries per request to payments\.shop\.svc\.cluster\.local:80 at 100 requests\/s with no retry budget/ }] },
@@ -61,5 +79,7 @@ ruleTester('retry-budget-missing', {
       check: { istioVersion: '1.26' },
       errors: [{ line: 16, message: /the retryBudget at DestinationRule shop\/pay is ignored: Istio 1.26 has no trafficPolicy.retryBudget/ }],
     },
+    { name: 'HTTPRoute retry.attempts to an external Hostname backend, at the HTTPRoute rule', yaml: EXTERNAL_SE + meshRoute('HTTPRoute', '    retry:\n      attempts: 2\n', { backend: EXTERNAL_BACKEND, parent: SE_PARENT }), errors: [{ line: 22, column: 5, message: /^retry\.attempts: 2 to external api\.example\.com:80 with no retry budget/ }] },
+    { name: 'GRPCRoute (mesh default retries) to an external ServiceEntry backend', yaml: EXTERNAL_SE + meshRoute('GRPCRoute', '', { backend: 'group: networking.istio.io\n      kind: ServiceEntry\n      name: api\n      port: 80', parent: SE_PARENT }), errors: [{ line: 22, message: /^default retries to external api\.example\.com:80 with no retry budget/ }] },
   ],
 });

@@ -15,23 +15,27 @@
  *
  * Attachment decides who applies the route: a `parentRefs` entry of kind `Service` (or `ServiceEntry`) is a GAMMA
  * mesh route, applied by the client's sidecar (or the Service's waypoint in ambient); a `Gateway` parent
- * (default kind) is north-south, applied by that Gateway's proxy. Only Gateways of class `istio` are modelled.
+ * (default kind) is north-south, applied by that Gateway's proxy (Istio's Deployment `<name>-<class>`). Which
+ * Gateways are Istio's, which listeners accept the route and which cross-namespace backendRefs a ReferenceGrant
+ * allows is decided in `attachment.ts`; what Istio refuses, or another implementation applies, is recorded in
+ * the rule's `notApplied` (rules `route-not-attached`, `gateway-unmodelled`), and a rule no modelled parent applies
+ * keeps no backends, mirrors or retry policy.
  */
 import type { ManifestObject } from '../../../load/objects.js';
 import type { FieldPath } from '../../../types.js';
 import type { MeshModel } from '../../mesh.js';
-import type { RetryPolicy, RouteBackend, RouteMirror, TrafficRoute } from '../../traffic.js';
+import type { RetryPolicy, RouteBackend, RouteMirror, RouteNotApplied, TrafficRoute } from '../../traffic.js';
 import { traceAt } from '../../trace.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { defaultRetryPolicy } from '../istio/retries.js';
+import { backendRefTarget, gatewayView, listenerAttachment, referenceAllowed, type GatewayView } from './attachment.js';
+
+export { ISTIO_GATEWAY_CLASS } from './attachment.js';
 
 /** `retryOn` Istio writes for every HTTPRoute `retry` (conversion.go: "SHOULD retry on connection errors"). */
 export const HTTPROUTE_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled';
 /** Retries Istio uses for an HTTPRoute `retry` without `attempts` (conversion.go, "the default retry if none are set is 2"). */
 export const HTTPROUTE_DEFAULT_ATTEMPTS = 2;
-/** GatewayClass name of Istio's own gateway controller (conversion.go `DefaultClassName`). */
-export const ISTIO_GATEWAY_CLASS = 'istio';
-
 /** One parentRef of a route: a mesh Service (GAMMA) or a Gateway, with the port it limits the route to. */
 export interface RouteParent {
   kind: 'mesh' | 'gateway';
@@ -40,6 +44,15 @@ export interface RouteParent {
   port?: number;
   /** Gateway parents: its `gatewayClassName` when the input has the Gateway. */
   gatewayClassName?: string;
+  /** Gateway parents the input has: the Gateway, its implementation and Istio's deployment for it. */
+  gateway?: GatewayView;
+  /** Gateway parents: ports of the listeners that accept the route (`attachment.ts`). */
+  listenerPorts?: number[];
+  /**
+   * Whether the route is applied through this parent as meshlint models it: a mesh Service, or a Gateway of
+   * Istio's ingress class whose listeners accept the route, or a Gateway the input does not have (taken as Istio's).
+   */
+  applied: boolean;
   at: { object: ManifestObject; path: FieldPath };
 }
 
@@ -89,22 +102,43 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
   const ns = object.ref.namespace;
   const gateways = gatewaysByName(model);
   const parents: RouteParent[] = [];
+  const notApplied: RouteNotApplied[] = [];
+  const kind = object.ref.kind;
   asArray(dig(object.raw, 'spec', 'parentRefs')).forEach((ref, i) => {
     const at = { object, path: ['spec', 'parentRefs', i] as FieldPath };
-    const kind = asString(dig(ref, 'kind')) ?? 'Gateway';
+    const parentKind = asString(dig(ref, 'kind')) ?? 'Gateway';
     const port = asNumber(dig(ref, 'port'));
     const name = asString(dig(ref, 'name'));
     if (!name) return;
     const parentNs = asString(dig(ref, 'namespace')) ?? ns;
-    if (kind === 'Service' || kind === 'ServiceEntry') {
-      const host = kind === 'Service' ? `${name}.${parentNs}.svc.${model.settings.clusterDomain}` : backendHost(model, { name, kind, group: 'networking.istio.io', namespace: parentNs }, ns);
-      if (host) parents.push({ kind: 'mesh', name: host, port, at });
-    } else if (kind === 'Gateway') {
+    if (parentKind === 'Service' || parentKind === 'ServiceEntry') {
+      const host = parentKind === 'Service' ? `${name}.${parentNs}.svc.${model.settings.clusterDomain}` : backendHost(model, { name, kind: parentKind, group: 'networking.istio.io', namespace: parentNs }, ns);
+      if (host) parents.push({ kind: 'mesh', name: host, port, applied: true, at });
+    } else if (parentKind === 'Gateway') {
       const key = `${parentNs}/${name}`;
-      const className = asString(dig(gateways.get(key)?.raw, 'spec', 'gatewayClassName'));
-      parents.push({ kind: 'gateway', name: key, port, ...(className ? { gatewayClassName: className } : {}), at });
+      const gateway = gatewayView(model, gateways.get(key));
+      if (!gateway) {
+        // The Gateway is not in the input: its class and listeners are unknown; taken as Istio's (no rows, rules still run).
+        parents.push({ kind: 'gateway', name: key, port, applied: true, at });
+        return;
+      }
+      const parent: RouteParent = { kind: 'gateway', name: key, port, gatewayClassName: gateway.className, gateway, applied: false, at };
+      parents.push(parent);
+      if (gateway.implementation === 'other') {
+        notApplied.push({ at, condition: 'UnmodelledImplementation', message: `Gateway ${key} is of class ${gateway.className || '(none)'}, which another controller implements: meshlint models Istio's gateways only, so this ${kind} has no figures through it`, unmodelled: true });
+        return;
+      }
+      if (gateway.implementation !== 'istio') return;
+      const attachment = listenerAttachment(model, gateway.object, ref, kind, ns);
+      if (!attachment.attached) {
+        notApplied.push({ at, condition: attachment.condition, message: attachment.message });
+        return;
+      }
+      parent.applied = true;
+      parent.listenerPorts = attachment.listeners.map((l) => l.port).filter((p): p is number => p !== undefined);
     }
   });
+  const anyApplied = parents.length === 0 || parents.some((p) => p.applied);
   const meshHosts = parents.filter((p) => p.kind === 'mesh').map((p) => p.name);
   const hostnames = asArray(dig(object.raw, 'spec', 'hostnames')).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase());
   const hosts = [...meshHosts, ...(parents.some((p) => p.kind === 'gateway') ? (hostnames.length ? hostnames : ['*']) : [])];
@@ -113,6 +147,8 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
   const callHost = meshHosts[0] ?? hosts[0] ?? '';
   return asArray(dig(object.raw, 'spec', 'rules')).map((raw, i): GatewayApiRoute => {
     const path: FieldPath = ['spec', 'rules', i];
+    // Parent refusals belong to the object: reported with its first rule only (one finding per parentRef).
+    const routeNotApplied: RouteNotApplied[] = i === 0 ? [...notApplied] : [];
     const rule = asRecord(raw) ?? {};
     const refs = asArray(rule.backendRefs);
     const backends: RouteBackend[] = [];
@@ -120,6 +156,7 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
       const weight = asNumber(dig(ref, 'weight')) ?? 1;
       const host = backendHost(model, ref, ns);
       if (!host || weight === 0) return;
+      if (!permitted(model, object, ref, [...path, 'backendRefs', j], routeNotApplied)) return;
       backends.push({ host, port: asNumber(dig(ref, 'port')), ...(refs.length > 1 ? { weight } : {}), at: { object, path: [...path, 'backendRefs', j, 'name'] } });
     });
     const mirrors: RouteMirror[] = [];
@@ -128,10 +165,13 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
       const ref = dig(filter, 'requestMirror', 'backendRef');
       const host = backendHost(model, ref, ns);
       if (!host) return;
+      if (!permitted(model, object, ref, [...path, 'filters', j, 'requestMirror', 'backendRef'], routeNotApplied)) return;
       const numerator = asNumber(dig(filter, 'requestMirror', 'fraction', 'numerator'));
       const percentage = asNumber(dig(filter, 'requestMirror', 'percent')) ?? (numerator !== undefined ? (100 * numerator) / (asNumber(dig(filter, 'requestMirror', 'fraction', 'denominator')) ?? 100) : 100);
       mirrors.push({ host, port: asNumber(dig(ref, 'port')), percentage, at: { object, path: [...path, 'filters', j] } });
     });
+    // A route no parent applies (other implementations, refused by every listener) carries nothing meshlint models.
+    if (!anyApplied) backends.length = mirrors.length = 0;
     const upstream = backends.length > 0 && !asArray(rule.filters).some((f) => asString(dig(f, 'type')) === 'RequestRedirect');
     const retry = object.ref.kind === 'HTTPRoute' ? asRecord(rule.retry) : undefined;
     const request = parseDurationSeconds(dig(rule, 'timeouts', 'request'));
@@ -156,8 +196,24 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
       mirrors,
       ...(retryPolicy ? { retryPolicy } : {}),
       ...(timeout ? { timeout } : {}),
+      ...(routeNotApplied.length ? { notApplied: routeNotApplied } : {}),
     };
   });
+}
+
+/**
+ * Whether a backendRef (or mirror backendRef) at `path` may be used: same namespace, or a ReferenceGrant allows
+ * it (`attachment.ts`). A refused one is recorded in `notApplied` with Istio's condition reason.
+ */
+function permitted(model: MeshModel, object: ManifestObject, ref: unknown, path: FieldPath, notApplied: RouteNotApplied[]): boolean {
+  const target = backendRefTarget(ref, object.ref.namespace);
+  if (!target || referenceAllowed(model, object.ref.kind, object.ref.namespace, target)) return true;
+  notApplied.push({
+    at: { object, path },
+    condition: 'RefNotPermitted',
+    message: `backendRef ${target.name}/${target.namespace} not accessible to a ${object.ref.kind} in namespace "${object.ref.namespace}": no ReferenceGrant in ${target.namespace} allows ${object.ref.kind}s from ${object.ref.namespace} to ${target.kind} ${target.name}`,
+  });
+  return false;
 }
 
 /** The retry policy of an HTTPRoute rule with a `retry` block, as Istio converts it (see the module comment). */

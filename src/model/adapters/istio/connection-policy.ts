@@ -19,6 +19,7 @@ import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from
 import { traceAt } from '../../trace.js';
 import { declaredPort, declaredPorts, type DeclaredPort } from '../workloads/ports.js';
 import { envoyFilterOverrides, listenerTimeoutOverrides, type OverrideQuery } from './envoy-filter.js';
+import { backendTrafficPolicyBudget } from '../gateway-api/backend-traffic-policy.js';
 
 /** What a {@link ConnectionPolicies.get} call asks for. */
 export interface PolicyQuery {
@@ -99,11 +100,14 @@ export class ConnectionPolicies {
       for (const k of Object.keys(tcp) as (keyof TcpPoolFigures)[]) if (tcp[k] === undefined) delete tcp[k];
       for (const k of Object.keys(http) as (keyof HttpPoolFigures)[]) if (http[k] === undefined) delete http[k];
     }
-    if (effective.retryBudget) {
-      const budget = retryBudgetFigure(effective.retryBudget);
+    // A DestinationRule's retryBudget, else the one istiod converts from a Gateway API XBackendTrafficPolicy.
+    const retryBudget = effective.retryBudget ?? backendTrafficPolicyBudget(model, query.host);
+    if (retryBudget) {
+      const budget = retryBudgetFigure(retryBudget);
       const istio = model.settings.istio;
+      const fromGatewayApi = budget.object.ref.kind === 'XBackendTrafficPolicy';
       if (protocol.value !== 'http') ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): retries are HTTP` });
-      else if (!istio.retryBudgetField) ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: `Istio ${istio.version.major}.${istio.version.minor} has no trafficPolicy.retryBudget (added in 1.27, istio/api#3512): the API server rejects or prunes it` });
+      else if (!istio.retryBudgetField) ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: fromGatewayApi ? `Istio ${istio.version.major}.${istio.version.minor} does not apply XBackendTrafficPolicy retryConstraint: istiod converts it to DestinationRule trafficPolicy.retryBudget, which exists from 1.27 (istio/api#3512)` : `Istio ${istio.version.major}.${istio.version.minor} has no trafficPolicy.retryBudget (added in 1.27, istio/api#3512): the API server rejects or prunes it` });
       else http.retryBudget = budget;
     }
     const overrides = envoyFilterOverrides(model, { proxyNamespace: query.clientNamespace, proxyLabels: query.clientWorkload?.labels, context: query.context ?? 'SIDECAR_OUTBOUND', host: query.host, subset: query.subset, port: query.port });
