@@ -46,6 +46,20 @@ describe('cold start: heavy dependencies load only when the input needs them', (
     assert.ok(loaded.some((f) => f.includes('/validate/compiled/')), 'the precompiled validators are used');
   });
 
+  it('check of one Go file loads tree-sitter, not ESLint, the TypeScript parser or typescript (issue 17)', () => {
+    writeFileSync(join(dir, 'one.go'), 'package main\n\nimport "net/http"\n\nfunc main() { _, _ = http.Get("http://a/") }\n');
+    const loaded = loadedBy(['check', 'one.go'], dir);
+    assert.deepEqual(loaded.filter((f) => ['/node_modules/eslint/', '/node_modules/@typescript-eslint/', '/node_modules/typescript/'].some((h) => f.includes(h))), []);
+    assert.ok(loaded.some((f) => f.includes('/node_modules/@ast-grep/')), 'the Go file is scanned with ast-grep');
+  });
+
+  it('check of one TypeScript file loads ESLint’s Linter but not its ESLint class and configuration loading, nor tree-sitter (issue 17)', () => {
+    writeFileSync(join(dir, 'one.ts'), 'export async function f(): Promise<number> { return (await fetch("http://a/")).status; }\n');
+    const loaded = loadedBy(['check', 'one.ts'], dir);
+    assert.ok(loaded.some((f) => f.includes('/node_modules/eslint/lib/linter/linter.js')), 'the Linter is loaded');
+    assert.deepEqual(loaded.filter((f) => ['/node_modules/eslint/lib/eslint/', '/node_modules/@ast-grep/'].some((h) => f.includes(h))), []);
+  });
+
   it('the same modules do load when the input needs them (the check above can fail)', () => {
     writeFileSync(join(dir, '.gitignore'), 'ignored/\n');
     const loaded = loadedBy(['check', '.', '--format', 'sarif'], dir);

@@ -49,7 +49,9 @@ let loading: Promise<Loaded> | undefined;
 function load(): Promise<Loaded> {
   loading ??= (async () => {
     const [eslint, parser, plugin, callsites] = await Promise.all([
-      import('eslint'),
+      // `eslint/universal` is the Linter alone (the same class `eslint` exports), without the ESLint class's file
+      // and configuration machinery: ~50 ms less to load (issue 17, one-file pre-commit run).
+      import('eslint/universal'),
       import('@typescript-eslint/parser'),
       import('./plugin.js'),
       import('./callsites.js'),

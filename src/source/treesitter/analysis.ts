@@ -74,6 +74,7 @@ const MAX_DEPTH = 3;
 export class FileAnalysis {
   private readonly reachCache = new Map<string, SgNode[]>();
   private mutationSites?: { site: SgNode; subject: SgNode }[];
+  private linkKeys?: { site: SgNode; keys: string[] }[];
   private readonly roleIndex = new Map<string, Match[]>();
   private fieldIndex?: Map<string, SgNode[]>;
 
@@ -269,12 +270,23 @@ export class FileAnalysis {
       if (this.isNameLike(e)) valueKeys.add(`name:${this.bindingKey(e)}`);
     }
     if (valueKeys.size === 0) return reached;
-    for (const { site, subject } of this.sites()) {
-      const r = this.reach(subject);
-      const bk = this.isNameLike(subject) ? `name:${this.bindingKey(subject)}` : undefined;
-      if ((bk && valueKeys.has(bk)) || r.slice(1).some((v) => valueKeys.has(nodeKey(v)))) reached.push(site);
-    }
+    for (const { site, keys } of this.siteKeys()) if (keys.some((k) => valueKeys.has(k))) reached.push(site);
     return reached;
+  }
+
+  /**
+   * Each configuring site with the keys `linkedNodes` compares: the binding of its subject (when name-like), then
+   * the node keys of the values the subject reaches. Computed once per file: every call's `linkedNodes` checks
+   * every site.
+   */
+  private siteKeys(): { site: SgNode; keys: string[] }[] {
+    if (this.linkKeys) return this.linkKeys;
+    this.linkKeys = this.sites().map(({ site, subject }) => {
+      const keys = this.isNameLike(subject) ? [`name:${this.bindingKey(subject)}`] : [];
+      for (const v of this.reach(subject).slice(1)) keys.push(nodeKey(v));
+      return { site, keys };
+    });
+    return this.linkKeys;
   }
 
   /** Identity of the variable a name refers to (its declaration, or the name in its function) for linking. */

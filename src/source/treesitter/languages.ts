@@ -35,6 +35,8 @@ let napiLoaded: Napi | undefined;
 const registered = new Set<DynamicGrammar>();
 /** Grammars whose package or prebuilt library could not be loaded, with why. */
 const failed = new Map<DynamicGrammar, string>();
+/** The character each registered grammar's patterns use in place of `$` when parsed (`expandoChar`; `$` when unset). */
+const expando = new Map<DynamicGrammar, string>();
 let registrationDone = false;
 
 /** Imports `@ast-grep/napi` once (synchronously: it is a CommonJS native addon). */
@@ -69,6 +71,7 @@ export function registerAllGrammars(): Napi {
       void reg.libraryPath; // the prebuild lookup runs in this getter; a throw here must not abort the batch
       batch[name] = reg;
       registered.add(name);
+      expando.set(name, reg.expandoChar ?? '$');
     } catch (e) {
       failed.set(name, `the ${name} grammar (@ast-grep/lang-${name}) could not be loaded: ${(e as Error).message}`);
     }
@@ -106,6 +109,22 @@ export function grammarSync(name: DynamicGrammar): Napi {
 /** Parses `source` as `lang`; `ensureLanguages([lang])` must have resolved first. */
 export function parseSource(napi: Napi, lang: TsLanguage, source: string): SgRoot {
   return napi.parse(lang, source);
+}
+
+/**
+ * The texts of the nodes of `kind` in ast-grep pattern text, parsed the way the engine parses patterns
+ * (metavariables' `$` replaced by the grammar's `expandoChar`, which `@ast-grep/lang-go` and `@ast-grep/lang-python`
+ * set to `µ`), with `$` restored. For the rule pre-filter (`rule-words.ts`): the node a `{ context, selector }`
+ * pattern selects is one of them. The grammar of `lang` must be registered.
+ */
+export function patternNodeTexts(napi: Napi, lang: TsLanguage): (pattern: string, kind: string) => string[] {
+  const char = expando.get(lang) ?? '$';
+  return (pattern, kind) =>
+    napi
+      .parse(lang, pattern.replaceAll('$', char))
+      .root()
+      .findAll({ rule: { kind } })
+      .map((n) => n.text().replaceAll(char, '$'));
 }
 
 export type { SgNode, SgRoot };

@@ -16,11 +16,12 @@ import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls 
 import { callSites } from './callsites.js';
 import { FileContext, functionIndex, type MarkedFunction } from './context.js';
 import { responseBodyFindings } from './go-body.js';
-import { EXTENSION_LANGUAGE, parseSource, registerLanguages, type TsLanguage } from './languages.js';
+import { EXTENSION_LANGUAGE, parseSource, patternNodeTexts, registerLanguages, type TsLanguage } from './languages.js';
 import { idlePoolFindings } from './pools.js';
 import { RuleSettings } from './report.js';
 import { retryFactors, retryFindings } from './retries.js';
 import { type LoadedRule, loadRules } from './rules-loader.js';
+import { configWords, type WordRequirement, wordsPresent } from './rule-words.js';
 import { type LangSyntax, position, syntaxFor } from './syntax.js';
 
 
@@ -51,11 +52,24 @@ function firstSyntaxError(root: SgNode): SgNode | undefined {
   return root.find({ rule: { any: [{ kind: 'ERROR' }, { regex: '^$', not: { kind: root.kind() as string } }] } }) ?? undefined;
 }
 
-/** Runs every applicable rule over the tree. Throws with the rule id when a rule is rejected by the engine. */
-function runRules(root: SgNode, rules: readonly LoadedRule[], imports: readonly string[]): Match[] {
+/** A language's rules with the words each needs (`rule-words.ts`), derived once per run. */
+interface PreparedRules {
+  rules: readonly LoadedRule[];
+  words: ReadonlyMap<LoadedRule, WordRequirement>;
+}
+
+/**
+ * Runs every applicable rule over the tree: a rule runs only when the file imports one of its `metadata.imports`
+ * and its text holds the words the rule needs (a rule that cannot match is not compiled: the engine compiles a
+ * rule on every call). Throws with the rule id when a rule is rejected by the engine.
+ */
+function runRules(root: SgNode, text: string, prepared: PreparedRules, imports: readonly string[]): Match[] {
   const out: Match[] = [];
-  for (const rule of rules) {
+  const present = new Map<string, boolean>();
+  for (const rule of prepared.rules) {
     if (!importsAllow(rule, imports)) continue;
+    const words = prepared.words.get(rule);
+    if (words && !wordsPresent(words, text, present)) continue;
     let nodes: SgNode[];
     try {
       nodes = root.findAll(rule.matcher);
@@ -111,9 +125,9 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** Analyses one parsed file. */
-function analyzeFile(file: string, lang: TsLanguage, root: SgNode, rules: readonly LoadedRule[], opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> {
+function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string, rules: PreparedRules, opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> {
   const syntax = syntaxFor(lang);
-  const matches = runRules(root, rules, fileImports(root, lang, syntax));
+  const matches = runRules(root, text, rules, fileImports(root, lang, syntax));
   const ctx = new FileContext(root, syntax, contextMarks(root, syntax, matches));
   const fa = new FileAnalysis(file, lang, syntax, root, matches, ctx);
   const switches = keepAliveSwitches(fa);
@@ -146,6 +160,17 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
   const { napi, unavailable } = await registerLanguages(langs);
   const settings = new RuleSettings(opts.ruleOptions, opts.disabledRules);
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  const prepared = new Map<TsLanguage, PreparedRules>();
+  const rulesOf = (lang: TsLanguage): PreparedRules => {
+    let p = prepared.get(lang);
+    if (!p) {
+      const rules = loadRules(lang, opts.rulesDir);
+      const parse = patternNodeTexts(napi, lang);
+      p = { rules, words: new Map(rules.map((r) => [r, configWords(r.matcher, parse)])) };
+      prepared.set(lang, p);
+    }
+    return p;
+  };
   for (const { file, lang } of targets) {
     const missing = unavailable.get(lang);
     if (missing) {
@@ -175,7 +200,7 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
       const pos = position(bad);
       result.errors.push({ file, line: pos.line, column: pos.column, partial: true, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (the rest of the file was analysed)` });
     }
-    const { findings, callSites } = analyzeFile(file, lang, root, loadRules(lang, opts.rulesDir), opts, settings);
+    const { findings, callSites } = analyzeFile(file, lang, root, read.text, rulesOf(lang), opts, settings);
     result.filesScanned++;
     for (const f of findings) result.findings.push(f);
     for (const s of callSites) result.callSites.push(s);

@@ -707,6 +707,15 @@ export function syntaxFor(lang: TsLanguage): LangSyntax {
     }
     return idx;
   };
-  const syn: LangSyntax = { ...base, memo: new Map(), resolve: (name, at) => resolveGeneric(syn, name, at, indexOf) };
+  // A name is resolved at the same node many times per file (each analysis reaches the same values): once is enough.
+  const resolved = new Map<string, Binding | undefined>();
+  const resolve = (name: string, at: SgNode): Binding | undefined => {
+    const k = `${name}@${nodeKey(at)}`;
+    if (resolved.has(k)) return resolved.get(k);
+    const b = resolveGeneric(syn, name, at, indexOf);
+    resolved.set(k, b);
+    return b;
+  };
+  const syn: LangSyntax = { ...base, memo: new Map(), resolve };
   return syn;
 }
