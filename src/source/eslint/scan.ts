@@ -64,6 +64,24 @@ function load(): Promise<Loaded> {
   return loading;
 }
 
+/** Closers tried, in order, on a file that ends inside an unterminated block (a truncated or unfinished file). */
+const CLOSERS = ['\n}', '\n}\n}', '\n})', '\n});', '\n}\n}\n}'];
+
+/**
+ * A file whose only parse error is at its end, because a block is left open (`'}' expected` on the last line):
+ * lints it again with the missing closers appended (at most {@link CLOSERS}.length tries) and returns the
+ * messages of the first try that parses, or undefined (any other syntax error is not guessed at).
+ */
+function closeUnterminated(text: string, fatal: LinterType.LintMessage, lint: (text: string) => LinterType.LintMessage[]): LinterType.LintMessage[] | undefined {
+  const lastLine = text.replace(/\s+$/, '').split('\n').length;
+  if (!fatal.fatal || fatal.line < lastLine || !/'[})]' expected/.test(fatal.message)) return undefined;
+  for (const closer of CLOSERS) {
+    const messages = lint(text + closer);
+    if (!messages.some((m) => m.fatal)) return messages;
+  }
+  return undefined;
+}
+
 /** A report as the rule made it (kept to recover `data.value`, which ESLint's messages drop). */
 interface RawReport {
   ruleId: string;
@@ -179,8 +197,14 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
       // column (measured with @typescript-eslint/parser 8: `express(;` reports the `;` one column early).
       const column = fatal.column + (fatal.fatal ? 1 : 0);
       const where = fatal.line ? `${file}:${fatal.line}:${column}` : file;
-      result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column } : {}) });
-      continue;
+      const recovered = closeUnterminated(text, fatal, (t) => linterFor(abs).verify(t, config, { filename: abs }));
+      if (!recovered) {
+        result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column } : {}) });
+        continue;
+      }
+      // Tolerant, like the tree-sitter scanner: the problem is reported and what parsed is still analysed.
+      result.errors.push({ file, line: fatal.line, column, partial: true, message: `${where}: ${fatal.message} (the file ends inside a block; it was analysed as if the block were closed)` });
+      messages = recovered;
     }
     result.filesScanned++;
     for (const s of sites) result.callSites.push(s);
