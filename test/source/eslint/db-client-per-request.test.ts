@@ -12,6 +12,11 @@ tester().run('db-client-per-request', rule, {
   ],
   invalid: [
     {
+      name: 'a MongoClient held on the app object, connected and closed in each request',
+      code: `module.exports = (app) => {\n  app.get('/m', (req, res) => {\n    async function run() {\n      try {\n        await app.DBClient.connect();\n        res.send('ok');\n      } finally {\n        await app.DBClient.close();\n      }\n    }\n    run();\n  });\n};`,
+      errors: [{ messageId: 'perRequest', line: 5 }],
+    },
+    {
       name: 'a client from another module, connected and ended in a Lambda handler',
       code: `const { connectToDatabase } = require('/opt/nodejs/common');\nexports.handler = async () => {\n  const client = await connectToDatabase();\n  await client.connect();\n  try { return (await client.query('SELECT 1')).rows; } finally { await client.end(); }\n};`,
       errors: [{ messageId: 'perRequest', line: 4 }],

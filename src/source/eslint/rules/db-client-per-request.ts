@@ -7,7 +7,7 @@
 import type { Rule } from 'eslint';
 import { meta as canonical } from '../../../../rules/db-client-per-request.js';
 import type { TSESTree } from '@typescript-eslint/types';
-import { type Node, enclosingFunction, memberName, unwrap } from '../ast.js';
+import { type Node, enclosingFunction, memberName, unwrap, walk } from '../ast.js';
 import { classifyCreation, creationContext } from '../clients.js';
 import { type FileModel, modelFor } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
@@ -23,25 +23,48 @@ const DISCONNECT_METHODS = new Set(['end', 'destroy', 'close', 'quit', 'disconne
  */
 function connectThenEnd(model: FileModel, call: TSESTree.CallExpression): string | undefined {
   const callee = unwrap(call.callee as unknown as Node);
-  if (callee.type !== 'MemberExpression' || memberName(callee) !== 'connect' || callee.object.type !== 'Identifier') return undefined;
-  const name = callee.object.name;
+  if (callee.type !== 'MemberExpression' || memberName(callee) !== 'connect') return undefined;
   const fn = enclosingFunction(call as unknown as Node);
   if (!fn) return undefined;
-  const v = model.variableOf(callee.object);
-  if (!v) return undefined;
-  // A client this file builds (`new Client()`) is reported where it is built.
-  for (const d of v.defs) {
-    let init = d.node.type === 'VariableDeclarator' ? (d.node.init as Node | null) : null;
-    if (init?.type === 'AwaitExpression') init = init.argument;
-    if (init && classifyCreation(model, init)) return undefined;
+  const object = callee.object as Node;
+  if (object.type === 'Identifier') {
+    const v = model.variableOf(object);
+    if (!v) return undefined;
+    // A client this file builds (`new Client()`) is reported where it is built.
+    for (const d of v.defs) {
+      let init = d.node.type === 'VariableDeclarator' ? (d.node.init as Node | null) : null;
+      if (init?.type === 'AwaitExpression') init = init.argument;
+      if (init && classifyCreation(model, init)) return undefined;
+    }
+    const ended = v.references.some((ref) => {
+      const id = ref.identifier as unknown as Node;
+      const member = id.parent;
+      if (member?.type !== 'MemberExpression' || member.object !== id || !DISCONNECT_METHODS.has(memberName(member) ?? '')) return false;
+      return member.parent?.type === 'CallExpression' && enclosingFunction(member) === fn;
+    });
+    return ended ? `${object.name}.connect()` : undefined;
   }
-  const ended = v.references.some((ref) => {
-    const id = ref.identifier as unknown as Node;
-    const member = id.parent;
-    if (member?.type !== 'MemberExpression' || member.object !== id || !DISCONNECT_METHODS.has(memberName(member) ?? '')) return false;
-    return member.parent?.type === 'CallExpression' && enclosingFunction(member) === fn;
+  // A client held on an object (`app.DBClient.connect()` … `app.DBClient.close()`): the same member path.
+  const path = memberPath(object);
+  if (!path) return undefined;
+  let ended = false;
+  walk(fn, (n) => {
+    if (ended) return false;
+    if (n.type !== 'CallExpression') return true;
+    const c = unwrap(n.callee as unknown as Node);
+    if (c.type === 'MemberExpression' && DISCONNECT_METHODS.has(memberName(c) ?? '') && memberPath(c.object as Node) === path) ended = true;
+    return !ended;
   });
-  return ended ? `${name}.connect()` : undefined;
+  return ended ? `${path}.connect()` : undefined;
+}
+
+/** `a.b.c` for a member chain of plain names, or undefined. */
+function memberPath(n: Node): string | undefined {
+  if (n.type === 'Identifier') return n.name;
+  if (n.type === 'ThisExpression') return 'this';
+  if (n.type !== 'MemberExpression' || n.computed || n.property.type !== 'Identifier') return undefined;
+  const head = memberPath(n.object as Node);
+  return head ? `${head}.${n.property.name}` : undefined;
 }
 
 /** Options of `db-client-per-request`. */
