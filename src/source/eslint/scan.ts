@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Linter as LinterType, Rule } from 'eslint';
 import type { Finding, Severity } from '../../types.js';
 import { DEFAULT_MAX_SOURCE_BYTES, readSourceFile } from '../../load/read.js';
+import type { CrossFileRecords } from '../cross-file.js';
 import type { AppCallSite, SourceScanResult } from '../types.js';
 import type { MeshlintEslintRule } from './rule-support.js';
 
@@ -41,6 +42,8 @@ interface Loaded {
   parser: LinterType.Parser;
   rules: Readonly<Record<string, MeshlintEslintRule>>;
   callSiteCollector: typeof import('./callsites.js').callSiteCollector;
+  crossFileCollector: typeof import('./cross-file.js').crossFileCollector;
+  crossFileFindings: typeof import('../cross-file.js').crossFileFindings;
 }
 
 let loading: Promise<Loaded> | undefined;
@@ -48,17 +51,21 @@ let loading: Promise<Loaded> | undefined;
 /** Imports ESLint, the TypeScript parser and the rules on first use. */
 function load(): Promise<Loaded> {
   loading ??= (async () => {
-    const [eslint, parser, plugin, callsites] = await Promise.all([
+    const [eslint, parser, plugin, callsites, crossFile, crossFileJoin] = await Promise.all([
       import('eslint'),
       import('@typescript-eslint/parser'),
       import('./plugin.js'),
       import('./callsites.js'),
+      import('./cross-file.js'),
+      import('../cross-file.js'),
     ]);
     return {
       Linter: eslint.Linter,
       parser: parser as unknown as LinterType.Parser,
       rules: plugin.rules,
       callSiteCollector: callsites.callSiteCollector,
+      crossFileCollector: crossFile.crossFileCollector,
+      crossFileFindings: crossFileJoin.crossFileFindings,
     };
   })();
   return loading;
@@ -128,7 +135,9 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
   const targets = files.filter(isJavaScriptFile);
   const result: SourceScanResult = { findings: [], callSites: [], filesScanned: 0, errors: [] };
   if (targets.length === 0) return result;
-  const { Linter, parser, rules, callSiteCollector } = await load();
+  const { Linter, parser, rules, callSiteCollector, crossFileCollector, crossFileFindings } = await load();
+  // One hop across files (src/source/cross-file.ts): small records per file, joined once after the loop.
+  const crossFileRecordsOfRun: CrossFileRecords[] = [];
   // Config `files` patterns only match paths under the Linter's cwd; files may live anywhere, so each file
   // is linted with its filesystem root as cwd (one Linter per root).
   const linters = new Map<string, LinterType>();
@@ -158,8 +167,12 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
     const text = read.text;
     const raw: RawReport[] = [];
     const sites: AppCallSite[] = [];
-    const pluginRules: Record<string, Rule.RuleModule> = { 'call-sites': callSiteCollector((s) => sites.push({ ...s, file })) };
-    const enabled: LinterType.RulesRecord = { 'meshlint/call-sites': 'error' };
+    const crossFile: CrossFileRecords[] = [];
+    const pluginRules: Record<string, Rule.RuleModule> = {
+      'call-sites': callSiteCollector((s) => sites.push({ ...s, file })),
+      'cross-file': crossFileCollector(file, (r) => crossFile.push(r)),
+    };
+    const enabled: LinterType.RulesRecord = { 'meshlint/call-sites': 'error', 'meshlint/cross-file': 'error' };
     for (const [id, rule] of Object.entries(rules)) {
       if (disabled.has(id)) continue;
       pluginRules[id] = recording(id, rule, raw);
@@ -208,8 +221,9 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
     }
     result.filesScanned++;
     for (const s of sites) result.callSites.push(s);
+    for (const r of crossFile) crossFileRecordsOfRun.push(r);
     for (const m of messages) {
-      if (!m.ruleId?.startsWith('meshlint/') || m.ruleId === 'meshlint/call-sites') continue;
+      if (!m.ruleId?.startsWith('meshlint/') || m.ruleId === 'meshlint/call-sites' || m.ruleId === 'meshlint/cross-file') continue;
       const id = m.ruleId.slice('meshlint/'.length);
       const rule = rules[id];
       if (!rule) continue;
@@ -227,6 +241,9 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
       if (rawReport?.value !== undefined) finding.value = rawReport.value;
       result.findings.push(finding);
     }
+  }
+  for (const f of crossFileFindings(crossFileRecordsOfRun)) {
+    if (!disabled.has(f.ruleId)) result.findings.push(f);
   }
   return result;
 }

@@ -10,8 +10,8 @@
  *   `unknown` context in its own file, so nothing was reported there;
  * - {@link RepeatedCall}: a call, in code that runs per request or per loop iteration, of a function that is not
  *   defined in the calling file, with the keys it may resolve to.
- * {@link crossFileFindings} joins them through one map (linear in the records): one finding at each call site,
- * naming the definition's location, and one at the definition, naming the first call site.
+ * `crossFileFindings` (src/source/cross-file.ts) joins them through one map (linear in the records): one finding
+ * at each call site, naming the definition's location, and one at the definition, naming the first call site.
  *
  * Keys: Go `go:<dir>:<name>` (a package is a directory; top-level functions only); Java
  * `java:<dir>:<Class>.<method>` (a static-style `Class.method()` call within the same package directory);
@@ -21,48 +21,12 @@
  */
 import path from 'node:path';
 import type { SgNode } from '@ast-grep/napi';
-import type { Finding } from '../../types.js';
 import { type FileAnalysis, type Match, display } from './analysis.js';
 import { builtAndDropped, type Outbound } from './clients.js';
 import { isRepeated } from './context.js';
-import { findingAtPosition, type RuleSettings } from './report.js';
+import type { CrossFileRecords, Factory, RepeatedCall } from '../cross-file.js';
+import type { RuleSettings } from './report.js';
 import { contains, nodesOfKinds, position, walk } from './syntax.js';
-
-const TIME_WAIT = 'each closed connection holds an ephemeral port in TIME_WAIT for 60 s';
-
-/** A function that builds a client or opens a connection each time it is called. */
-export interface Factory {
-  key: string;
-  /** Function name as called (`getConnection`, `get_connection`, `newClient`). */
-  name: string;
-  file: string;
-  line: number;
-  column: number;
-  ruleId: string;
-  /** What is built (`DriverManager.getConnection(...)`) and the rule's evidence. */
-  what: string;
-  evidence: string;
-  /** `request`: a throwaway-connection request per call (requests.get); `build`: a client/connection returned. */
-  kind: 'build' | 'request';
-}
-
-/** A call, in code that runs per request or per iteration, of a function defined in another file. */
-export interface RepeatedCall {
-  /** Keys the callee may resolve to, most specific first. */
-  keys: string[];
-  name: string;
-  file: string;
-  line: number;
-  column: number;
-  /** Why the call runs per request (`in request handler doGet`). */
-  reason: string;
-}
-
-/** The records one file contributes. */
-export interface CrossFileRecords {
-  factories: Factory[];
-  calls: RepeatedCall[];
-}
 
 const CONDITIONALS = new Set(['if_statement', 'conditional_expression', 'ternary_expression', 'if_clause']);
 const RETURNS = new Set(['return_statement']);
@@ -260,38 +224,4 @@ function repeatedCallsOf(fa: FileAnalysis): RepeatedCall[] {
 /** The cross-file records of one analysed file. */
 export function crossFileRecords(fa: FileAnalysis, calls: readonly Outbound[], settings: RuleSettings): CrossFileRecords {
   return { factories: factoriesOf(fa, calls, settings), calls: repeatedCallsOf(fa) };
-}
-
-/**
- * Joins the records of every file of one run: a finding at each repeated call of a factory defined in another
- * file (with the definition's location) and one at each such factory (with its first call site). Linear in the
- * number of records.
- */
-export function crossFileFindings(records: readonly CrossFileRecords[]): Finding[] {
-  const factories = new Map<string, Factory>();
-  for (const r of records) for (const f of r.factories) if (!factories.has(f.key)) factories.set(f.key, f);
-  const out: Finding[] = [];
-  const reportedDefinitions = new Set<string>();
-  for (const r of records) {
-    for (const c of r.calls) {
-      const f = c.keys.map((k) => factories.get(k)).find((x) => !!x && x.file !== c.file);
-      if (!f) continue;
-      const def = `${f.file}:${f.line}`;
-      const opens = f.ruleId === 'db-client-per-request' ? 'a new database connection' : 'new connections';
-      const built = f.kind === 'request' ? `makes a request through ${f.what} (${f.evidence})` : `builds ${f.what} (${f.evidence}) and returns it`;
-      const hint =
-        f.ruleId === 'db-client-per-request'
-          ? 'create one pool/client at start-up and have the helper borrow connections from it'
-          : 'create the client once (package/module level, constructor, main, lifespan or a bean) and have the helper return the shared one';
-      out.push(
-        findingAtPosition(c.file, c, f.ruleId, `${c.name}() is called ${c.reason}, and ${f.name}() (defined at ${def}) ${built} on every call: every request opens ${opens} instead of reusing pooled ones, and ${TIME_WAIT}`, { hint, value: `${f.name}()` }),
-      );
-      if (reportedDefinitions.has(f.key)) continue;
-      reportedDefinitions.add(f.key);
-      out.push(
-        findingAtPosition(f.file, f, f.ruleId, `${f.what} (${f.evidence}) runs on every call of ${f.name}(), which ${c.file}:${c.line} calls ${c.reason}: every request opens ${opens}, and ${TIME_WAIT}`, { hint, value: f.what }),
-      );
-    }
-  }
-  return out;
 }
