@@ -143,16 +143,19 @@ export async function importCaptures(capturesText: string, manifest: RealCorpusM
     }
     if (row.commit !== commit) out.push(`${key}: captured at ${commit}, manifest says ${row.commit}`);
     pages.sort((a, b) => a.offset - b.offset);
+    // The reader counts characters as Unicode code points (an emoji is one), JavaScript strings as UTF-16 units.
     let text = '';
+    let chars = 0;
     for (const p of pages) {
-      if (p.offset !== text.length) break;
+      if (p.offset !== chars) break;
       text += p.text;
+      chars += [...p.text].length;
     }
     const total = pages[0]?.total_chars;
     // The reader hands CRLF files back with LF line ends while total_chars counts the CRs: one per line.
     const newlines = text.split('\n').length - 1;
-    if (total !== undefined && text.length !== total && text.length + newlines !== total) {
-      out.push(`${key}: ${text.length} of ${total} characters captured, not written`);
+    if (total !== undefined && chars !== total && chars + newlines !== total) {
+      out.push(`${key}: ${chars} of ${total} characters captured, not written`);
       continue;
     }
     const dest = rowFile(corpusDir, row);

@@ -15,7 +15,8 @@ function row(over: Partial<RealCorpusRow>): RealCorpusRow {
 describe('real-code corpus (fixtures/real/manifest.json)', () => {
   it('the committed manifest is well formed, with labels and reasons on every row', async () => {
     const manifest = await loadManifest(join(ROOT, 'fixtures', 'real', 'manifest.json'));
-    assert.ok(manifest.rows.length >= 40, `${manifest.rows.length} rows`);
+    assert.ok(manifest.rows.length >= 120, `${manifest.rows.length} rows`);
+    assert.ok(new Set(manifest.rows.map((r) => r.repo)).size >= 80, 'at least 80 repositories');
     const fire = manifest.rows.filter((r) => r.label === 'must-fire').length;
     assert.ok(fire >= manifest.rows.length * 0.4 && fire <= manifest.rows.length * 0.6, `${fire} must-fire of ${manifest.rows.length}`);
     assert.deepEqual([...new Set(manifest.rows.map((r) => r.language))].sort(), ['go', 'java', 'javascript', 'python']);
@@ -69,6 +70,26 @@ describe('real-code corpus (fixtures/real/manifest.json)', () => {
       assert.equal(py.falseNegatives, 1);
       assert.equal(py.falsePositives, 0);
       assert.equal(py.recall, 0.5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts characters as the reader does (code points): a file with an emoji is written, a short capture is not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlint-real-'));
+    try {
+      // "🚀" is one code point (the reader's total_chars) but two UTF-16 units (JavaScript's length).
+      const text = `console.log('🚀 ready');\n`;
+      const manifest = { rows: [row({ repo: 'o/emoji', path: 'a.js', language: 'javascript' }), row({ repo: 'o/short', path: 'b.js', language: 'javascript' })] };
+      const total = [...text].length;
+      const captures = [
+        { repo: 'o/emoji', path: 'a.js', commit: COMMIT, offset: 0, text, total_chars: total },
+        { repo: 'o/short', path: 'b.js', commit: COMMIT, offset: 0, text, total_chars: total + 5 },
+      ];
+      const lines = await importCaptures(captures.map((c) => JSON.stringify(c)).join('\n'), manifest, join(dir, 'files'));
+      assert.ok(lines.includes('o/emoji/a.js: written'), lines.join('; '));
+      assert.equal(readFileSync(join(dir, 'files', 'o', 'emoji', 'a.js'), 'utf8'), text);
+      assert.ok(lines.includes(`o/short/b.js: ${total} of ${total + 5} characters captured, not written`), lines.join('; '));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Linter as LinterType, Rule } from 'eslint';
 import type { Finding, Severity } from '../../types.js';
 import { DEFAULT_MAX_SOURCE_BYTES, readSourceFile } from '../../load/read.js';
+import type { CrossFileRecords } from '../cross-file.js';
 import type { AppCallSite, SourceScanResult } from '../types.js';
 import type { MeshlintEslintRule } from './rule-support.js';
 
@@ -41,6 +42,8 @@ interface Loaded {
   parser: LinterType.Parser;
   rules: Readonly<Record<string, MeshlintEslintRule>>;
   callSiteCollector: typeof import('./callsites.js').callSiteCollector;
+  crossFileCollector: typeof import('./cross-file.js').crossFileCollector;
+  crossFileFindings: typeof import('../cross-file.js').crossFileFindings;
 }
 
 let loading: Promise<Loaded> | undefined;
@@ -48,22 +51,44 @@ let loading: Promise<Loaded> | undefined;
 /** Imports ESLint, the TypeScript parser and the rules on first use. */
 function load(): Promise<Loaded> {
   loading ??= (async () => {
-    const [eslint, parser, plugin, callsites] = await Promise.all([
+    const [eslint, parser, plugin, callsites, crossFile, crossFileJoin] = await Promise.all([
       // `eslint/universal` is the Linter alone (the same class `eslint` exports), without the ESLint class's file
       // and configuration machinery: ~50 ms less to load (issue 17, one-file pre-commit run).
       import('eslint/universal'),
       import('@typescript-eslint/parser'),
       import('./plugin.js'),
       import('./callsites.js'),
+      import('./cross-file.js'),
+      import('../cross-file.js'),
     ]);
     return {
       Linter: eslint.Linter,
       parser: parser as unknown as LinterType.Parser,
       rules: plugin.rules,
       callSiteCollector: callsites.callSiteCollector,
+      crossFileCollector: crossFile.crossFileCollector,
+      crossFileFindings: crossFileJoin.crossFileFindings,
     };
   })();
   return loading;
+}
+
+/** Closers tried, in order, on a file that ends inside an unterminated block (a truncated or unfinished file). */
+const CLOSERS = ['\n}', '\n}\n}', '\n})', '\n});', '\n}\n}\n}'];
+
+/**
+ * A file whose only parse error is at its end, because a block is left open (`'}' expected` on the last line):
+ * lints it again with the missing closers appended (at most {@link CLOSERS}.length tries) and returns the
+ * messages of the first try that parses, or undefined (any other syntax error is not guessed at).
+ */
+function closeUnterminated(text: string, fatal: LinterType.LintMessage, lint: (text: string) => LinterType.LintMessage[]): LinterType.LintMessage[] | undefined {
+  const lastLine = text.replace(/\s+$/, '').split('\n').length;
+  if (!fatal.fatal || fatal.line < lastLine || !/'[})]' expected/.test(fatal.message)) return undefined;
+  for (const closer of CLOSERS) {
+    const messages = lint(text + closer);
+    if (!messages.some((m) => m.fatal)) return messages;
+  }
+  return undefined;
 }
 
 /** A report as the rule made it (kept to recover `data.value`, which ESLint's messages drop). */
@@ -112,7 +137,9 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
   const targets = files.filter(isJavaScriptFile);
   const result: SourceScanResult = { findings: [], callSites: [], filesScanned: 0, errors: [] };
   if (targets.length === 0) return result;
-  const { Linter, parser, rules, callSiteCollector } = await load();
+  const { Linter, parser, rules, callSiteCollector, crossFileCollector, crossFileFindings } = await load();
+  // One hop across files (src/source/cross-file.ts): small records per file, joined once after the loop.
+  const crossFileRecordsOfRun: CrossFileRecords[] = [];
   // Config `files` patterns only match paths under the Linter's cwd; files may live anywhere, so each file
   // is linted with its filesystem root as cwd (one Linter per root).
   const linters = new Map<string, LinterType>();
@@ -142,8 +169,12 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
     const text = read.text;
     const raw: RawReport[] = [];
     const sites: AppCallSite[] = [];
-    const pluginRules: Record<string, Rule.RuleModule> = { 'call-sites': callSiteCollector((s) => sites.push({ ...s, file })) };
-    const enabled: LinterType.RulesRecord = { 'meshlint/call-sites': 'error' };
+    const crossFile: CrossFileRecords[] = [];
+    const pluginRules: Record<string, Rule.RuleModule> = {
+      'call-sites': callSiteCollector((s) => sites.push({ ...s, file })),
+      'cross-file': crossFileCollector(file, (r) => crossFile.push(r)),
+    };
+    const enabled: LinterType.RulesRecord = { 'meshlint/call-sites': 'error', 'meshlint/cross-file': 'error' };
     for (const [id, rule] of Object.entries(rules)) {
       if (disabled.has(id)) continue;
       pluginRules[id] = recording(id, rule, raw);
@@ -181,13 +212,20 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
       // column (measured with @typescript-eslint/parser 8: `express(;` reports the `;` one column early).
       const column = fatal.column + (fatal.fatal ? 1 : 0);
       const where = fatal.line ? `${file}:${fatal.line}:${column}` : file;
-      result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column } : {}) });
-      continue;
+      const recovered = closeUnterminated(text, fatal, (t) => linterFor(abs).verify(t, config, { filename: abs }));
+      if (!recovered) {
+        result.errors.push({ file, message: `${where}: ${fatal.message}`, ...(fatal.line ? { line: fatal.line, column } : {}) });
+        continue;
+      }
+      // Tolerant, like the tree-sitter scanner: the problem is reported and what parsed is still analysed.
+      result.errors.push({ file, line: fatal.line, column, partial: true, message: `${where}: ${fatal.message} (the file ends inside a block; it was analysed as if the block were closed)` });
+      messages = recovered;
     }
     result.filesScanned++;
     for (const s of sites) result.callSites.push(s);
+    for (const r of crossFile) crossFileRecordsOfRun.push(r);
     for (const m of messages) {
-      if (!m.ruleId?.startsWith('meshlint/') || m.ruleId === 'meshlint/call-sites') continue;
+      if (!m.ruleId?.startsWith('meshlint/') || m.ruleId === 'meshlint/call-sites' || m.ruleId === 'meshlint/cross-file') continue;
       const id = m.ruleId.slice('meshlint/'.length);
       const rule = rules[id];
       if (!rule) continue;
@@ -205,6 +243,9 @@ export async function scanJavaScript(files: string[], opts: ScanJavaScriptOption
       if (rawReport?.value !== undefined) finding.value = rawReport.value;
       result.findings.push(finding);
     }
+  }
+  for (const f of crossFileFindings(crossFileRecordsOfRun)) {
+    if (!disabled.has(f.ruleId)) result.findings.push(f);
   }
   return result;
 }

@@ -55,7 +55,17 @@ export function findingAt(
   message: string,
   extra: { severity?: Severity; hint?: string; value?: unknown } = {},
 ): Finding {
-  const pos = position(node);
+  return findingAtPosition(file, position(node), ruleId, message, extra);
+}
+
+/** A finding of rule `ruleId` at a 1-based line and column (records that outlive their syntax tree). */
+export function findingAtPosition(
+  file: string,
+  pos: { line: number; column: number },
+  ruleId: string,
+  message: string,
+  extra: { severity?: Severity; hint?: string; value?: unknown } = {},
+): Finding {
   const f: Finding = {
     ruleId,
     severity: extra.severity ?? SOURCE_RULES[ruleId]?.defaultSeverity ?? 'warn',

@@ -14,6 +14,8 @@ import type { SourceScanResult } from '../types.js';
 import { FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
 import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls } from './clients.js';
 import { callSites } from './callsites.js';
+import { type CrossFileRecords, crossFileFindings } from '../cross-file.js';
+import { crossFileRecords } from './cross-file.js';
 import { FileContext, functionIndex, type MarkedFunction } from './context.js';
 import { responseBodyFindings } from './go-body.js';
 import { EXTENSION_LANGUAGE, parseSource, patternNodeTexts, registerLanguages, type TsLanguage } from './languages.js';
@@ -125,7 +127,7 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** Analyses one parsed file. */
-function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string, rules: PreparedRules, opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> {
+function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string, rules: PreparedRules, opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> & { crossFile: CrossFileRecords } {
   const syntax = syntaxFor(lang);
   const matches = runRules(root, text, rules, fileImports(root, lang, syntax));
   const ctx = new FileContext(root, syntax, contextMarks(root, syntax, matches));
@@ -140,7 +142,7 @@ function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string,
     ...idlePoolFindings(fa, settings, switches),
     ...retryFindings(fa, factors, settings),
   ]).sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
-  return { findings, callSites: callSites(fa, calls, switches, factors, opts.envHosts) };
+  return { findings, callSites: callSites(fa, calls, switches, factors, opts.envHosts), crossFile: crossFileRecords(fa, calls, settings) };
 }
 
 /**
@@ -171,6 +173,7 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
     }
     return p;
   };
+  const crossFileRecordsOfRun: CrossFileRecords[] = [];
   for (const { file, lang } of targets) {
     const missing = unavailable.get(lang);
     if (missing) {
@@ -200,10 +203,13 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
       const pos = position(bad);
       result.errors.push({ file, line: pos.line, column: pos.column, partial: true, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (the rest of the file was analysed)` });
     }
-    const { findings, callSites } = analyzeFile(file, lang, root, read.text, rulesOf(lang), opts, settings);
+    const { findings, callSites, crossFile } = analyzeFile(file, lang, root, read.text, rulesOf(lang), opts, settings);
     result.filesScanned++;
     for (const f of findings) result.findings.push(f);
     for (const s of callSites) result.callSites.push(s);
+    if (crossFile.factories.length || crossFile.calls.length) crossFileRecordsOfRun.push(crossFile);
   }
+  // One hop across files: joined once, after every file was analysed (cross-file.ts).
+  for (const f of crossFileFindings(crossFileRecordsOfRun)) result.findings.push(f);
   return result;
 }

@@ -7,8 +7,20 @@ tester().run('db-client-per-request', rule, {
     { name: 'near miss: pool.connect() per request takes a pooled connection', code: `import pg from 'pg';\nimport express from 'express';\nconst pool = new pg.Pool();\nconst app = express();\napp.get('/x', async (req, res) => { const c = await pool.connect(); try { await c.query('select 1'); } finally { c.release(); } res.end(); });` },
     { name: 'near miss: redis client created at start-up inside main()', code: `import { createClient } from 'redis';\nasync function main() { const redis = createClient({ url: 'redis://cache:6379' }); await redis.connect(); }\nmain();` },
     { name: 'near miss: singleton getter caches the client', code: `import Redis from 'ioredis';\nimport express from 'express';\nlet client;\nfunction redis() { if (!client) client = new Redis('redis://cache:6379'); return client; }\nconst app = express();\napp.get('/x', async (req, res) => { res.send(await redis().get('k')); });` },
+    { name: 'near miss: a client borrowed from a pool is released, not connected and ended', code: `import { getPool } from './db';\nexport const handler = async () => {\n  const client = await getPool().connect();\n  try { return await client.query('select 1'); } finally { client.release(); }\n};` },
+    { name: 'near miss: connect() in a handler, end() only at shutdown in another function', code: `import { client } from './db';\nimport express from 'express';\nconst app = express();\napp.get('/x', async (req, res) => { await client.connect(); res.end(); });\nprocess.on('SIGTERM', () => client.end());` },
   ],
   invalid: [
+    {
+      name: 'a MongoClient held on the app object, connected and closed in each request',
+      code: `module.exports = (app) => {\n  app.get('/m', (req, res) => {\n    async function run() {\n      try {\n        await app.DBClient.connect();\n        res.send('ok');\n      } finally {\n        await app.DBClient.close();\n      }\n    }\n    run();\n  });\n};`,
+      errors: [{ messageId: 'perRequest', line: 5 }],
+    },
+    {
+      name: 'a client from another module, connected and ended in a Lambda handler',
+      code: `const { connectToDatabase } = require('/opt/nodejs/common');\nexports.handler = async () => {\n  const client = await connectToDatabase();\n  await client.connect();\n  try { return (await client.query('SELECT 1')).rows; } finally { await client.end(); }\n};`,
+      errors: [{ messageId: 'perRequest', line: 4 }],
+    },
     {
       name: 'new pg.Client() per request',
       code: `import pg from 'pg';\nimport express from 'express';\nconst app = express();\napp.get('/orders', async (req, res) => {\n  const client = new pg.Client({ host: 'orders-db', port: 5432 });\n  await client.connect();\n  res.json((await client.query('select 1')).rows);\n  await client.end();\n});`,

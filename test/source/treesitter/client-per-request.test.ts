@@ -495,4 +495,30 @@ def deliver(payload):
     session.post("http://hooks:8080/in", json=payload)
 `,
   },
+  {
+    name: 'Python: a dependency provider that opens a client and yields it (per request under FastAPI Depends)',
+    file: 'dep.py',
+    code: `import httpx
+
+async def get_async_client():
+    async with httpx.AsyncClient() as client:  # expect: client-per-request
+        yield client
+`,
+  },
+  {
+    name: 'Python near miss: a lifespan and a pytest fixture that yield clients',
+    file: 'life.py',
+    code: `import httpx
+import pytest
+
+async def lifespan(app):
+    async with httpx.AsyncClient() as client:
+        yield client
+
+@pytest.fixture
+def client():
+    with httpx.Client() as c:
+        yield c
+`,
+  },
 ]);

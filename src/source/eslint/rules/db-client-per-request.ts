@@ -6,11 +6,66 @@
  */
 import type { Rule } from 'eslint';
 import { meta as canonical } from '../../../../rules/db-client-per-request.js';
-import type { Node } from '../ast.js';
+import type { TSESTree } from '@typescript-eslint/types';
+import { type Node, enclosingFunction, memberName, unwrap, walk } from '../ast.js';
 import { classifyCreation, creationContext } from '../clients.js';
-import { modelFor } from '../model.js';
+import { type FileModel, modelFor } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
-import { describeContext, handlerOf } from '../scope.js';
+import { describeContext, executionContext, handlerOf, isRepeated } from '../scope.js';
+
+/** Methods that close a database client's connection (pg/mysql `end()`/`destroy()`, MongoClient `close()`). */
+const DISCONNECT_METHODS = new Set(['end', 'destroy', 'close', 'quit', 'disconnect']);
+
+/**
+ * `client.connect()` in a handler on a client the same function also ends (`client.end()`): whatever built the
+ * client (a helper in another module, a Lambda layer), each request connects and disconnects — a new database
+ * connection per request. A client borrowed from a pool is released (`release()`), not connected and ended.
+ */
+function connectThenEnd(model: FileModel, call: TSESTree.CallExpression): string | undefined {
+  const callee = unwrap(call.callee as unknown as Node);
+  if (callee.type !== 'MemberExpression' || memberName(callee) !== 'connect') return undefined;
+  const fn = enclosingFunction(call as unknown as Node);
+  if (!fn) return undefined;
+  const object = callee.object as Node;
+  if (object.type === 'Identifier') {
+    const v = model.variableOf(object);
+    if (!v) return undefined;
+    // A client this file builds (`new Client()`) is reported where it is built.
+    for (const d of v.defs) {
+      let init = d.node.type === 'VariableDeclarator' ? (d.node.init as Node | null) : null;
+      if (init?.type === 'AwaitExpression') init = init.argument;
+      if (init && classifyCreation(model, init)) return undefined;
+    }
+    const ended = v.references.some((ref) => {
+      const id = ref.identifier as unknown as Node;
+      const member = id.parent;
+      if (member?.type !== 'MemberExpression' || member.object !== id || !DISCONNECT_METHODS.has(memberName(member) ?? '')) return false;
+      return member.parent?.type === 'CallExpression' && enclosingFunction(member) === fn;
+    });
+    return ended ? `${object.name}.connect()` : undefined;
+  }
+  // A client held on an object (`app.DBClient.connect()` … `app.DBClient.close()`): the same member path.
+  const path = memberPath(object);
+  if (!path) return undefined;
+  let ended = false;
+  walk(fn, (n) => {
+    if (ended) return false;
+    if (n.type !== 'CallExpression') return true;
+    const c = unwrap(n.callee as unknown as Node);
+    if (c.type === 'MemberExpression' && DISCONNECT_METHODS.has(memberName(c) ?? '') && memberPath(c.object as Node) === path) ended = true;
+    return !ended;
+  });
+  return ended ? `${path}.connect()` : undefined;
+}
+
+/** `a.b.c` for a member chain of plain names, or undefined. */
+function memberPath(n: Node): string | undefined {
+  if (n.type === 'Identifier') return n.name;
+  if (n.type === 'ThisExpression') return 'this';
+  if (n.type !== 'MemberExpression' || n.computed || n.property.type !== 'Identifier') return undefined;
+  const head = memberPath(n.object as Node);
+  return head ? `${head}.${n.property.name}` : undefined;
+}
 
 /** Options of `db-client-per-request`. */
 export interface DbClientPerRequestOptions {
@@ -59,6 +114,16 @@ const rule: MeshlintEslintRule = {
     const opts = ruleOptions(context, defaults);
     const model = modelFor(context);
     const check = (node: Node): void => {
+      if (node.type === 'CallExpression') {
+        const what = connectThenEnd(model, node);
+        if (what) {
+          const ctx = executionContext(model, node, opts.followLocalCalls);
+          if (isRepeated(ctx)) {
+            context.report({ node: node as never, messageId: 'perRequest', data: { what: `${what} (connected and ended in the same function)`, where: describeContext(ctx), value: what } });
+            return;
+          }
+        }
+      }
       const c = classifyCreation(model, node);
       if (!c || c.family !== 'db') return;
       const cc = creationContext(model, c, opts.followLocalCalls);
