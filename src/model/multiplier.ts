@@ -220,9 +220,10 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
     asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => { for (const s of routeSpecs(model, vs, i, ns, callHost)) specs.push(s); });
   }
 
-  specs.push(...gatewayApiRowInputs(model, routedHosts));
-  specs.push(...ingressWaypointRowInputs(model, specs));
-  specs.push(...linkerdRowInputs(model));
+  // Loops, not push(...x): a mesh can have more rows than a call's argument limit (~125k).
+  for (const s of gatewayApiRowInputs(model, routedHosts)) specs.push(s);
+  for (const s of ingressWaypointRowInputs(model, specs)) specs.push(s);
+  for (const s of linkerdRowInputs(model)) specs.push(s);
 
   for (const se of model.serviceEntries) {
     if (asString(dig(se.raw, 'spec', 'location')) === 'MESH_INTERNAL') continue;

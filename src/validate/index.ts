@@ -17,7 +17,7 @@ export function validateObjects(objects: readonly ManifestObject[], notMappings:
   }
   for (const object of objects) {
     if (object.group === 'gateway.networking.k8s.io' || object.group === 'gateway.networking.x-k8s.io') {
-      findings.push(...gatewayApiFindings(object, severity));
+      for (const f of gatewayApiFindings(object, severity)) findings.push(f);
       continue;
     }
     if (object.group === 'linkerd.io') {
