@@ -691,6 +691,9 @@ function gatewayApiRowInputs(model: MeshModel, routedHosts: Set<string>): RowInp
       if (parent.kind !== 'gateway' || !parent.applied || !gateway || gateway.implementation !== 'istio') continue;
       const client = { key: gateway.key, deployment: gateway.deployment, namespace: gateway.object.ref.namespace, at: parent.at };
       for (const backend of route.backends) {
+        // A backend Service with a waypoint: ingressWaypointRowInputs gives its row (through the waypoint when the
+        // Service has istio.io/ingress-use-waypoint, else straight to the pods), so it is not counted twice.
+        if (waypointFor(model, backend.host).waypoint && !model.isExternal(backend.host)) continue;
         const retries = route.retryPolicy && { ...route.retryPolicy, clientNamespace: client.namespace, host: backend.host };
         for (const port of backend.port !== undefined ? [backend.port] : destinationPorts(model, backend.host, undefined)) {
           out.push({ clientNamespace: client.namespace, host: backend.host, destination: backend.host, port, callPort: port, protocol: 'http', definedBy: backend.at, retries, mirrors: route.mirrors, gateway: client });

@@ -114,6 +114,18 @@ describe('ambient', () => {
     assert.equal((await run('ambient-egress-waypoint.yaml', mesh, '1.30')).result.routes[0]!.legs[2]!.tries, 3);
   });
 
+  it('an HTTPRoute on an Istio Gateway to a Service with a waypoint gives one row, through the waypoint (not a second north-south row)', async () => {
+    const httpRoute = (y: string) =>
+      y +
+      '---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: edge\n  namespace: istio-ingress\nspec:\n  gatewayClassName: istio\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n    allowedRoutes:\n      namespaces:\n        from: All\n' +
+      '---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: edge-reviews\n  namespace: istio-ingress\nspec:\n  parentRefs:\n  - name: edge\n  rules:\n  - backendRefs:\n    - name: reviews\n      namespace: shop\n      port: 9080\n' +
+      '---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata:\n  name: from-ingress\n  namespace: shop\nspec:\n  from:\n  - group: gateway.networking.k8s.io\n    kind: HTTPRoute\n    namespace: istio-ingress\n  to:\n  - group: ""\n    kind: Service\n';
+    const { result } = await run('ambient-ingress-use-waypoint.yaml', httpRoute);
+    const fromRoute = result.routes.filter((r) => r.definedBy.object.ref.kind === 'HTTPRoute');
+    assert.equal(fromRoute.length, 1, fromRoute.map((r) => r.legs.map((l) => l.name).join(' + ')).join('\n'));
+    assert.deepEqual(fromRoute[0]!.legs.map((l) => l.dataPlane), ['gateway', 'waypoint']);
+  });
+
   it('ingress-use-waypoint: the gateway retries to the waypoint and the waypoint retries again (3 × 4 tries)', async () => {
     const { result, rows } = await run('ambient-ingress-use-waypoint.yaml');
     assert.ok(rows.some((r) => /^istio-ingress → reviews\.shop\.svc\.cluster\.local:9080 \| 3×pooled \+ 12×1 \| 12 \|/.test(r)), rows.join('\n'));
