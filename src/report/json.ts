@@ -89,7 +89,7 @@ export function toJsonReport(result: AnalysisResult, options: ReportOptions) {
       external: r.external,
       sidecar: r.sidecar ?? null,
       definedBy: { file: at.file, line: at.line, column: at.column, object: at.object, fieldPath: at.fieldPath ?? '' },
-      legs: r.legs.map((l) => ({ name: l.name, tries: l.tries, connectionsPerTry: l.connectionsPerTry, snat: l.snat, budget: l.budget, ...(l.inboundRetries ? { inboundRetries: l.inboundRetries } : {}), trace: trace(l.trace) })),
+      legs: r.legs.map((l) => ({ name: l.name, dataPlane: l.dataPlane, ...(l.carriedBy ? { carriedBy: trace([l.carriedBy])[0] } : {}), tries: l.tries, connectionsPerTry: l.connectionsPerTry, snat: l.snat, budget: l.budget, ...(l.inboundRetries ? { inboundRetries: l.inboundRetries } : {}), trace: trace(l.trace) })),
       mirrors: r.mirrors.map((m) => ({ host: m.host, percentage: m.percentage, connections: m.connections, trace: trace(m.trace) })),
       total: r.total,
       snatConnections: r.snatConnections,

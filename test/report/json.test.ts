@@ -42,13 +42,13 @@ describe('json output', () => {
     const report = JSON.parse(r.stdout) as {
       traces: JsonTraceItem[];
       budget: { trace?: number[] };
-      routes: { budgetTrace?: number[]; legs: { trace: number[] }[]; mirrors: { trace: number[] }[] }[];
+      routes: { budgetTrace?: number[]; legs: { trace: number[]; dataPlane: string; carriedBy?: number }[]; mirrors: { trace: number[] }[] }[];
     };
     const keys = report.traces.map((t) => JSON.stringify([t.text, t.file, t.line, t.column]));
     assert.equal(new Set(keys).size, keys.length, 'no trace item twice in the table');
     const refs = [
       ...(report.budget.trace ?? []),
-      ...report.routes.flatMap((route) => [...(route.budgetTrace ?? []), ...route.legs.flatMap((l) => l.trace), ...route.mirrors.flatMap((m) => m.trace)]),
+      ...report.routes.flatMap((route) => [...(route.budgetTrace ?? []), ...route.legs.flatMap((l) => (l.carriedBy === undefined ? l.trace : [...l.trace, l.carriedBy])), ...route.mirrors.flatMap((m) => m.trace)]),
     ];
     assert.ok(refs.length > report.traces.length, `routes share trace items (${refs.length} references, ${report.traces.length} items)`);
     for (const i of refs) assert.ok(Number.isInteger(i) && i >= 0 && i < report.traces.length, `index ${i}`);
@@ -57,6 +57,11 @@ describe('json output', () => {
     const usable = report.traces.findIndex((t) => t.text === 'usable ports = 60999 − 32768 + 1 = 28232');
     assert.ok(usable >= 0 && report.routes.filter((route) => route.budgetTrace?.includes(usable)).length > 1);
     assert.ok(tracesOf(report, report.routes[0]!.legs[0]!.trace).every((t) => t.text.length > 0));
+    // Each leg says which data plane carries it; a sidecar leg says why (its carriedBy item).
+    const legs = report.routes.flatMap((route) => route.legs);
+    assert.ok(legs.every((l) => ['sidecar', 'gateway', 'none', 'ztunnel', 'waypoint', 'linkerd-proxy'].includes(l.dataPlane)));
+    const sidecarLeg = legs.find((l) => l.dataPlane === 'sidecar' && l.carriedBy !== undefined);
+    assert.ok(sidecarLeg && /^sidecar: /.test(report.traces[sidecarLeg.carriedBy!]!.text));
     // Indexes stay on one line: the text keeps the indented shape without one line per index.
     assert.match(r.stdout, /"trace": \[\d+(, \d+)*\]/);
   });
