@@ -527,7 +527,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     if (connectionPolicy) {
       const appItems = listenerTrace(connectionPolicy, 'outbound');
       if (appItems.length) legs[legs.length - 1] = { ...legs[legs.length - 1]!, trace: [...legs[legs.length - 1]!.trace, ...appItems] };
-      trace.push(...listenerTrace(connectionPolicy, 'inbound'));
+      for (const t of listenerTrace(connectionPolicy, 'inbound')) trace.push(t);
     }
     legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, ...(connectionPolicy ? { policy: connectionPolicy } : {}), carriedBy: { text: `sidecar: ${reason}` }, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
     if (viaGateway) {
