@@ -19,7 +19,7 @@ export default defineRule({
   create(context) {
     return {
       end() {
-        for (const patch of context.model.envoyFilterIndex().unmodelled) {
+        for (const patch of context.mesh.unmodelledPatches()) {
           context.report({
             object: patch.filter,
             path: patch.path,

@@ -1,5 +1,4 @@
 import { defineRule } from '../src/rules/engine.js';
-import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
 import { fieldKey, type Sourced } from '../src/model/traffic.js';
 
 /**
@@ -37,7 +36,7 @@ export default defineRule({
       },
       end() {
         for (const { field, hosts, external } of byField.values()) {
-          const label = layerLabel(field);
+          const label = field.layer;
           const snat = external.size === 0 ? '' : external.size === hosts.size ? ', from the node’s shared SNAT ports' : `; for the external ${external.size === 1 ? 'one' : 'ones'} (${namedHosts(external)}), from the node’s shared SNAT ports`;
           context.report({
             object: field.object,
