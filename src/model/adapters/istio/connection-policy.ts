@@ -4,7 +4,7 @@
  * (`MeshModel.effectivePolicy`: top level → `portLevelSettings[port]` → `subsets[].trafficPolicy` → that
  * subset's `portLevelSettings[port]`, each replacing whole blocks; istio/istio
  * `pilot/pkg/networking/util/util.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
- * the port's protocol, then EnvoyFilter overrides (`envoy-filter.ts`).
+ * the port's protocol, then EnvoyFilter overrides (`envoyfilter-overrides.ts`).
  *
  * HTTP pool settings apply only where the proxy sees HTTP: istiod sets them through the cluster's
  * `HttpProtocolOptions` (`common_http_protocol_options.max_requests_per_connection`, `idle_timeout`), which Envoy
@@ -18,7 +18,7 @@ import { RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY, RETRY_BUDGET_DEFAULT_PERCENT } fr
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
 import { declaredPort, declaredPorts, type DeclaredPort } from '../workloads/ports.js';
-import { envoyFilterOverrides, listenerTimeoutOverrides, type OverrideQuery } from './envoy-filter.js';
+import { envoyFilterOverrides, listenerTimeoutOverrides, type OverrideQuery } from './envoyfilter-overrides.js';
 import { backendTrafficPolicyBudget } from '../gateway-api/backend-traffic-policy.js';
 
 /** What a {@link ConnectionPolicies.get} call asks for. */

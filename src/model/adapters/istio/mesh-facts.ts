@@ -1,7 +1,7 @@
 /**
  * Istio adapter: the mesh-wide {@link MeshFacts} rules read, as neutral values, from the {@link MeshModel}:
  * `meshConfig.h2UpgradePolicy`, the modelled Istio release's facts (`versions.ts`), the EnvoyFilter patches the
- * model leaves out (`envoyfilter.ts`), and the workloads' listening ports (`adapters/workloads/listening-ports.ts`).
+ * model leaves out (`envoyfilter-index.ts`), and the workloads' listening ports (`adapters/workloads/listening-ports.ts`).
  */
 import type { ManifestObject } from '../../../load/objects.js';
 import type { MeshModel } from '../../mesh.js';

@@ -1,4 +1,7 @@
 /**
+ * The EnvoyFilter index: parses and matches patches (this file); `envoyfilter-overrides.ts` turns the matched
+ * overrides into the neutral model's `PolicyOverride` records (`traffic.ts`) for one connection policy.
+ *
  * EnvoyFilter (`networking.istio.io/v1alpha3`, istio/api `networking/v1alpha3/envoy_filter.proto`) patches that
  * change what meshlint computes: connection reuse and retry limits of a proxy's clusters, and the idle timeouts
  * of its HTTP listeners. Each patch is parsed once into {@link EnvoyFilterOverride} records (which setting, to
