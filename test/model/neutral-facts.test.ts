@@ -5,6 +5,7 @@ import { istioSemantics } from '../../src/model/adapters/istio/versions.js';
 import { meshSettingsFromConfigMap } from '../../src/model/mesh-config.js';
 import { buildTrafficModel } from '../../src/model/multiplier.js';
 import type { ConnectionPolicy } from '../../src/model/traffic.js';
+import { httpProtocolOptionsValue, routedService } from '../helpers/manifests.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
 
 /**
@@ -52,6 +53,19 @@ const LAYERED = docs(
   `),
 );
 
+/** EnvoyFilter `name` in shop with `patches` (items of `configPatches`, 2-space indent). */
+const envoyFilter = (name: string, patches: string) => `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: { name: ${name}, namespace: shop }\nspec:\n  configPatches:\n${patches}`;
+
+/** A CLUSTER MERGE on reviews:9080 of client sidecars that sets HttpProtocolOptions' `idle_timeout` to 3s. */
+const IDLE_3S_PATCH = `  - applyTo: CLUSTER
+    match:
+      context: SIDECAR_OUTBOUND
+      cluster: { service: ${REVIEWS}, portNumber: 9080 }
+    patch:
+      operation: MERGE
+      value:
+${httpProtocolOptionsValue('{ idle_timeout: 3s }', 8)}`;
+
 /** The policy of clients in `shop` for reviews `subset` on `port`. */
 function policyOf(policies: readonly ConnectionPolicy[], subset: string | undefined, port: number): ConnectionPolicy {
   const found = policies.find((p) => p.clientNamespace === 'shop' && p.host === REVIEWS && p.subset === subset && p.port === port);
@@ -90,46 +104,14 @@ describe('connection policy figures carry their layer and written value', () => 
       'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio, namespace: istio-system }\ndata:\n  mesh: |\n    defaultTrafficPolicy:\n      connectionPool:\n        http: { idleTimeout: 5s }\n',
     );
     const { settings } = meshSettingsFromConfigMap(cm!);
-    const routed = docs(
-      LAYERED.split('---\n')[0]!,
-      dedent(`
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: { name: reviews, namespace: shop }
-        spec:
-          hosts: [reviews]
-          http:
-          - route:
-            - destination: { host: reviews, port: { number: 9080 } }
-      `),
-    );
-    const policy = policyOf(buildTrafficModel(modelFromYaml(routed, settings)).connectionPolicies, undefined, 9080);
+    const policy = policyOf(buildTrafficModel(modelFromYaml(routedService(), settings)).connectionPolicies, undefined, 9080);
     assert.equal(policy.http.idleTimeout?.value, 5);
     assert.equal(policy.http.idleTimeout?.layer, 'meshConfig.defaultTrafficPolicy');
     assert.equal(policy.http.idleTimeout?.written, undefined);
   });
 
   it('an EnvoyFilter override names the filter and patch, over the DestinationRule, with the value as written', () => {
-    const filter = dedent(`
-      apiVersion: networking.istio.io/v1alpha3
-      kind: EnvoyFilter
-      metadata: { name: keepalive, namespace: shop }
-      spec:
-        configPatches:
-        - applyTo: CLUSTER
-          match:
-            context: SIDECAR_OUTBOUND
-            cluster: { service: ${REVIEWS}, portNumber: 9080 }
-          patch:
-            operation: MERGE
-            value:
-              typed_extension_protocol_options:
-                envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                  "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                  explicit_http_config: { http_protocol_options: {} }
-                  common_http_protocol_options: { idle_timeout: 3s }
-    `);
-    const policy = policyOf(buildTrafficModel(modelFromYaml(`${LAYERED}---\n${filter}`)).connectionPolicies, undefined, 9080);
+    const policy = policyOf(buildTrafficModel(modelFromYaml(docs(LAYERED, envoyFilter('keepalive', IDLE_3S_PATCH)))).connectionPolicies, undefined, 9080);
     const idle = policy.http.idleTimeout;
     assert.equal(idle?.object.ref.kind, 'EnvoyFilter');
     assert.deepEqual({ value: idle?.value, layer: idle?.layer, written: idle?.written }, { value: 3, layer: 'EnvoyFilter shop/keepalive configPatches[0], over the DestinationRule', written: '3s' });
@@ -148,24 +130,7 @@ describe('mesh facts of the rule context (MeshFacts)', () => {
   });
 
   it('unmodelled patches with their reason; a modelled patch is not among them', () => {
-    const yaml = dedent(`
-      apiVersion: networking.istio.io/v1alpha3
-      kind: EnvoyFilter
-      metadata: { name: lua, namespace: shop }
-      spec:
-        configPatches:
-        - applyTo: HTTP_FILTER
-          patch: { operation: INSERT_FIRST, value: {} }
-        - applyTo: CLUSTER
-          match: { context: SIDECAR_OUTBOUND, cluster: { service: ${REVIEWS} } }
-          patch:
-            operation: MERGE
-            value:
-              typed_extension_protocol_options:
-                envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                  "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                  common_http_protocol_options: { idle_timeout: 3s }
-    `);
+    const yaml = envoyFilter('lua', `  - applyTo: HTTP_FILTER\n    patch: { operation: INSERT_FIRST, value: {} }\n${IDLE_3S_PATCH}`);
     const patches = meshFacts(modelFromYaml(yaml)).unmodelledPatches();
     assert.deepEqual(patches.map((p) => [p.filter.ref.name, p.index, p.path.join('.'), p.applyTo, p.operation, p.reason]), [['lua', 0, 'spec.configPatches.0', 'HTTP_FILTER', 'INSERT_FIRST', 'applyTo HTTP_FILTER is not modelled']]);
   });
