@@ -32,6 +32,11 @@ export interface Sourced<T> {
   written?: unknown;
 }
 
+/** A figure of a {@link ConnectionPolicy}: always names the policy layer it came from. */
+export interface PolicyFigure<T> extends Sourced<T> {
+  layer: string;
+}
+
 /** A field of an object: where a finding points and where `--fix` edits. */
 export interface FieldRef {
   object: ManifestObject;
@@ -68,19 +73,19 @@ export type BudgetScope = 'pod' | 'node';
  * connection, 1 h idle timeout; istio/api `networking/v1alpha3/destination_rule.proto`, `ConnectionPoolSettings.HTTPSettings`).
  */
 export interface HttpPoolFigures {
-  maxRequestsPerConnection?: Sourced<number>;
+  maxRequestsPerConnection?: PolicyFigure<number>;
   /** Seconds (`http.idleTimeout`; when unset, Istio uses `tcp.idleTimeout` for HTTP connections too). */
-  idleTimeout?: Sourced<number>;
-  h2UpgradePolicy?: Sourced<string>;
-  useClientProtocol?: Sourced<boolean>;
+  idleTimeout?: PolicyFigure<number>;
+  h2UpgradePolicy?: PolicyFigure<string>;
+  useClientProtocol?: PolicyFigure<boolean>;
   /** Concurrent retries to the cluster (`http.maxRetries`); unset: Istio sets Envoy's `max_retries` to 2^32−1. */
-  maxRetries?: Sourced<number>;
+  maxRetries?: PolicyFigure<number>;
   /**
    * `trafficPolicy.retryBudget` (Istio ≥ 1.27; istio/api `destination_rule.proto`): concurrent retries capped at
    * `percent` % of active plus pending requests (default 20), never below `minRetryConcurrency` (default 3).
    * When set, Envoy uses it instead of `max_retries` (envoy `circuit_breaker.proto`, `Thresholds.retry_budget`).
    */
-  retryBudget?: Sourced<RetryBudgetFigure>;
+  retryBudget?: PolicyFigure<RetryBudgetFigure>;
 }
 
 /** A retry budget with Istio's defaults filled in. */
@@ -92,11 +97,11 @@ export interface RetryBudgetFigure {
 
 /** `connectionPool.tcp` figures (effective on every port, whatever its protocol). Seconds for durations. */
 export interface TcpPoolFigures {
-  maxConnections?: Sourced<number>;
+  maxConnections?: PolicyFigure<number>;
   /** Seconds. */
-  idleTimeout?: Sourced<number>;
+  idleTimeout?: PolicyFigure<number>;
   /** Seconds. */
-  maxConnectionDuration?: Sourced<number>;
+  maxConnectionDuration?: PolicyFigure<number>;
 }
 
 /**
@@ -115,10 +120,10 @@ export interface TcpPoolFigures {
  *   server side, whatever the client's `http.idleTimeout` says.
  */
 export interface ListenerFigures {
-  outboundIdleTimeout?: Sourced<number>;
-  outboundStreamIdleTimeout?: Sourced<number>;
-  inboundIdleTimeout?: Sourced<number>;
-  inboundStreamIdleTimeout?: Sourced<number>;
+  outboundIdleTimeout?: PolicyFigure<number>;
+  outboundStreamIdleTimeout?: PolicyFigure<number>;
+  inboundIdleTimeout?: PolicyFigure<number>;
+  inboundStreamIdleTimeout?: PolicyFigure<number>;
 }
 
 /** Dotted names of the pool fields a {@link ConnectionPolicy} carries, e.g. `http.maxRequestsPerConnection`. */

@@ -13,7 +13,7 @@
  */
 import type { FieldPath } from '../../../types.js';
 import type { MeshModel, MergedDestinationRule } from '../../mesh.js';
-import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, ListenerFigures, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
+import type { ConnectionPolicy, DataPlane, HttpPoolFigures, PolicyFigure, IgnoredSetting, ListenerFigures, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
 import { RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY, RETRY_BUDGET_DEFAULT_PERCENT } from './versions.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
@@ -149,19 +149,21 @@ export class ConnectionPolicies {
 }
 
 /** `connectionPool.<block>.<field>` of `pool` parsed with `parse`, from `layer` (see {@link layerLabel}); undefined when unset or unreadable. */
-function sourcedNumber(pool: Sourced<Record<string, unknown>>, layer: string, block: 'http' | 'tcp', field: string, parse: (v: unknown) => number | undefined): Sourced<number> | undefined {
+function sourcedNumber(pool: Sourced<Record<string, unknown>>, layer: string, block: 'http' | 'tcp', field: string, parse: (v: unknown) => number | undefined): PolicyFigure<number> | undefined {
   const value = parse(dig(pool.value, block, field));
   return value === undefined ? undefined : { value, object: pool.object, path: [...pool.path, block, field], layer };
 }
 
 /** `figure` with `written`: the value at its object and path as the user wrote it (e.g. `"10s"`), for findings' baseline fingerprints. */
-function withWritten<T>(figure: Sourced<T> | undefined): Sourced<T> | undefined {
+function withWritten<F extends Sourced<unknown>>(figure: F): F;
+function withWritten<F extends Sourced<unknown>>(figure: F | undefined): F | undefined;
+function withWritten<F extends Sourced<unknown>>(figure: F | undefined): F | undefined {
   if (figure) figure.written = dig(figure.object.raw, ...figure.path);
   return figure;
 }
 
 /** `trafficPolicy.retryBudget` with Istio's defaults (percent 20, minRetryConcurrency 3; istio/api `destination_rule.proto`) filled in. */
-function retryBudgetFigure(block: Sourced<Record<string, unknown>>): Sourced<RetryBudgetFigure> {
+function retryBudgetFigure(block: Sourced<Record<string, unknown>>): PolicyFigure<RetryBudgetFigure> {
   return {
     value: { percent: asNumber(block.value.percent) ?? RETRY_BUDGET_DEFAULT_PERCENT, minRetryConcurrency: asNumber(block.value.minRetryConcurrency) ?? RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY },
     object: block.object,
