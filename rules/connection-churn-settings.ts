@@ -1,7 +1,5 @@
 import { defineRule } from '../src/rules/engine.js';
-import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
 import { fieldKey, type FieldRef } from '../src/model/traffic.js';
-import { dig } from '../src/model/values.js';
 
 /** `EnvoyFilter shop/hcm configPatches[0]` for a figure an EnvoyFilter wrote. */
 function envoyFilterLabel(figure: FieldRef): string {
@@ -49,7 +47,7 @@ export default defineRule({
             object: mrpc.object,
             path: mrpc.path,
             value: mrpc.value,
-            message: `maxRequestsPerConnection: ${mrpc.value} (${layerLabel(mrpc)}) closes each connection after ${mrpc.value} requests: 1/${mrpc.value} of a new connection per request`,
+            message: `maxRequestsPerConnection: ${mrpc.value} (${mrpc.layer}) closes each connection after ${mrpc.value} requests: 1/${mrpc.value} of a new connection per request`,
             hint: `raise it to at least ${minRequests}, or remove it (0 = unlimited)`,
           });
         }
@@ -61,8 +59,8 @@ export default defineRule({
           context.report({
             object: idle.object,
             path: idle.path,
-            value: dig(idle.object.raw, ...idle.path), // as written: baseline fingerprints key on it
-            message: `${idleField}.idleTimeout of ${idle.value} s (${layerLabel(idle)}) closes pooled connections between bursts; the next burst opens new ones (Istio default: 1 h)${idleField === 'tcp' ? '; HTTP connections fall back to it because http.idleTimeout is unset' : ''}`,
+            value: idle.written, // as written: baseline fingerprints key on it
+            message: `${idleField}.idleTimeout of ${idle.value} s (${idle.layer}) closes pooled connections between bursts; the next burst opens new ones (Istio default: 1 h)${idleField === 'tcp' ? '; HTTP connections fall back to it because http.idleTimeout is unset' : ''}`,
             hint: `use at least ${minIdle} s, or remove it`,
           });
         }
@@ -76,7 +74,7 @@ export default defineRule({
             context.report({
               object: hcmIdle.object,
               path: hcmIdle.path,
-              value: dig(hcmIdle.object.raw, ...hcmIdle.path),
+              value: hcmIdle.written,
               message: `HTTP connection manager idle_timeout of ${hcmIdle.value} s (${envoyFilterLabel(hcmIdle)}) on ${where} (Envoy default: 1 h)`,
               hint: `use at least ${minIdle} s, or remove the patch`,
             });
@@ -86,7 +84,7 @@ export default defineRule({
             context.report({
               object: streamIdle.object,
               path: streamIdle.path,
-              value: dig(streamIdle.object.raw, ...streamIdle.path),
+              value: streamIdle.written,
               message: `HTTP connection manager stream_idle_timeout of ${streamIdle.value} s (${envoyFilterLabel(streamIdle)}) on ${side === 'outbound' ? `the client sidecar's outbound listener${policy.port !== undefined ? ` for port ${policy.port}` : ''}` : `${policy.host}${policy.port !== undefined ? `:${policy.port}` : ''}'s inbound listener`} resets every request that sends or receives nothing for ${streamIdle.value} s; on HTTP/1.1 the connection closes with it (Envoy default: 5 min)`,
               hint: `use at least ${minIdle} s, or remove the patch`,
             });
@@ -97,8 +95,8 @@ export default defineRule({
           context.report({
             object: duration.object,
             path: duration.path,
-            value: dig(duration.object.raw, ...duration.path),
-            message: `tcp.maxConnectionDuration of ${duration.value} s (${layerLabel(duration)}) recycles every connection that often, busy or not (Istio default: no limit)`,
+            value: duration.written,
+            message: `tcp.maxConnectionDuration of ${duration.value} s (${duration.layer}) recycles every connection that often, busy or not (Istio default: no limit)`,
             hint: `use at least ${minDuration} s`,
           });
         }

@@ -3,7 +3,7 @@ import { defineRule } from '../src/rules/engine.js';
 /**
  * An EnvoyFilter patch meshlint does not model (another `applyTo`, another operation, a match on proxy
  * metadata, settings other than connection reuse and retry limits): the figures do not include it. One
- * finding per patch, at `configPatches[i]`, with why; counted, never guessed at (`adapters/istio/envoyfilter.ts`).
+ * finding per patch, at `configPatches[i]`, with why; counted, never guessed at (`adapters/istio/envoyfilter-index.ts`).
  */
 export default defineRule({
   meta: {
@@ -19,7 +19,7 @@ export default defineRule({
   create(context) {
     return {
       end() {
-        for (const patch of context.model.envoyFilterIndex().unmodelled) {
+        for (const patch of context.mesh.unmodelledPatches()) {
           context.report({
             object: patch.filter,
             path: patch.path,

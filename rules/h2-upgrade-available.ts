@@ -18,7 +18,7 @@ export default defineRule({
   },
   create(context) {
     const seen = new Set<string>();
-    const meshUpgrades = context.model.settings.h2UpgradePolicy === 'UPGRADE';
+    const meshUpgrades = context.mesh.h2UpgradePolicy === 'UPGRADE';
     return {
       route(route) {
         if (route.protocol !== 'http' || route.external || route.sidecar === false) return;

@@ -1,6 +1,5 @@
 import { defineRule } from '../src/rules/engine.js';
-import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
-import { fieldKey, type Sourced } from '../src/model/traffic.js';
+import { fieldKey, type PolicyFigure } from '../src/model/traffic.js';
 
 /**
  * The effective policy of a client for an HTTP port has `connectionPool.http.maxRequestsPerConnection: 1`
@@ -24,7 +23,7 @@ export default defineRule({
   create(context) {
     // One finding per field, naming every destination it disables keep-alive to: a mesh-wide default
     // (meshConfig.defaultTrafficPolicy), a root-namespace or wildcard DestinationRule, or an EnvoyFilter reaches many.
-    const byField = new Map<string, { field: Sourced<number>; hosts: Set<string>; external: Set<string> }>();
+    const byField = new Map<string, { field: PolicyFigure<number>; hosts: Set<string>; external: Set<string> }>();
     return {
       ConnectionPolicy(policy) {
         const field = policy.http.maxRequestsPerConnection;
@@ -37,7 +36,7 @@ export default defineRule({
       },
       end() {
         for (const { field, hosts, external } of byField.values()) {
-          const label = layerLabel(field);
+          const label = field.layer;
           const snat = external.size === 0 ? '' : external.size === hosts.size ? ', from the node’s shared SNAT ports' : `; for the external ${external.size === 1 ? 'one' : 'ones'} (${namedHosts(external)}), from the node’s shared SNAT ports`;
           context.report({
             object: field.object,

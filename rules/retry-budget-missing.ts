@@ -1,6 +1,5 @@
 import { defineRule } from '../src/rules/engine.js';
 import type { RetryPolicy } from '../src/model/traffic.js';
-import { formatIstioVersion, ISTIO_UNLIMITED_THRESHOLD } from '../src/model/adapters/istio/versions.js';
 
 /** How the route's retries were written: `retries.attempts: 3` (VirtualService), `retry.attempts: 3` or `retry without attempts (2 retries)` (HTTPRoute), `default retries`. */
 function retriesLabel(retry: RetryPolicy): string {
@@ -56,15 +55,15 @@ export default defineRule({
         const key = `${retry.route.object.origin.file}\u0000${retry.route.object.order}\u0000${retry.route.path.join('.')}\u0000${policy.host}\u0000${policy.port ?? ''}`;
         if (reported.has(key)) return;
         reported.add(key);
-        const istio = context.model.settings.istio;
+        const release = context.mesh.release;
         const ignoredBudget = policy.ignored.find((i) => i.field === 'http.retryBudget');
         const tries = 1 + retry.attempts.value;
-        const cap = istio.retryBudgetField ? 'set trafficPolicy.retryBudget (e.g. percent: 20, minRetryConcurrency: 3) or connectionPool.http.maxRetries in the DestinationRule for this host' : `set connectionPool.http.maxRetries in the DestinationRule for this host (trafficPolicy.retryBudget needs Istio 1.27; this run models ${formatIstioVersion(istio.version)})`;
+        const cap = release.retryBudgetField ? 'set trafficPolicy.retryBudget (e.g. percent: 20, minRetryConcurrency: 3) or connectionPool.http.maxRetries in the DestinationRule for this host' : `set connectionPool.http.maxRetries in the DestinationRule for this host (trafficPolicy.retryBudget needs Istio 1.27; this run models ${release.version})`;
         context.report({
           object: retry.route.object,
           path: retry.route.path,
           value: retry.attempts.value,
-          message: `${retriesLabel(retry)} to external ${policy.host}${policy.port ? `:${policy.port}` : ''} with no retry budget: istiod leaves the circuit breaker's max_retries at ${ISTIO_UNLIMITED_THRESHOLD} (Envoy's own default is 3), so when it fails every request becomes up to ${tries} requests and ${tries}× the new connections from the node's SNAT ports${ignoredBudget ? ` (the retryBudget at ${ignoredBudget.at.object.ref.kind} ${ignoredBudget.at.object.ref.namespace}/${ignoredBudget.at.object.ref.name} is ignored: ${ignoredBudget.reason})` : ''}`,
+          message: `${retriesLabel(retry)} to external ${policy.host}${policy.port ? `:${policy.port}` : ''} with no retry budget: istiod leaves the circuit breaker's max_retries at ${release.uncappedMaxRetries} (Envoy's own default is 3), so when it fails every request becomes up to ${tries} requests and ${tries}× the new connections from the node's SNAT ports${ignoredBudget ? ` (the retryBudget at ${ignoredBudget.at.object.ref.kind} ${ignoredBudget.at.object.ref.namespace}/${ignoredBudget.at.object.ref.name} is ignored: ${ignoredBudget.reason})` : ''}`,
           hint: cap,
         });
       },

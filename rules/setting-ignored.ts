@@ -1,5 +1,4 @@
 import { defineRule } from '../src/rules/engine.js';
-import { layerLabel } from '../src/model/adapters/istio/connection-policy.js';
 import { fieldKey, type IgnoredSetting } from '../src/model/traffic.js';
 
 /**
@@ -44,12 +43,12 @@ export default defineRule({
             object: i.at.object,
             path: i.at.path,
             value: i.field,
-            message: `ignored: ${i.field}: ${JSON.stringify(i.value)}${fromDestinationRule ? ` (${layerLabel(i.at)})` : ''} has no effect: ${i.reason}`,
+            message: `ignored: ${i.field}: ${JSON.stringify(i.value)}${fromDestinationRule && i.layer ? ` (${i.layer})` : ''} has no effect: ${i.reason}`,
             hint: i.hint ?? (i.reason.startsWith('no waypoint')
               ? 'give the destination a waypoint (istio.io/use-waypoint on its Service or Namespace) if these settings should apply, else remove them: ztunnel is L4 only'
               : i.at.object.ref.kind === 'EnvoyFilter'
               ? 'set it in the DestinationRule instead (connectionPool, trafficPolicy.retryBudget): istiod writes it into the cluster itself'
-              : i.field === 'http.retryBudget' && !context.model.settings.istio.retryBudgetField
+              : i.field === 'http.retryBudget' && !context.mesh.release.retryBudgetField
                 ? 'use connectionPool.http.maxRetries on this Istio release, or upgrade to 1.27+ (or set --istio-version if the mesh runs a newer release)'
                 : 'remove it, or set the port protocol to HTTP if the traffic is HTTP the sidecar should see (and the application sends plain HTTP)'),
             ...(fromDestinationRule ? { fix: { description: `remove ${i.field}, which has no effect here`, edits: [{ op: 'delete' as const, path: i.at.path }] } } : {}),

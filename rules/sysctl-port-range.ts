@@ -1,6 +1,6 @@
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_UNPRIVILEGED_PORT_START, NODEPORT_RANGE, TIME_WAIT_SECONDS } from '../src/facts.js';
 import { defineRule } from '../src/rules/engine.js';
-import { nodeListeningPorts, podListeningPorts, reportSetting, settingOrigin, type ListeningPort } from '../src/node/rule-support.js';
+import { reportSetting, settingOrigin } from '../src/node/rule-support.js';
 import { mergeRanges, parsePortRange, portBudget, PORT_RANGE_SYSCTL, type PortRange } from '../src/node/sysctl.js';
 
 /** Ports of `a` inside `b`, less those in `reserved`: the overlap as disjoint ranges. */
@@ -43,7 +43,6 @@ export default defineRule({
     const minPorts = Number(context.options.minPorts);
     const np = /^(\d+)-(\d+)$/.exec(String(context.options.nodePortRange));
     const nodePorts: PortRange = np ? { low: Number(np[1]), high: Number(np[2]) } : { ...NODEPORT_RANGE };
-    let nodeListeners: ListeningPort[] | undefined;
     return {
       sysctl(setting) {
         if (setting.name !== PORT_RANGE_SYSCTL) return;
@@ -82,7 +81,7 @@ export default defineRule({
         const inside = (ranges: readonly PortRange[], port: number): boolean => ranges.some((r) => port >= r.low && port <= r.high);
         // On the node, the NodePort range; listening ports inside it are already part of that overlap.
         const nodePortOverlap = setting.scope === 'node' ? overlapOutside(range, nodePorts, reserved) : [];
-        const listeners = setting.scope === 'node' ? (nodeListeners ??= nodeListeningPorts(context.model)) : setting.object ? podListeningPorts(context.model, setting.object) : [];
+        const listeners = setting.scope === 'node' ? context.mesh.nodeListeningPorts() : setting.object ? context.mesh.podListeningPorts(setting.object) : [];
         const open = listeners.filter((l) => inside([range], l.port) && !inside(reserved, l.port) && !inside(nodePortOverlap, l.port));
         const clashes: string[] = [];
         if (nodePortOverlap.length) clashes.push(`the NodePort range ${nodePorts.low}-${nodePorts.high} (${count(nodePortOverlap).toLocaleString('en-US')} ports: ${text(nodePortOverlap)})`);

@@ -10,6 +10,7 @@ import { locate } from './load/objects.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mesh.js';
 import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
 import { chooseIstioSemantics, readIstioInstall } from './model/adapters/istio/install.js';
+import { meshFacts } from './model/adapters/istio/mesh-facts.js';
 import { buildTrafficModel, type RouteMultiplier } from './model/multiplier.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
@@ -106,7 +107,7 @@ export function analyzeObjects(
   });
   const routes = traffic.routes;
   const nodePorts = options.live ? nodePortBudgets(options.live, routes, options.ports ?? node.node.usable, options.timeWaitSeconds ?? TIME_WAIT_SECONDS) : undefined;
-  for (const f of runRules(allRules(), model, routes, options.rules ?? new Map(), node, traffic, nodePorts?.nodes)) findings.push(f);
+  for (const f of runRules(allRules(), meshFacts(model), routes, options.rules ?? new Map(), node, traffic, nodePorts?.nodes)) findings.push(f);
   return { findings, routes, unlinked, node, ...(nodePorts ? { nodePorts } : {}) };
 }
 

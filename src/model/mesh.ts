@@ -5,7 +5,7 @@ import { DEFAULT_CLUSTER_DOMAIN, ISTIO_DEFAULT_RETRY_ATTEMPTS, ISTIO_DEFAULT_ROO
 import { hostMatches, hostSpecificity, isExportedTo, resolveHost, serviceNamespaceOfHost } from './hosts.js';
 import { asArray, asNumber, asRecord, asString, dig } from './values.js';
 import { defaultIstioSemantics, type IstioSemantics } from './adapters/istio/versions.js';
-import { EnvoyFilterIndex } from './adapters/istio/envoyfilter.js';
+import { EnvoyFilterIndex } from './adapters/istio/envoyfilter-index.js';
 import { linkerdInjection, type LinkerdInjection } from './adapters/linkerd/injection.js';
 
 /** Kinds that run pods: the workloads a call site's `source.workloads` entry can name. */

@@ -1018,9 +1018,9 @@ function ignoreForAmbientL4(policy: ConnectionPolicy): void {
   const reason = 'no waypoint: ambient L4 only (ztunnel applies no connectionPool settings)';
   if (policy.ignored.some((i) => i.reason === reason)) return;
   for (const [group, figures] of [['http', policy.http], ['tcp', policy.tcp]] as const) {
-    for (const [name, figure] of Object.entries(figures) as [string, { value: unknown; object: ManifestObject; path: FieldPath } | undefined][]) {
+    for (const [name, figure] of Object.entries(figures) as [string, { value: unknown; object: ManifestObject; path: FieldPath; layer?: string } | undefined][]) {
       if (!figure) continue;
-      policy.ignored.push({ field: `${group}.${name}` as ConnectionPolicy['ignored'][number]['field'], value: figure.value, at: { object: figure.object, path: figure.path }, reason });
+      policy.ignored.push({ field: `${group}.${name}` as ConnectionPolicy['ignored'][number]['field'], value: figure.value, at: { object: figure.object, path: figure.path }, layer: figure.layer, reason });
       delete (figures as Record<string, unknown>)[name];
     }
   }

@@ -17,6 +17,24 @@ export interface Sourced<T> {
   value: T;
   object: ManifestObject;
   path: FieldPath;
+  /**
+   * Which layer of a layered policy the value came from, as the adapter that layered it names it: for the
+   * figures of a {@link ConnectionPolicy}, `top level`, `top level, port 9080`, `subset v2`, `subset v2, port 9080`
+   * (DestinationRule `trafficPolicy` layers), `meshConfig.defaultTrafficPolicy`,
+   * `IstioOperator spec.meshConfig.defaultTrafficPolicy`, or `EnvoyFilter ns/name configPatches[0], over the DestinationRule`.
+   */
+  layer?: string;
+  /**
+   * The value as written at `object`/`path` when `value` was parsed from it (e.g. `"10s"` for a duration of 10
+   * seconds; undefined when the field is not in the object's own text, e.g. inside the mesh config string of a
+   * ConfigMap). Findings carry it, so baseline fingerprints key on what the user wrote.
+   */
+  written?: unknown;
+}
+
+/** A figure of a {@link ConnectionPolicy}: always names the policy layer it came from. */
+export interface PolicyFigure<T> extends Sourced<T> {
+  layer: string;
 }
 
 /** A field of an object: where a finding points and where `--fix` edits. */
@@ -55,19 +73,19 @@ export type BudgetScope = 'pod' | 'node';
  * connection, 1 h idle timeout; istio/api `networking/v1alpha3/destination_rule.proto`, `ConnectionPoolSettings.HTTPSettings`).
  */
 export interface HttpPoolFigures {
-  maxRequestsPerConnection?: Sourced<number>;
+  maxRequestsPerConnection?: PolicyFigure<number>;
   /** Seconds (`http.idleTimeout`; when unset, Istio uses `tcp.idleTimeout` for HTTP connections too). */
-  idleTimeout?: Sourced<number>;
-  h2UpgradePolicy?: Sourced<string>;
-  useClientProtocol?: Sourced<boolean>;
+  idleTimeout?: PolicyFigure<number>;
+  h2UpgradePolicy?: PolicyFigure<string>;
+  useClientProtocol?: PolicyFigure<boolean>;
   /** Concurrent retries to the cluster (`http.maxRetries`); unset: Istio sets Envoy's `max_retries` to 2^32−1. */
-  maxRetries?: Sourced<number>;
+  maxRetries?: PolicyFigure<number>;
   /**
    * `trafficPolicy.retryBudget` (Istio ≥ 1.27; istio/api `destination_rule.proto`): concurrent retries capped at
    * `percent` % of active plus pending requests (default 20), never below `minRetryConcurrency` (default 3).
    * When set, Envoy uses it instead of `max_retries` (envoy `circuit_breaker.proto`, `Thresholds.retry_budget`).
    */
-  retryBudget?: Sourced<RetryBudgetFigure>;
+  retryBudget?: PolicyFigure<RetryBudgetFigure>;
 }
 
 /** A retry budget with Istio's defaults filled in. */
@@ -79,11 +97,11 @@ export interface RetryBudgetFigure {
 
 /** `connectionPool.tcp` figures (effective on every port, whatever its protocol). Seconds for durations. */
 export interface TcpPoolFigures {
-  maxConnections?: Sourced<number>;
+  maxConnections?: PolicyFigure<number>;
   /** Seconds. */
-  idleTimeout?: Sourced<number>;
+  idleTimeout?: PolicyFigure<number>;
   /** Seconds. */
-  maxConnectionDuration?: Sourced<number>;
+  maxConnectionDuration?: PolicyFigure<number>;
 }
 
 /**
@@ -102,10 +120,10 @@ export interface TcpPoolFigures {
  *   server side, whatever the client's `http.idleTimeout` says.
  */
 export interface ListenerFigures {
-  outboundIdleTimeout?: Sourced<number>;
-  outboundStreamIdleTimeout?: Sourced<number>;
-  inboundIdleTimeout?: Sourced<number>;
-  inboundStreamIdleTimeout?: Sourced<number>;
+  outboundIdleTimeout?: PolicyFigure<number>;
+  outboundStreamIdleTimeout?: PolicyFigure<number>;
+  inboundIdleTimeout?: PolicyFigure<number>;
+  inboundStreamIdleTimeout?: PolicyFigure<number>;
 }
 
 /** Dotted names of the pool fields a {@link ConnectionPolicy} carries, e.g. `http.maxRequestsPerConnection`. */
@@ -124,6 +142,8 @@ export interface IgnoredSetting {
   reason: string;
   /** What to do instead, when the adapter that found it knows (else the rule's generic hint). */
   hint?: string;
+  /** The policy layer `at` belongs to (see {@link Sourced.layer}), for a setting of a layered policy. */
+  layer?: string;
 }
 
 /**
@@ -333,4 +353,72 @@ export interface PortBudget {
 export function fieldKey(field: FieldRef): string {
   const o = field.object;
   return `${o.origin.file}#${o.origin.docIndex}/${o.origin.basePath.join('.')}|${o.ref.kind}/${o.ref.namespace}/${o.ref.name}|${field.path.join('.')}`;
+}
+
+/** A port something listens on, with where the input says so (ports are TCP port numbers). */
+export interface ListeningPort {
+  port: number;
+  /** e.g. `hostPort of DaemonSet kube-system/agent container agent`. */
+  what: string;
+}
+
+/**
+ * A patch of the proxies' generated configuration (an Istio `EnvoyFilter` `configPatches[index]`) that the
+ * model does not include, with why: it is counted and reported, never guessed at.
+ */
+export interface UnmodelledPatch {
+  /** The object that holds the patch. */
+  filter: ManifestObject;
+  /** Index of the patch in the object's list of patches. */
+  index: number;
+  /** The patch's field path inside `filter`. */
+  path: FieldPath;
+  /** What the patch applies to as written (e.g. `HTTP_FILTER`), `''` when unset. */
+  applyTo: string;
+  /** The patch operation as written (e.g. `MERGE`), `''` when unset. */
+  operation: string;
+  reason: string;
+}
+
+/**
+ * What the data-plane release the run models does where a rule's message or advice depends on it, as plain
+ * values (the Istio adapter fills it from `--istio-version`, the configuration file or the input's install
+ * objects: `adapters/istio/versions.ts`).
+ */
+export interface ReleaseFacts {
+  /** The release, e.g. `1.31` or `1.24.3`. */
+  version: string;
+  /** DestinationRule `trafficPolicy.retryBudget` exists in this release (Istio ≥ 1.27, istio/api#3512). */
+  retryBudgetField: boolean;
+  /**
+   * Concurrent retries a destination's cluster allows when nothing caps them (no `connectionPool.http.maxRetries`
+   * or `retryBudget`): istiod writes 2^32−1 into the circuit breaker's `max_retries` (istio/istio
+   * `pilot/pkg/networking/core/cluster_traffic_policy.go`), where Envoy's own default is 3.
+   */
+  uncappedMaxRetries: number;
+}
+
+/**
+ * The mesh-wide facts rules read besides the per-record model, as neutral values: the mesh's HTTP/2 upgrade
+ * default, the release's facts, the proxy patches the model leaves out, and the ports the input's workloads and
+ * Services listen on (for port-range checks). Built once per run (`adapters/istio/mesh-facts.ts`); the list
+ * functions compute on first call and cost nothing when no rule asks.
+ */
+export interface MeshFacts {
+  /** The mesh-wide `h2UpgradePolicy` (Istio `meshConfig.h2UpgradePolicy`; default `DO_NOT_UPGRADE`). */
+  h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
+  release: ReleaseFacts;
+  /** Every proxy patch of the input the model does not include, in input order. */
+  unmodelledPatches(): readonly UnmodelledPatch[];
+  /**
+   * TCP ports that listen in the node's network namespace according to the input: `hostPort` of any container,
+   * `containerPort` of `hostNetwork` pods, and explicit Service `nodePort` values.
+   */
+  nodeListeningPorts(): readonly ListeningPort[];
+  /**
+   * TCP ports the pods of `workload` (a Pod or a workload object with a pod template) listen on in their own
+   * network namespace: each container's `containerPort`, and the numeric `targetPort` of Services in its
+   * namespace whose selector matches its pod labels. Empty for an object without a pod spec.
+   */
+  podListeningPorts(workload: ManifestObject): readonly ListeningPort[];
 }

@@ -1,11 +1,10 @@
 import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
-import type { MeshModel } from '../model/mesh.js';
 import type { RouteMultiplier, TrafficModel } from '../model/multiplier.js';
-import type { ConnectionPolicy, RetryPolicy, TrafficRoute, WaypointBinding } from '../model/traffic.js';
+import type { ConnectionPolicy, MeshFacts, RetryPolicy, TrafficRoute, WaypointBinding } from '../model/traffic.js';
 import type { NodePortRow } from '../live/nodes.js';
 import { TIME_WAIT_SECONDS } from '../facts.js';
-import { NodeSettings } from '../node/settings.js';
+import type { NodeSettings } from '../node/settings.js';
 import type { SysctlSetting } from '../node/sysctl.js';
 import type { ConfiguredSeverity, FieldPath, Finding, FixEdit, Location, Severity } from '../types.js';
 import type { RuleMeta } from './meta.js';
@@ -55,9 +54,14 @@ function fixFor(d: ReportDescriptor): Finding['fix'] {
   };
 }
 
-/** What a config rule sees: the model, the multiplier rows, its options, and `report`. */
+/**
+ * What a config or node rule sees: the data-plane-neutral model (mesh-wide facts, the multiplier rows, the traffic
+ * model's records, node settings), its options, and `report`. Never the adapters' objects: rules judge the
+ * model, the adapters decide what applies where (docs/architecture.md, "Rules and the neutral model").
+ */
 export interface RuleContext {
-  readonly model: MeshModel;
+  /** Mesh-wide facts as plain values: HTTP/2 upgrade default, release facts, unmodelled patches, listening ports. */
+  readonly mesh: MeshFacts;
   readonly routes: readonly RouteMultiplier[];
   /** The traffic model: rows, effective connection and retry policies, and the TIME_WAIT the arithmetic used. */
   readonly traffic: TrafficModel;
@@ -71,15 +75,10 @@ export interface RuleContext {
 }
 
 /**
- * Visitors a config or node rule returns from `create` (ESLint style): one per input kind it declares, `route`
- * for each multiplier row, `sysctl` for each node setting, and `end` after everything was visited.
+ * Visitors a config or node rule returns from `create` (ESLint style): one per record kind of the neutral model,
+ * `route` for each multiplier row, `sysctl` for each node setting, and `end` after everything was visited.
  */
 export interface RuleVisitors {
-  DestinationRule?(object: ManifestObject): void;
-  VirtualService?(object: ManifestObject): void;
-  ServiceEntry?(object: ManifestObject): void;
-  Sidecar?(object: ManifestObject): void;
-  Gateway?(object: ManifestObject): void;
   route?(route: RouteMultiplier): void;
   /** Each effective connection policy, one per (client, destination host, subset, port) (`src/model/traffic.ts`). */
   ConnectionPolicy?(policy: ConnectionPolicy): void;
@@ -113,23 +112,22 @@ export function defineRule(rule: Rule): Rule {
   return rule;
 }
 
-const KIND_VISITORS = ['DestinationRule', 'VirtualService', 'ServiceEntry', 'Sidecar', 'Gateway'] as const;
-
 /**
- * Runs config and node rules over the model in one pass per kind, then the multiplier rows, then the node
- * settings (`node`, built from the model's objects when not given): every rule's visitor for an object is called
- * before the next object. A rule that throws does not stop the others: its error becomes an `error`
- * finding naming the rule and object (and should be reported as a meshlint bug). `traffic` is the neutral traffic
+ * Runs config and node rules over the neutral model in one pass per record kind (connection policies, retry
+ * policies, HTTP routes, waypoint bindings), then the multiplier rows, then the node settings: every rule's
+ * visitor for a record is called before the next record. A rule that throws does not stop the others: its error
+ * becomes an `error` finding naming the rule and the record's object (and should be reported as a meshlint bug).
+ * `mesh` holds the mesh-wide facts (`adapters/istio/mesh-facts.ts` builds them); `traffic` is the neutral traffic
  * model (effective connection and retry policies, HTTP routes); `nodePorts` the per-node port budgets of a live
  * audit with Prometheus (empty otherwise).
  * @returns findings in the order rules reported them.
  */
 export function runRules(
   rules: readonly Rule[],
-  model: MeshModel,
+  mesh: MeshFacts,
   routes: readonly RouteMultiplier[],
   settings: ReadonlyMap<string, RuleSetting>,
-  node: NodeSettings = new NodeSettings(model.objects),
+  node: NodeSettings,
   traffic: TrafficModel = { routes: [...routes], trafficRoutes: [], connectionPolicies: [], retryPolicies: [], waypointBindings: [], timeWaitSeconds: TIME_WAIT_SECONDS },
   nodePorts: readonly NodePortRow[] = [],
 ): Finding[] {
@@ -141,7 +139,7 @@ export function runRules(
     const severity = setting?.severity ?? rule.meta.defaultSeverity;
     if (severity === 'off') continue;
     const context: RuleContext = {
-      model,
+      mesh,
       routes,
       traffic,
       node,
@@ -186,14 +184,6 @@ export function runRules(
       }
     }
   };
-  const byKind: Record<(typeof KIND_VISITORS)[number], ManifestObject[]> = {
-    DestinationRule: model.destinationRules.map((d) => d.object),
-    VirtualService: model.virtualServices,
-    ServiceEntry: model.serviceEntries,
-    Sidecar: model.sidecars,
-    Gateway: model.gateways,
-  };
-  for (const kind of KIND_VISITORS) visitAll(byKind[kind], kind, (object) => object);
   visitAll(traffic.connectionPolicies, 'ConnectionPolicy', (policy) => policy.connectionPool?.object ?? policy.destinationRule?.object);
   visitAll(traffic.retryPolicies, 'RetryPolicy', (policy) => policy.route.object);
   visitAll(traffic.trafficRoutes, 'TrafficRoute', (route) => route.at.object);

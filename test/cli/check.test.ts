@@ -7,19 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
 import { tracesOf } from '../helpers/json-report.js';
+import { destinationRule } from '../helpers/manifests.js';
 
-const KEEPALIVE_OFF = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: 1
-`;
+const KEEPALIVE_OFF = destinationRule('ext', { host: 'api.example.com' });
 const NAMESPACE = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: quiet\n';
 
 describe('meshlint check: inputs', () => {

@@ -1,6 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The first 5 lines of a `networking.istio.io/v1` object: `apiVersion`, `kind`, `metadata` with `name` and `namespace` (default `shop`). */
+function networkingMetadata(kind: string, name: string, namespace = 'shop'): string {
+  return `apiVersion: networking.istio.io/v1\nkind: ${kind}\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\n`;
+}
+
 /** Options of {@link destinationRule}. */
 export interface DestinationRuleOptions {
   namespace?: string;
@@ -12,27 +17,29 @@ export interface DestinationRuleOptions {
   annotations?: Record<string, string>;
   /** Lines written just above `maxRequestsPerConnection` (e.g. a disable comment), ending with a newline. */
   comment?: string;
+  /**
+   * The lines under `connectionPool:` (6-space indent, each ending with a newline) instead of
+   * `http.maxRequestsPerConnection` (`maxRequestsPerConnection` and `comment` then do nothing); `''` leaves the
+   * text ending at `connectionPool:` for the caller to continue.
+   */
+  pool?: string;
+  /** Text right after the connection pool, e.g. `portLevelSettings` under `trafficPolicy` (4-space indent), ending with a newline. */
+  tail?: string;
 }
 
 /**
  * A DestinationRule with `connectionPool.http.maxRequestsPerConnection` (1 by default, so keepalive-disabled
- * fires). Without annotations or comment, `maxRequestsPerConnection` is on line 11; each annotation adds one
- * line, plus one for `annotations:`.
+ * fires), or the `pool` given. Without annotations or comment, `connectionPool:` is on line 9 and
+ * `maxRequestsPerConnection` on line 11 (the first line of `pool` on line 10); each annotation adds one line,
+ * plus one for `annotations:`.
  */
 export function destinationRule(name: string, options: DestinationRuleOptions = {}): string {
   const annotations = Object.entries(options.annotations ?? {});
-  return `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ${name}
-  namespace: ${options.namespace ?? 'shop'}
-${annotations.length ? `  annotations:\n${annotations.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('')}` : ''}spec:
+  return `${networkingMetadata('DestinationRule', name, options.namespace)}${annotations.length ? `  annotations:\n${annotations.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('')}` : ''}spec:
   host: ${options.host ?? `${name}.example.com`}
   trafficPolicy:
     connectionPool:
-      http:
-${options.comment ?? ''}        maxRequestsPerConnection: ${options.maxRequestsPerConnection ?? 1}
-`;
+${options.pool ?? `      http:\n${options.comment ?? ''}        maxRequestsPerConnection: ${options.maxRequestsPerConnection ?? 1}\n`}${options.tail ?? ''}`;
 }
 
 /** One entry of a ServiceEntry's `ports`. */
@@ -64,12 +71,7 @@ export interface ServiceEntryOptions {
  */
 export function serviceEntry(name: string, options: ServiceEntryOptions = {}): string {
   const ports = (options.ports ?? [HTTP_80]).map((p) => `  - number: ${p.number}\n    name: ${p.name}\n    protocol: ${p.protocol}\n`).join('');
-  return `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: ${name}
-  namespace: ${options.namespace ?? 'shop'}
-spec:
+  return `${networkingMetadata('ServiceEntry', name, options.namespace)}spec:
   hosts:
   - ${options.host ?? 'api.example.com'}
   ports:
@@ -124,4 +126,37 @@ spec:
   - route:
     - destination: { host: ${name} }
 ${options.routeLines ?? ''}`;
+}
+
+/** Options of {@link virtualService}. */
+export interface VirtualServiceOptions {
+  namespace?: string;
+  /** The one host it routes; default `api.example.com`. */
+  host?: string;
+  /** `gateways`, one per line; default none (the mesh). */
+  gateways?: readonly string[];
+  /** The route's one destination; default `host`. */
+  destination?: string;
+  /** The destination's `port.number`, when given. */
+  port?: number;
+  /** YAML under the route (4-space indent, each line ending with a newline), e.g. `    retries:\n      attempts: 3\n`. */
+  routeLines?: string;
+}
+
+/**
+ * A VirtualService `name` (namespace `shop` by default) with one HTTP route to one destination, block style:
+ * `hosts:` on line 7, `http:` on line 9 and its route (`- route:`) on line 10, the destination's `host:` on line
+ * 12; `gateways` add one line each plus one, a `port` two; `routeLines` follow.
+ */
+export function virtualService(name: string, options: VirtualServiceOptions = {}): string {
+  const host = options.host ?? 'api.example.com';
+  const gateways = options.gateways?.length ? `  gateways:\n${options.gateways.map((g) => `  - ${g}\n`).join('')}` : '';
+  return `${networkingMetadata('VirtualService', name, options.namespace)}spec:
+  hosts:
+  - ${host}
+${gateways}  http:
+  - route:
+    - destination:
+        host: ${options.destination ?? host}
+${options.port === undefined ? '' : `        port:\n          number: ${options.port}\n`}${options.routeLines ?? ''}`;
 }

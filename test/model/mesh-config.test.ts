@@ -4,6 +4,7 @@ import { findMeshConfigMap, meshSettingsFromConfigMap, parseMeshConfig } from '.
 import { computeMultipliers } from '../../src/model/multiplier.js';
 import { findingsOf } from '../helpers/rule-tester.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
+import { serviceEntry, virtualService } from '../helpers/manifests.js';
 
 /** ConfigMap `istio` with `mesh` as its data.mesh text, in `namespace`. */
 function meshConfigMap(mesh: string, namespace = 'istio-system', name = 'istio'): string {
@@ -12,28 +13,7 @@ function meshConfigMap(mesh: string, namespace = 'istio-system', name = 'istio')
 }
 
 /** One namespace calling one MESH_EXTERNAL host over HTTP port 80 with no retries block and no DestinationRule. */
-const EXTERNAL_CALL = docs(
-  dedent(`
-    apiVersion: networking.istio.io/v1
-    kind: ServiceEntry
-    metadata: { name: pay, namespace: shop }
-    spec:
-      hosts: [api.pay.example]
-      location: MESH_EXTERNAL
-      resolution: DNS
-      ports: [{ number: 80, name: http, protocol: HTTP }]
-  `),
-  dedent(`
-    apiVersion: networking.istio.io/v1
-    kind: VirtualService
-    metadata: { name: pay, namespace: shop }
-    spec:
-      hosts: [api.pay.example]
-      http:
-      - route:
-        - destination: { host: api.pay.example, port: { number: 80 } }
-  `),
-);
+const EXTERNAL_CALL = docs(serviceEntry('pay', { host: 'api.pay.example' }), virtualService('pay', { host: 'api.pay.example', port: 80 }));
 
 const BASELINE = dedent(`
   defaultTrafficPolicy:

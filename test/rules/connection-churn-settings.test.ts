@@ -1,19 +1,8 @@
-import { routedService } from '../helpers/manifests.js';
+import { destinationRule, routedService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
-const dr = (http: string, tcp = '') => `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-${http}      tcp:
-        maxConnections: 50
-${tcp}`;
+/** DestinationRule ext for api.example.com: `http` lines (from line 11), then `tcp` with maxConnections 50 and the `tcp` lines. */
+const dr = (http: string, tcp = '') => destinationRule('ext', { host: 'api.example.com', pool: `      http:\n${http}      tcp:\n        maxConnections: 50\n${tcp}` });
 
 /**
  * A Service reviews (port 9080 `http`, or `name` as given) with its Deployment (pods `app: reviews`) in an

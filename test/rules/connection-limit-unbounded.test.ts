@@ -1,18 +1,9 @@
-import { serviceEntry } from '../helpers/manifests.js';
+import { destinationRule, serviceEntry } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { apiDestinationRule, egressGatewayYaml } from '../helpers/egress.js';
 
-const se = (location = '') => `${serviceEntry('ext', { tail: location })}---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-`;
+/** ServiceEntry ext (`location` lines after its ports) and a DestinationRule ending at `connectionPool:` for the caller to continue. */
+const se = (location = '') => `${serviceEntry('ext', { tail: location })}---\n${destinationRule('ext', { host: 'api.example.com', pool: '' })}`;
 
 ruleTester('connection-limit-unbounded', {
   valid: [

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeMultipliers } from '../../src/model/multiplier.js';
+import { meshFacts } from '../../src/model/adapters/istio/mesh-facts.js';
+import { buildTrafficModel } from '../../src/model/multiplier.js';
+import { NodeSettings } from '../../src/node/settings.js';
 import { defineRule, runRules, type Rule, type RuleVisitors } from '../../src/rules/engine.js';
 import { docs, modelFromYaml } from '../helpers/model.js';
 
@@ -32,14 +34,28 @@ const ruleOf = (id: string, visitors: (log: string[]) => RuleVisitors, log: stri
 
 describe('rules engine (runRules)', () => {
   const model = modelFromYaml(MESH);
-  const routes = computeMultipliers(model);
+  const traffic = buildTrafficModel(model);
+  const routes = traffic.routes;
+  const mesh = meshFacts(model);
+  const node = new NodeSettings(model.objects);
+  /** `host|port` of each connection policy, in the traffic model's order. */
+  const cells = traffic.connectionPolicies.map((p) => `${p.host}|${p.port ?? ''}`);
 
-  it('visits every object of a kind with each rule in turn, then the routes, then calls end', () => {
+  it('visits every record of a kind with each rule in turn, then the routes, then calls end', () => {
+    assert.deepEqual(cells, ['a.shop.svc.cluster.local|', 'b.shop.svc.cluster.local|'], 'the route to a, then the DestinationRule b');
     const log: string[] = [];
-    const first = ruleOf('first', (l) => ({ DestinationRule: (o) => l.push(`first DR ${o.ref.name}`), route: (r) => l.push(`first route ${r.host}`), end: () => l.push('first end') }), log);
-    const second = ruleOf('second', (l) => ({ DestinationRule: (o) => l.push(`second DR ${o.ref.name}`), VirtualService: (o) => l.push(`second VS ${o.ref.name}`) }), log);
-    assert.deepEqual(runRules([first, second], model, routes, new Map()), []);
-    assert.deepEqual(log, ['first DR a', 'second DR a', 'first DR b', 'second DR b', 'second VS vs', 'first route a.shop.svc.cluster.local', 'first end']);
+    const first = ruleOf('first', (l) => ({ ConnectionPolicy: (p) => l.push(`first policy ${p.host}`), route: (r) => l.push(`first route ${r.host}`), end: () => l.push('first end') }), log);
+    const second = ruleOf('second', (l) => ({ ConnectionPolicy: (p) => l.push(`second policy ${p.host}`), RetryPolicy: (r) => l.push(`second retries ${r.host}`) }), log);
+    assert.deepEqual(runRules([first, second], mesh, routes, new Map(), node, traffic), []);
+    assert.deepEqual(log, [
+      'first policy a.shop.svc.cluster.local',
+      'second policy a.shop.svc.cluster.local',
+      'first policy b.shop.svc.cluster.local',
+      'second policy b.shop.svc.cluster.local',
+      'second retries a.shop.svc.cluster.local',
+      'first route a.shop.svc.cluster.local',
+      'first end',
+    ]);
   });
 
   it('a rule that throws becomes an error finding at the object; the other rules and objects are still visited', () => {
@@ -47,8 +63,8 @@ describe('rules engine (runRules)', () => {
     const broken = ruleOf(
       'broken',
       () => ({
-        DestinationRule: (o) => {
-          if (o.ref.name === 'a') throw new Error('boom');
+        ConnectionPolicy: (p) => {
+          if (p.host === 'a.shop.svc.cluster.local') throw new Error('boom');
         },
         route: () => {
           throw new TypeError('bad route');
@@ -59,9 +75,9 @@ describe('rules engine (runRules)', () => {
       }),
       log,
     );
-    const healthy = ruleOf('healthy', (l) => ({ DestinationRule: (o) => l.push(o.ref.name), route: () => l.push('route') }), log);
-    const findings = runRules([broken, healthy], model, routes, new Map());
-    assert.deepEqual(log, ['a', 'b', 'route'], 'the healthy rule saw everything');
+    const healthy = ruleOf('healthy', (l) => ({ ConnectionPolicy: (p) => l.push(p.host), route: () => l.push('route') }), log);
+    const findings = runRules([broken, healthy], mesh, routes, new Map(), node, traffic);
+    assert.deepEqual(log, ['a.shop.svc.cluster.local', 'b.shop.svc.cluster.local', 'route'], 'the healthy rule saw everything');
     assert.deepEqual(
       findings.map((f) => [f.ruleId, f.severity, f.message, f.location.file, f.location.line]),
       [
@@ -78,8 +94,8 @@ describe('rules engine (runRules)', () => {
       meta: { id: 'opts', code: 'MSH998', family: 'config', description: 'opts', defaultSeverity: 'warn', docs: '', inputs: ['DestinationRule'], defaultOptions: { a: 1, b: 2 } },
       create: (context) => ({ end: () => seen.push(context.options) }),
     });
-    const off = ruleOf('off', (l) => ({ DestinationRule: () => l.push('visited') }), seen as string[]);
-    runRules([withOptions, off], model, routes, new Map([['opts', { severity: 'warn', options: { b: 3 } }], ['off', { severity: 'off' }]]));
+    const off = ruleOf('off', (l) => ({ ConnectionPolicy: () => l.push('visited') }), seen as string[]);
+    runRules([withOptions, off], mesh, routes, new Map([['opts', { severity: 'warn', options: { b: 3 } }], ['off', { severity: 'off' }]]), node, traffic);
     assert.deepEqual(seen, [{ a: 1, b: 3 }]);
   });
 });

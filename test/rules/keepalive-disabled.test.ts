@@ -1,15 +1,8 @@
+import { destinationRule } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
-const dr = (pool: string, extra = '') => `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: ext
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-${pool}${extra}`;
+/** DestinationRule ext for api.example.com with `pool` under `connectionPool` (from line 10), then `extra`. */
+const dr = (pool: string, extra = '') => destinationRule('ext', { host: 'api.example.com', pool, tail: extra });
 
 /** The istio ConfigMap with a mesh-wide defaultTrafficPolicy of `maxRequestsPerConnection: 1` (findings point at its `mesh` key, line 7). */
 const meshDefault = `apiVersion: v1

@@ -1,24 +1,13 @@
-import { destinationRule, serviceEntry } from '../helpers/manifests.js';
+import { destinationRule, serviceEntry, virtualService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
-/** An external HTTP API with keep-alive off and `attempts` retries: attempts + 1 new SNAT'd connections per request. */
-const api = (attempts: number, mrpc = 1) => `${serviceEntry('api')}---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: api
-  namespace: shop
-spec:
-  hosts:
-  - api.example.com
-  http:
-  - route:
-    - destination:
-        host: api.example.com
-    retries:
-      attempts: ${attempts}
-      perTryTimeout: 2s
----
+/**
+ * An external HTTP API with keep-alive off and `attempts` retries: attempts + 1 new SNAT'd connections per request.
+ * The ServiceEntry is 13 lines, so the VirtualService's destination `host:` (where the finding points) is line 26.
+ */
+const api = (attempts: number, mrpc = 1) =>
+  `${serviceEntry('api')}---
+${virtualService('api', { routeLines: `    retries:\n      attempts: ${attempts}\n      perTryTimeout: 2s\n` })}---
 ${destinationRule('api', { host: 'api.example.com', maxRequestsPerConnection: mrpc })}`;
 
 ruleTester('port-budget-exceeded', {

@@ -1,20 +1,10 @@
+import { virtualService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { meshRoute } from '../helpers/gateway-api.js';
 import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
-const vs = (route: string) => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: pay
-  namespace: shop
-spec:
-  hosts:
-  - payments
-  http:
-  - route:
-    - destination:
-        host: payments
-${route}`;
+/** VirtualService pay routing to payments with `route` under its one route: `route` starts on line 13. */
+const vs = (route: string) => virtualService('pay', { host: 'payments', routeLines: route });
 
 ruleTester('retries-aggressive', {
   valid: [
@@ -44,40 +34,8 @@ ruleTester('retries-aggressive', {
     { name: 'high attempts and reset without perTryTimeout', yaml: vs('    retries:\n      attempts: 10\n      retryOn: reset\n'), errors: [{ line: 14 }, { line: 15 }] },
     {
       name: 'retries stacked on the mesh route and the egress gateway route',
-      yaml: `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: via-egress
-  namespace: shop
-spec:
-  hosts:
-  - api.example.com
-  http:
-  - route:
-    - destination:
-        host: istio-egressgateway.istio-system.svc.cluster.local
-    retries:
-      attempts: 2
-      perTryTimeout: 1s
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: egress-out
-  namespace: istio-system
-spec:
-  hosts:
-  - api.example.com
-  gateways:
-  - istio-egressgateway
-  http:
-  - route:
-    - destination:
-        host: api.example.com
-    retries:
-      attempts: 3
-      perTryTimeout: 1s
-`,
+      yaml: `${virtualService('via-egress', { destination: 'istio-egressgateway.istio-system.svc.cluster.local', routeLines: '    retries:\n      attempts: 2\n      perTryTimeout: 1s\n' })}---
+${virtualService('egress-out', { namespace: 'istio-system', gateways: ['istio-egressgateway'], routeLines: '    retries:\n      attempts: 3\n      perTryTimeout: 1s\n' })}`,
       errors: [{ line: 12, message: /retries stack across legs.*up to 12 tries/ }],
     },
     { name: 'HTTPRoute retry.attempts above 3, at retry.attempts', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 5\n'), errors: [{ line: 17, column: 7, message: /^retry\.attempts: 5 allows 6 tries per request/ }] },

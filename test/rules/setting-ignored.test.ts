@@ -1,19 +1,10 @@
-import { HTTP_80, serviceEntry, TLS_443, type ServiceEntryPort } from '../helpers/manifests.js';
+import { destinationRule, HTTP_80, serviceEntry, TLS_443, type ServiceEntryPort } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { gatewayRouteOnLinkerdService, linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
 const se = (ports: readonly ServiceEntryPort[]) => `${serviceEntry('api', { ports })}---\n`;
-const dr = (http: string) => `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: api
-  namespace: shop
-spec:
-  host: api.example.com
-  trafficPolicy:
-    connectionPool:
-      http:
-${http}`;
+/** DestinationRule api for api.example.com with `http` (8-space indent) under `connectionPool.http`: its first line is line 11. */
+const dr = (http: string) => destinationRule('api', { host: 'api.example.com', pool: `      http:\n${http}` });
 
 ruleTester('setting-ignored', {
   valid: [

@@ -4,7 +4,7 @@
  * (`MeshModel.effectivePolicy`: top level → `portLevelSettings[port]` → `subsets[].trafficPolicy` → that
  * subset's `portLevelSettings[port]`, each replacing whole blocks; istio/istio
  * `pilot/pkg/networking/util/util.go` `MergeTrafficPolicy`), `meshConfig.defaultTrafficPolicy`,
- * the port's protocol, then EnvoyFilter overrides (`envoy-filter.ts`).
+ * the port's protocol, then EnvoyFilter overrides (`envoyfilter-overrides.ts`).
  *
  * HTTP pool settings apply only where the proxy sees HTTP: istiod sets them through the cluster's
  * `HttpProtocolOptions` (`common_http_protocol_options.max_requests_per_connection`, `idle_timeout`), which Envoy
@@ -13,12 +13,12 @@
  */
 import type { FieldPath } from '../../../types.js';
 import type { MeshModel, MergedDestinationRule } from '../../mesh.js';
-import type { ConnectionPolicy, DataPlane, HttpPoolFigures, IgnoredSetting, ListenerFigures, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
+import type { ConnectionPolicy, DataPlane, HttpPoolFigures, PolicyFigure, IgnoredSetting, ListenerFigures, PolicyOverride, PoolField, PortProtocol, RetryBudgetFigure, Sourced, TcpPoolFigures, TraceItem } from '../../traffic.js';
 import { RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY, RETRY_BUDGET_DEFAULT_PERCENT } from './versions.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { traceAt } from '../../trace.js';
 import { declaredPort, declaredPorts, type DeclaredPort } from '../workloads/ports.js';
-import { envoyFilterOverrides, listenerTimeoutOverrides, type OverrideQuery } from './envoy-filter.js';
+import { envoyFilterOverrides, listenerTimeoutOverrides, type OverrideQuery } from './envoyfilter-overrides.js';
 import { backendTrafficPolicyBudget } from '../gateway-api/backend-traffic-policy.js';
 
 /** What a {@link ConnectionPolicies.get} call asks for. */
@@ -78,8 +78,10 @@ export class ConnectionPolicies {
     const ignored: IgnoredSetting[] = [];
     if (pool) {
       const at = (field: string[]): FieldPath => [...pool.path, ...field];
-      const num = (block: 'http' | 'tcp', field: string) => sourcedNumber(pool, block, field, asNumber);
-      const dur = (block: 'http' | 'tcp', field: string) => sourcedNumber(pool, block, field, parseDurationSeconds);
+      // Every figure of the pool comes from the same layer: the label is computed once per policy.
+      const layer = layerLabel(pool);
+      const num = (block: 'http' | 'tcp', field: string) => sourcedNumber(pool, layer, block, field, asNumber);
+      const dur = (block: 'http' | 'tcp', field: string) => withWritten(sourcedNumber(pool, layer, block, field, parseDurationSeconds));
       tcp.maxConnections = num('tcp', 'maxConnections');
       tcp.maxConnectionDuration = dur('tcp', 'maxConnectionDuration');
       tcp.idleTimeout = dur('tcp', 'idleTimeout');
@@ -89,13 +91,13 @@ export class ConnectionPolicies {
         maxRetries: num('http', 'maxRetries'),
       };
       const h2 = asString(dig(pool.value, 'http', 'h2UpgradePolicy'));
-      if (h2 !== undefined) httpFigures.h2UpgradePolicy = { value: h2, object: pool.object, path: at(['http', 'h2UpgradePolicy']) };
+      if (h2 !== undefined) httpFigures.h2UpgradePolicy = { value: h2, object: pool.object, path: at(['http', 'h2UpgradePolicy']), layer };
       const ucp = dig(pool.value, 'http', 'useClientProtocol');
-      if (typeof ucp === 'boolean') httpFigures.useClientProtocol = { value: ucp, object: pool.object, path: at(['http', 'useClientProtocol']) };
+      if (typeof ucp === 'boolean') httpFigures.useClientProtocol = { value: ucp, object: pool.object, path: at(['http', 'useClientProtocol']), layer };
       for (const [name, figure] of Object.entries(httpFigures) as [keyof HttpPoolFigures, Sourced<never> | undefined][]) {
         if (!figure) continue;
         if (protocol.value === 'http') (http as Record<string, unknown>)[name] = figure;
-        else ignored.push({ field: `http.${name}`, value: figure.value, at: { object: figure.object, path: figure.path }, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): HTTP settings do not apply` });
+        else ignored.push({ field: `http.${name}`, value: figure.value, at: { object: figure.object, path: figure.path }, layer, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): HTTP settings do not apply` });
       }
       for (const k of Object.keys(tcp) as (keyof TcpPoolFigures)[]) if (tcp[k] === undefined) delete tcp[k];
       for (const k of Object.keys(http) as (keyof HttpPoolFigures)[]) if (http[k] === undefined) delete http[k];
@@ -106,8 +108,8 @@ export class ConnectionPolicies {
       const budget = retryBudgetFigure(retryBudget);
       const istio = model.settings.istio;
       const fromGatewayApi = budget.object.ref.kind === 'XBackendTrafficPolicy';
-      if (protocol.value !== 'http') ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): retries are HTTP` });
-      else if (!istio.retryBudgetField) ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, reason: fromGatewayApi ? `Istio ${istio.version.major}.${istio.version.minor} does not apply XBackendTrafficPolicy retryConstraint: istiod converts it to DestinationRule trafficPolicy.retryBudget, which exists from 1.27 (istio/api#3512)` : `Istio ${istio.version.major}.${istio.version.minor} has no trafficPolicy.retryBudget (added in 1.27, istio/api#3512): the API server rejects or prunes it` });
+      if (protocol.value !== 'http') ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, layer: budget.layer, reason: `port ${query.port ?? '?'} is ${protocol.value.toUpperCase()} (${protocol.reason}): retries are HTTP` });
+      else if (!istio.retryBudgetField) ignored.push({ field: 'http.retryBudget', value: budget.value, at: { object: budget.object, path: budget.path }, layer: budget.layer, reason: fromGatewayApi ? `Istio ${istio.version.major}.${istio.version.minor} does not apply XBackendTrafficPolicy retryConstraint: istiod converts it to DestinationRule trafficPolicy.retryBudget, which exists from 1.27 (istio/api#3512)` : `Istio ${istio.version.major}.${istio.version.minor} has no trafficPolicy.retryBudget (added in 1.27, istio/api#3512): the API server rejects or prunes it` });
       else http.retryBudget = budget;
     }
     const overrides = envoyFilterOverrides(model, { proxyNamespace: query.clientNamespace, proxyLabels: query.clientWorkload?.labels, context: query.context ?? 'SIDECAR_OUTBOUND', host: query.host, subset: query.subset, port: query.port });
@@ -146,17 +148,27 @@ export class ConnectionPolicies {
   }
 }
 
-function sourcedNumber(pool: Sourced<Record<string, unknown>>, block: 'http' | 'tcp', field: string, parse: (v: unknown) => number | undefined): Sourced<number> | undefined {
+/** `connectionPool.<block>.<field>` of `pool` parsed with `parse`, from `layer` (see {@link layerLabel}); undefined when unset or unreadable. */
+function sourcedNumber(pool: Sourced<Record<string, unknown>>, layer: string, block: 'http' | 'tcp', field: string, parse: (v: unknown) => number | undefined): PolicyFigure<number> | undefined {
   const value = parse(dig(pool.value, block, field));
-  return value === undefined ? undefined : { value, object: pool.object, path: [...pool.path, block, field] };
+  return value === undefined ? undefined : { value, object: pool.object, path: [...pool.path, block, field], layer };
+}
+
+/** `figure` with `written`: the value at its object and path as the user wrote it (e.g. `"10s"`), for findings' baseline fingerprints. */
+function withWritten<F extends Sourced<unknown>>(figure: F): F;
+function withWritten<F extends Sourced<unknown>>(figure: F | undefined): F | undefined;
+function withWritten<F extends Sourced<unknown>>(figure: F | undefined): F | undefined {
+  if (figure) figure.written = dig(figure.object.raw, ...figure.path);
+  return figure;
 }
 
 /** `trafficPolicy.retryBudget` with Istio's defaults (percent 20, minRetryConcurrency 3; istio/api `destination_rule.proto`) filled in. */
-function retryBudgetFigure(block: Sourced<Record<string, unknown>>): Sourced<RetryBudgetFigure> {
+function retryBudgetFigure(block: Sourced<Record<string, unknown>>): PolicyFigure<RetryBudgetFigure> {
   return {
     value: { percent: asNumber(block.value.percent) ?? RETRY_BUDGET_DEFAULT_PERCENT, minRetryConcurrency: asNumber(block.value.minRetryConcurrency) ?? RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY },
     object: block.object,
     path: block.path,
+    layer: layerLabel(block),
   };
 }
 
@@ -174,7 +186,7 @@ function applyOverride(figures: { http: HttpPoolFigures; tcp: TcpPoolFigures; li
   }
   const previous = target[name];
   if (previous) o.replaced = { object: previous.object, path: previous.path };
-  target[name] = { value: o.value, object: o.at.object, path: o.at.path };
+  target[name] = withWritten({ value: o.value, object: o.at.object, path: o.at.path, layer: layerLabel(o.at) });
 }
 
 /**
@@ -192,7 +204,12 @@ function connectionsOf(dr: MergedDestinationRule | null, http: HttpPoolFigures, 
   return { value: 0, trace: pool ? traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', pool.object, pool.path) : traceAt('keep-alive on (maxRequestsPerConnection unset): pooled', dr!.primary.object, ['spec', 'host']) };
 }
 
-/** `top level`, `top level, port 9080`, `subset v2`, `subset v2, port 9080` for a traffic-policy field path of a DestinationRule. */
+/**
+ * `top level`, `top level, port 9080`, `subset v2`, `subset v2, port 9080` for a traffic-policy field path of a
+ * DestinationRule; `meshConfig.defaultTrafficPolicy` or `IstioOperator spec.meshConfig.defaultTrafficPolicy` for
+ * the mesh default; `EnvoyFilter ns/name configPatches[i], over the DestinationRule` for an override. The
+ * adapter stores it as each figure's {@link Sourced.layer}; rules read that, never the object.
+ */
 export function layerLabel(policyField: Sourced<unknown> | { object: Sourced<unknown>['object']; path: FieldPath }): string {
   const path = policyField.path;
   const raw = policyField.object.raw;

@@ -1,4 +1,7 @@
 /**
+ * The EnvoyFilter index: parses and matches patches (this file); `envoyfilter-overrides.ts` turns the matched
+ * overrides into the neutral model's `PolicyOverride` records (`traffic.ts`) for one connection policy.
+ *
  * EnvoyFilter (`networking.istio.io/v1alpha3`, istio/api `networking/v1alpha3/envoy_filter.proto`) patches that
  * change what meshlint computes: connection reuse and retry limits of a proxy's clusters, and the idle timeouts
  * of its HTTP listeners. Each patch is parsed once into {@link EnvoyFilterOverride} records (which setting, to
@@ -26,6 +29,7 @@ import type { ManifestObject } from '../../../load/objects.js';
 import type { FieldPath } from '../../../types.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { formatIstioVersion, type IstioVersion } from './versions.js';
+import type { UnmodelledPatch } from '../../traffic.js';
 
 /** `match.context` of a patch (istio/api `EnvoyFilter.PatchContext`). */
 export type PatchContext = 'ANY' | 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY' | 'WAYPOINT';
@@ -111,15 +115,8 @@ export interface EnvoyFilterPatch {
   otherFields: string[];
 }
 
-/** A patch meshlint does not model, with why: it is counted and reported, never guessed at. */
-export interface UnmodelledPatch {
-  filter: ManifestObject;
-  index: number;
-  path: FieldPath;
-  applyTo: string;
-  operation: string;
-  reason: string;
-}
+/** A patch meshlint does not model, with why: the neutral model's record (`traffic.ts`), which rules read. */
+export type { UnmodelledPatch };
 
 /** An EnvoyFilter with what decides which proxies it applies to. */
 export interface EnvoyFilterView {

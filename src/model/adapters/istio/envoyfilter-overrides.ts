@@ -3,7 +3,7 @@
  * the DestinationRule layers (an EnvoyFilter patch is applied to the generated cluster, after istiod turned the
  * DestinationRule into it, so its value wins; istio/api `networking/v1alpha3/envoy_filter.proto`).
  *
- * The patches are parsed and matched by `envoyfilter.ts` ({@link EnvoyFilterIndex}); this file turns the
+ * The patches are parsed and matched by `envoyfilter-index.ts` ({@link EnvoyFilterIndex}); this file turns the
  * overrides that apply to one proxy's cluster into {@link PolicyOverride}s on the neutral model's fields:
  * - `common_http_protocol_options.max_requests_per_connection` and the deprecated cluster-level
  *   `max_requests_per_connection` → `http.maxRequestsPerConnection`; `idle_timeout` → `http.idleTimeout`;
@@ -18,7 +18,7 @@ import type { PolicyOverride, PoolField } from '../../traffic.js';
 import { asRecord, dig, parseDurationSeconds } from '../../values.js';
 import { declaredPort } from '../workloads/ports.js';
 import { serviceNamespaceOfHost } from '../../hosts.js';
-import { describeOverride, type EnvoyFilterSetting, type MatchedOverride } from './envoyfilter.js';
+import { describeOverride, type EnvoyFilterSetting, type MatchedOverride } from './envoyfilter-index.js';
 
 /** The proxy and cluster an override is looked up for (the cluster name is `outbound|<port>|<subset>|<host>`). */
 export interface OverrideQuery {
