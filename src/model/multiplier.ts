@@ -9,7 +9,7 @@ import type { AppCallSite } from '../source/types.js';
 import type { FieldPath } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
-import { appliesToMesh, httpRouteGateways } from './mesh.js';
+import { appliesToMesh, externalNameTarget, httpRouteGateways } from './mesh.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asString, dig } from './values.js';
 import type { BudgetScope, ConnectionPolicy, DataPlane, FieldRef, IgnoredSetting, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute, WaypointBinding } from './traffic.js';
@@ -474,6 +474,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const appConns = appLeg ? appConnectionsPerTry(appLeg) : 0;
   const appTrace: TraceItem[] = link ? appLegTrace(link) : [{ text: 'app leg: not analysed (no source given); counted as pooled, 1 try' }];
   if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
+  const externalName = external ? externalNameTarget(model.serviceFor(input.host), model.settings.clusterDomain) : undefined;
+  if (externalName) notes.push(`Service ${model.serviceFor(input.host)!.ref.namespace}/${model.serviceFor(input.host)!.ref.name} is type ExternalName: cluster DNS answers with a CNAME to ${externalName}, outside the cluster, so its connections are SNAT'd at the node`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
   const ambient: AmbientEnrolment = linkerdProxy

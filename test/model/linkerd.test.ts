@@ -126,6 +126,32 @@ describe('Linkerd: ports and meshes', () => {
     assert.match(skipped.sidecarReason, /skips outbound port 6000/);
   });
 
+  it('external destinations: an ExternalName Service and an EgressNetwork route are SNAT\'d at the node; an in-cluster ExternalName is not', async () => {
+    const { result, rows, explained } = await run('externalname-and-egressnetwork.yaml');
+    assert.deepEqual(rows.map((r) => r.split(' | ').slice(0, 5).join(' | ')), [
+      'shop → httpbin.org:80 | 1×pooled + 4×pooled | 0 | 0 | node (SNAT)',
+      'shop → ledger.shop.svc.cluster.local:80 | 1×pooled + 3×pooled + 3×pooled | 0 | 0 | pod',
+      'shop → stripe.shop.svc.cluster.local:80 | 1×pooled + 3×pooled | 0 | 0 | node (SNAT)',
+    ]);
+    const byHost = new Map(result.routes.map((r) => [r.host, r]));
+    for (const host of ['httpbin.org', 'stripe.shop.svc.cluster.local']) {
+      const leg = byHost.get(host)!.legs[1]!;
+      assert.deepEqual([leg.budget, leg.snat], ['node', true], host);
+    }
+    assert.deepEqual(byHost.get('ledger.shop.svc.cluster.local')!.legs[1]!.snat, false);
+    assert.match(explained, /note: Service shop\/stripe is type ExternalName: cluster DNS answers with a CNAME to api\.stripe\.com/);
+    // Annotation retries have no budget: reported for the external hosts only.
+    assert.deepEqual(ids(result.findings, 'retry-budget-missing'), [22, 65]);
+    assert.deepEqual(ids(result.findings, 'route-not-attached'), [], 'an EgressNetwork parent is a Linkerd parent, not an unattached route');
+  });
+
+  it('an EgressNetwork route without hostnames stands for the whole network', () => {
+    const model = modelFromYaml(docs('apiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\nmetadata: { name: all, namespace: shop, annotations: { retry.linkerd.io/limit: "1" } }\nspec:\n  parentRefs: [{ name: egress, kind: EgressNetwork, group: policy.linkerd.io }]\n  rules: [{}]\n'));
+    const routes = linkerdTraffic(model).routes;
+    assert.deepEqual(routes.map((r) => [r.service, r.retryPolicy?.attempts.value]), [['egressnetwork/shop/egress', 1]]);
+    assert.equal(model.isExternal('egressnetwork/shop/egress'), true);
+  });
+
   it('Istio and Linkerd in one input: each namespace keeps its own data plane', async () => {
     const { result } = await run('mixed-istio-and-linkerd.yaml');
     const istio = result.routes.find((r) => r.clientNamespace === 'istio-apps')!;

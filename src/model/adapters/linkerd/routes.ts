@@ -122,24 +122,47 @@ function extract(model: MeshModel): LinkerdTraffic {
   return { routes, ignored };
 }
 
-/** HTTPRoutes and GRPCRoutes by the Linkerd Service host they attach to (`parentRefs` of kind Service). */
+/**
+ * HTTPRoutes and GRPCRoutes by the host they attach to: the Linkerd Service of a `parentRefs` entry of kind
+ * Service, or, for a parent of kind `EgressNetwork` (policy.linkerd.io, Linkerd 2.18+), each of the route's
+ * `hostnames` (the external hosts whose traffic it describes; {@link egressHost} when it names none).
+ */
 function attachedRoutes(model: MeshModel): Map<string, AttachedRoute[]> {
   const out = new Map<string, AttachedRoute[]>();
+  const add = (host: string, route: AttachedRoute) => {
+    const list = out.get(host) ?? [];
+    list.push(route);
+    out.set(host, list);
+  };
   const candidates = [...model.linkerd.filter((o) => o.ref.kind === 'HTTPRoute' || o.ref.kind === 'GRPCRoute'), ...model.gatewayApi.filter((o) => o.ref.kind === 'HTTPRoute' || o.ref.kind === 'GRPCRoute')];
   for (const object of candidates) {
     for (const ref of asArray(dig(object.raw, 'spec', 'parentRefs'))) {
       const kind = asString(dig(ref, 'kind'));
       const group = asString(dig(ref, 'group')) ?? '';
       const name = asString(dig(ref, 'name'));
+      const namespace = asString(dig(ref, 'namespace')) ?? object.ref.namespace;
+      const port = asNumber(dig(ref, 'port'));
+      if (kind === 'EgressNetwork' && group === 'policy.linkerd.io' && name) {
+        const hostnames = asArray(dig(object.raw, 'spec', 'hostnames')).map(asString).filter((h): h is string => h !== undefined && h !== '');
+        for (const host of hostnames.length ? hostnames : [egressHost(namespace, name)]) add(host, { object, host, port });
+        continue;
+      }
       if (kind !== 'Service' || (group !== '' && group !== 'core') || !name) continue;
-      const host = `${name}.${asString(dig(ref, 'namespace')) ?? object.ref.namespace}.svc.${model.settings.clusterDomain}`;
+      const host = `${name}.${namespace}.svc.${model.settings.clusterDomain}`;
       if (object.group !== 'policy.linkerd.io' && !isLinkerdService(model, host)) continue;
-      const list = out.get(host) ?? [];
-      list.push({ object, host, port: asNumber(dig(ref, 'port')) });
-      out.set(host, list);
+      add(host, { object, host, port });
     }
   }
   return out;
+}
+
+/**
+ * The destination name of a route on EgressNetwork `namespace/name` that lists no `hostnames`: its traffic is any
+ * request to an address of the network's `networks[].cidr` (linkerd/linkerd2 `charts/linkerd-crds/templates/policy/
+ * egress-network.yaml`), all outside the cluster, so a name outside the cluster domain stands for them.
+ */
+export function egressHost(namespace: string, name: string): string {
+  return `egressnetwork/${namespace}/${name}`;
 }
 
 /**
