@@ -23,6 +23,7 @@ import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, an
 import { annotationsOf, namespaceLinkerdInjection } from './injection.js';
 import { profileHost, serviceProfileRoutes } from './profiles.js';
 import type { LinkerdRoute } from './route.js';
+import { httpRouteMatch, routeMatchLimits } from '../../route-matches.js';
 
 export type { LinkerdRoute } from './route.js';
 
@@ -226,14 +227,6 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
       if (rule.retry !== undefined) ignored.push({ field: 'retry', value: rule.retry, at: { object, path: [...path, 'retry'] }, reason: reason.replace('%s', 'retry'), hint: 'use retry.linkerd.io/http (or /grpc) and retry.linkerd.io/limit annotations on the route or its Service' });
       if (rule.timeouts !== undefined) ignored.push({ field: 'timeouts', value: rule.timeouts, at: { object, path: [...path, 'timeouts'] }, reason: reason.replace('%s', 'timeouts'), hint: 'use the timeout.linkerd.io/request annotation on the route or its Service' });
     }
-    const methods: string[] = [];
-    const paths: string[] = [];
-    for (const m of asArray(rule.matches)) {
-      const method = asString(dig(m, 'method'));
-      if (method) methods.push(method.toUpperCase());
-      const p = asString(dig(m, 'path', 'value'));
-      if (p) paths.push(p);
-    }
     return {
       kind: grpc ? 'GRPCRoute' : 'HTTPRoute',
       service: host,
@@ -248,9 +241,8 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
       mirrors: [],
       ...(retryPolicy ? { retryPolicy } : {}),
       ...(timeout ? { timeout } : {}),
-      // A method is written on every match for the route to be limited to it; one match without a method matches any.
-      ...(methods.length && methods.length === asArray(rule.matches).length ? { methods: { value: methods, at: { object, path: [...path, 'matches'] } } } : {}),
-      ...(paths.length ? { paths: { value: paths, at: { object, path: [...path, 'matches'] } } } : {}),
+      // gRPC requests are all POSTs: a GRPCRoute's matches name gRPC methods, not HTTP ones.
+      ...(grpc ? {} : routeMatchLimits(rule.matches, httpRouteMatch, { object, path: [...path, 'matches'] })),
     };
   });
 }
