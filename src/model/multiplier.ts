@@ -25,6 +25,7 @@ import { formatNumber } from '../numbers.js';
 import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 import { isLinkerdParent, linkerdTraffic } from './adapters/linkerd/routes.js';
 import { linkerdClient, opaquePortReason } from './adapters/linkerd/enrolment.js';
+import { linkerdTimeoutTrace, type LinkerdTimeouts } from './adapters/linkerd/annotations.js';
 
 export type { TraceItem } from './traffic.js';
 export { traceAt } from './trace.js';
@@ -458,6 +459,8 @@ interface RowInput {
   dataPlane?: 'linkerd-proxy';
   /** Why the proxy sees no HTTP on this port (a Linkerd opaque port), when `protocol` is `tcp` for that reason. */
   opaque?: string;
+  /** Linkerd rows: the route's request, response and idle timeouts, shown on the proxy's leg ({@link linkerdTimeoutTrace}). */
+  linkerdTimeouts?: LinkerdTimeouts;
   /** North-south rows: the Istio gateway whose Envoy applies the route (the client); absent for sidecar/ambient clients. */
   gateway?: GatewayClient;
 }
@@ -732,6 +735,7 @@ function linkerdRowInputs(model: MeshModel): RowInput[] {
           mirrors: [],
           dataPlane: 'linkerd-proxy',
           ...(opaque ? { opaque } : {}),
+          linkerdTimeouts: { ...(route.timeout ? { request: route.timeout } : {}), ...route.streamTimeouts },
         });
       }
     }
@@ -772,6 +776,7 @@ function linkerdLegs(input: RowInput, app: { appTries: number; appConns: number;
     conns = 0;
     trace.push({ text: 'meshed HTTP/1.1 is upgraded to HTTP/2 between Linkerd proxies: requests are multiplexed on pooled connections (linkerd2-proxy orig_proto.rs, l5d-orig-proto)' });
   }
+  for (const item of linkerdTimeoutTrace(input.linkerdTimeouts ?? {}, { http, meshed: !app.external })) trace.push(item);
   legs.push({ name: `linkerd-proxy → ${target}`, dataPlane: 'linkerd-proxy', tries, connectionsPerTry: conns, budget: app.external ? 'node' : 'pod', snat: app.external, trace });
   if (!app.external) {
     legs.push({

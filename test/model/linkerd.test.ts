@@ -97,6 +97,24 @@ describe('Linkerd: retry and timeout annotations', () => {
     assert.deepEqual(ids(result.findings, 'retries-aggressive'), [], 'the route retry of 5 attempts is not in force');
   });
 
+  it('timeout.linkerd.io/request, /response and /idle: shown on the proxy leg with what an expiry does to its connection; no tries added', async () => {
+    const { result, explained } = await run('timeout-annotations.yaml');
+    assert.deepEqual(result.findings, []);
+    const byHost = new Map(result.routes.map((r) => [r.host, r]));
+    const catalog = byHost.get('catalog.shop.svc.cluster.local')!.legs[1]!;
+    assert.equal(catalog.tries, 1, 'timeouts are not retried');
+    assert.deepEqual(catalog.trace.filter((t) => /^timeout\.linkerd\.io/.test(t.text)).map((t) => [t.text.split(':')[0], t.location?.line]), [
+      ['timeout.linkerd.io/request', 20],
+      ['timeout.linkerd.io/response', 21],
+      ['timeout.linkerd.io/idle', 22],
+    ]);
+    assert.match(explained, /timeout\.linkerd\.io\/response: a backend response still in flight is failed with 504 after 2s, not retried; on expiry the HTTP\/2 stream is reset and the pooled connection between proxies stays/);
+    // The route's timeout annotations replace the Service's: 1.5s response, and the Service's idle is not in force.
+    const maps = byHost.get('maps.shop.svc.cluster.local')!.legs[1]!;
+    assert.deepEqual(maps.trace.filter((t) => /^timeout\.linkerd\.io/.test(t.text)).map((t) => t.location?.line), [48]);
+    assert.match(explained, /failed with 504 after 1\.5s, not retried; on expiry the proxy closes its HTTP\/1\.1 connection to the destination: one new connection \(and one port in TIME_WAIT\) per expired request/);
+  });
+
   it('a policy.linkerd.io HTTPRoute without retry annotations: no retries, timeouts.request is the route timeout', async () => {
     const { result, rows } = await run('policy-httproute-timeouts-no-retries.yaml');
     assert.match(rows[0]!, /^shop → cart\.shop\.svc\.cluster\.local:80 \| 1×pooled \+ 1×pooled \+ 1×pooled \| 0 \|/);

@@ -19,7 +19,7 @@ import type { FieldPath } from '../../../types.js';
 import type { MeshModel } from '../../mesh.js';
 import type { IgnoredSetting, RetryPolicy, RouteBackend, Sourced, TrafficRoute } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
-import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationTimeout, prefixed } from './annotations.js';
+import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationStreamTimeouts, annotationTimeout, prefixed } from './annotations.js';
 import { annotationsOf, namespaceLinkerdInjection } from './injection.js';
 import { profileHost, serviceProfileRoutes } from './profiles.js';
 import type { LinkerdRoute } from './route.js';
@@ -179,6 +179,7 @@ function serviceRoute(svc: ManifestObject, host: string): LinkerdRoute {
   const scope = { clientNamespace: svc.ref.namespace, host };
   const retryPolicy = annotationRetryPolicy(svc, { object: svc, path: ['metadata', 'annotations'] }, scope);
   const timeout = annotationTimeout(svc);
+  const streamTimeouts = annotationStreamTimeouts(svc);
   return {
     kind: 'Service',
     service: host,
@@ -191,6 +192,7 @@ function serviceRoute(svc: ManifestObject, host: string): LinkerdRoute {
     mirrors: [],
     ...(retryPolicy ? { retryPolicy } : {}),
     ...(timeout ? { timeout } : {}),
+    ...(Object.keys(streamTimeouts).length ? { streamTimeouts } : {}),
   };
 }
 
@@ -204,6 +206,7 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
   const retrySource = prefixed(object, RETRY_PREFIX).length || !svc ? object : svc;
   const timeoutSource = prefixed(object, TIMEOUT_PREFIX).length || !svc ? object : svc;
   const annotated = annotationTimeout(timeoutSource);
+  const streamTimeouts = annotationStreamTimeouts(timeoutSource);
   return asArray(dig(object.raw, 'spec', 'rules')).map((raw, i): LinkerdRoute => {
     const path: FieldPath = ['spec', 'rules', i];
     const rule = asRecord(raw) ?? {};
@@ -241,6 +244,7 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
       mirrors: [],
       ...(retryPolicy ? { retryPolicy } : {}),
       ...(timeout ? { timeout } : {}),
+      ...(Object.keys(streamTimeouts).length ? { streamTimeouts } : {}),
       // gRPC requests are all POSTs: a GRPCRoute's matches name gRPC methods, not HTTP ones.
       ...(grpc ? {} : routeMatchLimits(rule.matches, httpRouteMatch, { object, path: [...path, 'matches'] })),
     };
