@@ -5,14 +5,11 @@
  * "not-installed", never an error.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readCluster } from '../../src/audit/cluster.js';
-import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../helpers/fake-apiserver.js';
+import type { FakeApiServerOptions, KubeObject } from '../helpers/fake-apiserver.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { isolatedEnv, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
+import { fakeClusters, isolatedEnv } from '../helpers/kube.js';
 import { ROOT } from '../helpers/paths.js';
 
 /**
@@ -37,22 +34,9 @@ function linkerdObjects(routeVersion = 'v1beta3'): KubeObject[] {
   ];
 }
 
-const servers: FakeApiServer[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function cluster(options: FakeApiServerOptions): Promise<{ srv: FakeApiServer; kubeconfig: string; home: string }> {
-  const srv = await startFakeApiServer({ tokens: [TOKEN], istioVersions: [], ...options });
-  servers.push(srv);
-  const home = await mkdtemp(path.join(tmpdir(), 'meshlint-audit-linkerd-'));
-  dirs.push(home);
-  const kubeconfig = path.join(home, 'config');
-  await writeFile(kubeconfig, singleContextKubeconfig('fake', srv.url, TOKEN, srv.caPem));
-  return { srv, kubeconfig, home };
-}
+const clusters = fakeClusters('meshlint-audit-linkerd-');
+after(() => clusters.close());
+const cluster = (options: FakeApiServerOptions) => clusters.start({ istioVersions: [], ...options });
 
 const linkerdKinds = (objects: readonly Record<string, unknown>[]) =>
   objects.filter((o) => String(o.apiVersion).includes('linkerd.io/')).map((o) => `${String(o.kind)} ${String(o.apiVersion)}`).sort();
