@@ -20,7 +20,7 @@ export default defineRule({
     description: 'A state-changing route (POST, PATCH, or a path marked in the options) is retried after the upstream may have processed the request',
     defaultSeverity: 'warn',
     docs: 'docs/rules/retries-non-idempotent.md',
-    inputs: ['ServiceProfile', 'HTTPRoute', 'GRPCRoute', 'Service'],
+    inputs: ['ServiceProfile', 'HTTPRoute', 'GRPCRoute', 'Service', 'VirtualService'],
     defaultOptions: { paths: [] },
   },
   create(context) {

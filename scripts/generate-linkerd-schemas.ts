@@ -8,7 +8,8 @@
  *
  * - `<crd.yaml>`: a CRD file of linkerd/linkerd2 `charts/linkerd-crds/templates/` (a Helm template: lines with
  *   `{{ … }}` only fill metadata and are dropped before parsing). The schemas committed here were made from
- *   `charts/linkerd-crds/templates/serviceprofile.yaml` at commit 0c510f2a93dd7321073660987fb7f023ea196a97.
+ *   `charts/linkerd-crds/templates/serviceprofile.yaml` at commit 0c510f2a93dd7321073660987fb7f023ea196a97, and
+ *   from `charts/linkerd-crds/templates/policy/egress-network.yaml` at commit 111fc98d7bef30c5a2e95502d8b0738aebfefab5.
  * - `--commit` and `--path` name the source in each schema's `$comment`; both are required.
  * - `--out` defaults to `schemas/linkerd` in the repository root.
  *
@@ -22,7 +23,7 @@ import { parseAllDocuments } from 'yaml';
 import { emptyStats, factorRepeatedSubschemas, serializeSchema, translateSchema, type JsonSchema } from './generate-istio-schemas.js';
 
 /** Kinds generated, by API group (the Linkerd kinds meshlint reads with a published CRD schema). */
-export const LINKERD_SCHEMA_KINDS: Readonly<Record<string, readonly string[]>> = { 'linkerd.io': ['ServiceProfile'], 'policy.linkerd.io': ['HTTPRoute', 'GRPCRoute'] };
+export const LINKERD_SCHEMA_KINDS: Readonly<Record<string, readonly string[]>> = { 'linkerd.io': ['ServiceProfile'], 'policy.linkerd.io': ['HTTPRoute', 'GRPCRoute', 'EgressNetwork'] };
 
 /** One generated schema file. */
 export interface LinkerdSchema {

@@ -36,7 +36,7 @@ import YAML from 'yaml';
 import { ISTIO_DEFAULT_ROOT_NAMESPACE } from '../facts.js';
 import { MAX_SETTINGS_FILE_BYTES, readTextCapped } from '../load/read.js';
 import { MESH_CONFIGMAP_NAME, parseMeshConfig } from '../model/mesh-config.js';
-import { GATEWAY_API_GROUP, GATEWAY_API_X_GROUP } from '../load/objects.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_X_GROUP, LINKERD_GROUP, LINKERD_POLICY_GROUP } from '../load/objects.js';
 import { printableUrl } from '../live/url.js';
 import { listingHttpLibrary, type ListExchange, type ListPage } from './list-stream.js';
 
@@ -227,10 +227,24 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   { kind: 'GRPCRoute', group: GATEWAY_API_GROUP, resource: 'grpcroutes', namespaced: true, versions: ['v1', 'v1alpha2'] },
   { kind: 'ReferenceGrant', group: GATEWAY_API_GROUP, resource: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1', 'v1alpha2'] },
   { kind: 'XBackendTrafficPolicy', group: GATEWAY_API_X_GROUP, resource: 'xbackendtrafficpolicies', namespaced: true, versions: ['v1alpha1'] },
+  // Linkerd (CRDs of linkerd/linkerd2 charts/linkerd-crds, optional like Gateway API's): ServiceProfile is served in
+  // v1alpha2 and v1alpha1 (serviceprofile.yaml); policy.linkerd.io HTTPRoute in v1beta3 (the storage version),
+  // v1beta2, v1beta1 (policy/httproute.yaml); EgressNetwork in v1alpha1 (Linkerd 2.18+, policy/egress-network.yaml).
+  { kind: 'ServiceProfile', group: LINKERD_GROUP, resource: 'serviceprofiles', namespaced: true, versions: ['v1alpha2', 'v1alpha1'] },
+  { kind: 'HTTPRoute', group: LINKERD_POLICY_GROUP, resource: 'httproutes', namespaced: true, versions: ['v1beta3', 'v1beta2', 'v1beta1'] },
+  { kind: 'EgressNetwork', group: LINKERD_POLICY_GROUP, resource: 'egressnetworks', namespaced: true, versions: ['v1alpha1'] },
 ];
 
-/** API groups whose kinds are optional CRDs, chosen by discovery (`/apis`) like Istio's but without per-kind discovery. */
-const OPTIONAL_GROUPS = new Set([GATEWAY_API_GROUP, GATEWAY_API_X_GROUP]);
+/**
+ * API groups whose kinds are optional CRDs, chosen by discovery (`/apis`) like Istio's but without per-kind
+ * discovery, with the product that installs them (named in coverage notes).
+ */
+const OPTIONAL_GROUPS = new Map([
+  [GATEWAY_API_GROUP, 'Gateway API'],
+  [GATEWAY_API_X_GROUP, 'Gateway API'],
+  [LINKERD_GROUP, 'Linkerd'],
+  [LINKERD_POLICY_GROUP, 'Linkerd'],
+]);
 
 /**
  * What `readCluster` lists in addition with `placement: true` (`audit --prometheus`): where pods run. Granted by
@@ -892,14 +906,14 @@ export async function readCluster(opts: AuditOptions = {}): Promise<ClusterRead>
       if (def.group === ISTIO_GROUP && !istio.kinds.has(def.kind)) continue;
       let version = def.group === ISTIO_GROUP ? istio.kinds.get(def.kind)! : def.versions[0];
       if (OPTIONAL_GROUPS.has(def.group) && istio.groups) {
-        // Gateway API CRDs: an unserved group or version is not installed (coverage), not a failed list.
+        // Gateway API and Linkerd CRDs: an unserved group or version is not installed (coverage), not a failed list.
         const served = istio.groups.get(def.group) ?? [];
         const chosen = def.versions.find((v) => served.includes(v));
         if (!chosen) {
           coverage.push({
             kind: def.kind, verb: 'list', resource: resourceName(def), status: 'not-installed',
             message: served.length === 0
-              ? `the API group ${def.group} is not served by this cluster (Gateway API CRDs not installed); no ${def.kind} objects were read`
+              ? `the API group ${def.group} is not served by this cluster (${OPTIONAL_GROUPS.get(def.group)} CRDs not installed); no ${def.kind} objects were read`
               : `the cluster serves ${def.group} only in versions meshlint does not read for ${def.kind} (${served.join(', ')}); no ${def.kind} objects were read`,
           });
           continue;
@@ -1088,7 +1102,7 @@ function noteFor(task: ListTask, err: StatusFailure): CoverageNote {
     return { ...base, status: 'forbidden', message: `not allowed to list ${resource}${where}: ${err.message}` };
   }
   if (err.code === 404) {
-    const what = task.def.group === ISTIO_GROUP ? ' (is the Istio CRD installed?)' : OPTIONAL_GROUPS.has(task.def.group) ? ` (is the Gateway API ${task.def.kind} CRD installed?)` : '';
+    const what = task.def.group === ISTIO_GROUP ? ' (is the Istio CRD installed?)' : OPTIONAL_GROUPS.has(task.def.group) ? ` (is the ${OPTIONAL_GROUPS.get(task.def.group)} ${task.def.kind} CRD installed?)` : '';
     return { ...base, status: 'not-installed', message: `${resource} is not served by this cluster${what}: ${err.message}` };
   }
   const code = err.code ? `HTTP ${err.code}: ` : '';

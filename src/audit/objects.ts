@@ -6,7 +6,7 @@
 import type { ManifestObject } from '../load/objects.js';
 import { isMeshConfigMap } from '../model/mesh-config.js';
 import type { ObjectRef } from '../types.js';
-import { GATEWAY_API_GROUP, GATEWAY_API_KINDS, GATEWAY_API_X_GROUP, GATEWAY_API_X_KINDS, ISTIO_NETWORKING_KINDS, WORKLOAD_KINDS } from '../load/objects.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_KINDS, GATEWAY_API_X_GROUP, GATEWAY_API_X_KINDS, ISTIO_NETWORKING_KINDS, LINKERD_KINDS, WORKLOAD_KINDS } from '../load/objects.js';
 
 /**
  * URI of an object read from a cluster: `cluster://<context>/<kind>/<namespace>/<name>`, or
@@ -20,13 +20,23 @@ export function clusterUri(context: string, ref: Pick<ObjectRef, 'kind' | 'names
 }
 
 /**
+ * Kinds meshlint reads from more than one API group (Istio's and Gateway API's Gateway; Gateway API's and Linkerd's
+ * policy.linkerd.io HTTPRoute and GRPCRoute): `kubectl edit httproute/x` would pick one group by discovery order, so
+ * these are named with their group.
+ */
+const KINDS_IN_SEVERAL_GROUPS = new Set(['Gateway', 'HTTPRoute', 'GRPCRoute']);
+
+/**
  * The `kubectl edit` command that opens an object: `kubectl edit destinationrule/api -n payments`
- * (`kubectl edit namespace/payments` for cluster-scoped kinds), with `--context` when a context is given.
+ * (`kubectl edit namespace/payments` for cluster-scoped kinds), with `--context` when a context is given. A kind
+ * that several API groups serve is qualified with the group of `apiVersion` (`httproute.policy.linkerd.io/orders`).
  * Names are shell-quoted when they are not plain DNS names.
  */
-export function kubectlEditCommand(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>, context?: string): string {
+export function kubectlEditCommand(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'> & { apiVersion?: string }, context?: string): string {
   const quote = (s: string) => (/^[A-Za-z0-9._@:/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const words = ['kubectl', 'edit', quote(`${ref.kind.toLowerCase()}/${ref.name}`)];
+  const slash = ref.apiVersion?.indexOf('/') ?? -1;
+  const group = KINDS_IN_SEVERAL_GROUPS.has(ref.kind) && slash > 0 ? `.${ref.apiVersion!.slice(0, slash)}` : '';
+  const words = ['kubectl', 'edit', quote(`${ref.kind.toLowerCase()}${group}/${ref.name}`)];
   if (ref.namespace) words.push('-n', quote(ref.namespace));
   if (context) words.push('--context', quote(context));
   return words.join(' ');
@@ -60,7 +70,9 @@ export function manifestObjectsOf(raw: readonly Record<string, unknown>[], conte
         ? GATEWAY_API_KINDS.has(kind)
         : group === GATEWAY_API_X_GROUP
           ? GATEWAY_API_X_KINDS.has(kind)
-          : WORKLOAD_KINDS.has(kind) || isMeshConfigMap(apiVersion, kind, metadata.name);
+          : LINKERD_KINDS.has(group)
+            ? LINKERD_KINDS.get(group)!.has(kind)
+            : WORKLOAD_KINDS.has(kind) || isMeshConfigMap(apiVersion, kind, metadata.name);
     if (!wanted) {
       skipped[kind || '(not a Kubernetes object)'] = (skipped[kind || '(not a Kubernetes object)'] ?? 0) + 1;
       return;

@@ -26,14 +26,20 @@ export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const GATEWAY_API_X_KINDS = new Set(['XBackendTrafficPolicy']);
 /** API group of Gateway API's experimental `X` kinds. */
 export const GATEWAY_API_X_GROUP = 'gateway.networking.x-k8s.io';
+/** API group of Linkerd's ServiceProfile. */
+export const LINKERD_GROUP = 'linkerd.io';
+/** API group of Linkerd's policy kinds (HTTPRoute, EgressNetwork). */
+export const LINKERD_POLICY_GROUP = 'policy.linkerd.io';
 /**
  * Linkerd kinds meshlint analyses, by API group: `ServiceProfile` (linkerd.io v1alpha2, v1alpha1; its name is the
- * Service FQDN) and `HTTPRoute` / `GRPCRoute` of policy.linkerd.io (HTTPRoute v1beta1–v1beta3, GRPCRoute v1alpha1;
- * linkerd/linkerd2 `charts/linkerd-crds/templates/serviceprofile.yaml` and `policy/httproute.yaml`).
+ * Service FQDN), `HTTPRoute` / `GRPCRoute` of policy.linkerd.io (HTTPRoute v1beta1–v1beta3; linkerd/linkerd2
+ * `charts/linkerd-crds/templates/serviceprofile.yaml` and `policy/httproute.yaml`; linkerd-crds ships no
+ * policy.linkerd.io GRPCRoute, Linkerd reads the Gateway API one, but one written that way is read too), and
+ * `EgressNetwork` (policy.linkerd.io v1alpha1, Linkerd 2.18+, `policy/egress-network.yaml`).
  */
 export const LINKERD_KINDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
-  ['linkerd.io', new Set(['ServiceProfile'])],
-  ['policy.linkerd.io', new Set(['HTTPRoute', 'GRPCRoute'])],
+  [LINKERD_GROUP, new Set(['ServiceProfile'])],
+  [LINKERD_POLICY_GROUP, new Set(['HTTPRoute', 'GRPCRoute', 'EgressNetwork'])],
 ]);
 /** Kubernetes kinds that feed the model (injection, bypass annotations, replicas, Services). */
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'Namespace', 'Service', 'ReplicaSet', 'Job', 'CronJob']);

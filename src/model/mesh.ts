@@ -268,7 +268,8 @@ export class MeshModel {
 
   /**
    * True when `host` is outside the mesh: a host with an exact `MESH_EXTERNAL` ServiceEntry (the default
-   * `location`), or a host outside the cluster domain that no `MESH_INTERNAL` entry claims.
+   * `location`), a host outside the cluster domain that no `MESH_INTERNAL` entry claims, or a Service of type
+   * `ExternalName` naming a host outside the cluster domain ({@link externalNameTarget}).
    */
   isExternal(host: string): boolean {
     let external = this.externalCache.get(host);
@@ -285,7 +286,7 @@ export class MeshModel {
     const inCluster = host.endsWith(`.${this.settings.clusterDomain}`);
     const exact = this.serviceEntryHosts.get(host);
     if (exact?.length) return exact.some((e) => e.location === 'MESH_EXTERNAL');
-    if (inCluster) return false; // a wildcard ServiceEntry does not make a cluster Service external
+    if (inCluster) return externalNameTarget(this.serviceFor(host), this.settings.clusterDomain) !== undefined; // a wildcard ServiceEntry does not make a cluster Service external
     const wildcard = this.serviceEntryWildcards.filter((e) => hostMatches(e.host, host));
     if (wildcard.length) return wildcard.some((e) => e.location === 'MESH_EXTERNAL');
     return true;
@@ -768,4 +769,19 @@ function cidrContains(range: string, address: string): boolean {
   const a = parseRange(address);
   if (!r || !a || r[0].kind() !== a[0].kind() || a[1] < r[1]) return false;
   return (a[0] as ipaddr.IPv4).match(r as [ipaddr.IPv4, number]);
+}
+
+/**
+ * The host outside the cluster an `ExternalName` Service sends its clients to (`spec.externalName`), or undefined
+ * when `service` is not of that type or names a host under `clusterDomain`. Cluster DNS answers such a Service's
+ * name with a CNAME to `spec.externalName` (Kubernetes "Service", type ExternalName), so the client's connections go
+ * to that host: outside the cluster they are SNAT'd at the node. Istio marks these Services `MeshExternal`
+ * (istio/istio `pilot/pkg/serviceregistry/kube/conversion.go`, `ConvertService`); Linkerd's proxy sees the
+ * external address the CNAME resolves to.
+ */
+export function externalNameTarget(service: ManifestObject | undefined, clusterDomain: string): string | undefined {
+  if (!service || dig(service.raw, 'spec', 'type') !== 'ExternalName') return undefined;
+  const target = asString(dig(service.raw, 'spec', 'externalName'))?.replace(/\.$/, '').toLowerCase();
+  if (!target || target === clusterDomain || target.endsWith(`.${clusterDomain}`)) return undefined;
+  return target;
 }

@@ -9,7 +9,7 @@ import type { AppCallSite } from '../source/types.js';
 import type { FieldPath } from '../types.js';
 import { DEFAULT_EPHEMERAL_PORTS, DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW, TIME_WAIT_SECONDS } from '../facts.js';
 import type { MeshModel, MergedDestinationRule } from './mesh.js';
-import { appliesToMesh, httpRouteGateways } from './mesh.js';
+import { appliesToMesh, externalNameTarget, httpRouteGateways } from './mesh.js';
 import { type CallSiteLink, type UnlinkedCallSite, linkCallSites } from './link.js';
 import { asArray, asNumber, asString, dig } from './values.js';
 import type { BudgetScope, ConnectionPolicy, DataPlane, FieldRef, IgnoredSetting, PortBudget, RetryPolicy, RouteMirror, TraceItem, TrafficRoute, WaypointBinding } from './traffic.js';
@@ -25,6 +25,7 @@ import { formatNumber } from '../numbers.js';
 import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 import { isLinkerdParent, linkerdTraffic } from './adapters/linkerd/routes.js';
 import { linkerdClient, opaquePortReason } from './adapters/linkerd/enrolment.js';
+import { linkerdTimeoutTrace, type LinkerdTimeouts } from './adapters/linkerd/annotations.js';
 
 export type { TraceItem } from './traffic.js';
 export { traceAt } from './trace.js';
@@ -458,6 +459,8 @@ interface RowInput {
   dataPlane?: 'linkerd-proxy';
   /** Why the proxy sees no HTTP on this port (a Linkerd opaque port), when `protocol` is `tcp` for that reason. */
   opaque?: string;
+  /** Linkerd rows: the route's request, response and idle timeouts, shown on the proxy's leg ({@link linkerdTimeoutTrace}). */
+  linkerdTimeouts?: LinkerdTimeouts;
   /** North-south rows: the Istio gateway whose Envoy applies the route (the client); absent for sidecar/ambient clients. */
   gateway?: GatewayClient;
 }
@@ -474,6 +477,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const appConns = appLeg ? appConnectionsPerTry(appLeg) : 0;
   const appTrace: TraceItem[] = link ? appLegTrace(link) : [{ text: 'app leg: not analysed (no source given); counted as pooled, 1 try' }];
   if (link?.assumedNamespace) notes.push(`client namespace ${input.clientNamespace} assumed for ${link.site.file}:${link.site.line} (map its directory to a workload in source.workloads)`);
+  const externalName = external ? externalNameTarget(model.serviceFor(input.host), model.settings.clusterDomain) : undefined;
+  if (externalName) notes.push(`Service ${model.serviceFor(input.host)!.ref.namespace}/${model.serviceFor(input.host)!.ref.name} is type ExternalName: cluster DNS answers with a CNAME to ${externalName}, outside the cluster, so its connections are SNAT'd at the node`);
   const legs: Leg[] = [];
   const hasSidecar = sidecar !== false;
   const ambient: AmbientEnrolment = linkerdProxy
@@ -730,6 +735,7 @@ function linkerdRowInputs(model: MeshModel): RowInput[] {
           mirrors: [],
           dataPlane: 'linkerd-proxy',
           ...(opaque ? { opaque } : {}),
+          linkerdTimeouts: { ...(route.timeout ? { request: route.timeout } : {}), ...route.streamTimeouts },
         });
       }
     }
@@ -770,6 +776,7 @@ function linkerdLegs(input: RowInput, app: { appTries: number; appConns: number;
     conns = 0;
     trace.push({ text: 'meshed HTTP/1.1 is upgraded to HTTP/2 between Linkerd proxies: requests are multiplexed on pooled connections (linkerd2-proxy orig_proto.rs, l5d-orig-proto)' });
   }
+  for (const item of linkerdTimeoutTrace(input.linkerdTimeouts ?? {}, { http, meshed: !app.external })) trace.push(item);
   legs.push({ name: `linkerd-proxy → ${target}`, dataPlane: 'linkerd-proxy', tries, connectionsPerTry: conns, budget: app.external ? 'node' : 'pod', snat: app.external, trace });
   if (!app.external) {
     legs.push({

@@ -100,7 +100,7 @@ async function writeKubeconfig(srv: FakeApiServer, dir?: string): Promise<string
   return file;
 }
 
-const LIST_PATH = /^\/(api\/v1|apis\/(apps|networking\.istio\.io|gateway\.networking\.k8s\.io|gateway\.networking\.x-k8s\.io)\/[^/]+)(\/namespaces\/[a-z0-9-]+)?\/(namespaces|services|configmaps|deployments|statefulsets|daemonsets|destinationrules|virtualservices|serviceentries|sidecars|gateways|envoyfilters|gatewayclasses|httproutes|grpcroutes|referencegrants|xbackendtrafficpolicies)$/;
+const LIST_PATH = /^\/(api\/v1|apis\/(apps|networking\.istio\.io|gateway\.networking\.k8s\.io|gateway\.networking\.x-k8s\.io|linkerd\.io|policy\.linkerd\.io)\/[^/]+)(\/namespaces\/[a-z0-9-]+)?\/(namespaces|services|configmaps|deployments|statefulsets|daemonsets|destinationrules|virtualservices|serviceentries|sidecars|gateways|envoyfilters|gatewayclasses|httproutes|grpcroutes|referencegrants|xbackendtrafficpolicies|serviceprofiles|egressnetworks)$/;
 const DISCOVERY_PATH = /^\/apis(\/networking\.istio\.io\/(v1|v1beta1|v1alpha3))?$/;
 
 /** Every request was a GET of a discovery document or of a list endpoint, and the fake saw no unknown path. */

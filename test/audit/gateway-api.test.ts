@@ -5,14 +5,11 @@
  * coverage "not-installed", never an error.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readCluster } from '../../src/audit/cluster.js';
-import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../helpers/fake-apiserver.js';
+import type { FakeApiServerOptions, KubeObject } from '../helpers/fake-apiserver.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { isolatedEnv, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
+import { fakeClusters, isolatedEnv } from '../helpers/kube.js';
 import { ROOT } from '../helpers/paths.js';
 
 const G = 'gateway.networking.k8s.io';
@@ -34,22 +31,9 @@ function gatewayObjects(version = 'v1'): KubeObject[] {
   ];
 }
 
-const servers: FakeApiServer[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function cluster(options: FakeApiServerOptions): Promise<{ srv: FakeApiServer; kubeconfig: string; home: string }> {
-  const srv = await startFakeApiServer({ tokens: [TOKEN], ...options });
-  servers.push(srv);
-  const home = await mkdtemp(path.join(tmpdir(), 'meshlint-audit-gw-'));
-  dirs.push(home);
-  const kubeconfig = path.join(home, 'config');
-  await writeFile(kubeconfig, singleContextKubeconfig('fake', srv.url, TOKEN, srv.caPem));
-  return { srv, kubeconfig, home };
-}
+const clusters = fakeClusters('meshlint-audit-gw-');
+after(() => clusters.close());
+const cluster = (options: FakeApiServerOptions) => clusters.start({ ...options });
 
 describe('audit: Gateway API kinds', () => {
   it('reads every Gateway API kind meshlint analyses, in the served version, with no unexpected call', async () => {

@@ -21,6 +21,11 @@ describe('cluster object locations', () => {
   it('kubectl edit commands: kind/name, -n for namespaced kinds, --context when given, quoted when needed', () => {
     assert.equal(kubectlEditCommand({ kind: 'DestinationRule', namespace: 'payments', name: 'api' }), 'kubectl edit destinationrule/api -n payments');
     assert.equal(kubectlEditCommand({ kind: 'Namespace', namespace: '', name: 'payments' }), 'kubectl edit namespace/payments');
+    // A kind served by several groups is named with its group, so kubectl opens the right object.
+    assert.equal(kubectlEditCommand({ apiVersion: 'policy.linkerd.io/v1beta3', kind: 'HTTPRoute', namespace: 'shop', name: 'orders' }), 'kubectl edit httproute.policy.linkerd.io/orders -n shop');
+    assert.equal(kubectlEditCommand({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'shop', name: 'orders' }), 'kubectl edit httproute.gateway.networking.k8s.io/orders -n shop');
+    assert.equal(kubectlEditCommand({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', namespace: 'infra', name: 'gw' }), 'kubectl edit gateway.networking.istio.io/gw -n infra');
+    assert.equal(kubectlEditCommand({ apiVersion: 'linkerd.io/v1alpha2', kind: 'ServiceProfile', namespace: 'shop', name: 'payments.shop.svc.cluster.local' }), 'kubectl edit serviceprofile/payments.shop.svc.cluster.local -n shop');
     assert.equal(kubectlEditCommand({ kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' }, 'admin@prod'), 'kubectl edit configmap/istio -n istio-system --context admin@prod');
     assert.equal(kubectlEditCommand({ kind: 'Deployment', namespace: 'a', name: 'web' }, "it's prod"), "kubectl edit deployment/web -n a --context 'it'\\''s prod'");
   });

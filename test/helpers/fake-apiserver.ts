@@ -5,7 +5,7 @@
  *
  * - discovery: `/api`, `/api/v1`, `/apis`, `/apis/{group}`, `/apis/{group}/{version}`;
  * - list endpoints, cluster-wide and per namespace, for Namespaces, Services, ConfigMaps, Deployments,
- *   StatefulSets, DaemonSets, the networking.istio.io kinds and the Gateway API kinds meshlint reads, with `limit`/`continue` pagination and
+ *   StatefulSets, DaemonSets, the networking.istio.io kinds, the Gateway API kinds and the Linkerd kinds meshlint reads, with `limit`/`continue` pagination and
  *   `fieldSelector` on `metadata.name` / `metadata.namespace`;
  * - bearer-token auth and client-certificate auth (certificates signed by the server's CA);
  * - failure modes: 401 everywhere, 403 for chosen resources/namespaces, Istio group not served (404),
@@ -71,6 +71,14 @@ export interface FakeApiServerOptions {
   gatewayApiVersions?: { standard?: string[]; experimental?: string[] };
   /** Gateway API plurals answered 404 although their group is served (one CRD missing, e.g. `['grpcroutes']`). */
   gatewayApiMissing?: string[];
+  /**
+   * Served versions of Linkerd's groups (`linkerd.io`: ServiceProfile; `policy.linkerd.io`: HTTPRoute, EgressNetwork),
+   * most preferred first; `[]` = the group is not served (Linkerd CRDs not installed). Default: `['v1alpha2',
+   * 'v1alpha1']` and `['v1beta3', 'v1beta2', 'v1beta1', 'v1alpha1']` (EgressNetwork only in v1alpha1, as linkerd-crds).
+   */
+  linkerdVersions?: { profiles?: string[]; policy?: string[] };
+  /** Linkerd plurals answered 404 although their group is served (e.g. `['egressnetworks']`, a Linkerd before 2.18). */
+  linkerdMissing?: string[];
   /** 403 rules. */
   forbid?: ForbidRule[];
   /** Answer 401 to every request, whatever the credentials. */
@@ -152,6 +160,11 @@ const GATEWAY_API: ResourceDef[] = [
 ];
 const GATEWAY_API_X: ResourceDef[] = [
   { kind: 'XBackendTrafficPolicy', group: 'gateway.networking.x-k8s.io', plural: 'xbackendtrafficpolicies', namespaced: true },
+];
+const LINKERD: ResourceDef[] = [{ kind: 'ServiceProfile', group: 'linkerd.io', plural: 'serviceprofiles', namespaced: true }];
+const LINKERD_POLICY: ResourceDef[] = [
+  { kind: 'HTTPRoute', group: 'policy.linkerd.io', plural: 'httproutes', namespaced: true, versions: ['v1beta3', 'v1beta2', 'v1beta1', 'v1alpha1'] },
+  { kind: 'EgressNetwork', group: 'policy.linkerd.io', plural: 'egressnetworks', namespaced: true, versions: ['v1alpha1'] },
 ];
 const ISTIO: ResourceDef[] = [
   { kind: 'DestinationRule', group: 'networking.istio.io', plural: 'destinationrules', namespaced: true },
@@ -280,6 +293,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const gatewayStandard = options.gatewayApiVersions?.standard ?? ['v1', 'v1beta1'];
   const gatewayExperimental = options.gatewayApiVersions?.experimental ?? ['v1alpha1'];
   const gatewayMissing = new Set(options.gatewayApiMissing ?? []);
+  const linkerdProfiles = options.linkerdVersions?.profiles ?? ['v1alpha2', 'v1alpha1'];
+  const linkerdPolicy = options.linkerdVersions?.policy ?? ['v1beta3', 'v1beta2', 'v1beta1', 'v1alpha1'];
+  const linkerdMissing = new Set(options.linkerdMissing ?? []);
   const tokens = new Set(options.tokens ?? []);
   const objects = options.objects ?? [];
   const requests: RecordedRequest[] = [];
@@ -392,8 +408,16 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (istioVersions.length > 0) groups.push({ name: 'networking.istio.io', versions: istioVersions });
     if (gatewayStandard.length > 0) groups.push({ name: 'gateway.networking.k8s.io', versions: gatewayStandard });
     if (gatewayExperimental.length > 0) groups.push({ name: 'gateway.networking.x-k8s.io', versions: gatewayExperimental });
+    if (linkerdProfiles.length > 0) groups.push({ name: 'linkerd.io', versions: linkerdProfiles });
+    if (linkerdPolicy.length > 0) groups.push({ name: 'policy.linkerd.io', versions: linkerdPolicy });
     const groupDefs = (name: string): ResourceDef[] =>
-      name === 'apps' ? APPS : name === 'networking.istio.io' ? istioServed : (name === 'gateway.networking.k8s.io' ? GATEWAY_API : GATEWAY_API_X).filter((d) => !gatewayMissing.has(d.plural));
+      name === 'apps'
+        ? APPS
+        : name === 'networking.istio.io'
+          ? istioServed
+          : name === 'linkerd.io' || name === 'policy.linkerd.io'
+            ? (name === 'linkerd.io' ? LINKERD : LINKERD_POLICY).filter((d) => !linkerdMissing.has(d.plural))
+            : (name === 'gateway.networking.k8s.io' ? GATEWAY_API : GATEWAY_API_X).filter((d) => !gatewayMissing.has(d.plural));
     const groupDoc = (g: { name: string; versions: string[] }) => ({
       name: g.name,
       versions: g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v })),
@@ -409,7 +433,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (m) {
       const g = groups.find((x) => x.name === m![1]);
       if (!g || !g.versions.includes(m[2])) return notFound();
-      return json(res, resourceList(`${m[1]}/${m[2]}`, g.name === 'networking.istio.io' ? servedAt(istioServed, m[2]) : groupDefs(g.name)));
+      return json(res, resourceList(`${m[1]}/${m[2]}`, servedAt(groupDefs(g.name), m[2])));
     }
     // Lists: /api/v1/{plural}, /api/v1/namespaces/{ns}/{plural}, /apis/{g}/{v}/{plural}, /apis/{g}/{v}/namespaces/{ns}/{plural}
     m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)$/.exec(p);
@@ -422,10 +446,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (group === '' && version === 'v1') defs = CORE;
       else if (group === 'apps' && version === 'v1') defs = APPS;
       else if (group === 'networking.istio.io' && istioVersions.includes(version)) defs = servedAt(istioServed, version);
-      else if (groups.some((g) => g.name === group && g.versions.includes(version))) defs = groupDefs(group);
+      else if (groups.some((g) => g.name === group && g.versions.includes(version))) defs = servedAt(groupDefs(group), version);
       const def = defs.find((d) => d.plural === plural);
-      // A Gateway API CRD left out on purpose: a real server's 404 for an unserved resource, not an unexpected path.
-      if (!def && gatewayMissing.has(plural) && group.startsWith('gateway.networking.')) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+      // A Gateway API or Linkerd CRD left out on purpose: a real server's 404 for an unserved resource, not an unexpected path.
+      const leftOut = (gatewayMissing.has(plural) && group.startsWith('gateway.networking.')) || (linkerdMissing.has(plural) && group.endsWith('linkerd.io'));
+      if (!def && leftOut) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
       if (!def || (namespace !== undefined && !def.namespaced)) return notFound();
       return serveList(res, rec, def, version, namespace);
     }

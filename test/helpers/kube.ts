@@ -11,7 +11,9 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
-import type { FakeApiServer, KubeObject } from './fake-apiserver.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject } from './fake-apiserver.js';
 import { ROOT } from './paths.js';
 
 /** Bearer token the fake servers of the audit tests accept. */
@@ -55,6 +57,38 @@ export function kubeconfig(parts: { clusters?: KcCluster[]; users?: KcUser[]; co
 /** A kubeconfig with one context `name` (current) for `server`, a bearer `token`, and the CA `ca` when given. */
 export function singleContextKubeconfig(name: string, server: string, token: string, ca?: string): string {
   return kubeconfig({ clusters: [{ name, server, ...(ca ? { ca } : {}) }], users: [{ name: 'u', token }], contexts: [{ name, cluster: name, user: 'u' }], current: name });
+}
+
+/** A fake API server (accepting {@link TOKEN}) with a kubeconfig for it in its own temp HOME. */
+export interface FakeCluster {
+  srv: FakeApiServer;
+  kubeconfig: string;
+  home: string;
+}
+
+/**
+ * Starts fake clusters for one test file: `start(options)` runs a fake API server accepting {@link TOKEN} and writes a
+ * single-context kubeconfig (context `fake`) into a new temp dir named `prefix…`; `close()` stops every server and
+ * removes every dir (call it from `after`).
+ */
+export function fakeClusters(prefix: string): { start(options: FakeApiServerOptions): Promise<FakeCluster>; close(): Promise<void> } {
+  const servers: FakeApiServer[] = [];
+  const dirs: string[] = [];
+  return {
+    async start(options) {
+      const srv = await startFakeApiServer({ tokens: [TOKEN], ...options });
+      servers.push(srv);
+      const home = await mkdtemp(path.join(tmpdir(), prefix));
+      dirs.push(home);
+      const kubeconfig = path.join(home, 'config');
+      await writeFile(kubeconfig, singleContextKubeconfig('fake', srv.url, TOKEN, srv.caPem));
+      return { srv, kubeconfig, home };
+    },
+    async close() {
+      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
 }
 
 /**

@@ -97,6 +97,24 @@ describe('Linkerd: retry and timeout annotations', () => {
     assert.deepEqual(ids(result.findings, 'retries-aggressive'), [], 'the route retry of 5 attempts is not in force');
   });
 
+  it('timeout.linkerd.io/request, /response and /idle: shown on the proxy leg with what an expiry does to its connection; no tries added', async () => {
+    const { result, explained } = await run('timeout-annotations.yaml');
+    assert.deepEqual(result.findings, []);
+    const byHost = new Map(result.routes.map((r) => [r.host, r]));
+    const catalog = byHost.get('catalog.shop.svc.cluster.local')!.legs[1]!;
+    assert.equal(catalog.tries, 1, 'timeouts are not retried');
+    assert.deepEqual(catalog.trace.filter((t) => /^timeout\.linkerd\.io/.test(t.text)).map((t) => [t.text.split(':')[0], t.location?.line]), [
+      ['timeout.linkerd.io/request', 20],
+      ['timeout.linkerd.io/response', 21],
+      ['timeout.linkerd.io/idle', 22],
+    ]);
+    assert.match(explained, /timeout\.linkerd\.io\/response: a backend response still in flight is failed with 504 after 2s, not retried; on expiry the HTTP\/2 stream is reset and the pooled connection between proxies stays/);
+    // The route's timeout annotations replace the Service's: 1.5s response, and the Service's idle is not in force.
+    const maps = byHost.get('maps.shop.svc.cluster.local')!.legs[1]!;
+    assert.deepEqual(maps.trace.filter((t) => /^timeout\.linkerd\.io/.test(t.text)).map((t) => t.location?.line), [48]);
+    assert.match(explained, /failed with 504 after 1\.5s, not retried; on expiry the proxy closes its HTTP\/1\.1 connection to the destination: one new connection \(and one port in TIME_WAIT\) per expired request/);
+  });
+
   it('a policy.linkerd.io HTTPRoute without retry annotations: no retries, timeouts.request is the route timeout', async () => {
     const { result, rows } = await run('policy-httproute-timeouts-no-retries.yaml');
     assert.match(rows[0]!, /^shop → cart\.shop\.svc\.cluster\.local:80 \| 1×pooled \+ 1×pooled \+ 1×pooled \| 0 \|/);
@@ -124,6 +142,32 @@ describe('Linkerd: ports and meshes', () => {
     assert.deepEqual(skipped.legs.map((l) => l.name), ['app → store.data.svc.cluster.local:6000']);
     assert.equal(skipped.sidecar, false);
     assert.match(skipped.sidecarReason, /skips outbound port 6000/);
+  });
+
+  it('external destinations: an ExternalName Service and an EgressNetwork route are SNAT\'d at the node; an in-cluster ExternalName is not', async () => {
+    const { result, rows, explained } = await run('externalname-and-egressnetwork.yaml');
+    assert.deepEqual(rows.map((r) => r.split(' | ').slice(0, 5).join(' | ')), [
+      'shop → httpbin.org:80 | 1×pooled + 4×pooled | 0 | 0 | node (SNAT)',
+      'shop → ledger.shop.svc.cluster.local:80 | 1×pooled + 3×pooled + 3×pooled | 0 | 0 | pod',
+      'shop → stripe.shop.svc.cluster.local:80 | 1×pooled + 3×pooled | 0 | 0 | node (SNAT)',
+    ]);
+    const byHost = new Map(result.routes.map((r) => [r.host, r]));
+    for (const host of ['httpbin.org', 'stripe.shop.svc.cluster.local']) {
+      const leg = byHost.get(host)!.legs[1]!;
+      assert.deepEqual([leg.budget, leg.snat], ['node', true], host);
+    }
+    assert.deepEqual(byHost.get('ledger.shop.svc.cluster.local')!.legs[1]!.snat, false);
+    assert.match(explained, /note: Service shop\/stripe is type ExternalName: cluster DNS answers with a CNAME to api\.stripe\.com/);
+    // Annotation retries have no budget: reported for the external hosts only.
+    assert.deepEqual(ids(result.findings, 'retry-budget-missing'), [22, 65]);
+    assert.deepEqual(ids(result.findings, 'route-not-attached'), [], 'an EgressNetwork parent is a Linkerd parent, not an unattached route');
+  });
+
+  it('an EgressNetwork route without hostnames stands for the whole network', () => {
+    const model = modelFromYaml(docs('apiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\nmetadata: { name: all, namespace: shop, annotations: { retry.linkerd.io/limit: "1" } }\nspec:\n  parentRefs: [{ name: egress, kind: EgressNetwork, group: policy.linkerd.io }]\n  rules: [{}]\n'));
+    const routes = linkerdTraffic(model).routes;
+    assert.deepEqual(routes.map((r) => [r.service, r.retryPolicy?.attempts.value]), [['egressnetwork/shop/egress', 1]]);
+    assert.equal(model.isExternal('egressnetwork/shop/egress'), true);
   });
 
   it('Istio and Linkerd in one input: each namespace keeps its own data plane', async () => {

@@ -46,6 +46,37 @@ describe('Linkerd ServiceProfile schema', () => {
   });
 });
 
+const EGRESS = `apiVersion: policy.linkerd.io/v1alpha1
+kind: EgressNetwork
+metadata: { name: internet, namespace: linkerd-egress }
+spec:
+  trafficPolicy: Allow
+  networks:
+  - cidr: 0.0.0.0/0
+    except: [10.0.0.0/8]
+`;
+
+describe('Linkerd policy.linkerd.io schemas', () => {
+  it('a valid EgressNetwork has no finding', async () => {
+    assert.deepEqual(await schemaFindings(EGRESS), []);
+  });
+
+  it('EgressNetwork: a value outside the enum, a misspelt field, a missing required field, an unserved version', async () => {
+    const bad = EGRESS.replace('trafficPolicy: Allow', 'trafficPolicy: allow').replace('except:', 'exept:');
+    assert.deepEqual(await schemaFindings(bad), [
+      '5:3 EgressNetwork linkerd-egress/internet: spec.trafficPolicy must be one of Allow, Deny',
+      '8:5 EgressNetwork linkerd-egress/internet: unknown field "exept" in spec.networks[0]',
+    ]);
+    assert.deepEqual(await schemaFindings(EGRESS.replace('  trafficPolicy: Allow\n', '')), ['4:1 EgressNetwork linkerd-egress/internet: spec is missing required field "trafficPolicy"']);
+    assert.deepEqual(await schemaFindings(EGRESS.replace('v1alpha1', 'v1beta1')), ['1:1 EgressNetwork is not served in policy.linkerd.io/v1beta1 (Linkerd serves it in policy.linkerd.io/v1alpha1)']);
+  });
+
+  it('a policy.linkerd.io HTTPRoute has no generated schema yet: read, never reported as unserved', async () => {
+    const route = 'apiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\nmetadata: { name: r, namespace: shop }\nspec:\n  parentRefs: [{ name: web, kind: Service, group: core }]\n  rules: [{ bogus: 1 }]\n';
+    assert.deepEqual(await schemaFindings(route), []);
+  });
+});
+
 describe('generate-linkerd-schemas', () => {
   it('drops Helm template lines, keeps served versions of the wanted kinds, closes objects', () => {
     const template = `apiVersion: apiextensions.k8s.io/v1

@@ -27,6 +27,7 @@ import type { MeshModel } from '../../mesh.js';
 import type { RetryPolicy, RouteBackend, RouteMirror, RouteNotApplied, TrafficRoute } from '../../traffic.js';
 import { traceAt } from '../../trace.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
+import { httpRouteMatch, routeMatchLimits } from '../../route-matches.js';
 import { defaultRetryPolicy } from '../istio/retries.js';
 import { backendRefTarget, gatewayView, listenerAttachment, referenceAllowed, type GatewayView } from './attachment.js';
 
@@ -197,6 +198,8 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
       ...(retryPolicy ? { retryPolicy } : {}),
       ...(timeout ? { timeout } : {}),
       ...(routeNotApplied.length ? { notApplied: routeNotApplied } : {}),
+      // gRPC requests are all POSTs: a GRPCRoute's matches name gRPC methods, not HTTP ones.
+      ...(object.ref.kind === 'HTTPRoute' ? routeMatchLimits(rule.matches, httpRouteMatch, { object, path: [...path, 'matches'] }) : {}),
     };
   });
 }

@@ -10,6 +10,7 @@ import { httpRouteGateways, type MeshModel } from '../../mesh.js';
 import type { RouteBackend, RouteMirror, TrafficRoute } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
 import { retryPolicyOf } from './retries.js';
+import { routeMatchLimits, virtualServiceMatch } from '../../route-matches.js';
 
 const routeCache = new WeakMap<MeshModel, Map<ManifestObject, TrafficRoute[]>>();
 
@@ -71,6 +72,7 @@ function extract(model: MeshModel, vs: ManifestObject): TrafficRoute[] {
       mirrors,
       ...(upstream ? { retryPolicy: retryPolicyOf(model, vs, path, { clientNamespace: ns, host: callHost }) } : {}),
       ...(timeout !== undefined ? { timeout: { value: timeout, object: vs, path: [...path, 'timeout'] } } : {}),
+      ...routeMatchLimits(route.match, virtualServiceMatch, { object: vs, path: [...path, 'match'] }),
     };
   });
 }

@@ -16,7 +16,7 @@
  */
 import type { ManifestObject } from '../../../load/objects.js';
 import type { FieldPath } from '../../../types.js';
-import type { RetryPolicy, Sourced } from '../../traffic.js';
+import type { RetryPolicy, Sourced, TraceItem } from '../../traffic.js';
 import { traceAt } from '../../trace.js';
 import { parseDurationSeconds } from '../../values.js';
 import { annotationsOf } from './injection.js';
@@ -77,4 +77,57 @@ export function annotationTimeout(object: ManifestObject): Sourced<number> | und
   const path = annotationPath(`${TIMEOUT_PREFIX}request`);
   const value = parseDurationSeconds(annotationsOf(object.raw)[`${TIMEOUT_PREFIX}request`]);
   return value !== undefined && value > 0 ? { value, object, path } : undefined;
+}
+
+/**
+ * Linkerd's timeouts of a route, in seconds (Linkerd 2.16 timeouts reference; parsed by the policy controller,
+ * linkerd/linkerd2 `policy-controller/k8s/index/src/outbound/index/http.rs`): `request`, the whole request-response
+ * stream including retries (`timeout.linkerd.io/request`, a policy.linkerd.io HTTPRoute's `timeouts.request`, a
+ * ServiceProfile route's `timeout`); `response`, one backend response in flight (`timeout.linkerd.io/response`);
+ * `idle`, a stream with no frames either way, whatever its state (`timeout.linkerd.io/idle`).
+ */
+export interface LinkerdTimeouts {
+  request?: Sourced<number>;
+  response?: Sourced<number>;
+  idle?: Sourced<number>;
+}
+
+/** `timeout.linkerd.io/response` and `timeout.linkerd.io/idle` of `object`, each when written and non-zero. */
+export function annotationStreamTimeouts(object: ManifestObject): Pick<LinkerdTimeouts, 'response' | 'idle'> {
+  const out: Pick<LinkerdTimeouts, 'response' | 'idle'> = {};
+  for (const kind of ['response', 'idle'] as const) {
+    const path = annotationPath(`${TIMEOUT_PREFIX}${kind}`);
+    const value = parseDurationSeconds(annotationsOf(object.raw)[`${TIMEOUT_PREFIX}${kind}`]);
+    if (value !== undefined && value > 0) out[kind] = { value, object, path };
+  }
+  return out;
+}
+
+/**
+ * What a Linkerd route's timeouts do to the client proxy's connections, as `explain` lines on its leg to the
+ * destination. A timeout that fires fails the request with 504 and is not retried (only `retry.linkerd.io/timeout`
+ * is a retryable, per-try timeout: Linkerd 2.16 timeouts and retries references), so timeouts never add tries. On
+ * meshed HTTP/2 between proxies the expired request's stream is reset and the pooled connection stays; on an
+ * HTTP/1.1 connection (an unmeshed or external destination) a response cannot be abandoned without closing the
+ * connection (RFC 9112, connection management), so each expiry costs the proxy one new connection, whose port then
+ * waits in TIME_WAIT (the proxy closed first). The multiplier counts requests that complete: pooled.
+ */
+export function linkerdTimeoutTrace(timeouts: LinkerdTimeouts, leg: { http: boolean; meshed: boolean }): TraceItem[] {
+  if (!leg.http) return [];
+  const effect = leg.meshed
+    ? 'on expiry the HTTP/2 stream is reset and the pooled connection between proxies stays'
+    : 'on expiry the proxy closes its HTTP/1.1 connection to the destination: one new connection (and one port in TIME_WAIT) per expired request';
+  const what = {
+    request: 'the whole request, retries included, is failed with 504 after',
+    response: 'a backend response still in flight is failed with 504 after',
+    idle: 'a stream with no frames either way is failed after',
+  } as const;
+  const out: TraceItem[] = [];
+  for (const kind of ['request', 'response', 'idle'] as const) {
+    const t = timeouts[kind];
+    if (!t) continue;
+    const field = t.path.at(-1);
+    out.push(traceAt(`${typeof field === 'string' && field.includes('/') ? field : t.path.join('.')}: ${what[kind]} ${t.value}s, not retried; ${effect} (Linkerd 2.16 timeouts reference)`, t.object, t.path));
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
  * records, so that `profiles.ts` (ServiceProfile routes) and `routes.ts` can both name it without an import circle.
  */
 import type { TrafficRoute } from '../../traffic.js';
+import type { LinkerdTimeouts } from './annotations.js';
 
 /** A Linkerd outbound route: what the client's Linkerd proxy applies to requests for `service`. */
 export interface LinkerdRoute extends TrafficRoute {
@@ -12,5 +13,7 @@ export interface LinkerdRoute extends TrafficRoute {
   service: string;
   /** The parent port the route is limited to, when its parentRef names one. */
   port?: number;
+  /** `timeout.linkerd.io/response` and `…/idle` in force for the route (the request timeout is {@link TrafficRoute.timeout}). */
+  streamTimeouts?: Pick<LinkerdTimeouts, 'response' | 'idle'>;
 }
 

@@ -19,10 +19,11 @@ import type { FieldPath } from '../../../types.js';
 import type { MeshModel } from '../../mesh.js';
 import type { IgnoredSetting, RetryPolicy, RouteBackend, Sourced, TrafficRoute } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
-import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationTimeout, prefixed } from './annotations.js';
+import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationStreamTimeouts, annotationTimeout, prefixed } from './annotations.js';
 import { annotationsOf, namespaceLinkerdInjection } from './injection.js';
 import { profileHost, serviceProfileRoutes } from './profiles.js';
 import type { LinkerdRoute } from './route.js';
+import { httpRouteMatch, routeMatchLimits } from '../../route-matches.js';
 
 export type { LinkerdRoute } from './route.js';
 
@@ -122,24 +123,47 @@ function extract(model: MeshModel): LinkerdTraffic {
   return { routes, ignored };
 }
 
-/** HTTPRoutes and GRPCRoutes by the Linkerd Service host they attach to (`parentRefs` of kind Service). */
+/**
+ * HTTPRoutes and GRPCRoutes by the host they attach to: the Linkerd Service of a `parentRefs` entry of kind
+ * Service, or, for a parent of kind `EgressNetwork` (policy.linkerd.io, Linkerd 2.18+), each of the route's
+ * `hostnames` (the external hosts whose traffic it describes; {@link egressHost} when it names none).
+ */
 function attachedRoutes(model: MeshModel): Map<string, AttachedRoute[]> {
   const out = new Map<string, AttachedRoute[]>();
+  const add = (host: string, route: AttachedRoute) => {
+    const list = out.get(host) ?? [];
+    list.push(route);
+    out.set(host, list);
+  };
   const candidates = [...model.linkerd.filter((o) => o.ref.kind === 'HTTPRoute' || o.ref.kind === 'GRPCRoute'), ...model.gatewayApi.filter((o) => o.ref.kind === 'HTTPRoute' || o.ref.kind === 'GRPCRoute')];
   for (const object of candidates) {
     for (const ref of asArray(dig(object.raw, 'spec', 'parentRefs'))) {
       const kind = asString(dig(ref, 'kind'));
       const group = asString(dig(ref, 'group')) ?? '';
       const name = asString(dig(ref, 'name'));
+      const namespace = asString(dig(ref, 'namespace')) ?? object.ref.namespace;
+      const port = asNumber(dig(ref, 'port'));
+      if (kind === 'EgressNetwork' && group === 'policy.linkerd.io' && name) {
+        const hostnames = asArray(dig(object.raw, 'spec', 'hostnames')).map(asString).filter((h): h is string => h !== undefined && h !== '');
+        for (const host of hostnames.length ? hostnames : [egressHost(namespace, name)]) add(host, { object, host, port });
+        continue;
+      }
       if (kind !== 'Service' || (group !== '' && group !== 'core') || !name) continue;
-      const host = `${name}.${asString(dig(ref, 'namespace')) ?? object.ref.namespace}.svc.${model.settings.clusterDomain}`;
+      const host = `${name}.${namespace}.svc.${model.settings.clusterDomain}`;
       if (object.group !== 'policy.linkerd.io' && !isLinkerdService(model, host)) continue;
-      const list = out.get(host) ?? [];
-      list.push({ object, host, port: asNumber(dig(ref, 'port')) });
-      out.set(host, list);
+      add(host, { object, host, port });
     }
   }
   return out;
+}
+
+/**
+ * The destination name of a route on EgressNetwork `namespace/name` that lists no `hostnames`: its traffic is any
+ * request to an address of the network's `networks[].cidr` (linkerd/linkerd2 `charts/linkerd-crds/templates/policy/
+ * egress-network.yaml`), all outside the cluster, so a name outside the cluster domain stands for them.
+ */
+export function egressHost(namespace: string, name: string): string {
+  return `egressnetwork/${namespace}/${name}`;
 }
 
 /**
@@ -155,6 +179,7 @@ function serviceRoute(svc: ManifestObject, host: string): LinkerdRoute {
   const scope = { clientNamespace: svc.ref.namespace, host };
   const retryPolicy = annotationRetryPolicy(svc, { object: svc, path: ['metadata', 'annotations'] }, scope);
   const timeout = annotationTimeout(svc);
+  const streamTimeouts = annotationStreamTimeouts(svc);
   return {
     kind: 'Service',
     service: host,
@@ -167,6 +192,7 @@ function serviceRoute(svc: ManifestObject, host: string): LinkerdRoute {
     mirrors: [],
     ...(retryPolicy ? { retryPolicy } : {}),
     ...(timeout ? { timeout } : {}),
+    ...(Object.keys(streamTimeouts).length ? { streamTimeouts } : {}),
   };
 }
 
@@ -180,6 +206,7 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
   const retrySource = prefixed(object, RETRY_PREFIX).length || !svc ? object : svc;
   const timeoutSource = prefixed(object, TIMEOUT_PREFIX).length || !svc ? object : svc;
   const annotated = annotationTimeout(timeoutSource);
+  const streamTimeouts = annotationStreamTimeouts(timeoutSource);
   return asArray(dig(object.raw, 'spec', 'rules')).map((raw, i): LinkerdRoute => {
     const path: FieldPath = ['spec', 'rules', i];
     const rule = asRecord(raw) ?? {};
@@ -203,14 +230,6 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
       if (rule.retry !== undefined) ignored.push({ field: 'retry', value: rule.retry, at: { object, path: [...path, 'retry'] }, reason: reason.replace('%s', 'retry'), hint: 'use retry.linkerd.io/http (or /grpc) and retry.linkerd.io/limit annotations on the route or its Service' });
       if (rule.timeouts !== undefined) ignored.push({ field: 'timeouts', value: rule.timeouts, at: { object, path: [...path, 'timeouts'] }, reason: reason.replace('%s', 'timeouts'), hint: 'use the timeout.linkerd.io/request annotation on the route or its Service' });
     }
-    const methods: string[] = [];
-    const paths: string[] = [];
-    for (const m of asArray(rule.matches)) {
-      const method = asString(dig(m, 'method'));
-      if (method) methods.push(method.toUpperCase());
-      const p = asString(dig(m, 'path', 'value'));
-      if (p) paths.push(p);
-    }
     return {
       kind: grpc ? 'GRPCRoute' : 'HTTPRoute',
       service: host,
@@ -225,9 +244,9 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
       mirrors: [],
       ...(retryPolicy ? { retryPolicy } : {}),
       ...(timeout ? { timeout } : {}),
-      // A method is written on every match for the route to be limited to it; one match without a method matches any.
-      ...(methods.length && methods.length === asArray(rule.matches).length ? { methods: { value: methods, at: { object, path: [...path, 'matches'] } } } : {}),
-      ...(paths.length ? { paths: { value: paths, at: { object, path: [...path, 'matches'] } } } : {}),
+      ...(Object.keys(streamTimeouts).length ? { streamTimeouts } : {}),
+      // gRPC requests are all POSTs: a GRPCRoute's matches name gRPC methods, not HTTP ones.
+      ...(grpc ? {} : routeMatchLimits(rule.matches, httpRouteMatch, { object, path: [...path, 'matches'] })),
     };
   });
 }
