@@ -33,7 +33,7 @@ export interface MeshSpec {
 /**
  * What `mixed` adds. Its choices come from a second PRNG stream, so the services, routes and files are those of
  * the plain mesh of the same seed; the added objects take the place of the last services (the count stays exact).
- * - One namespace in four is ambient: `istio.io/dataplane-mode: ambient` instead of `istio-injection`, and
+ * - One namespace in four (the second of every four) is ambient: `istio.io/dataplane-mode: ambient` instead of `istio-injection`, and
  *   `istio.io/use-waypoint: waypoint` naming a waypoint Gateway of its own (class `istio-waypoint`,
  *   `istio.io/waypoint-for: service`, the HBONE listener on 15008).
  * - The Service-attached HTTPRoutes (GAMMA, about a third of the services as in the plain mesh) get
@@ -41,7 +41,7 @@ export interface MeshSpec {
  * - One HTTPRoute in ten also attaches to the ingress Gateway `istio-ingress/ingress` (class `istio`, an HTTP
  *   listener on 80 that admits routes from all namespaces): north-south rows beside the east-west ones.
  */
-export const MIXED_SHAPE = { ambientNamespaces: 0.25, backendRequest: 1 / 3, ingressRoutes: 0.1 } as const;
+export const MIXED_SHAPE = { ambientEvery: 4, backendRequest: 1 / 3, ingressRoutes: 0.1 } as const;
 
 /** What was written. */
 export interface GeneratedMesh {
@@ -84,7 +84,7 @@ export function meshObjects(spec: MeshSpec): { namespace: string; object: Obj }[
   for (let n = 0; n < namespaceCount && out.length < spec.objects; n++) {
     const ns = nsName(n);
     const injection = rnd.chance(0.9) ? 'enabled' : 'disabled';
-    const ambient = mixed?.chance(MIXED_SHAPE.ambientNamespaces) ?? false;
+    const ambient = mixed !== undefined && n % MIXED_SHAPE.ambientEvery === 1;
     const labels = ambient ? { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint', team: ns } : { 'istio-injection': injection, team: ns };
     push(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });
     if (ambient) push(ns, waypoint(ns));
