@@ -22,7 +22,26 @@ export interface MeshSpec {
   objects: number;
   /** PRNG seed (32-bit integer). */
   seed: number;
+  /**
+   * The mesh of issue 15 that mixes both APIs and both data planes ({@link MIXED_SHAPE}): the same services as
+   * without it, plus ambient namespaces with a waypoint and HTTPRoutes on an Istio ingress Gateway. Absent or
+   * false: the mesh every earlier benchmark measured, byte for byte.
+   */
+  mixed?: boolean;
 }
+
+/**
+ * What `mixed` adds. Its choices come from a second PRNG stream, so the services, routes and files are those of
+ * the plain mesh of the same seed; the added objects take the place of the last services (the count stays exact).
+ * - One namespace in four (the second of every four) is ambient: `istio.io/dataplane-mode: ambient` instead of `istio-injection`, and
+ *   `istio.io/use-waypoint: waypoint` naming a waypoint Gateway of its own (class `istio-waypoint`,
+ *   `istio.io/waypoint-for: service`, the HBONE listener on 15008).
+ * - The Service-attached HTTPRoutes (GAMMA, about a third of the services as in the plain mesh) get
+ *   `timeouts.backendRequest` in a third of their rules that retry.
+ * - One HTTPRoute in ten also attaches to the ingress Gateway `istio-ingress/ingress` (class `istio`, an HTTP
+ *   listener on 80 that admits routes from all namespaces): north-south rows beside the east-west ones.
+ */
+export const MIXED_SHAPE = { ambientEvery: 4, backendRequest: 1 / 3, ingressRoutes: 0.1 } as const;
 
 /** What was written. */
 export interface GeneratedMesh {
@@ -58,17 +77,24 @@ export function meshObjects(spec: MeshSpec): { namespace: string; object: Obj }[
   push('istio-system', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
   push('istio-system', destinationRule('istio-system', 'mesh-default', '*.local', { connectionPool: { tcp: { maxConnections: 1000 }, http: { idleTimeout: '300s' } } }));
   push('istio-system', destinationRule('istio-system', 'external-default', '*.example.com', { connectionPool: { http: { maxRequestsPerConnection: 100 } } }));
+  // `mixed`: its own stream, so the plain mesh's draws (and so its services) are the same with and without it.
+  const mixed = spec.mixed ? new Random(spec.seed ^ 0x2545f491) : undefined;
+  if (mixed) for (const o of ingressObjects()) push('istio-ingress', o);
   let service = 0;
   for (let n = 0; n < namespaceCount && out.length < spec.objects; n++) {
     const ns = nsName(n);
-    push(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': rnd.chance(0.9) ? 'enabled' : 'disabled', team: ns } } });
+    const injection = rnd.chance(0.9) ? 'enabled' : 'disabled';
+    const ambient = mixed !== undefined && n % MIXED_SHAPE.ambientEvery === 1;
+    const labels = ambient ? { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint', team: ns } : { 'istio-injection': injection, team: ns };
+    push(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });
+    if (ambient) push(ns, waypoint(ns));
     const inNamespace = Math.min(SERVICES_PER_NAMESPACE, services - service);
     for (let s = 0; s < inNamespace && out.length < spec.objects; s++, service++) {
       const name = svcName(service);
       const peer = svcName(rnd.int(0, Math.max(0, services - 1)));
       const peerNs = nsName(Math.floor(rnd.int(0, Math.max(0, services - 1)) / SERVICES_PER_NAMESPACE));
       const versions = rnd.chance(0.4) ? ['v1', 'v2'] : ['v1'];
-      for (const o of serviceObjects(rnd, ns, name, versions, peer, peerNs)) push(ns, o);
+      for (const o of serviceObjects(rnd, ns, name, versions, peer, peerNs, mixed)) push(ns, o);
       if (rnd.chance(0.125)) for (const o of externalObjects(rnd, ns, name, service)) push(ns, o);
     }
   }
@@ -142,7 +168,40 @@ function httpRoute(ns: string, name: string, routes: Obj[]): Obj {
   return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: meta(ns, name), spec: { parentRefs: [{ group: '', kind: 'Service', name, port: 8080 }], rules } };
 }
 
-function serviceObjects(rnd: Random, ns: string, name: string, versions: string[], peer: string, peerNs: string): Obj[] {
+/** The Istio ingress Gateway (Gateway API, class `istio`) that some HTTPRoutes of the mixed mesh attach to, and its namespace. */
+function ingressObjects(): Obj[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-ingress' } },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'ingress', namespace: 'istio-ingress' },
+      spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }] },
+    },
+  ];
+}
+
+/** The waypoint of an ambient namespace: a Gateway of class `istio-waypoint` for the namespace's services (HBONE on 15008). */
+function waypoint(ns: string): Obj {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'waypoint', namespace: ns, labels: { 'istio.io/waypoint-for': 'service' } },
+    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+  };
+}
+
+/** A Service-attached HTTPRoute of the mixed mesh: some retrying rules get `timeouts.backendRequest`, some routes also attach to the ingress Gateway. */
+function mixedHttpRoute(mixed: Random, route: Obj): Obj {
+  const spec = route.spec as { parentRefs: Obj[]; rules: Obj[] };
+  for (const rule of spec.rules) {
+    if (rule.retry && mixed.chance(MIXED_SHAPE.backendRequest)) rule.timeouts = { ...((rule.timeouts as Obj | undefined) ?? {}), backendRequest: `${mixed.int(1, 5)}s` };
+  }
+  if (mixed.chance(MIXED_SHAPE.ingressRoutes)) spec.parentRefs.push({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'ingress', namespace: 'istio-ingress', sectionName: 'http' });
+  return route;
+}
+
+function serviceObjects(rnd: Random, ns: string, name: string, versions: string[], peer: string, peerNs: string, mixed?: Random): Obj[] {
   const objects: Obj[] = [];
   objects.push(deployment(ns, name, 'v1', rnd));
   objects.push({
@@ -185,7 +244,7 @@ function serviceObjects(rnd: Random, ns: string, name: string, versions: string[
       routes.push(route);
     }
     // About a third of the services route with a Gateway API HTTPRoute on the Service (GAMMA) instead: both APIs in one mesh.
-    if (rnd.chance(0.3)) objects.push(httpRoute(ns, name, routes));
+    if (rnd.chance(0.3)) objects.push(mixed ? mixedHttpRoute(mixed, httpRoute(ns, name, routes)) : httpRoute(ns, name, routes));
     else objects.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: meta(ns, name), spec: { hosts: [name], http: routes } });
   }
   if (versions.length > 1) objects.push(deployment(ns, name, 'v2', rnd));

@@ -440,6 +440,21 @@ export class MeshModel {
       .map(([vs]) => vs);
   }
 
+  /**
+   * `spec.hosts` of a VirtualService resolved against its namespace (`reviews` → `reviews.<ns>.svc.cluster.local`),
+   * in the order written, entries that are not strings left out. Read from the object once and kept: the
+   * multiplier and both VirtualService indexes ask for every VirtualService.
+   */
+  virtualServiceHosts(vs: ManifestObject): readonly string[] {
+    let hosts = this.vsHostsCache.get(vs);
+    if (!hosts) {
+      hosts = asArray(dig(vs.raw, 'spec', 'hosts')).filter((h): h is string => typeof h === 'string').map((h) => this.resolve(h, vs.ref.namespace));
+      this.vsHostsCache.set(vs, hosts);
+    }
+    return hosts;
+  }
+  private readonly vsHostsCache = new Map<ManifestObject, string[]>();
+
   private vsIndexCache: { exact: Map<string, ManifestObject[]>; wildcard: { pattern: string; vs: ManifestObject }[] } | undefined;
 
   /** Mesh-bound VirtualServices indexed by resolved host, built on first use. */
@@ -448,9 +463,7 @@ export class MeshModel {
     const index = { exact: new Map<string, ManifestObject[]>(), wildcard: [] as { pattern: string; vs: ManifestObject }[] };
     for (const vs of this.virtualServices) {
       if (!appliesToMesh(vs)) continue;
-      for (const h of asArray(dig(vs.raw, 'spec', 'hosts'))) {
-        if (typeof h !== 'string') continue;
-        const resolved = this.resolve(h, vs.ref.namespace);
+      for (const resolved of this.virtualServiceHosts(vs)) {
         if (resolved.startsWith('*')) index.wildcard.push({ pattern: resolved, vs });
         else {
           const list = index.exact.get(resolved) ?? [];
@@ -473,9 +486,7 @@ export class MeshModel {
     if (!this.vsByHostIndex) {
       const index = new Map<string, ManifestObject[]>();
       for (const vs of this.virtualServices) {
-        for (const h of asArray(dig(vs.raw, 'spec', 'hosts'))) {
-          if (typeof h !== 'string') continue;
-          const resolved = this.resolve(h, vs.ref.namespace);
+        for (const resolved of this.virtualServiceHosts(vs)) {
           const list = index.get(resolved);
           if (!list) index.set(resolved, [vs]);
           else if (!list.includes(vs)) list.push(vs);
@@ -539,6 +550,19 @@ export class MeshModel {
 
   /** Whether clients in `namespace` run a sidecar: from its workloads when the input has some, else from the namespace's labels, else assumed (undefined). */
   namespaceSidecar(namespace: string, target?: BypassTarget): { sidecar: boolean | undefined; reason: string } {
+    if (target) return this.computeNamespaceSidecar(namespace, target);
+    // Without a bypass target the answer depends on the namespace alone: asked per route (inbound retries), kept per namespace.
+    let found = this.namespaceSidecarCache.get(namespace);
+    if (!found) {
+      found = this.computeNamespaceSidecar(namespace, undefined);
+      this.namespaceSidecarCache.set(namespace, found);
+    }
+    return { sidecar: found.sidecar, reason: found.reason };
+  }
+
+  private readonly namespaceSidecarCache = new Map<string, { sidecar: boolean | undefined; reason: string }>();
+
+  private computeNamespaceSidecar(namespace: string, target: BypassTarget | undefined): { sidecar: boolean | undefined; reason: string } {
     const workloads = this.workloadsIn(namespace);
     if (workloads.length) {
       const injected = workloads.filter((w) => w.sidecar !== false);

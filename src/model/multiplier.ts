@@ -183,8 +183,11 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   // Every route's policy once (by the route field it is defined at), then the defaults of hosts no route covers.
   const retryPolicies: RetryPolicy[] = [];
   const seen = new Set<string>();
+  // Rows share their route's policy object: one identity check instead of a field key per row.
+  const seenObjects = new Set<RetryPolicy>();
   const add = (p: RetryPolicy | undefined) => {
-    if (!p) return;
+    if (!p || seenObjects.has(p)) return;
+    seenObjects.add(p);
     const key = fieldKey(p.route);
     if (seen.has(key)) return;
     seen.add(key);
@@ -212,13 +215,14 @@ function computeRows(model: MeshModel, options: MultiplierOptions, policies: Con
   const specs: RowInput[] = [];
   const routedHosts = new Set<string>();
 
+  // Mesh VirtualServices through the route records the Istio adapter extracts once (`httpRoutesOf`), not their specs.
   for (const vs of model.virtualServices) {
     if (!appliesToMesh(vs)) continue;
     const ns = vs.ref.namespace;
-    const vsHosts = asArray(dig(vs.raw, 'spec', 'hosts')).filter((h): h is string => typeof h === 'string').map((h) => model.resolve(h, ns));
-    vsHosts.forEach((h) => routedHosts.add(h));
+    const vsHosts = model.virtualServiceHosts(vs);
+    for (const h of vsHosts) routedHosts.add(h);
     const callHost = vsHosts.find((h) => !h.startsWith('*'));
-    asArray(dig(vs.raw, 'spec', 'http')).forEach((_route, i) => { for (const s of routeSpecs(model, vs, i, ns, callHost)) specs.push(s); });
+    for (const route of httpRoutesOf(model, vs)) for (const s of routeSpecs(model, route, ns, callHost)) specs.push(s);
   }
 
   // Loops, not push(...x): a mesh can have more rows than a call's argument limit (~125k).
@@ -327,9 +331,8 @@ function destinationPorts(model: MeshModel, destination: string, callPort: numbe
   return chosen.length ? chosen.map((p) => p.number) : [undefined];
 }
 
-/** One row per backend (and per port it reaches) of the mesh VirtualService's `http[i]` route, for clients in `clientNamespace`. */
-function routeSpecs(model: MeshModel, vs: ManifestObject, i: number, clientNamespace: string, callHost: string | undefined): RowInput[] {
-  const route = httpRoutesOf(model, vs)[i];
+/** One row per backend (and per port it reaches) of a mesh VirtualService's `http[i]` route record, for clients in `clientNamespace`. */
+function routeSpecs(model: MeshModel, route: TrafficRoute | undefined, clientNamespace: string, callHost: string | undefined): RowInput[] {
   if (!route || !route.gateways.includes('mesh')) return []; // a route only for gateways (match.gateways)
   const out: RowInput[] = [];
   for (const backend of route.backends) {
@@ -383,7 +386,7 @@ function specsForLink(model: MeshModel, link: CallSiteLink): RowInput[] {
       });
     });
     if (i >= 0) {
-      const specs = routeSpecs(model, vs, i, clientNamespace, link.host).filter((spec) => link.port === undefined || spec.port === undefined || spec.destination !== link.host || spec.port === link.port);
+      const specs = routeSpecs(model, httpRoutesOf(model, vs)[i], clientNamespace, link.host).filter((spec) => link.port === undefined || spec.port === undefined || spec.destination !== link.host || spec.port === link.port);
       for (const spec of specs) spec.callPort = spec.callPort ?? link.port;
       if (specs.length) return specs;
     }
@@ -406,6 +409,23 @@ function distinctSites(links: readonly CallSiteLink[] | undefined): CallSiteLink
     seen.add(key);
     return true;
   });
+}
+
+type InboundRetries = ReturnType<typeof inboundRetriesFor>;
+const inboundCache = new WeakMap<MeshModel, Map<string, InboundRetries>>();
+
+/**
+ * {@link inboundRetriesFor} kept per model, destination and port: it depends on nothing else, and every client
+ * namespace's row to a destination asks for it (the trace item is shared; it carries no location).
+ */
+function inboundRetriesOf(model: MeshModel, destination: string, port: number | undefined): InboundRetries {
+  let byDestination = inboundCache.get(model);
+  if (!byDestination) inboundCache.set(model, (byDestination = new Map()));
+  const key = `${destination}|${port ?? ''}`;
+  if (byDestination.has(key)) return byDestination.get(key);
+  const found = inboundRetriesFor(model, destination, port);
+  byDestination.set(key, found);
+  return found;
 }
 
 /** Protocols on which the sidecar sees HTTP (Istio protocol selection: HTTP, HTTP2, GRPC, GRPC-Web). */
@@ -525,7 +545,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     const target = input.passthrough ? `PassthroughCluster (${input.destination}${input.port ? `:${input.port}` : ''})` : `${input.destination}${input.port ? `:${input.port}` : ''}`;
     const snat = external && !viaGateway;
     // Istio ≥ 1.24: the receiving sidecar retries requests reset before they reached its application (versions.ts).
-    const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesFor(model, input.destination, input.port) : undefined;
+    const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesOf(model, input.destination, input.port) : undefined;
     if (inbound) trace.push(inbound.trace);
     // HTTP connection manager idle timeouts (EnvoyFilter NETWORK_FILTER): the outbound listener's close the app's
     // connections to its sidecar, the destination's inbound listener's close this hop's (traffic.ts ListenerFigures).
@@ -815,7 +835,7 @@ function gatewayLegs(
   const trace: TraceItem[] = [];
   if (retryPolicy) trace.push(retryPolicy.attempts.trace);
   trace.push(connectionPolicy.connectionsTrace);
-  const inbound = !external ? inboundRetriesFor(model, input.destination, input.port) : undefined;
+  const inbound = !external ? inboundRetriesOf(model, input.destination, input.port) : undefined;
   if (inbound) trace.push(inbound.trace);
   trace.push({ text: external ? `${input.destination} is outside the mesh: the gateway pod's connections are SNAT'd onto its node's ports` : "the gateway pod is in the mesh: its own ephemeral ports pay for these connections" });
   const target = `${input.destination}${input.port ? `:${input.port}` : ''}`;
