@@ -357,7 +357,51 @@ export function builtAndDropped(fa: FileAnalysis, m: Match, calls: readonly Outb
     if (escapes(fa, subject.text(), fn, b.declaration, o.node)) continue;
     return fn;
   }
-  return undefined;
+  return droppedAtWithExit(fa, m);
+}
+
+/**
+ * Python: an HTTP client bound by `with C() as x:` / `async with C() as x:` in an ordinary function F and handed
+ * to another call inside the block (`html = await fetch(session, url)`). Leaving the block closes the client
+ * (requests, httpx and aiohttp sessions close their pools in `__exit__`/`__aexit__`), so whatever the callee does
+ * with it, every call of F builds a new pool and drops it. Not when the block yields (a lifespan or dependency
+ * generator is classified by its own rules), when F runs once, or when `x` leaves F (returned, stored). Database
+ * connections are left out: psycopg2's and sqlite3's `with conn:` ends a transaction, not the connection.
+ */
+function droppedAtWithExit(fa: FileAnalysis, m: Match): SgNode | undefined {
+  if (fa.lang !== 'python' || m.rule.metadata.meshlint !== 'client-per-request' || m.rule.metadata['perCall']) return undefined;
+  const bound = m.node.parent();
+  if (bound?.kind() !== 'as_pattern' || bound.parent()?.kind() !== 'with_item') return undefined;
+  const name = bound.children().find((c) => c.kind() === 'as_pattern_target')?.text();
+  const statement = bound.ancestors().find((a) => a.kind() === 'with_statement');
+  const body = statement?.field('body');
+  const fn = fa.ctx.enclosingFunction(m.node);
+  if (!name || !/^[A-Za-z_]\w*$/.test(name) || !body || !fn || fa.ctx.classify(m.node).kind === 'once' || calledOnlyOnce(fa, fn)) return undefined;
+  let handedOn = false;
+  let leaves = false;
+  walk(body, (n) => {
+    if (leaves) return false;
+    if (fa.syntax.isFunction(n)) return false;
+    const k = n.kind() as string;
+    if (k === 'yield') leaves = true;
+    if (k !== 'identifier' || n.text() !== name) return true;
+    let prev = n;
+    for (let p = n.parent(); p && p !== body; prev = p, p = p.parent()) {
+      const pk = p.kind() as string;
+      const keywordArgument = pk === 'keyword_argument' && p.parent()?.kind() === 'argument_list';
+      if (RETURN_KINDS.has(pk) || (COMPOSITES.has(pk) && p !== prev && !keywordArgument)) leaves = true;
+      else if (ASSIGNMENTS.has(pk)) {
+        const left = p.field('left');
+        if (left && !contains(left, n) && left.kind() !== 'identifier') leaves = true;
+      } else if (CALL_KINDS.has(pk)) {
+        if (fa.syntax.callArguments(p).some((a) => contains(a, n))) handedOn = true;
+        break;
+      }
+      if (leaves) break;
+    }
+    return !leaves;
+  });
+  return handedOn && !leaves ? fn : undefined;
 }
 
 /** Findings of client-per-request and db-client-per-request. */

@@ -1,6 +1,64 @@
 import { ruleCases } from '../../helpers/treesitter.js';
 
 ruleCases('client-per-request', [
+  {
+    name: 'Python: an aiohttp session bound by async with and handed to a same-file helper, closed when the block ends',
+    file: 'tools.py',
+    code: `import aiohttp
+async def fetch(session, url):
+    async with session.get(url) as response:
+        return await response.text()
+async def async_request(url):
+    async with aiohttp.ClientSession() as session:  # expect: client-per-request
+        return await fetch(session=session, url=url)
+`,
+  },
+  {
+    name: 'Python: a requests.Session bound by with and handed to any call is dropped at the end of every call',
+    file: 'sync.py',
+    code: `import requests
+from .api import pull
+def sync_orders(account):
+    with requests.Session() as s:  # expect: client-per-request
+        return pull(s, account)
+`,
+  },
+  {
+    name: 'Python near miss: the with block yields (a lifespan keeps the session for the whole process)',
+    file: 'app.py',
+    code: `import contextlib, aiohttp
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    async with aiohttp.ClientSession() as session:
+        app.state.session = session
+        yield
+`,
+  },
+  {
+    name: 'Python near miss: the session bound by async with in main, handed to the workers, runs once',
+    file: 'crawl.py',
+    code: `import asyncio, aiohttp
+async def fetch(session, url):
+    async with session.get(url) as r:
+        return await r.text()
+async def main(urls):
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*[fetch(session, u) for u in urls])
+if __name__ == "__main__":
+    asyncio.run(main(["http://a/"]))
+`,
+  },
+  {
+    name: 'Python near miss: the session is stored on an object that outlives the block',
+    file: 'holder.py',
+    code: `import aiohttp
+from .worker import consume
+async def attach(bot):
+    async with aiohttp.ClientSession() as session:
+        bot.session = session
+        await consume(session)
+`,
+  },
   // ---------------------------------------------------------------- Go
   {
     name: 'Go: &http.Client{Transport: &http.Transport{}} in a net/http handler',
