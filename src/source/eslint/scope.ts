@@ -506,6 +506,53 @@ function exportLabel(model: FileModel, n: Node, p: Node, fn: FunctionNode): stri
 }
 
 /**
+ * Whether a function is exported from its module (so other modules call it, any number of times):
+ * `export function f`, `export const f = …`, `export default …`, `export { f }`, `module.exports = f`,
+ * `module.exports = { f }`, `exports.f = f`.
+ */
+export function isExportedFunction(model: FileModel, fn: FunctionNode): boolean {
+  return model.cached('exported-fn', fn, () => {
+    const positions: Node[] = [fn];
+    for (const v of bindingsOf(model, fn)) for (const ref of v.references) if (!ref.init) positions.push(ref.identifier as unknown as Node);
+    return positions.some((n) => exportedPosition(n));
+  });
+}
+
+function exportedPosition(n: Node): boolean {
+  let p = parentOf(n);
+  while (p && isTransparent(p, n)) {
+    n = p;
+    p = parentOf(p);
+  }
+  if (!p) return false;
+  switch (p.type) {
+    case 'ExportDefaultDeclaration':
+    case 'ExportSpecifier':
+      return true;
+    case 'ExportNamedDeclaration':
+      return n.type === 'FunctionDeclaration';
+    case 'VariableDeclarator': {
+      const decl = p.init === n ? parentOf(p) : undefined;
+      return !!decl && parentOf(decl)?.type === 'ExportNamedDeclaration';
+    }
+    case 'AssignmentExpression':
+      return p.right === n && commonJsExportName(p.left as Node) !== undefined;
+    case 'Property': {
+      const obj = parentOf(p);
+      const holder = obj ? parentOf(obj) : undefined;
+      return p.value === n && holder?.type === 'AssignmentExpression' && holder.right === obj && commonJsExportName(holder.left as Node) === '';
+    }
+    default:
+      return false;
+  }
+}
+
+/** Whether a function is a class constructor. */
+export function isClassConstructor(fn: FunctionNode): boolean {
+  return isConstructor(fn);
+}
+
+/**
  * Same-file calls of a function: by its name (`function f`, `const f = () => …`), or, for class and
  * object-literal methods, `this.m()` inside the class and `x.m()` where `x` is `new C()` / the object.
  */
