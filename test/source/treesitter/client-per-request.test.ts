@@ -2,6 +2,72 @@ import { ruleCases } from '../../helpers/treesitter.js';
 
 ruleCases('client-per-request', [
   {
+    name: 'Python near miss: a thread-local cached session built by a getter a handler calls (once per thread)',
+    file: 'tl.py',
+    code: `import threading, requests
+from flask import Flask
+app = Flask(__name__)
+local = threading.local()
+def session():
+    if not hasattr(local, "s"):
+        local.s = requests.Session()
+    return local.s
+@app.route("/u")
+def u():
+    return session().get("http://users:8080/u").text
+`,
+  },
+  {
+    name: 'Python near miss: a global lazily built on the first call (if _s is None)',
+    file: 'gl.py',
+    code: `import requests
+from flask import Flask
+app = Flask(__name__)
+_s = None
+def session():
+    global _s
+    if _s is None:
+        _s = requests.Session()
+    return _s
+@app.route("/u")
+def u():
+    return session().get("http://users:8080/u").text
+`,
+  },
+  {
+    name: 'Go near miss: a package variable built under if client == nil by a getter the handler calls',
+    file: 'lazy.go',
+    code: `package h
+import "net/http"
+var client *http.Client
+func getClient() *http.Client {
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 10}}
+	}
+	return client
+}
+func H(w http.ResponseWriter, r *http.Request) {
+	resp, err := getClient().Get("http://users:8080/u")
+	if err != nil { return }
+	defer resp.Body.Close()
+}
+`,
+  },
+  {
+    name: 'Python: a session built under a condition on the request, kept in a local: still per request',
+    file: 'cond.py',
+    code: `import requests
+from flask import Flask, request
+app = Flask(__name__)
+@app.route("/u")
+def u():
+    s = None
+    if request.args.get("fresh"):
+        s = requests.Session()  # expect: client-per-request
+    return (s or requests).get("http://users:8080/u").text
+`,
+  },
+  {
     name: 'Python: an aiohttp session bound by async with and handed to a same-file helper, closed when the block ends',
     file: 'tools.py',
     code: `import aiohttp
