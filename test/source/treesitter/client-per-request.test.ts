@@ -2,6 +2,41 @@ import { ruleCases } from '../../helpers/treesitter.js';
 
 ruleCases('client-per-request', [
   {
+    name: 'Python: requests.get in a discord.py on_message callback (runs for every message)',
+    file: 'bot.py',
+    code: `import discord, requests
+client = discord.Client()
+@client.event
+async def on_message(message):
+    r = requests.get("http://quotes:8080/random")  # expect: client-per-request
+    await message.channel.send(r.text)
+`,
+  },
+  {
+    name: 'Python: an aiogram message handler opening an aiohttp session per message',
+    file: 'tg.py',
+    code: `import aiohttp
+from aiogram import Dispatcher
+dp = Dispatcher()
+@dp.message_handler(commands=["rate"])
+async def rate(message):
+    async with aiohttp.ClientSession() as s:  # expect: client-per-request
+        async with s.get("http://rates:8080/usd") as r:
+            await message.answer(await r.text())
+`,
+  },
+  {
+    name: 'Python near miss: a discord.py on_ready callback builds the session once at start-up',
+    file: 'bot.py',
+    code: `import discord, aiohttp
+client = discord.Client()
+@client.event
+async def on_ready():
+    client.http_session = aiohttp.ClientSession()
+    await client.http_session.get("http://quotes:8080/warm")
+`,
+  },
+  {
     name: 'Python near miss: a thread-local cached session built by a getter a handler calls (once per thread)',
     file: 'tl.py',
     code: `import threading, requests
