@@ -2,6 +2,17 @@ import { ruleCases } from '../../helpers/treesitter.js';
 
 ruleCases('client-per-request', [
   {
+    name: "Python: httpx's top-level get in a FastAPI route (a throwaway client per call)",
+    file: 'h.py',
+    code: `import httpx
+from fastapi import FastAPI
+app = FastAPI()
+@app.get("/u")
+def u():
+    return httpx.get("http://users:8080/u").json()  # expect: client-per-request
+`,
+  },
+  {
     name: 'Python: requests.get in a discord.py on_message callback (runs for every message)',
     file: 'bot.py',
     code: `import discord, requests
