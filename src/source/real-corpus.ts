@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Counts, LANGUAGES, formatColumns, repoRoot, settleRatios } from './eval.js';
+import { type Counts, LANGUAGES, emptyCounts, formatColumns, repoRoot, settleRatios } from './eval.js';
 import type { SourceScanResult } from './types.js';
 
 /** One labelled file of the real corpus. */
@@ -227,24 +227,14 @@ export async function evaluateReal(opts: EvaluateRealOptions = {}): Promise<Real
     const langRows = present.filter((r) => r.language === language);
     const files = langRows.map((r) => path.relative(corpusDir, rowFile(corpusDir, r)));
     const scan: SourceScanResult = await LANGUAGES[language]!.scan(files, { cwd: corpusDir });
-    for (const e of scan.errors) result.errors.push(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
+    // Tolerant-parse messages already start with `file:line:column`.
+    for (const e of scan.errors) result.errors.push(e.message.startsWith(e.file) ? e.message : `${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
     const bySet = new Map<string, RealLanguageScore>();
     langRows.forEach((row, i) => {
       const set = rowSet(row);
       let score = bySet.get(set);
       if (!score) {
-        score = {
-          set,
-          language,
-          mustFire: 0,
-          mustNotFire: 0,
-          truePositives: 0,
-          falsePositives: 0,
-          falseNegatives: 0,
-          precision: 1,
-          recall: 1,
-          misses: { falsePositives: [], falseNegatives: [] },
-        };
+        score = { set, language, mustFire: 0, mustNotFire: 0, ...emptyCounts() };
         bySet.set(set, score);
       }
       const file = path.normalize(files[i]!);
