@@ -3,12 +3,13 @@
  * prints precision and recall per rule and language.
  *
  *   node dist/scripts/eval-source.js [language…] [--verbose] [--min-precision 0.9] [--min-recall 0.85]
- *   node dist/scripts/eval-source.js --real [language…] [--verbose] [--manifest F] [--corpus-dir D]
+ *   node dist/scripts/eval-source.js --real [language…] [--set NAME]… [--verbose] [--manifest F] [--corpus-dir D]
  *   node dist/scripts/eval-source.js --import-real captures.jsonl [--manifest F] [--corpus-dir D]
  *
  * With --min-precision/--min-recall, exits 1 when a rule falls below either threshold.
  * `--real` scores the real-code corpus (fixtures/real/manifest.json, files in the git-ignored .real-corpus/files)
- * per language and lists the manifest rows whose file is absent; it exits 0 whatever the scores (a measure).
+ * per set (`--set` keeps only the named sets; rows without a set are `base`) and language, and lists the manifest
+ * rows whose file is absent; it exits 0 whatever the scores (a measure).
  * `--import-real` writes captured public files (JSON lines, one reader answer each) into the corpus directory.
  */
 import { readFile } from 'node:fs/promises';
@@ -16,8 +17,8 @@ import path from 'node:path';
 import { evaluate, formatTable, repoRoot } from '../src/source/eval.js';
 import { CORPUS_DIR, MANIFEST_PATH, evaluateReal, formatRealTable, importCaptures, loadManifest } from '../src/source/real-corpus.js';
 
-async function real(langs: string[], verbose: boolean, manifest: string | undefined, corpusDir: string | undefined): Promise<number> {
-  const result = await evaluateReal({ languages: langs.length ? langs : undefined, manifest, corpusDir });
+async function real(langs: string[], sets: string[], verbose: boolean, manifest: string | undefined, corpusDir: string | undefined): Promise<number> {
+  const result = await evaluateReal({ languages: langs.length ? langs : undefined, sets: sets.length ? sets : undefined, manifest, corpusDir });
   process.stdout.write(`real corpus: ${result.rows} rows from ${result.repositories} repositories, ${result.rows - result.absent.length} present\n`);
   process.stdout.write(`${formatRealTable(result)}\n`);
   if (result.absent.length) {
@@ -27,8 +28,8 @@ async function real(langs: string[], verbose: boolean, manifest: string | undefi
   for (const e of result.errors) process.stderr.write(`parse: ${e}\n`);
   if (verbose) {
     for (const s of result.scores) {
-      for (const fp of s.misses.falsePositives) process.stdout.write(`FP ${s.language} ${fp}\n`);
-      for (const fn of s.misses.falseNegatives) process.stdout.write(`FN ${s.language} ${fn}\n`);
+      for (const fp of s.misses.falsePositives) process.stdout.write(`FP ${s.set} ${s.language} ${fp}\n`);
+      for (const fn of s.misses.falseNegatives) process.stdout.write(`FN ${s.set} ${s.language} ${fn}\n`);
     }
   }
   return 0;
@@ -44,6 +45,7 @@ async function importReal(captures: string, manifestPath: string | undefined, co
 
 async function main(argv: string[]): Promise<number> {
   const langs: string[] = [];
+  const sets: string[] = [];
   let verbose = false;
   let minPrecision: number | undefined;
   let minRecall: number | undefined;
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     if (a === '--verbose' || a === '-v') verbose = true;
     else if (a === '--real') realMode = true;
     else if (a === '--import-real') captures = argv[++i];
+    else if (a === '--set') sets.push(argv[++i] ?? '');
     else if (a === '--manifest') manifest = argv[++i];
     else if (a === '--corpus-dir') corpusDir = argv[++i];
     else if (a === '--min-precision') minPrecision = Number(argv[++i]);
@@ -66,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     } else langs.push(a);
   }
   if (captures) return importReal(captures, manifest, corpusDir);
-  if (realMode) return real(langs, verbose, manifest, corpusDir);
+  if (realMode) return real(langs, sets, verbose, manifest, corpusDir);
   const result = await evaluate(langs.length ? langs : undefined);
   process.stdout.write(`${formatTable(result)}\n`);
   for (const [lang, n] of Object.entries(result.filesScanned)) process.stdout.write(`${lang}: ${n} files scanned\n`);

@@ -98,6 +98,11 @@ export interface RuleScore extends Counts {
   ruleId: string;
 }
 
+/** Zero counts (precision and recall 1 until {@link settleRatios} runs), no misses. */
+export function emptyCounts(): Counts {
+  return { truePositives: 0, falsePositives: 0, falseNegatives: 0, precision: 1, recall: 1, misses: { falsePositives: [], falseNegatives: [] } };
+}
+
 /** Sets `precision` (TP / (TP + FP), 1 when nothing was reported) and `recall` (TP / (TP + FN), 1 when nothing was expected). */
 export function settleRatios(c: Counts): void {
   const reported = c.truePositives + c.falsePositives;
@@ -211,16 +216,7 @@ export async function evaluate(langs?: readonly string[], opts: EvaluateOptions 
     const got = new Set(scan.findings.map((f) => key(f.location.file, f.location.line, f.ruleId)));
     const ruleIds = [...new Set([...expected.map((e) => e.ruleId), ...scan.findings.map((f) => f.ruleId)])].sort();
     for (const ruleId of ruleIds) {
-      const score: RuleScore = {
-        language,
-        ruleId,
-        truePositives: 0,
-        falsePositives: 0,
-        falseNegatives: 0,
-        precision: 1,
-        recall: 1,
-        misses: { falsePositives: [], falseNegatives: [] },
-      };
+      const score: RuleScore = { language, ruleId, ...emptyCounts() };
       for (const k of got) {
         if (!k.startsWith(`${ruleId}\u0000`)) continue;
         if (want.has(k)) score.truePositives++;

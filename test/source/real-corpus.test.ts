@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { evaluateReal, importCaptures, loadManifest, type RealCorpusRow } from '../../src/source/real-corpus.js';
+import { evaluateReal, formatRealTable, importCaptures, loadManifest, type RealCorpusRow } from '../../src/source/real-corpus.js';
 import { ROOT } from '../helpers/paths.js';
 
 const COMMIT = 'a'.repeat(40);
@@ -70,6 +70,36 @@ describe('real-code corpus (fixtures/real/manifest.json)', () => {
       assert.equal(py.falseNegatives, 1);
       assert.equal(py.falsePositives, 0);
       assert.equal(py.recall, 0.5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('scores each set apart (rows without a set are base) and --set keeps only the named sets; a bad set name is rejected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlint-real-'));
+    try {
+      const fire = `import requests\nfrom flask import Flask\napp = Flask(__name__)\n@app.route('/u')\ndef u():\n    return requests.get('http://users:8080/u').text\n`;
+      const rows = [
+        row({ repo: 'o/old', path: 'a.py', lines: [6, 6] }),
+        row({ repo: 'o/new', path: 'b.py', lines: [1, 1], set: 'holdout-3' }),
+        row({ repo: 'o/new2', path: 'c.py', lines: [6, 6], set: 'holdout-3' }),
+      ];
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ rows }));
+      const manifest = await loadManifest(join(dir, 'manifest.json'));
+      const captures = rows.map((r) => ({ repo: r.repo, path: r.path, commit: COMMIT, offset: 0, text: fire, total_chars: fire.length }));
+      await importCaptures(captures.map((c) => JSON.stringify(c)).join('\n'), manifest, join(dir, 'files'));
+      const all = await evaluateReal({ root: dir, manifest: 'manifest.json', corpusDir: 'files' });
+      const bySet = Object.fromEntries(all.scores.map((s) => [`${s.set}/${s.language}`, s]));
+      assert.deepEqual(Object.keys(bySet).sort(), ['base/python', 'holdout-3/python']);
+      assert.equal(bySet['base/python']!.truePositives, 1);
+      assert.equal(bySet['holdout-3/python']!.truePositives, 1);
+      assert.equal(bySet['holdout-3/python']!.falseNegatives, 1, 'the finding on line 6 is outside b.py rows lines 1-1');
+      assert.match(formatRealTable(all), /^set\s+language/);
+      const held = await evaluateReal({ root: dir, manifest: 'manifest.json', corpusDir: 'files', sets: ['holdout-3'] });
+      assert.deepEqual(held.scores.map((s) => s.set), ['holdout-3']);
+      assert.equal(held.rows, 2);
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ rows: [row({ set: 'held out!' })] }));
+      await assert.rejects(loadManifest(join(dir, 'bad.json')), /row 0 .*set must be a name/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,8 +6,10 @@
 import type { Scope } from 'eslint';
 import type { TSESTree } from '@typescript-eslint/types';
 import {
+  type FunctionNode,
   type Node,
   booleanLiteral,
+  contains,
   hasSpread,
   isFunction,
   memberName,
@@ -18,7 +20,7 @@ import {
   unwrap,
 } from './ast.js';
 import { FileModel, type StaticString, type Value } from './model.js';
-import { type ExecContext, allLoops, dependsOnLoop, executionContext, isRepeated } from './scope.js';
+import { type ExecContext, allLoops, dependsOnLoop, executionContext, isClassConstructor, isExportedFunction, isRepeated, localCallers } from './scope.js';
 
 /** Keep-alive state of an HTTP agent as constructed. */
 export type KeepAliveState = 'on' | 'off-explicit' | 'off-default' | 'unknown';
@@ -70,8 +72,9 @@ const CONSTRUCTORS: Record<string, Record<string, CtorSpec>> = {
     '': { family: 'http', keepAliveDefault: true, optionsArg: 0 },
     HttpsAgent: { family: 'http', keepAliveDefault: true, optionsArg: 0 },
   },
-  'https-proxy-agent': { HttpsProxyAgent: { family: 'http', optionsArg: 1 } },
-  'http-proxy-agent': { HttpProxyAgent: { family: 'http', optionsArg: 1 } },
+  // Before v6 the class was the module's default export (`import HttpsProxyAgent from 'https-proxy-agent'`).
+  'https-proxy-agent': { HttpsProxyAgent: { family: 'http', optionsArg: 1 }, '': { family: 'http', optionsArg: 0 } },
+  'http-proxy-agent': { HttpProxyAgent: { family: 'http', optionsArg: 1 }, '': { family: 'http', optionsArg: 0 } },
   hpagent: { HttpsProxyAgent: { family: 'http', optionsArg: 0 }, HttpProxyAgent: { family: 'http', optionsArg: 0 } },
   'proxy-agent': { ProxyAgent: { family: 'http', optionsArg: 0 } },
   '@npmcli/agent': {
@@ -374,6 +377,62 @@ export function destinationVaries(model: FileModel, call: OutboundCall, loops: R
     const p = objectProperty(call.options!, key);
     return !!p && dependsOnLoop(model, p.value as Node, loops);
   });
+}
+
+/** Option keys that hand an agent or dispatcher to a request (`{ agent }`, axios `httpsAgent`, undici `dispatcher`). */
+const AGENT_OPTION_KEYS = new Set(['agent', 'httpAgent', 'httpsAgent', 'dispatcher']);
+
+/**
+ * An HTTP agent or client built in an ordinary function F, used there for its request(s) and dropped: F is
+ * exported (other modules call it per request, any number of times) or called from another function, and the
+ * creation is passed inline to an outbound call in F (`fetch(url, { agent: new https.Agent() })`), bound to a
+ * local that an outbound call in F uses and that does not leave F, or set as the agent of an options object F
+ * then passes to an outbound call (`options.agent = new HttpsProxyAgent(p); return fetch(url, options)`).
+ * Every call of F then builds a new pool. Returns F, or undefined (module level, constructors, functions only
+ * called at module level, clients kept for reuse).
+ */
+export function builtAndDroppedIn(model: FileModel, creation: ClientCreation): FunctionNode | undefined {
+  const fn = enclosingFunctionOf(creation.node) as FunctionNode | undefined;
+  if (!fn || isClassConstructor(fn)) return undefined;
+  if (!isExportedFunction(model, fn) && !localCallers(model, fn).some((call) => enclosingFunctionOf(call as unknown as Node) !== undefined)) return undefined;
+  const inFn = (call: OutboundCall | undefined): boolean => !!call && contains(fn, call.node as unknown as Node);
+  let n: Node = creation.node;
+  let p = parentOf(n);
+  while (p && (p.type === 'AwaitExpression' || p.type === 'TSAsExpression' || p.type === 'TSNonNullExpression' || (p.type === 'ConditionalExpression' && p.test !== n))) {
+    n = p;
+    p = parentOf(p);
+  }
+  if (p?.type === 'AssignmentExpression' && p.right === n && p.operator === '=') {
+    // options.agent = new Agent(); fetch(url, options)
+    const left = unwrap(p.left as Node);
+    if (left.type !== 'MemberExpression' || !AGENT_OPTION_KEYS.has(memberName(left) ?? '')) return undefined;
+    const holder = unwrap(left.object as Node);
+    if (holder.type !== 'Identifier') return undefined;
+    const v = model.variableOf(holder);
+    const def = v?.defs[0]?.node as unknown as Node | undefined;
+    if (!v || !def || !contains(fn, def)) return undefined;
+    const used = v.references.some((ref) => {
+      const id = ref.identifier as unknown as Node;
+      const call = parentOf(id);
+      return call?.type === 'CallExpression' && call.arguments.includes(id as TSESTree.CallExpressionArgument) && inFn(classifyOutbound(model, call));
+    });
+    return used ? fn : undefined;
+  }
+  if (isCachedCreation(model, creation.node)) return undefined;
+  if (inFn(callUsingInline(model, creation.node))) return fn;
+  if (p?.type !== 'VariableDeclarator' || p.init !== n || p.id.type !== 'Identifier') return undefined;
+  const v = model.bindingOf(p);
+  if (!v) return undefined;
+  let used = false;
+  for (const ref of v.references) {
+    if (ref.init) continue;
+    const id = ref.identifier as unknown as Node;
+    const rp = parentOf(id);
+    // Returned or yielded: the caller keeps it (a factory).
+    if (rp?.type === 'ReturnStatement' || rp?.type === 'YieldExpression' || (rp?.type === 'ArrowFunctionExpression' && rp.body === id)) return undefined;
+    if (inFn(callUsingInline(model, id))) used = true;
+  }
+  return used ? fn : undefined;
 }
 
 /** The outbound call a value is passed to as `agent`/`dispatcher`/…, or as the receiver of. */

@@ -423,10 +423,22 @@ function decoratorLabel(method: TSESTree.MethodDefinition): string | undefined {
 }
 
 /** Labels for exported names that a platform calls per request. */
-function exportNameLabel(name: string): string | undefined {
+function exportNameLabel(name: string, fn?: FunctionNode): string | undefined {
   if (HTTP_VERB_EXPORTS.has(name)) return `Next.js route handler ${name}`;
   if (name === 'handler' || name.endsWith('Handler')) return `serverless handler ${name}`;
+  if (fn && connectSignature(fn)) return `exported request handler ${name}(req, res)`;
   return undefined;
+}
+
+/**
+ * The Connect/Express handler signature `(req, res)` or `(req, res, next)` (also `request`, `response`): an
+ * exported function of that shape is a route handler or middleware registered in another file, called once per
+ * request.
+ */
+function connectSignature(fn: FunctionNode): boolean {
+  const names = fn.params.map((p) => (p.type === 'Identifier' ? p.name : ''));
+  if (names.length < 2 || names.length > 3) return false;
+  return /^req(uest)?$/.test(names[0]!) && /^res(ponse)?$/.test(names[1]!) && (names.length === 2 || names[2] === 'next');
 }
 
 /** Whether the file is a Next.js/Vercel API route file (`pages/api/**`, `api/**`). */
@@ -460,37 +472,84 @@ function commonJsExportName(left: Node): string | undefined {
 function exportLabel(model: FileModel, n: Node, p: Node, fn: FunctionNode): string | undefined {
   const file = isApiRouteFile(model.filename);
   const defaultExportLabel = (): string | undefined =>
-    file.pagesApi || (file.api && firstParamLooksLikeRequest(fn)) ? 'Next.js API route (default export)' : undefined;
+    file.pagesApi || (file.api && firstParamLooksLikeRequest(fn)) ? 'Next.js API route (default export)' : connectSignature(fn) ? 'exported request handler (req, res)' : undefined;
   switch (p.type) {
     case 'ExportDefaultDeclaration':
       return defaultExportLabel();
     case 'ExportNamedDeclaration':
-      return n.type === 'FunctionDeclaration' && n.id ? exportNameLabel(n.id.name) : undefined;
+      return n.type === 'FunctionDeclaration' && n.id ? exportNameLabel(n.id.name, fn) : undefined;
     case 'ExportSpecifier': {
       const exported = p.exported.type === 'Identifier' ? p.exported.name : String(p.exported.value);
-      return exported === 'default' ? defaultExportLabel() : exportNameLabel(exported);
+      return exported === 'default' ? defaultExportLabel() : exportNameLabel(exported, fn);
     }
     case 'VariableDeclarator': {
       if (p.init !== n || p.id.type !== 'Identifier') return undefined;
       const decl = parentOf(p);
-      return decl && parentOf(decl)?.type === 'ExportNamedDeclaration' ? exportNameLabel(p.id.name) : undefined;
+      return decl && parentOf(decl)?.type === 'ExportNamedDeclaration' ? exportNameLabel(p.id.name, fn) : undefined;
     }
     case 'AssignmentExpression': {
       if (p.right !== n) return undefined;
       const name = commonJsExportName(p.left as Node);
       if (name === undefined) return undefined;
-      return name === '' ? defaultExportLabel() : exportNameLabel(name);
+      return name === '' ? defaultExportLabel() : exportNameLabel(name, fn);
     }
     case 'Property': {
       const key = propertyKeyName(p.key, p.computed);
       const obj = parentOf(p);
       const holder = obj ? parentOf(obj) : undefined;
       if (!key || holder?.type !== 'AssignmentExpression' || holder.right !== obj) return undefined;
-      return commonJsExportName(holder.left as Node) === '' ? exportNameLabel(key) : undefined;
+      return commonJsExportName(holder.left as Node) === '' ? exportNameLabel(key, fn) : undefined;
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether a function is exported from its module (so other modules call it, any number of times):
+ * `export function f`, `export const f = …`, `export default …`, `export { f }`, `module.exports = f`,
+ * `module.exports = { f }`, `exports.f = f`.
+ */
+export function isExportedFunction(model: FileModel, fn: FunctionNode): boolean {
+  return model.cached('exported-fn', fn, () => {
+    const positions: Node[] = [fn];
+    for (const v of bindingsOf(model, fn)) for (const ref of v.references) if (!ref.init) positions.push(ref.identifier as unknown as Node);
+    return positions.some((n) => exportedPosition(n));
+  });
+}
+
+function exportedPosition(n: Node): boolean {
+  let p = parentOf(n);
+  while (p && isTransparent(p, n)) {
+    n = p;
+    p = parentOf(p);
+  }
+  if (!p) return false;
+  switch (p.type) {
+    case 'ExportDefaultDeclaration':
+    case 'ExportSpecifier':
+      return true;
+    case 'ExportNamedDeclaration':
+      return n.type === 'FunctionDeclaration';
+    case 'VariableDeclarator': {
+      const decl = p.init === n ? parentOf(p) : undefined;
+      return !!decl && parentOf(decl)?.type === 'ExportNamedDeclaration';
+    }
+    case 'AssignmentExpression':
+      return p.right === n && commonJsExportName(p.left as Node) !== undefined;
+    case 'Property': {
+      const obj = parentOf(p);
+      const holder = obj ? parentOf(obj) : undefined;
+      return p.value === n && holder?.type === 'AssignmentExpression' && holder.right === obj && commonJsExportName(holder.left as Node) === '';
+    }
+    default:
+      return false;
+  }
+}
+
+/** Whether a function is a class constructor. */
+export function isClassConstructor(fn: FunctionNode): boolean {
+  return isConstructor(fn);
 }
 
 /**

@@ -123,7 +123,12 @@ function javaDeclaredType(at: SgNode, name: string): string | undefined {
 function javaOutbound(fa: FileAnalysis, r: SgNode, depth = 0): boolean {
   if (depth > 3) return false;
   let root = r;
-  while (root.kind() === 'method_invocation' && root.field('object')) root = root.field('object')!;
+  while (root.kind() === 'method_invocation' && root.field('object')) {
+    // OkHttp interceptor: `chain.request().newBuilder()` rebuilds the outgoing request (Interceptor.Chain.request()).
+    const object = root.field('object')!;
+    if (root.field('name')?.text() === 'newBuilder' && object.kind() === 'method_invocation' && object.field('name')?.text() === 'request') return true;
+    root = object;
+  }
   const k = root.kind() as string;
   if (k === 'object_creation_expression') return JAVA_OUTBOUND_TYPES.test(root.field('type')?.text() ?? '');
   if (k === 'method_invocation') {
@@ -357,7 +362,102 @@ export function builtAndDropped(fa: FileAnalysis, m: Match, calls: readonly Outb
     if (escapes(fa, subject.text(), fn, b.declaration, o.node)) continue;
     return fn;
   }
-  return undefined;
+  return droppedAtWithExit(fa, m);
+}
+
+/**
+ * Python: an HTTP client bound by `with C() as x:` / `async with C() as x:` in an ordinary function F and handed
+ * to another call inside the block (`html = await fetch(session, url)`). Leaving the block closes the client
+ * (requests, httpx and aiohttp sessions close their pools in `__exit__`/`__aexit__`), so whatever the callee does
+ * with it, every call of F builds a new pool and drops it. Not when the block yields (a lifespan or dependency
+ * generator is classified by its own rules), when F runs once, or when `x` leaves F (returned, stored). Database
+ * connections are left out: psycopg2's and sqlite3's `with conn:` ends a transaction, not the connection.
+ */
+function droppedAtWithExit(fa: FileAnalysis, m: Match): SgNode | undefined {
+  if (fa.lang !== 'python' || m.rule.metadata.meshlint !== 'client-per-request' || m.rule.metadata['perCall']) return undefined;
+  const bound = m.node.parent();
+  if (bound?.kind() !== 'as_pattern' || bound.parent()?.kind() !== 'with_item') return undefined;
+  const name = bound.children().find((c) => c.kind() === 'as_pattern_target')?.text();
+  const statement = bound.ancestors().find((a) => a.kind() === 'with_statement');
+  const body = statement?.field('body');
+  const fn = fa.ctx.enclosingFunction(m.node);
+  if (!name || !/^[A-Za-z_]\w*$/.test(name) || !body || !fn || fa.ctx.classify(m.node).kind === 'once' || calledOnlyOnce(fa, fn)) return undefined;
+  let handedOn = false;
+  let leaves = false;
+  walk(body, (n) => {
+    if (leaves) return false;
+    if (fa.syntax.isFunction(n)) return false;
+    const k = n.kind() as string;
+    if (k === 'yield') leaves = true;
+    if (k !== 'identifier' || n.text() !== name) return true;
+    let prev = n;
+    for (let p = n.parent(); p && p !== body; prev = p, p = p.parent()) {
+      const pk = p.kind() as string;
+      const keywordArgument = pk === 'keyword_argument' && p.parent()?.kind() === 'argument_list';
+      if (RETURN_KINDS.has(pk) || (COMPOSITES.has(pk) && p !== prev && !keywordArgument)) leaves = true;
+      else if (ASSIGNMENTS.has(pk)) {
+        const left = p.field('left');
+        if (left && !contains(left, n) && left.kind() !== 'identifier') leaves = true;
+      } else if (CALL_KINDS.has(pk)) {
+        if (fa.syntax.callArguments(p).some((a) => contains(a, n))) handedOn = true;
+        break;
+      }
+      if (leaves) break;
+    }
+    return !leaves;
+  });
+  return handedOn && !leaves ? fn : undefined;
+}
+
+const LAZY_CONDITIONS = new Set(['if_statement', 'conditional_expression', 'ternary_expression', 'if_clause']);
+// What may sit between the construct and the assignment: await, parentheses, Go's &T{…} and an outer literal (&http.Client{Transport: &http.Transport{…}}).
+const WRAPPERS = new Set(['await', 'parenthesized_expression', 'expression_list', 'unary_expression', 'keyed_element', 'literal_element', 'literal_value', 'composite_literal']);
+
+/**
+ * A lazy singleton: the construct is stored, under a condition, where it outlives the call — a global or
+ * package variable, an attribute or field (`local.s = requests.Session()` on a `threading.local`, `Holder.s`,
+ * `this.client`), a map slot — as in `if not hasattr(local, "s"): local.s = requests.Session()` or
+ * `if client == nil { client = &http.Client{…} }`. Built on the first call only, it is reused afterwards,
+ * whoever calls the getter (issue 17: memoized getters and thread-local caches run once).
+ */
+function lazilyKept(fa: FileAnalysis, m: Match): boolean {
+  const fn = fa.ctx.enclosingFunction(m.node);
+  if (!fn) return false;
+  let value = m.node;
+  let assign = value.parent();
+  while (assign && WRAPPERS.has(assign.kind() as string)) {
+    value = assign;
+    assign = assign.parent();
+  }
+  if (!assign || !ASSIGNMENTS.has(assign.kind() as string)) return false;
+  const right = assign.field('right');
+  let left = assign.field('left');
+  if (!right || !left || !contains(right, m.node)) return false;
+  if (left.kind() === 'expression_list') left = left.child(0) ?? left;
+  // The innermost condition around the assignment must test the target (`if client is None`, `if not
+  // hasattr(local, "s")`, `if c == nil`), not something else of the request.
+  let base = left;
+  while (base.kind() !== 'identifier' && base.kind() !== 'this' && base.child(0)) base = base.child(0)!;
+  const baseName = base.text();
+  const condition = assign.ancestors().find((a) => LAZY_CONDITIONS.has(a.kind() as string) && contains(fn, a));
+  if (!condition || !new RegExp(`\\b${baseName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(condition.field('condition')?.text() ?? condition.text())) return false;
+  const lk = left.kind() as string;
+  if (['attribute', 'subscript', 'selector_expression', 'index_expression', 'field_access', 'array_access'].includes(lk)) {
+    // Stored on an object of the call itself (`opts.transport = …` on a local) does not outlive it.
+    const b = base.kind() === 'identifier' ? fa.syntax.resolve(baseName, base) : undefined;
+    return !(b?.kind === 'value' && contains(fn, b.declaration));
+  }
+  if (lk !== 'identifier') return false;
+  const name = left.text();
+  if (fa.lang === 'python') return fn.findAll({ rule: { any: [{ kind: 'global_statement' }, { kind: 'nonlocal_statement' }], has: { kind: 'identifier', regex: `^${name}$` } } }).length > 0;
+  // Go: a package variable unless `:=` or `var` declares the name inside the function (`x = …` is not a declaration).
+  if (fa.lang === 'go') {
+    const local = fn.findAll({ rule: { any: [{ kind: 'short_var_declaration' }, { kind: 'var_spec' }, { kind: 'parameter_declaration' }], has: { kind: 'identifier', regex: `^${name}$`, stopBy: 'end' } } });
+    return local.length === 0;
+  }
+  // Java: an identifier declared outside the method (a field).
+  const b = fa.syntax.resolve(name, left);
+  return b?.kind === 'value' && !contains(fn, b.declaration);
 }
 
 /** Findings of client-per-request and db-client-per-request. */
@@ -367,6 +467,7 @@ export function constructFindings(fa: FileAnalysis, calls: readonly Outbound[], 
     const id = m.rule.metadata.meshlint;
     if (!settings.enabled(id)) continue;
     let ctx = fa.ctx.classify(m.node, settings.option<boolean>(id, 'followLocalCalls') !== false);
+    if (isRepeated(ctx) && lazilyKept(fa, m)) continue;
     if (!isRepeated(ctx)) {
       const home = fa.ctx.enclosingFunction(m.node);
       const ordinary = ctx.kind === 'unknown' || (ctx.kind === 'once' && !!home && fa.ctx.isWeakRunOnce(home) && fa.ctx.enclosingFunction(home) === undefined);

@@ -9,8 +9,21 @@ tester().run('client-per-request', rule, {
     { name: 'near miss: axios.create() without an agent of its own uses the global agent', code: `import axios from 'axios';\nimport express from 'express';\nconst app = express();\napp.get('/x', async (req, res) => { const c = axios.create({ baseURL: 'https://a.example.com' }); res.json((await c.get('/v1')).data); });` },
     { name: 'near miss: pool cached in a Map on first use', code: `import { Pool } from 'undici';\nimport express from 'express';\nconst pools = new Map();\nfunction poolFor(origin) { let p = pools.get(origin); if (!p) { p = new Pool(origin); pools.set(origin, p); } return p; }\nconst app = express();\napp.get('/x', async (req, res) => { await poolFor('https://a.example.com').request({ path: '/' }); res.end(); });` },
     { name: 'near miss: lazily initialised module-level agent (??=)', code: `import https from 'https';\nimport express from 'express';\nlet agent;\nconst app = express();\napp.get('/x', async (req, res) => { agent ??= new https.Agent({ keepAlive: true }); res.end(); });` },
+    { name: 'near miss: an exported factory returns the agent it builds (the caller keeps it)', code: `import https from 'https';\nexport function makeAgent() { const agent = new https.Agent({ keepAlive: true }); return agent; }` },
+    { name: 'near miss: a setup function called once at module level builds the agent', code: `import https from 'https';\nimport fetch from 'node-fetch';\nfunction warmUp() { const agent = new https.Agent({ keepAlive: true }); return fetch('https://a.example.com/health', { agent }); }\nwarmUp();` },
+    { name: 'near miss: an exported helper that keeps the agent on a module variable', code: `import https from 'https';\nimport fetch from 'node-fetch';\nlet shared;\nexport async function get(url) { shared = shared || new https.Agent({ keepAlive: true }); return fetch(url, { agent: shared }); }` },
   ],
   invalid: [
+    {
+      name: 'an exported fetch helper builds an https.Agent for every call',
+      code: `import https from 'https';\nimport fetch from 'node-fetch';\nexport async function getJson(url) {\n  const agent = new https.Agent({ keepAlive: true });\n  return (await fetch(url, { agent })).json();\n}`,
+      errors: [{ messageId: 'perRequest', line: 4 }],
+    },
+    {
+      name: 'an exported helper sets a new proxy agent on the options it passes to fetch',
+      code: `import nodeFetch from 'node-fetch';\nimport HttpsProxyAgent from 'https-proxy-agent';\nexport default (url, options = {}) => {\n  if (process.env.HTTP_PROXY) options.agent = new HttpsProxyAgent(process.env.HTTP_PROXY);\n  return nodeFetch(url, options);\n};`,
+      errors: [{ messageId: 'perRequest', line: 4 }],
+    },
     {
       name: 'new https.Agent() in an Express route',
       code: `import https from 'https';\nimport express from 'express';\nconst app = express();\napp.post('/charge', async (req, res) => {\n  const agent = new https.Agent({ keepAlive: true });\n  await fetch('https://pay.example.com', { agent });\n  res.end();\n});`,

@@ -9,8 +9,21 @@ tester().run('db-client-per-request', rule, {
     { name: 'near miss: singleton getter caches the client', code: `import Redis from 'ioredis';\nimport express from 'express';\nlet client;\nfunction redis() { if (!client) client = new Redis('redis://cache:6379'); return client; }\nconst app = express();\napp.get('/x', async (req, res) => { res.send(await redis().get('k')); });` },
     { name: 'near miss: a client borrowed from a pool is released, not connected and ended', code: `import { getPool } from './db';\nexport const handler = async () => {\n  const client = await getPool().connect();\n  try { return await client.query('select 1'); } finally { client.release(); }\n};` },
     { name: 'near miss: connect() in a handler, end() only at shutdown in another function', code: `import { client } from './db';\nimport express from 'express';\nconst app = express();\napp.get('/x', async (req, res) => { await client.connect(); res.end(); });\nprocess.on('SIGTERM', () => client.end());` },
+    { name: 'near miss: a pooled client released plainly in an exported middleware goes back to the pool', code: `const { Pool } = require('pg');\nconst pool = new Pool();\nmodule.exports = { db: async (req, res, next) => {\n  const client = await pool.connect();\n  req.db = client;\n  res.on('finish', () => client.release());\n  next();\n} };` },
+    { name: 'near miss: release(err) on the error path only destroys a broken client', code: `const { Pool } = require('pg');\nconst pool = new Pool();\nmodule.exports = { db: async (req, res, next) => {\n  const client = await pool.connect();\n  try { await client.query('select 1'); client.release(); } catch (err) { client.release(err); }\n  next();\n} };` },
+    { name: 'near miss: a module-level MongoClient connected once at load and used by the route', code: `import { MongoClient } from 'mongodb';\nimport express from 'express';\nconst client = new MongoClient('mongodb://db:27017');\nawait client.connect();\nconst app = express();\napp.get('/x', async (req, res) => { res.json(await client.db('a').collection('b').findOne()); });` },
   ],
   invalid: [
+    {
+      name: 'a pg pooled client released with release(true) in an exported middleware: destroyed every request',
+      code: `const { Pool } = require('pg');\nconst POOL = new Pool({ max: 1 });\nmodule.exports = {\n  dbConnect: async (req, res, next) => {\n    const client = await POOL.connect();\n    req.db_client = client;\n    res.on('finish', () => { req.db_client.release(true); });\n    next();\n  },\n};`,
+      errors: [{ messageId: 'perRequest', line: 7 }],
+    },
+    {
+      name: 'a module-level MongoClient connected and closed in every request',
+      code: `import { MongoClient } from 'mongodb';\nimport express from 'express';\nconst client = new MongoClient('mongodb://db:27017');\nconst app = express();\napp.get('/ping', async (req, res) => {\n  try {\n    await client.connect();\n    res.json(await client.db('admin').command({ ping: 1 }));\n  } finally {\n    await client.close();\n  }\n});`,
+      errors: [{ messageId: 'perRequest', line: 7 }],
+    },
     {
       name: 'a MongoClient held on the app object, connected and closed in each request',
       code: `module.exports = (app) => {\n  app.get('/m', (req, res) => {\n    async function run() {\n      try {\n        await app.DBClient.connect();\n        res.send('ok');\n      } finally {\n        await app.DBClient.close();\n      }\n    }\n    run();\n  });\n};`,

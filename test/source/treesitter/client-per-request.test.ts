@@ -1,6 +1,176 @@
 import { ruleCases } from '../../helpers/treesitter.js';
 
 ruleCases('client-per-request', [
+  {
+    name: "Python: httpx's top-level get in a FastAPI route (a throwaway client per call)",
+    file: 'h.py',
+    code: `import httpx
+from fastapi import FastAPI
+app = FastAPI()
+@app.get("/u")
+def u():
+    return httpx.get("http://users:8080/u").json()  # expect: client-per-request
+`,
+  },
+  {
+    name: 'Python: requests.get in a discord.py on_message callback (runs for every message)',
+    file: 'bot.py',
+    code: `import discord, requests
+client = discord.Client()
+@client.event
+async def on_message(message):
+    r = requests.get("http://quotes:8080/random")  # expect: client-per-request
+    await message.channel.send(r.text)
+`,
+  },
+  {
+    name: 'Python: an aiogram message handler opening an aiohttp session per message',
+    file: 'tg.py',
+    code: `import aiohttp
+from aiogram import Dispatcher
+dp = Dispatcher()
+@dp.message_handler(commands=["rate"])
+async def rate(message):
+    async with aiohttp.ClientSession() as s:  # expect: client-per-request
+        async with s.get("http://rates:8080/usd") as r:
+            await message.answer(await r.text())
+`,
+  },
+  {
+    name: 'Python near miss: a discord.py on_ready callback builds the session once at start-up',
+    file: 'bot.py',
+    code: `import discord, aiohttp
+client = discord.Client()
+@client.event
+async def on_ready():
+    client.http_session = aiohttp.ClientSession()
+    await client.http_session.get("http://quotes:8080/warm")
+`,
+  },
+  {
+    name: 'Python near miss: a thread-local cached session built by a getter a handler calls (once per thread)',
+    file: 'tl.py',
+    code: `import threading, requests
+from flask import Flask
+app = Flask(__name__)
+local = threading.local()
+def session():
+    if not hasattr(local, "s"):
+        local.s = requests.Session()
+    return local.s
+@app.route("/u")
+def u():
+    return session().get("http://users:8080/u").text
+`,
+  },
+  {
+    name: 'Python near miss: a global lazily built on the first call (if _s is None)',
+    file: 'gl.py',
+    code: `import requests
+from flask import Flask
+app = Flask(__name__)
+_s = None
+def session():
+    global _s
+    if _s is None:
+        _s = requests.Session()
+    return _s
+@app.route("/u")
+def u():
+    return session().get("http://users:8080/u").text
+`,
+  },
+  {
+    name: 'Go near miss: a package variable built under if client == nil by a getter the handler calls',
+    file: 'lazy.go',
+    code: `package h
+import "net/http"
+var client *http.Client
+func getClient() *http.Client {
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 10}}
+	}
+	return client
+}
+func H(w http.ResponseWriter, r *http.Request) {
+	resp, err := getClient().Get("http://users:8080/u")
+	if err != nil { return }
+	defer resp.Body.Close()
+}
+`,
+  },
+  {
+    name: 'Python: a session built under a condition on the request, kept in a local: still per request',
+    file: 'cond.py',
+    code: `import requests
+from flask import Flask, request
+app = Flask(__name__)
+@app.route("/u")
+def u():
+    s = None
+    if request.args.get("fresh"):
+        s = requests.Session()  # expect: client-per-request
+    return (s or requests).get("http://users:8080/u").text
+`,
+  },
+  {
+    name: 'Python: an aiohttp session bound by async with and handed to a same-file helper, closed when the block ends',
+    file: 'tools.py',
+    code: `import aiohttp
+async def fetch(session, url):
+    async with session.get(url) as response:
+        return await response.text()
+async def async_request(url):
+    async with aiohttp.ClientSession() as session:  # expect: client-per-request
+        return await fetch(session=session, url=url)
+`,
+  },
+  {
+    name: 'Python: a requests.Session bound by with and handed to any call is dropped at the end of every call',
+    file: 'sync.py',
+    code: `import requests
+from .api import pull
+def sync_orders(account):
+    with requests.Session() as s:  # expect: client-per-request
+        return pull(s, account)
+`,
+  },
+  {
+    name: 'Python near miss: the with block yields (a lifespan keeps the session for the whole process)',
+    file: 'app.py',
+    code: `import contextlib, aiohttp
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    async with aiohttp.ClientSession() as session:
+        app.state.session = session
+        yield
+`,
+  },
+  {
+    name: 'Python near miss: the session bound by async with in main, handed to the workers, runs once',
+    file: 'crawl.py',
+    code: `import asyncio, aiohttp
+async def fetch(session, url):
+    async with session.get(url) as r:
+        return await r.text()
+async def main(urls):
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*[fetch(session, u) for u in urls])
+if __name__ == "__main__":
+    asyncio.run(main(["http://a/"]))
+`,
+  },
+  {
+    name: 'Python near miss: the session is stored on an object that outlives the block',
+    file: 'holder.py',
+    code: `import aiohttp
+from .worker import consume
+async def attach(bot):
+    async with aiohttp.ClientSession() as session:
+        bot.session = session
+        await consume(session)
+`,
+  },
   // ---------------------------------------------------------------- Go
   {
     name: 'Go: &http.Client{Transport: &http.Transport{}} in a net/http handler',

@@ -2,6 +2,28 @@ import { ruleCases } from '../../helpers/treesitter.js';
 
 ruleCases('keepalive-disabled-client', [
   {
+    name: 'Java: an OkHttp interceptor rebuilding every outgoing request with Connection: close',
+    file: 'Gw.java',
+    code: `import okhttp3.OkHttpClient;
+public class Gw {
+    private final OkHttpClient client = new OkHttpClient.Builder()
+        .addInterceptor(chain -> chain.proceed(chain.request().newBuilder().header("Connection", "close").build())) // expect: keepalive-disabled-client
+        .build();
+}
+`,
+  },
+  {
+    name: 'Java near miss: a network interceptor rewriting the response it got back, not the request',
+    file: 'Gw.java',
+    code: `import okhttp3.OkHttpClient;
+public class Gw {
+    private final OkHttpClient client = new OkHttpClient.Builder()
+        .addNetworkInterceptor(chain -> chain.proceed(chain.request()).newBuilder().header("Connection", "close").build())
+        .build();
+}
+`,
+  },
+  {
     name: 'Go: DisableKeepAlives: true, negative MaxIdleConnsPerHost, assignments',
     file: 'k.go',
     code: `package k

@@ -9,6 +9,41 @@ var _ = json.Marshal
 
 ruleCases('response-body-not-closed', [
   {
+    name: "net/http's own Get in a handler whose response is only printed: the body is never closed",
+    file: 'a.go',
+    code: `${head}
+import "fmt"
+func H(w http.ResponseWriter, r *http.Request) {
+	resp, err := http.Get("http://up/") // expect: response-body-not-closed
+	if err != nil { panic(err) }
+	fmt.Fprintf(w, "%q", resp)
+}
+`,
+  },
+  {
+    name: 'near miss: a lookup named Get on another value, printed only, is not a response',
+    file: 'a.go',
+    code: `${head}
+import "fmt"
+type Store interface { Get(k string) (string, error) }
+func H(s Store, w http.ResponseWriter) {
+	v, err := s.Get("k")
+	if err != nil { return }
+	fmt.Fprintf(w, "%q", v)
+}
+`,
+  },
+  {
+    name: "near miss: net/http's own Get whose response is returned to the caller",
+    file: 'a.go',
+    code: `${head}
+func Fetch(u string) (*http.Response, error) {
+	resp, err := http.Get(u)
+	return resp, err
+}
+`,
+  },
+  {
     name: 'never closed (decoded, not read to EOF)',
     file: 'a.go',
     code: `${head}

@@ -1,12 +1,13 @@
 /**
  * ESLint rule `meshlint/client-per-request`: an HTTP agent, undici dispatcher, or an axios/got instance with
- * its own agent, built inside a request handler or loop (or in a same-file function a handler calls).
+ * its own agent, built inside a request handler or loop (or in a same-file function a handler calls), or built,
+ * used for a request and dropped in an ordinary exported function (every call builds a new pool).
  * `fetch()` and `http.get(url)` through the global agent/dispatcher are pooled and are not reported.
  */
 import type { Rule } from 'eslint';
 import { meta as canonical } from '../../../../rules/client-per-request.js';
-import type { Node } from '../ast.js';
-import { type ClientCreation, GOT_LIKE, classifyCreation, creationContext, enclosingFactory } from '../clients.js';
+import { type Node, functionName } from '../ast.js';
+import { type ClientCreation, GOT_LIKE, builtAndDroppedIn, classifyCreation, creationContext, enclosingFactory } from '../clients.js';
 import { modelFor } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
 import { describeContext, handlerOf } from '../scope.js';
@@ -80,7 +81,14 @@ const rule: MeshlintEslintRule = {
       // An agent written inline in axios.create({ httpsAgent: new … }) is reported on the outer call.
       if (enclosingFactory(model, node)) return;
       const cc = creationContext(model, c, opts.followLocalCalls);
-      if (!cc.repeated) return;
+      if (!cc.repeated) {
+        const fn = builtAndDroppedIn(model, c);
+        if (!fn) return;
+        const name = functionName(fn);
+        const where = `in ${name ? `${name}()` : 'an exported function'}, which builds it, uses it for its request and drops it on every call`;
+        context.report({ node: node as never, messageId: keepAliveOff(c) ? 'perRequestNoKeepAlive' : 'perRequest', data: { what: creationLabel(c), where, value: c.display } });
+        return;
+      }
       const data = { what: creationLabel(c), where: describeContext(cc.context), value: c.display };
       if (cc.varyingDestination) {
         if (!handlerOf(cc.context) || !opts.reportVaryingDestination) return;

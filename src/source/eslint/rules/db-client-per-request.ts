@@ -1,15 +1,16 @@
 /**
  * ESLint rule `meshlint/db-client-per-request`: a database or cache client opened inside a request handler
  * or loop — `new pg.Client()`/`new Pool()` from 'pg', node-redis `createClient()`, ioredis `new Redis()`,
- * mysql `createConnection()`, `new MongoClient()`, `new PrismaClient()`. A pool created once and used in the
- * handler (`pool.query()`, `pool.connect()`) is fine.
+ * mysql `createConnection()`, `new MongoClient()`, `new PrismaClient()`; a client connected and closed in the
+ * handler; a node-postgres pooled client released with `release(true)` (destroyed) in the handler. A pool created
+ * once and used in the handler (`pool.query()`, `pool.connect()` + `release()`) is fine.
  */
 import type { Rule } from 'eslint';
 import { meta as canonical } from '../../../../rules/db-client-per-request.js';
 import type { TSESTree } from '@typescript-eslint/types';
 import { type Node, enclosingFunction, memberName, unwrap, walk } from '../ast.js';
 import { classifyCreation, creationContext } from '../clients.js';
-import { type FileModel, modelFor } from '../model.js';
+import { type FileModel, modelFor, normalizeModule } from '../model.js';
 import { type MeshlintEslintRule, eslintDocs, optionsSchema, ruleOptions } from '../rule-support.js';
 import { describeContext, executionContext, handlerOf, isRepeated } from '../scope.js';
 
@@ -18,8 +19,8 @@ const DISCONNECT_METHODS = new Set(['end', 'destroy', 'close', 'quit', 'disconne
 
 /**
  * `client.connect()` in a handler on a client the same function also ends (`client.end()`): whatever built the
- * client (a helper in another module, a Lambda layer), each request connects and disconnects — a new database
- * connection per request. A client borrowed from a pool is released (`release()`), not connected and ended.
+ * client (a helper in another module, a Lambda layer, the module itself once at load), each request connects and
+ * disconnects — a new database connection per request. A client borrowed from a pool is released (`release()`), not connected and ended.
  */
 function connectThenEnd(model: FileModel, call: TSESTree.CallExpression): string | undefined {
   const callee = unwrap(call.callee as unknown as Node);
@@ -30,11 +31,13 @@ function connectThenEnd(model: FileModel, call: TSESTree.CallExpression): string
   if (object.type === 'Identifier') {
     const v = model.variableOf(object);
     if (!v) return undefined;
-    // A client this file builds (`new Client()`) is reported where it is built.
+    // A client this file builds per request (`new Client()` in the handler) is reported where it is built; one
+    // built once (module level) but connected and closed in the handler is reported here.
     for (const d of v.defs) {
       let init = d.node.type === 'VariableDeclarator' ? (d.node.init as Node | null) : null;
       if (init?.type === 'AwaitExpression') init = init.argument;
-      if (init && classifyCreation(model, init)) return undefined;
+      const creation = init ? classifyCreation(model, init) : undefined;
+      if (creation && creationContext(model, creation).repeated) return undefined;
     }
     const ended = v.references.some((ref) => {
       const id = ref.identifier as unknown as Node;
@@ -56,6 +59,37 @@ function connectThenEnd(model: FileModel, call: TSESTree.CallExpression): string
     return !ended;
   });
   return ended ? `${path}.connect()` : undefined;
+}
+
+/** Modules whose pooled clients take `release(true)` to destroy the connection (node-postgres, pg-pool). */
+const PG_MODULES = new Set(['pg', 'pg-pool']);
+
+/** Does the file import or require node-postgres? */
+function usesPg(model: FileModel): boolean {
+  return model.cached('uses-pg', model.program, () => {
+    let found = false;
+    walk(model.program as unknown as Node, (n) => {
+      if (found) return false;
+      if (n.type === 'ImportDeclaration' && PG_MODULES.has(normalizeModule(String(n.source.value)))) found = true;
+      else if (n.type === 'CallExpression' && PG_MODULES.has(model.requiredModule(n) ?? '')) found = true;
+      return !found;
+    });
+    return found;
+  });
+}
+
+/**
+ * `client.release(true)` on a node-postgres pooled client: a truthy argument makes the pool destroy the client
+ * instead of keeping it ("client.release(true) will instruct the pool to disconnect and destroy this client",
+ * node-postgres docs, Pooling › releasing clients), so a handler that releases this way opens a new PostgreSQL
+ * connection on every request. `release()` and `release(err)` (a failed client, only on the error path) are fine.
+ */
+function destroyedOnRelease(model: FileModel, call: TSESTree.CallExpression): string | undefined {
+  const callee = unwrap(call.callee as unknown as Node);
+  if (callee.type !== 'MemberExpression' || memberName(callee) !== 'release' || call.arguments.length !== 1) return undefined;
+  const arg = call.arguments[0]!;
+  if (arg.type !== 'Literal' || arg.value !== true || !usesPg(model)) return undefined;
+  return `${memberPath(callee.object as Node) ?? 'client'}.release(true)`;
 }
 
 /** `a.b.c` for a member chain of plain names, or undefined. */
@@ -115,6 +149,14 @@ const rule: MeshlintEslintRule = {
     const model = modelFor(context);
     const check = (node: Node): void => {
       if (node.type === 'CallExpression') {
+        const destroyed = destroyedOnRelease(model, node);
+        if (destroyed) {
+          const ctx = executionContext(model, node, opts.followLocalCalls);
+          if (isRepeated(ctx)) {
+            context.report({ node: node as never, messageId: 'perRequest', data: { what: `${destroyed} (the pool destroys the connection instead of keeping it)`, where: describeContext(ctx), value: destroyed } });
+            return;
+          }
+        }
         const what = connectThenEnd(model, node);
         if (what) {
           const ctx = executionContext(model, node, opts.followLocalCalls);
