@@ -16,6 +16,13 @@ import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax
 export interface Match {
   rule: LoadedRule;
   node: SgNode;
+  /** Prefix of the rule's metavariables in `node` when it was matched as part of a combined rule (`combined.ts`). */
+  prefix?: string;
+}
+
+/** A metavariable of a match by the name the rule gives it (`$URL` → `capture(m, 'URL')`). */
+export function capture(m: Match, name: string): SgNode | undefined {
+  return m.node.getMatch(m.prefix ? `${m.prefix}${name}` : name) ?? undefined;
 }
 
 /**
@@ -101,7 +108,7 @@ export class FileAnalysis {
 
   /** A metavariable of a match (`$URL` → `mv(m, 'URL')`). */
   mv(m: Match, name: string): SgNode | undefined {
-    return m.node.getMatch(name) ?? undefined;
+    return capture(m, name);
   }
 
   /** The innermost named function or closure around `n` (undefined at file level). */
