@@ -10,7 +10,7 @@ import type { LoadedRule, RuleRole } from './rules-loader.js';
 import type { TsLanguage } from './languages.js';
 import type { FileContext } from './context.js';
 import { resolveMember } from './destination.js';
-import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax.js';
+import { contains, nodeKey, nodesOfKinds, walkKinds, type LangSyntax } from './syntax.js';
 
 /** One match of one rule: the node the rule matched, with its metavariables. */
 export interface Match {
@@ -75,6 +75,12 @@ export function display(n: SgNode): string {
 }
 
 const MAX_REACH = 64;
+/** Node kinds `isNameLike` can accept, per language. */
+const NAME_LIKE_KINDS: Readonly<Record<TsLanguage, readonly string[]>> = {
+  go: ['identifier', 'selector_expression'],
+  python: ['identifier', 'attribute'],
+  java: ['identifier', 'field_access'],
+};
 const MAX_DEPTH = 3;
 
 /** Per-file state shared by the analyses. */
@@ -84,6 +90,10 @@ export class FileAnalysis {
   private linkKeys?: { site: SgNode; keys: string[] }[];
   private readonly roleIndex = new Map<string, Match[]>();
   private fieldIndex?: Map<string, SgNode[]>;
+  /** Kinds `reach` acts on: functions and closures (not entered), name-like nodes, calls. */
+  private readonly reachKinds: readonly string[];
+  private readonly functionKinds: ReadonlySet<string>;
+  private readonly callKinds: ReadonlySet<string>;
 
   constructor(
     readonly file: string,
@@ -93,6 +103,9 @@ export class FileAnalysis {
     readonly matches: readonly Match[],
     readonly ctx: FileContext,
   ) {
+    this.functionKinds = new Set(syntax.kinds.functions);
+    this.callKinds = new Set(syntax.kinds.calls);
+    this.reachKinds = [...new Set([...syntax.kinds.functions, ...NAME_LIKE_KINDS[lang], ...syntax.kinds.calls])];
     for (const m of matches) {
       const list = this.roleIndex.get(m.rule.metadata.role) ?? [];
       list.push(m);
@@ -180,8 +193,8 @@ export class FileAnalysis {
     return this.fieldIndex.get(field) ?? [];
   }
 
-  private isNameLike(n: SgNode): boolean {
-    const k = n.kind() as string;
+  private isNameLike(n: SgNode, kind?: string): boolean {
+    const k = kind ?? (n.kind() as string);
     if (k === 'identifier') return true;
     if (this.lang === 'python') return k === 'attribute' && n.field('object')?.text() === 'self';
     if (this.lang === 'java') return k === 'field_access' && n.field('object')?.kind() === 'this';
@@ -205,17 +218,19 @@ export class FileAnalysis {
       seen.add(k);
       out.push(node);
       if (depth >= MAX_DEPTH) return;
-      walk(node, (d) => {
-        if (out.length >= MAX_REACH) return false;
-        if (d !== node && (this.syntax.isClosure(d) || this.syntax.isFunction(d))) return false;
-        if (this.isNameLike(d)) {
+      // Only the kinds the visitor acts on are fetched (syntax.ts `walkKinds`): a function body reached through
+      // a call is otherwise walked node by node.
+      walkKinds(node, this.reachKinds, (d, kind, isTop) => {
+        if (out.length >= MAX_REACH) return 'stop';
+        if (!isTop && this.functionKinds.has(kind) && (this.syntax.isClosure(d) || this.syntax.isFunction(d))) return false;
+        if (this.isNameLike(d, kind)) {
           const values = this.valuesOf(d);
           for (const v of values) visit(v, depth + 1);
           // `self.session` / `s.client` resolved as a member: do not descend; `rc.StandardClient` did not: the
           // object `rc` still has to be resolved.
-          if (d.kind() !== 'identifier' && values.length > 0) return false;
+          if (kind !== 'identifier' && values.length > 0) return false;
         }
-        if (this.syntax.callee(d)) {
+        if (this.callKinds.has(kind) && this.syntax.callee(d)) {
           const enclosing = this.ctx.enclosingFunction(d);
           const name = this.syntax.localCallName(d, enclosing ? this.syntax.receiverName(enclosing) : undefined);
           for (const fn of (name && this.ctx.functionsByName.get(name)) || []) if (!contains(fn, d)) visit(fn, depth + 1);

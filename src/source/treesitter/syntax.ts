@@ -41,6 +41,45 @@ export function walk(n: SgNode, visit: (node: SgNode) => boolean | void): void {
   for (const c of n.children()) walk(c, visit);
 }
 
+/** What a {@link walkKinds} visitor returns: false skips the node's subtree, `'stop'` ends the walk. */
+export type WalkStep = boolean | void | 'stop';
+
+/**
+ * {@link walk} restricted to the nodes of `kinds`: visits `n` and its descendants of those kinds in pre-order,
+ * skipping the subtree of a node the visitor returns false for, as `walk` with a visitor that does nothing for
+ * other kinds. The nodes come from one `findAll` by kind (one call into the engine, in Rust) instead of one
+ * `children()` call per node of the tree; a pre-order list holds a skipped subtree as the run of nodes inside
+ * its range, and a zero-width node at its end (a token tree-sitter inserted to recover from an error) is
+ * checked by its ancestors. `isTop` is true for `n` itself.
+ */
+export function walkKinds(n: SgNode, kinds: readonly string[], visit: (node: SgNode, kind: string, isTop: boolean) => WalkStep): void {
+  const top = n.range();
+  const topKind = n.kind() as string;
+  let first = true;
+  let skipped: SgNode | undefined;
+  let skipStart = -1;
+  let skipEnd = -1;
+  for (const d of nodesOfKinds(n, kinds)) {
+    const r = d.range();
+    const start = r.start.index;
+    const end = r.end.index;
+    if (skipped && start >= skipStart && end <= skipEnd) {
+      const inside = start < skipEnd || end > start || d.ancestors().some((a) => sameNode(a, skipped));
+      if (inside) continue;
+    }
+    const kind = d.kind() as string;
+    const isTop = first && start === top.start.index && end === top.end.index && kind === topKind;
+    first = false;
+    const step = visit(d, kind, isTop);
+    if (step === 'stop') return;
+    if (step === false) {
+      skipped = d;
+      skipStart = start;
+      skipEnd = end;
+    }
+  }
+}
+
 /** Every descendant (and `n` itself) of one of `kinds`. */
 export function descendantsOfKind(n: SgNode, kinds: ReadonlySet<string>): SgNode[] {
   const out: SgNode[] = [];
@@ -311,12 +350,14 @@ const goSyntax: LangSyntax = {
   },
 };
 
+/** Kinds the Go binding index acts on: the functions it does not enter and the binding statements. */
+const GO_BINDING_WALK = ['function_declaration', 'method_declaration', 'func_literal', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
+
 /** Assignments directly inside `scope` (not in nested functions), by name: Go `:=`, `=`, `var`, `const`. */
 function goBindingIndex(scope: SgNode): BindingIndex {
   const out: BindingIndex = new Map();
-  walk(scope, (n) => {
-    if (n !== scope && (GO_FUNCTIONS.has(n.kind() as string) || n.kind() === 'func_literal')) return false;
-    const k = n.kind();
+  walkKinds(scope, GO_BINDING_WALK, (n, k, isTop) => {
+    if (!isTop && (GO_FUNCTIONS.has(k) || k === 'func_literal')) return false;
     if (k === 'short_var_declaration' || k === 'assignment_statement') {
       const left = n.field('left')?.children().filter((c) => c.isNamed()) ?? [];
       const right = n.field('right')?.children().filter((c) => c.isNamed()) ?? [];
@@ -480,15 +521,18 @@ function isNestedPyFunction(n: SgNode): boolean {
   return false;
 }
 
+/** Kinds the Python binding index acts on: the scopes it does not enter and the binding statements. */
+const PY_BINDING_WALK = ['function_definition', 'class_definition', 'lambda', 'assignment', 'augmented_assignment', 'as_pattern'];
+
 function pyBindingIndex(scope: SgNode): BindingIndex {
   const out: BindingIndex = new Map();
-  walk(scope, (n) => {
-    if (n !== scope && (n.kind() === 'function_definition' || n.kind() === 'class_definition' || n.kind() === 'lambda')) return false;
-    if (n.kind() === 'assignment' || n.kind() === 'augmented_assignment') {
+  walkKinds(scope, PY_BINDING_WALK, (n, k, isTop) => {
+    if (!isTop && (k === 'function_definition' || k === 'class_definition' || k === 'lambda')) return false;
+    if (k === 'assignment' || k === 'augmented_assignment') {
       const left = n.field('left');
       const right = n.field('right');
       if (left && right) addBinding(out, left.text(), { value: right, declaration: n });
-    } else if (n.kind() === 'as_pattern') {
+    } else if (k === 'as_pattern') {
       const target = n.children().find((c) => c.kind() === 'as_pattern_target');
       const value = n.children().find((c) => c.isNamed());
       if (target && value) addBinding(out, target.text(), { value, declaration: n });
@@ -628,18 +672,21 @@ const javaSyntax: LangSyntax = {
   },
 };
 
+/** Kinds the Java binding index acts on: the bodies it does not enter and the bindings. */
+const JAVA_BINDING_WALK = [...JAVA_FUNCTIONS, 'lambda_expression', 'class_declaration', 'variable_declarator', 'assignment_expression'];
+
 function javaBindingIndex(scope: SgNode): BindingIndex {
   const out: BindingIndex = new Map();
-  walk(scope, (n) => {
-    if (n !== scope && (JAVA_FUNCTIONS.has(n.kind() as string) || n.kind() === 'lambda_expression' || n.kind() === 'class_declaration')) {
+  walkKinds(scope, JAVA_BINDING_WALK, (n, k, isTop) => {
+    if (!isTop && (JAVA_FUNCTIONS.has(k) || k === 'lambda_expression' || k === 'class_declaration')) {
       // Field declarations are in the class body; do not descend into other methods' bodies.
       return false;
     }
-    if (n.kind() === 'variable_declarator') {
+    if (k === 'variable_declarator') {
       const id = n.field('name');
       const v = n.field('value');
       if (id && v) addBinding(out, id.text(), { value: v, declaration: n });
-    } else if (n.kind() === 'assignment_expression') {
+    } else if (k === 'assignment_expression') {
       const l = n.field('left');
       const r = n.field('right');
       if (l && r) {
