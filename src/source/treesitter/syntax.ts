@@ -702,6 +702,16 @@ function javaBindingIndex(scope: SgNode): BindingIndex {
 // ---------------------------------------------------------------------------------------------------------
 
 /**
+ * The kinds each predicate of a language can accept (a superset: the predicate still decides): `isLoop`,
+ * `isFunction` or `isClosure`, `isClassScope`.
+ */
+const SCOPE_KINDS: Readonly<Record<TsLanguage, { loops: ReadonlySet<string>; functions: ReadonlySet<string>; classes: ReadonlySet<string> }>> = {
+  go: { loops: new Set(goSyntax.kinds.loops), functions: new Set(goSyntax.kinds.functions), classes: new Set() },
+  python: { loops: new Set(pySyntax.kinds.loops), functions: new Set(pySyntax.kinds.functions), classes: new Set(['class_definition']) },
+  java: { loops: new Set(javaSyntax.kinds.loops), functions: new Set(javaSyntax.kinds.functions), classes: new Set(['class_body', 'enum_body', 'interface_body']) },
+};
+
+/**
  * Resolution shared by the three languages: walk out from `at` through closures and functions; in each
  * function, a parameter or an enclosing loop variable wins, else the last assignment before `at` in that
  * function's body; finally the file (class bodies and module/package level), where any assignment counts.
@@ -713,12 +723,17 @@ function resolveGeneric(
   indexOf: (scope: SgNode) => BindingIndex,
 ): Binding | undefined {
   const atStart = at.range().start.index;
+  // The ancestors in one call, each kind read once; the predicates run only on the kinds they can accept.
+  const chain = at.ancestors();
+  const scopes = SCOPE_KINDS[syn.lang];
   let prev: SgNode = at;
-  for (let p = at.parent(); p; prev = p, p = p.parent()) {
-    if (syn.isLoop(p) && syn.loopVariables(p).includes(name) && contains(syn.loopBody(p) ?? p, prev)) {
+  for (let i = 0; i < chain.length; prev = chain[i]!, i++) {
+    const p = chain[i]!;
+    const k = p.kind() as string;
+    if (scopes.loops.has(k) && syn.isLoop(p) && syn.loopVariables(p).includes(name) && contains(syn.loopBody(p) ?? p, prev)) {
       return { kind: 'loop-variable', loop: p };
     }
-    if (syn.isFunction(p) || syn.isClosure(p)) {
+    if (scopes.functions.has(k) && (syn.isFunction(p) || syn.isClosure(p))) {
       const local = (indexOf(p).get(name) ?? []).filter((b) => b.declaration.range().start.index < atStart);
       if (local.length) {
         const last = local[local.length - 1]!;
@@ -726,7 +741,7 @@ function resolveGeneric(
       }
       if (syn.parameterNames(p).includes(name)) return { kind: 'parameter', fn: p };
     }
-    if (!p.parent() || syn.isClassScope(p)) {
+    if (i === chain.length - 1 || (scopes.classes.has(k) && syn.isClassScope(p))) {
       const all = indexOf(p).get(name) ?? [];
       if (all.length) {
         const last = all[all.length - 1]!;
