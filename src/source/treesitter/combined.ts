@@ -14,7 +14,9 @@
  * on every node (an `all` evaluates each part), a rule that matches also binds its tag metavariable (a pattern
  * that is one metavariable matches any node; https://ast-grep.github.io/guide/pattern-syntax.html), one that does
  * not falls through to ALWAYS, and the last part keeps only nodes some rule matched (and the file's root, so
- * that every file the engine parsed reports back with its tree). The metavariables of rule *i* are renamed
+ * that every file the engine parsed reports back with its tree). Rules are grouped by eight under a group tag
+ * (`{ any: [ { all: [ { any: [rule₁…rule₈] }, $MLGROUP0, …the eight parts ] }, ALWAYS ] }`), so that reading
+ * which rules matched a node asks for a few group tags and one group's rule tags, not every rule's tag. The metavariables of rule *i* are renamed
  * `$R<i>_NAME` and its utility rules `r<i>_name`, so that two rules' `$URL` do not have to agree (an `all`
  * binds each metavariable once); {@link capture} reads them back under the rule's own names.
  *
@@ -35,6 +37,9 @@ const ROOT_KIND: Readonly<Record<TsLanguage, string>> = { go: 'source_file', pyt
 
 /** A rule that matches every node: a node is an ERROR node or it is not. */
 const ALWAYS: Rule = { any: [{ kind: 'ERROR' }, { not: { kind: 'ERROR' } }] };
+
+/** Rules per group tag: a node is checked against a group's rule tags only when the group's tag is bound. */
+const GROUP_SIZE = 8;
 
 /** Named metavariables (`$URL`, `$$$ARGS`, `$$OP`); `$_`-style ones capture nothing and keep their name. */
 const METAVARIABLE = /\$(\$\$)?([A-Z][A-Z0-9_]*)/g;
@@ -103,6 +108,8 @@ export interface CombinedRules {
   /** The combined config; undefined when no rule can be combined. */
   config?: NapiConfig;
   tagged: readonly TaggedRule[];
+  /** The tagged rules in groups of {@link GROUP_SIZE}, each with the tag bound when one of its rules matched. */
+  groups: readonly { tag: string; rules: readonly TaggedRule[] }[];
   /** Rules with constraints that cannot be checked here, in rule order. */
   separate: readonly LoadedRule[];
 }
@@ -158,11 +165,23 @@ export function combineRules(lang: TsLanguage, rules: readonly LoadedRule[]): Co
     anyRule.push(renamed);
     tagged.push({ rule, tag, prefix, constraints });
   }
-  if (tagged.length === 0) return { lang, tagged, separate };
-  const config: NapiConfig = { rule: { all: [...parts, { any: [...anyRule, { kind: ROOT_KIND[lang] }] }] } };
+  if (tagged.length === 0) return { lang, tagged, groups: [], separate };
+  const groups: { tag: string; rules: TaggedRule[] }[] = [];
+  const groupParts: Rule[] = [];
+  for (let g = 0; g * GROUP_SIZE < tagged.length; g++) {
+    const tag = `MLGROUP${g}`;
+    const from = g * GROUP_SIZE;
+    const to = Math.min(tagged.length, from + GROUP_SIZE);
+    groups.push({ tag, rules: tagged.slice(from, to) });
+    groupParts.push({ any: [{ all: [{ any: anyRule.slice(from, to) }, { pattern: `$${tag}` }, ...parts.slice(from, to)] }, ALWAYS] });
+  }
+  const config: NapiConfig = { rule: { all: [...groupParts, { any: [...anyRule, { kind: ROOT_KIND[lang] }] }] } };
   if (Object.keys(utils).length > 0) config.utils = utils;
-  return { lang, config, tagged, separate };
+  return { lang, config, tagged, groups, separate };
 }
+
+/** A constraint holds when its metavariable captured no single node or the node passes the test. */
+const passes = (captured: SgNode | null, test: NodeTest): boolean => !captured || test(captured);
 
 /** One file's tree as the engine parsed it, with the combined rules' matches. */
 export interface FileMatches {
@@ -192,11 +211,14 @@ export async function matchFiles(napi: Napi, combined: CombinedRules, files: rea
     const sgRoot = first.getRoot();
     const matches: RuleMatches = new Map();
     for (const node of nodes) {
-      for (const t of combined.tagged) {
-        if (!node.getMatch(t.tag) || !t.constraints.every(([name, test]) => { const c = node.getMatch(name); return !c || test(c); })) continue;
-        const hit = matches.get(t.rule);
-        if (hit) hit.nodes.push(node);
-        else matches.set(t.rule, { nodes: [node], prefix: t.prefix });
+      for (const group of combined.groups) {
+        if (!node.getMatch(group.tag)) continue;
+        for (const t of group.rules) {
+          if (!node.getMatch(t.tag) || !t.constraints.every(([name, test]) => passes(node.getMatch(name), test))) continue;
+          const hit = matches.get(t.rule);
+          if (hit) hit.nodes.push(node);
+          else matches.set(t.rule, { nodes: [node], prefix: t.prefix });
+        }
       }
     }
     out.set(sgRoot.filename(), { root: sgRoot.root(), matches });
