@@ -126,7 +126,7 @@ export class FileAnalysis {
 
   /** The innermost named function or closure around `n` (undefined at file level). */
   enclosingCode(n: SgNode): SgNode | undefined {
-    for (let p = n.parent(); p; p = p.parent()) if (this.syntax.isFunction(p) || this.syntax.isClosure(p)) return p;
+    for (const p of n.ancestors()) if (this.functionKinds.has(p.kind() as string) && (this.syntax.isFunction(p) || this.syntax.isClosure(p))) return p;
     return undefined;
   }
 

@@ -701,14 +701,35 @@ function javaBindingIndex(scope: SgNode): BindingIndex {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Node kinds a language's scope predicates can accept: see {@link scopeKinds}. */
+export interface ScopeKinds {
+  /** Kinds `isLoop` can accept. */
+  loops: ReadonlySet<string>;
+  /** Kinds `isFunction` or `isClosure` can accept. */
+  functions: ReadonlySet<string>;
+  /** Kinds `isClassScope` can accept. */
+  classes: ReadonlySet<string>;
+  /** Kinds `callee` returns a node for. */
+  calls: ReadonlySet<string>;
+}
+
 /**
- * The kinds each predicate of a language can accept (a superset: the predicate still decides): `isLoop`,
- * `isFunction` or `isClosure`, `isClassScope`.
+ * The kinds each predicate of a language can accept (a superset: the predicate still decides), so that a walk
+ * over ancestors or descendants reads each node's kind once and asks a predicate only where it can hold.
  */
-const SCOPE_KINDS: Readonly<Record<TsLanguage, { loops: ReadonlySet<string>; functions: ReadonlySet<string>; classes: ReadonlySet<string> }>> = {
-  go: { loops: new Set(goSyntax.kinds.loops), functions: new Set(goSyntax.kinds.functions), classes: new Set() },
-  python: { loops: new Set(pySyntax.kinds.loops), functions: new Set(pySyntax.kinds.functions), classes: new Set(['class_definition']) },
-  java: { loops: new Set(javaSyntax.kinds.loops), functions: new Set(javaSyntax.kinds.functions), classes: new Set(['class_body', 'enum_body', 'interface_body']) },
+export function scopeKinds(lang: TsLanguage): ScopeKinds {
+  return SCOPE_KINDS[lang];
+}
+
+const SCOPE_KINDS: Readonly<Record<TsLanguage, ScopeKinds>> = {
+  go: { loops: new Set(goSyntax.kinds.loops), functions: new Set(goSyntax.kinds.functions), classes: new Set(), calls: new Set(goSyntax.kinds.calls) },
+  python: { loops: new Set(pySyntax.kinds.loops), functions: new Set(pySyntax.kinds.functions), classes: new Set(['class_definition']), calls: new Set(pySyntax.kinds.calls) },
+  java: {
+    loops: new Set(javaSyntax.kinds.loops),
+    functions: new Set(javaSyntax.kinds.functions),
+    classes: new Set(['class_body', 'enum_body', 'interface_body']),
+    calls: new Set(javaSyntax.kinds.calls),
+  },
 };
 
 /**
