@@ -10,7 +10,7 @@ import type { LoadedRule, RuleRole } from './rules-loader.js';
 import type { TsLanguage } from './languages.js';
 import type { FileContext } from './context.js';
 import { resolveMember } from './destination.js';
-import { contains, nodeKey, nodesOfKinds, walkKinds, type LangSyntax } from './syntax.js';
+import { contains, kindEntries, type KindEntry, nodeKey, nodesOfKinds, walkKinds, type LangSyntax } from './syntax.js';
 
 /** One match of one rule: the node the rule matched, with its metavariables. */
 export interface Match {
@@ -86,6 +86,8 @@ const MAX_DEPTH = 3;
 /** Per-file state shared by the analyses. */
 export class FileAnalysis {
   private readonly reachCache = new Map<string, SgNode[]>();
+  /** The `reachKinds` nodes of each subtree `reach` walked, by node key: values and functions are reached from many names. */
+  private readonly reachEntries = new Map<string, KindEntry[]>();
   private mutationSites?: { site: SgNode; subject: SgNode }[];
   private linkKeys?: { site: SgNode; keys: string[] }[];
   private readonly roleIndex = new Map<string, Match[]>();
@@ -220,6 +222,11 @@ export class FileAnalysis {
       if (depth >= MAX_DEPTH) return;
       // Only the kinds the visitor acts on are fetched (syntax.ts `walkKinds`): a function body reached through
       // a call is otherwise walked node by node.
+      let entries = this.reachEntries.get(k);
+      if (!entries) {
+        entries = kindEntries(node, this.reachKinds);
+        this.reachEntries.set(k, entries);
+      }
       walkKinds(node, this.reachKinds, (d, kind, isTop) => {
         if (out.length >= MAX_REACH) return 'stop';
         if (!isTop && this.functionKinds.has(kind) && (this.syntax.isClosure(d) || this.syntax.isFunction(d))) return false;
@@ -236,7 +243,7 @@ export class FileAnalysis {
           for (const fn of (name && this.ctx.functionsByName.get(name)) || []) if (!contains(fn, d)) visit(fn, depth + 1);
         }
         return true;
-      });
+      }, entries);
     };
     visit(n, 0);
     this.reachCache.set(key, out);

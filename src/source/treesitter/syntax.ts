@@ -44,32 +44,55 @@ export function walk(n: SgNode, visit: (node: SgNode) => boolean | void): void {
 /** What a {@link walkKinds} visitor returns: false skips the node's subtree, `'stop'` ends the walk. */
 export type WalkStep = boolean | void | 'stop';
 
+/** A node of a {@link kindEntries} list, with what the walk reads of it. */
+export interface KindEntry {
+  node: SgNode;
+  kind: string;
+  start: number;
+  end: number;
+  /** True for the node the list was made from. */
+  isTop: boolean;
+}
+
+/**
+ * `n` and its descendants of `kinds` in pre-order, each with its kind and byte range: one `findAll` by kind (one
+ * call into the engine) plus one `kind()` and `range()` per listed node. A caller that walks the same subtree
+ * many times keeps the list and hands it to {@link walkKinds}.
+ */
+export function kindEntries(n: SgNode, kinds: readonly string[]): KindEntry[] {
+  const top = n.range();
+  const topKind = n.kind() as string;
+  return nodesOfKinds(n, kinds).map((node, i) => {
+    const r = node.range();
+    const kind = node.kind() as string;
+    const start = r.start.index;
+    const end = r.end.index;
+    return { node, kind, start, end, isTop: i === 0 && start === top.start.index && end === top.end.index && kind === topKind };
+  });
+}
+
 /**
  * {@link walk} restricted to the nodes of `kinds`: visits `n` and its descendants of those kinds in pre-order,
  * skipping the subtree of a node the visitor returns false for, as `walk` with a visitor that does nothing for
- * other kinds. The nodes come from one `findAll` by kind (one call into the engine, in Rust) instead of one
- * `children()` call per node of the tree; a pre-order list holds a skipped subtree as the run of nodes inside
- * its range, and a zero-width node at its end (a token tree-sitter inserted to recover from an error) is
- * checked by its ancestors. `isTop` is true for `n` itself.
+ * other kinds. The nodes come from one `findAll` by kind (`entries`, from {@link kindEntries} of the same `n` and
+ * `kinds` when the caller kept them) instead of one `children()` call per node of the tree; a pre-order list
+ * holds a skipped subtree as the run of nodes inside its range, and a zero-width node at its end (a token
+ * tree-sitter inserted to recover from an error) is checked by its ancestors. `isTop` is true for `n` itself.
  */
-export function walkKinds(n: SgNode, kinds: readonly string[], visit: (node: SgNode, kind: string, isTop: boolean) => WalkStep): void {
-  const top = n.range();
-  const topKind = n.kind() as string;
-  let first = true;
+export function walkKinds(
+  n: SgNode,
+  kinds: readonly string[],
+  visit: (node: SgNode, kind: string, isTop: boolean) => WalkStep,
+  entries: readonly KindEntry[] = kindEntries(n, kinds),
+): void {
   let skipped: SgNode | undefined;
   let skipStart = -1;
   let skipEnd = -1;
-  for (const d of nodesOfKinds(n, kinds)) {
-    const r = d.range();
-    const start = r.start.index;
-    const end = r.end.index;
+  for (const { node: d, kind, start, end, isTop } of entries) {
     if (skipped && start >= skipStart && end <= skipEnd) {
       const inside = start < skipEnd || end > start || d.ancestors().some((a) => sameNode(a, skipped));
       if (inside) continue;
     }
-    const kind = d.kind() as string;
-    const isTop = first && start === top.start.index && end === top.end.index && kind === topKind;
-    first = false;
     const step = visit(d, kind, isTop);
     if (step === 'stop') return;
     if (step === false) {
