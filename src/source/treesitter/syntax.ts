@@ -7,10 +7,18 @@
 import type { SgNode } from '@ast-grep/napi';
 import type { TsLanguage } from './languages.js';
 
-/** A stable key for a node within one tree: kind and byte range. */
+/** Keys already computed, by node object: the analyses key the same objects (values, bindings) many times. */
+const NODE_KEYS = new WeakMap<SgNode, string>();
+
+/** A stable key for a node within one tree: kind and byte range (trees are never edited, so it never changes). */
 export function nodeKey(n: SgNode): string {
-  const r = n.range();
-  return `${n.kind()}:${r.start.index}:${r.end.index}`;
+  let key = NODE_KEYS.get(n);
+  if (key === undefined) {
+    const r = n.range();
+    key = `${n.kind()}:${r.start.index}:${r.end.index}`;
+    NODE_KEYS.set(n, key);
+  }
+  return key;
 }
 
 /** True when `inner` lies within `outer` (byte ranges; equal ranges count). */
