@@ -10,12 +10,19 @@ import type { LoadedRule, RuleRole } from './rules-loader.js';
 import type { TsLanguage } from './languages.js';
 import type { FileContext } from './context.js';
 import { resolveMember } from './destination.js';
-import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax.js';
+import { contains, kindEntries, type KindEntry, nodeKey, nodesOfKinds, walkKinds, type LangSyntax } from './syntax.js';
 
 /** One match of one rule: the node the rule matched, with its metavariables. */
 export interface Match {
   rule: LoadedRule;
   node: SgNode;
+  /** Prefix of the rule's metavariables in `node` when it was matched as part of a combined rule (`combined.ts`). */
+  prefix?: string;
+}
+
+/** A metavariable of a match by the name the rule gives it (`$URL` → `capture(m, 'URL')`). */
+export function capture(m: Match, name: string): SgNode | undefined {
+  return m.node.getMatch(m.prefix ? `${m.prefix}${name}` : name) ?? undefined;
 }
 
 /**
@@ -68,15 +75,27 @@ export function display(n: SgNode): string {
 }
 
 const MAX_REACH = 64;
+/** Node kinds `isNameLike` can accept, per language. */
+const NAME_LIKE_KINDS: Readonly<Record<TsLanguage, readonly string[]>> = {
+  go: ['identifier', 'selector_expression'],
+  python: ['identifier', 'attribute'],
+  java: ['identifier', 'field_access'],
+};
 const MAX_DEPTH = 3;
 
 /** Per-file state shared by the analyses. */
 export class FileAnalysis {
   private readonly reachCache = new Map<string, SgNode[]>();
+  /** The `reachKinds` nodes of each subtree `reach` walked, by node key: values and functions are reached from many names. */
+  private readonly reachEntries = new Map<string, KindEntry[]>();
   private mutationSites?: { site: SgNode; subject: SgNode }[];
   private linkKeys?: { site: SgNode; keys: string[] }[];
   private readonly roleIndex = new Map<string, Match[]>();
   private fieldIndex?: Map<string, SgNode[]>;
+  /** Kinds `reach` acts on: functions and closures (not entered), name-like nodes, calls. */
+  private readonly reachKinds: readonly string[];
+  private readonly functionKinds: ReadonlySet<string>;
+  private readonly callKinds: ReadonlySet<string>;
 
   constructor(
     readonly file: string,
@@ -86,6 +105,9 @@ export class FileAnalysis {
     readonly matches: readonly Match[],
     readonly ctx: FileContext,
   ) {
+    this.functionKinds = new Set(syntax.kinds.functions);
+    this.callKinds = new Set(syntax.kinds.calls);
+    this.reachKinds = [...new Set([...syntax.kinds.functions, ...NAME_LIKE_KINDS[lang], ...syntax.kinds.calls])];
     for (const m of matches) {
       const list = this.roleIndex.get(m.rule.metadata.role) ?? [];
       list.push(m);
@@ -101,12 +123,12 @@ export class FileAnalysis {
 
   /** A metavariable of a match (`$URL` → `mv(m, 'URL')`). */
   mv(m: Match, name: string): SgNode | undefined {
-    return m.node.getMatch(name) ?? undefined;
+    return capture(m, name);
   }
 
   /** The innermost named function or closure around `n` (undefined at file level). */
   enclosingCode(n: SgNode): SgNode | undefined {
-    for (let p = n.parent(); p; p = p.parent()) if (this.syntax.isFunction(p) || this.syntax.isClosure(p)) return p;
+    for (const p of n.ancestors()) if (this.functionKinds.has(p.kind() as string) && (this.syntax.isFunction(p) || this.syntax.isClosure(p))) return p;
     return undefined;
   }
 
@@ -173,8 +195,8 @@ export class FileAnalysis {
     return this.fieldIndex.get(field) ?? [];
   }
 
-  private isNameLike(n: SgNode): boolean {
-    const k = n.kind() as string;
+  private isNameLike(n: SgNode, kind?: string): boolean {
+    const k = kind ?? (n.kind() as string);
     if (k === 'identifier') return true;
     if (this.lang === 'python') return k === 'attribute' && n.field('object')?.text() === 'self';
     if (this.lang === 'java') return k === 'field_access' && n.field('object')?.kind() === 'this';
@@ -198,23 +220,30 @@ export class FileAnalysis {
       seen.add(k);
       out.push(node);
       if (depth >= MAX_DEPTH) return;
-      walk(node, (d) => {
-        if (out.length >= MAX_REACH) return false;
-        if (d !== node && (this.syntax.isClosure(d) || this.syntax.isFunction(d))) return false;
-        if (this.isNameLike(d)) {
+      // Only the kinds the visitor acts on are fetched (syntax.ts `walkKinds`): a function body reached through
+      // a call is otherwise walked node by node.
+      let entries = this.reachEntries.get(k);
+      if (!entries) {
+        entries = kindEntries(node, this.reachKinds);
+        this.reachEntries.set(k, entries);
+      }
+      walkKinds(node, this.reachKinds, (d, kind, isTop) => {
+        if (out.length >= MAX_REACH) return 'stop';
+        if (!isTop && this.functionKinds.has(kind) && (this.syntax.isClosure(d) || this.syntax.isFunction(d))) return false;
+        if (this.isNameLike(d, kind)) {
           const values = this.valuesOf(d);
           for (const v of values) visit(v, depth + 1);
           // `self.session` / `s.client` resolved as a member: do not descend; `rc.StandardClient` did not: the
           // object `rc` still has to be resolved.
-          if (d.kind() !== 'identifier' && values.length > 0) return false;
+          if (kind !== 'identifier' && values.length > 0) return false;
         }
-        if (this.syntax.callee(d)) {
+        if (this.callKinds.has(kind) && this.syntax.callee(d)) {
           const enclosing = this.ctx.enclosingFunction(d);
           const name = this.syntax.localCallName(d, enclosing ? this.syntax.receiverName(enclosing) : undefined);
           for (const fn of (name && this.ctx.functionsByName.get(name)) || []) if (!contains(fn, d)) visit(fn, depth + 1);
         }
         return true;
-      });
+      }, entries);
     };
     visit(n, 0);
     this.reachCache.set(key, out);

@@ -16,7 +16,7 @@
  * function nobody in the file calls from a handler or loop: how often it runs is not known, nothing fires).
  */
 import type { SgNode } from '@ast-grep/napi';
-import { contains, nodeKey, nodesOfKinds, walk, type LangSyntax } from './syntax.js';
+import { contains, nodeKey, nodesOfKinds, scopeKinds, walkKinds, type LangSyntax, type ScopeKinds } from './syntax.js';
 
 /** How often code runs. */
 export type ExecKind = 'per-request' | 'per-iteration' | 'once' | 'unknown';
@@ -59,12 +59,15 @@ export class FileContext {
   /** Whether the file handles requests or starts goroutines/threads (idle-pool-too-small). */
   readonly concurrent: boolean;
   readonly hasHandlers: boolean;
+  /** The kinds the scope predicates can accept: ancestors' kinds are read once and predicates asked only there. */
+  private readonly kinds: ScopeKinds;
 
   constructor(
     readonly root: SgNode,
     readonly syntax: LangSyntax,
     marks: ContextMarks,
   ) {
+    this.kinds = scopeKinds(syntax.lang);
     this.functionsByName = functionIndex(root, syntax);
     for (const h of marks.handlers) this.handlers.set(nodeKey(h.node), `${h.evidence}${this.nameSuffix(h.node)}`);
     for (const r of marks.runOnce) {
@@ -116,9 +119,9 @@ export class FileContext {
   localCallees(fn: SgNode): SgNode[] {
     const receiver = this.syntax.receiverName(fn);
     const out = new Map<string, SgNode>();
-    walk(fn, (n) => {
-      if (n !== fn && this.syntax.isFunction(n)) return false;
-      if (!this.syntax.callee(n)) return true;
+    walkKinds(fn, this.syntax.kinds.functions.concat(this.syntax.kinds.calls), (n, k, isTop) => {
+      if (!isTop && this.kinds.functions.has(k) && this.syntax.isFunction(n)) return false;
+      if (!this.kinds.calls.has(k) || !this.syntax.callee(n)) return true;
       const name = this.syntax.localCallName(n, receiver);
       for (const target of (name && this.functionsByName.get(name)) || []) {
         if (target !== fn && !contains(target, n)) out.set(nodeKey(target), target);
@@ -130,7 +133,7 @@ export class FileContext {
 
   /** Innermost named function around `n` (closures skipped), or undefined at file level. */
   enclosingFunction(n: SgNode): SgNode | undefined {
-    for (let p = n.parent(); p; p = p.parent()) if (this.syntax.isFunction(p)) return p;
+    for (const p of n.ancestors()) if (this.kinds.functions.has(p.kind() as string) && this.syntax.isFunction(p)) return p;
     return undefined;
   }
 
@@ -171,13 +174,15 @@ export class FileContext {
     const syn = this.syntax;
     const loops: SgNode[] = [];
     let prev = node;
-    for (let p = node.parent(); p; prev = p, p = p.parent()) {
-      if (syn.isLoop(p)) {
+    for (const p of node.ancestors()) {
+      const kind = p.kind() as string;
+      if (this.kinds.loops.has(kind) && syn.isLoop(p)) {
         const body = syn.loopBody(p);
         if (body && contains(body, prev)) loops.push(p);
       }
-      const isFn = syn.isFunction(p);
-      const isClosure = !isFn && syn.isClosure(p);
+      const mayBeFn = this.kinds.functions.has(kind);
+      const isFn = mayBeFn && syn.isFunction(p);
+      const isClosure = mayBeFn && !isFn && syn.isClosure(p);
       if (isFn || isClosure) {
         const k = nodeKey(p);
         const handler = this.handlers.get(k);
@@ -191,13 +196,17 @@ export class FileContext {
             ? { kind: 'per-iteration', reason: `in an unbounded loop in ${this.describe(p)}` }
             : { kind: 'once', reason: `in ${once} ${this.describe(p)}` };
         }
-        if (isClosure) continue;
+        if (isClosure) {
+          prev = p;
+          continue;
+        }
         if (loops.length) return { kind: 'per-iteration', reason: `in a loop in ${this.describe(p)}` };
         const viaLoop = useCallees ? this.loopCallees.get(k) : undefined;
         if (viaLoop) return { kind: 'per-iteration', reason: viaLoop };
         return { kind: 'unknown', reason: `in ${this.describe(p)}` };
       }
-      if (syn.isClassScope(p)) return { kind: 'once', reason: 'at class level' };
+      if (this.kinds.classes.has(kind) && syn.isClassScope(p)) return { kind: 'once', reason: 'at class level' };
+      prev = p;
     }
     const unbounded = loops.find((l) => syn.isUnboundedLoop(l));
     return unbounded

@@ -11,7 +11,7 @@
  */
 import type { SgNode } from '@ast-grep/napi';
 import type { LangSyntax, StringShape } from './syntax.js';
-import { walk } from './syntax.js';
+import { nodesOfKinds } from './syntax.js';
 
 /** What is known about where a call goes. */
 export interface Destination {
@@ -75,11 +75,7 @@ function envLookup(n: SgNode, syn: LangSyntax): { name: string; fallback?: Strin
 }
 
 function identifiersIn(n: SgNode): string[] {
-  const out: string[] = [];
-  walk(n, (d) => {
-    if (d.kind() === 'identifier') out.push(d.text());
-  });
-  return out;
+  return nodesOfKinds(n, ['identifier']).map((d) => d.text());
 }
 
 function urlSource(n: SgNode, syn: LangSyntax, opts: DestinationOptions, depth: number): UrlSource {
@@ -115,6 +111,34 @@ function urlSource(n: SgNode, syn: LangSyntax, opts: DestinationOptions, depth: 
   return { kind: 'unknown' };
 }
 
+/** Class node kinds whose assignments `resolveMember` reads, per language (Go has none). */
+const CLASS_KINDS: Readonly<Record<LangSyntax['lang'], readonly string[]>> = { go: [], python: ['class_definition'], java: ['class_body'] };
+
+/**
+ * The innermost class (Python `class_definition`, Java `class_body`) around `n`: of the file's classes (listed
+ * once per file with one `findAll`), the smallest whose range holds `n` — a node's only containing nodes are its
+ * ancestors, so this is the nearest such ancestor.
+ */
+function enclosingClass(n: SgNode, syn: LangSyntax): SgNode | undefined {
+  const kinds = CLASS_KINDS[syn.lang];
+  if (kinds.length === 0) return undefined;
+  let classes = syn.memo?.get('classes') as { node: SgNode; start: number; end: number }[] | undefined;
+  if (!classes) {
+    classes = nodesOfKinds(n.getRoot().root(), kinds).map((node) => {
+      const r = node.range();
+      return { node, start: r.start.index, end: r.end.index };
+    });
+    syn.memo?.set('classes', classes);
+  }
+  if (classes.length === 0) return undefined;
+  const r = n.range();
+  let best: { node: SgNode; start: number; end: number } | undefined;
+  for (const c of classes) {
+    if (c.start <= r.start.index && r.end.index <= c.end && (!best || c.end - c.start < best.end - best.start)) best = c;
+  }
+  return best?.node;
+}
+
 /**
  * Python `self.x` / Java `this.x` (or a bare field name `x` in Java): the value of an assignment anywhere in the
  * enclosing class, typically the constructor. Undefined outside a class or when no assignment is found.
@@ -123,7 +147,7 @@ export function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; valu
   const text = n.text();
   const member = syn.lang === 'python' ? (text.startsWith('self.') ? text : undefined) : text.startsWith('this.') ? text : `this.${text}`;
   if (!member) return undefined;
-  const cls = n.ancestors().find((a) => a.kind() === 'class_definition' || a.kind() === 'class_body');
+  const cls = enclosingClass(n, syn);
   if (!cls) return undefined;
   // One walk per class: every `self.x = …` / `this.x = …` / `x = …` assignment, first one per target.
   const r = cls.range();
@@ -132,19 +156,15 @@ export function resolveMember(n: SgNode, syn: LangSyntax): { kind: 'value'; valu
   if (!members) {
     members = new Map();
     const found = members;
-    walk(cls, (d) => {
-      const k = d.kind() as string;
-      if (k === 'assignment' || k === 'assignment_expression') {
-        const l = d.field('left');
-        const rv = d.field('right');
-        if (l && rv) {
-          const lt = l.text();
-          const target = syn.lang === 'java' && !lt.startsWith('this.') ? `this.${lt}` : lt;
-          if (!found.has(target)) found.set(target, { kind: 'value', value: rv, declaration: d });
-        }
+    for (const d of nodesOfKinds(cls, [syn.lang === 'python' ? 'assignment' : 'assignment_expression'])) {
+      const l = d.field('left');
+      const rv = d.field('right');
+      if (l && rv) {
+        const lt = l.text();
+        const target = syn.lang === 'java' && !lt.startsWith('this.') ? `this.${lt}` : lt;
+        if (!found.has(target)) found.set(target, { kind: 'value', value: rv, declaration: d });
       }
-      return true;
-    });
+    }
     syn.memo?.set(key, members);
   }
   return members.get(member);

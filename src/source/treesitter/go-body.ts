@@ -17,7 +17,7 @@ import type { SgNode } from '@ast-grep/napi';
 import type { Finding } from '../../types.js';
 import type { FileAnalysis, Match } from './analysis.js';
 import { findingAt, type RuleSettings } from './report.js';
-import { contains, goStatements, position, walk } from './syntax.js';
+import { contains, goStatements, position, walkKinds } from './syntax.js';
 
 /**
  * Calls that read a body to EOF. net/http hands the connection back to the pool as soon as the body reaches
@@ -47,8 +47,8 @@ interface BodyUse {
 function usesOf(fn: SgNode, resp: string, from: SgNode): BodyUse {
   const use: BodyUse = { closes: [], deferredCloses: [], transferred: false, read: false };
   const start = from.range().end.index;
-  walk(fn, (d) => {
-    if (d.kind() !== 'identifier' || d.text() !== resp || d.range().start.index < start) return true;
+  walkKinds(fn, ['identifier'], (d) => {
+    if (d.text() !== resp || d.range().start.index < start) return true;
     const p = d.parent();
     if (!p) return true;
     // Used inside a goroutine or callback (not a deferred closure): its lifetime is not this function's.
@@ -108,6 +108,13 @@ function usesOf(fn: SgNode, resp: string, from: SgNode): BodyUse {
   return use;
 }
 
+/**
+ * The kinds of the nodes in `closes` (calls: `resp.Body.Close()`, helpers, full reads); a node of another kind
+ * with the same range is one of their ancestors or descendants, so the walks below look at calls only.
+ */
+const CLOSE_KINDS = ['call_expression'];
+const CLOSE_WALK = [...BRANCHING, ...CLOSE_KINDS];
+
 /** Does `st` close the body on every path through it (a close not nested in a branch)? */
 function closesUnconditionally(st: SgNode, closes: ReadonlySet<string>): boolean {
   let found = false;
@@ -115,18 +122,18 @@ function closesUnconditionally(st: SgNode, closes: ReadonlySet<string>): boolean
   if (BRANCHING.has(st.kind() as string) || /switch_statement$|^select_statement$/.test(st.kind() as string)) {
     // Only the header of a branching statement runs on every path: `if err := resp.Body.Close(); …`.
     const init = st.field('initializer');
-    if (init) walk(init, (x) => {
+    if (init) walkKinds(init, CLOSE_KINDS, (x) => {
       if (closes.has(key(x))) found = true;
     });
     return found;
   }
-  walk(st, (d) => {
+  walkKinds(st, CLOSE_WALK, (d, k, isTop) => {
     if (found) return false;
-    if (d !== st && BRANCHING.has(d.kind() as string) && !(isDefer && d.kind() === 'func_literal')) {
+    if (!isTop && BRANCHING.has(k) && !(isDefer && k === 'func_literal')) {
       // An if's initializer runs unconditionally: `if err := resp.Body.Close(); err != nil {}`.
-      if (d.kind() === 'if_statement') {
+      if (k === 'if_statement') {
         const init = d.field('initializer');
-        if (init) walk(init, (x) => {
+        if (init) walkKinds(init, CLOSE_KINDS, (x) => {
           if (closes.has(key(x))) found = true;
         });
       }
@@ -159,9 +166,9 @@ function errorCheck(st: SgNode, err: string | undefined): 'consequence' | 'alter
 function assigns(st: SgNode, name: string | undefined): boolean {
   if (!name) return false;
   let found = false;
-  walk(st, (d) => {
-    if (found || d.kind() === 'func_literal') return false;
-    if (d.kind() === 'short_var_declaration' || d.kind() === 'assignment_statement') {
+  walkKinds(st, ['func_literal', 'short_var_declaration', 'assignment_statement'], (d, k) => {
+    if (found || k === 'func_literal') return false;
+    if (k === 'short_var_declaration' || k === 'assignment_statement') {
       if (d.field('left')?.children().some((c) => c.text() === name)) found = true;
     }
     return true;
@@ -271,8 +278,8 @@ function isHeadRequest(fa: FileAnalysis, m: Match): boolean {
   if (!req) return false;
   for (const v of fa.reach(req)) {
     let head = false;
-    walk(v, (d) => {
-      if (d.kind() === 'call_expression' && /NewRequest(WithContext)?$/.test(d.field('function')?.text() ?? '')) {
+    walkKinds(v, ['call_expression'], (d) => {
+      if (/NewRequest(WithContext)?$/.test(d.field('function')?.text() ?? '')) {
         const args = fa.syntax.callArguments(d);
         const methodArg = /WithContext$/.test(d.field('function')!.text()) ? args[1] : args[0];
         const t = methodArg?.text() ?? '';

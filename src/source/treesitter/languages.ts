@@ -21,7 +21,8 @@ export const EXTENSION_LANGUAGE: Readonly<Record<string, TsLanguage>> = {
   '.java': 'java',
 };
 
-type Napi = typeof import('@ast-grep/napi');
+/** The `@ast-grep/napi` module. */
+export type Napi = typeof import('@ast-grep/napi');
 /** A dynamic grammar as `@ast-grep/lang-*` packages export it. */
 export type Registration = { libraryPath: string; extensions: string[]; languageSymbol?: string; metaVarChar?: string; expandoChar?: string };
 

@@ -11,14 +11,15 @@ import type { SgNode } from '@ast-grep/napi';
 import type { Finding } from '../../types.js';
 import { DEFAULT_MAX_SOURCE_BYTES, readSourceFile } from '../../load/read.js';
 import type { SourceScanResult } from '../types.js';
-import { FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
+import { capture, FileAnalysis, fileImports, importsAllow, type Match } from './analysis.js';
+import { combineRules, type CombinedRules, type FileMatches, matchFiles, type RuleMatches } from './combined.js';
 import { constructFindings, keepAliveFindings, keepAliveSwitches, outboundCalls } from './clients.js';
 import { callSites } from './callsites.js';
 import { type CrossFileRecords, crossFileFindings } from '../cross-file.js';
 import { crossFileRecords } from './cross-file.js';
 import { FileContext, functionIndex, type MarkedFunction } from './context.js';
 import { responseBodyFindings } from './go-body.js';
-import { EXTENSION_LANGUAGE, parseSource, patternNodeTexts, registerLanguages, type TsLanguage } from './languages.js';
+import { EXTENSION_LANGUAGE, type Napi, parseSource, patternNodeTexts, registerLanguages, type TsLanguage } from './languages.js';
 import { idlePoolFindings } from './pools.js';
 import { RuleSettings } from './report.js';
 import { retryFactors, retryFindings } from './retries.js';
@@ -54,22 +55,31 @@ function firstSyntaxError(root: SgNode): SgNode | undefined {
   return root.find({ rule: { any: [{ kind: 'ERROR' }, { regex: '^$', not: { kind: root.kind() as string } }] } }) ?? undefined;
 }
 
-/** A language's rules with the words each needs (`rule-words.ts`), derived once per run. */
+/** A language's rules with the words each needs (`rule-words.ts`) and their combined form (`combined.ts`), derived once per run. */
 interface PreparedRules {
   rules: readonly LoadedRule[];
   words: ReadonlyMap<LoadedRule, WordRequirement>;
+  combined: CombinedRules;
 }
 
 /**
  * Runs every applicable rule over the tree: a rule runs only when the file imports one of its `metadata.imports`
  * and its text holds the words the rule needs (a rule that cannot match is not compiled: the engine compiles a
- * rule on every call). Throws with the rule id when a rule is rejected by the engine.
+ * rule on every call). `combinedMatches` are the combined rules' matches in this tree when the engine reported
+ * them (`combined.ts`): then only the other rules run here. Matches come rule by rule in rule order, each rule's
+ * in document order. Throws with the rule id when a rule is rejected by the engine.
  */
-function runRules(root: SgNode, text: string, prepared: PreparedRules, imports: readonly string[]): Match[] {
+function runRules(root: SgNode, text: string, prepared: PreparedRules, imports: readonly string[], combinedMatches?: RuleMatches): Match[] {
   const out: Match[] = [];
   const present = new Map<string, boolean>();
+  const separate = combinedMatches ? new Set(prepared.combined.separate) : undefined;
   for (const rule of prepared.rules) {
     if (!importsAllow(rule, imports)) continue;
+    if (combinedMatches && !separate!.has(rule)) {
+      const hit = combinedMatches.get(rule);
+      if (hit) for (const node of hit.nodes) out.push({ rule, node, prefix: hit.prefix });
+      continue;
+    }
     const words = prepared.words.get(rule);
     if (words && !wordsPresent(words, text, present)) continue;
     let nodes: SgNode[];
@@ -100,7 +110,7 @@ function contextMarks(root: SgNode, syntax: LangSyntax, matches: readonly Match[
         runOnce.push({ node: fnOf(m.node), evidence, strong: m.rule.metadata['strong'] === true });
         break;
       case 'handler-registration': {
-        const h = m.node.getMatch('H');
+        const h = capture(m, 'H');
         const name = h?.text().split('.').pop();
         for (const fn of (name && byName.get(name)) || []) handlers.push({ node: fn, evidence });
         break;
@@ -127,9 +137,9 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** Analyses one parsed file. */
-function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string, rules: PreparedRules, opts: ScanTreeSitterOptions, settings: RuleSettings): Pick<SourceScanResult, 'findings' | 'callSites'> & { crossFile: CrossFileRecords } {
+function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string, rules: PreparedRules, opts: ScanTreeSitterOptions, settings: RuleSettings, combinedMatches?: RuleMatches): Pick<SourceScanResult, 'findings' | 'callSites'> & { crossFile: CrossFileRecords } {
   const syntax = syntaxFor(lang);
-  const matches = runRules(root, text, rules, fileImports(root, lang, syntax));
+  const matches = runRules(root, text, rules, fileImports(root, lang, syntax), combinedMatches);
   const ctx = new FileContext(root, syntax, contextMarks(root, syntax, matches));
   const fa = new FileAnalysis(file, lang, syntax, root, matches, ctx);
   const switches = keepAliveSwitches(fa);
@@ -143,6 +153,41 @@ function analyzeFile(file: string, lang: TsLanguage, root: SgNode, text: string,
     ...retryFindings(fa, factors, settings),
   ]).sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
   return { findings, callSites: callSites(fa, calls, switches, factors, opts.envHosts), crossFile: crossFileRecords(fa, calls, settings) };
+}
+
+/** Files per engine batch: bounds the trees held at once (a 1 MiB file's tree is tens of MiB). */
+const BATCH_FILES = 64;
+
+/**
+ * The combined rules' matches of a batch's readable files, by absolute path (`combined.ts`). A language whose
+ * combined rule the engine rejects gets no entries: its files then run rule by rule, which names the rule.
+ */
+async function matchBatch(
+  napi: Napi,
+  batch: readonly { file: string; lang: TsLanguage }[],
+  texts: readonly (ReturnType<typeof readSourceFile> | undefined)[],
+  cwd: string,
+  rulesOf: (lang: TsLanguage) => PreparedRules,
+): Promise<Map<string, FileMatches>> {
+  const byLang = new Map<TsLanguage, string[]>();
+  batch.forEach(({ file, lang }, i) => {
+    const read = texts[i];
+    if (!read || !('text' in read)) return;
+    const list = byLang.get(lang);
+    if (list) list.push(path.resolve(cwd, file));
+    else byLang.set(lang, [path.resolve(cwd, file)]);
+  });
+  const out = new Map<string, FileMatches>();
+  for (const [lang, files] of byLang) {
+    let matched: Map<string, FileMatches>;
+    try {
+      matched = await matchFiles(napi, rulesOf(lang).combined, files);
+    } catch {
+      continue;
+    }
+    for (const [file, m] of matched) out.set(file, m);
+  }
+  return out;
 }
 
 /**
@@ -168,46 +213,59 @@ export async function scanTreeSitter(files: string[], opts: ScanTreeSitterOption
     if (!p) {
       const rules = loadRules(lang, opts.rulesDir);
       const parse = patternNodeTexts(napi, lang);
-      p = { rules, words: new Map(rules.map((r) => [r, configWords(r.matcher, parse)])) };
+      p = { rules, words: new Map(rules.map((r) => [r, configWords(r.matcher, parse)])), combined: combineRules(lang, rules) };
       prepared.set(lang, p);
     }
     return p;
   };
   const crossFileRecordsOfRun: CrossFileRecords[] = [];
-  for (const { file, lang } of targets) {
-    const missing = unavailable.get(lang);
-    if (missing) {
-      result.errors.push({ file, message: `${file}: ${missing}` });
-      continue;
-    }
-    const read = readSourceFile(path.resolve(opts.cwd, file), maxBytes);
-    if ('error' in read) {
-      result.errors.push({ file, message: `${file}: ${read.error}` });
-      continue;
-    }
-    if ('skip' in read) {
-      (result.skipped ??= []).push({ file, reason: read.skip });
-      continue;
-    }
-    let root: SgNode;
-    try {
-      root = parseSource(napi, lang, read.text).root();
-    } catch (e) {
-      result.errors.push({ file, message: `${file}: cannot parse as ${lang}: ${(e as Error).message}` });
-      continue;
-    }
-    // Tolerant: tree-sitter recovers around a syntax error, so the rest of the file is still analysed and the
-    // error is reported with its position (a Python file with one broken line at the end keeps its handlers).
-    const bad = firstSyntaxError(root);
-    if (bad) {
-      const pos = position(bad);
-      result.errors.push({ file, line: pos.line, column: pos.column, partial: true, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (the rest of the file was analysed)` });
-    }
-    const { findings, callSites, crossFile } = analyzeFile(file, lang, root, read.text, rulesOf(lang), opts, settings);
-    result.filesScanned++;
-    for (const f of findings) result.findings.push(f);
-    for (const s of callSites) result.callSites.push(s);
-    if (crossFile.factories.length || crossFile.calls.length) crossFileRecordsOfRun.push(crossFile);
+  // Files go to the engine in batches: one combined rule per language and batch (compiled once, run in Rust
+  // threads), and at most one batch of trees held at a time.
+  for (let start = 0; start < targets.length; start += BATCH_FILES) {
+    const batch = targets.slice(start, start + BATCH_FILES);
+    const texts = batch.map(({ file, lang }) => (unavailable.has(lang) ? undefined : readSourceFile(path.resolve(opts.cwd, file), maxBytes)));
+    const engine = await matchBatch(napi, batch, texts, opts.cwd, rulesOf);
+    batch.forEach(({ file, lang }, i) => {
+      const missing = unavailable.get(lang);
+      if (missing) {
+        result.errors.push({ file, message: `${file}: ${missing}` });
+        return;
+      }
+      const read = texts[i]!;
+      if ('error' in read) {
+        result.errors.push({ file, message: `${file}: ${read.error}` });
+        return;
+      }
+      if ('skip' in read) {
+        (result.skipped ??= []).push({ file, reason: read.skip });
+        return;
+      }
+      // The engine's tree when it parsed the same text; else this file is parsed and matched here.
+      const matched = engine.get(path.resolve(opts.cwd, file));
+      const fromEngine = matched && matched.root.text() === read.text ? matched : undefined;
+      let root: SgNode;
+      if (fromEngine) root = fromEngine.root;
+      else {
+        try {
+          root = parseSource(napi, lang, read.text).root();
+        } catch (e) {
+          result.errors.push({ file, message: `${file}: cannot parse as ${lang}: ${(e as Error).message}` });
+          return;
+        }
+      }
+      // Tolerant: tree-sitter recovers around a syntax error, so the rest of the file is still analysed and the
+      // error is reported with its position (a Python file with one broken line at the end keeps its handlers).
+      const bad = firstSyntaxError(root);
+      if (bad) {
+        const pos = position(bad);
+        result.errors.push({ file, line: pos.line, column: pos.column, partial: true, message: `${file}:${pos.line}:${pos.column}: syntax error: not valid ${lang} (the rest of the file was analysed)` });
+      }
+      const { findings, callSites, crossFile } = analyzeFile(file, lang, root, read.text, rulesOf(lang), opts, settings, fromEngine?.matches);
+      result.filesScanned++;
+      for (const f of findings) result.findings.push(f);
+      for (const s of callSites) result.callSites.push(s);
+      if (crossFile.factories.length || crossFile.calls.length) crossFileRecordsOfRun.push(crossFile);
+    });
   }
   // One hop across files: joined once, after every file was analysed (cross-file.ts).
   for (const f of crossFileFindings(crossFileRecordsOfRun)) result.findings.push(f);

@@ -7,10 +7,18 @@
 import type { SgNode } from '@ast-grep/napi';
 import type { TsLanguage } from './languages.js';
 
-/** A stable key for a node within one tree: kind and byte range. */
+/** Keys already computed, by node object: the analyses key the same objects (values, bindings) many times. */
+const NODE_KEYS = new WeakMap<SgNode, string>();
+
+/** A stable key for a node within one tree: kind and byte range (trees are never edited, so it never changes). */
 export function nodeKey(n: SgNode): string {
-  const r = n.range();
-  return `${n.kind()}:${r.start.index}:${r.end.index}`;
+  let key = NODE_KEYS.get(n);
+  if (key === undefined) {
+    const r = n.range();
+    key = `${n.kind()}:${r.start.index}:${r.end.index}`;
+    NODE_KEYS.set(n, key);
+  }
+  return key;
 }
 
 /** True when `inner` lies within `outer` (byte ranges; equal ranges count). */
@@ -39,6 +47,68 @@ export function position(n: SgNode): { line: number; column: number } {
 export function walk(n: SgNode, visit: (node: SgNode) => boolean | void): void {
   if (visit(n) === false) return;
   for (const c of n.children()) walk(c, visit);
+}
+
+/** What a {@link walkKinds} visitor returns: false skips the node's subtree, `'stop'` ends the walk. */
+export type WalkStep = boolean | void | 'stop';
+
+/** A node of a {@link kindEntries} list, with what the walk reads of it. */
+export interface KindEntry {
+  node: SgNode;
+  kind: string;
+  start: number;
+  end: number;
+  /** True for the node the list was made from. */
+  isTop: boolean;
+}
+
+/**
+ * `n` and its descendants of `kinds` in pre-order, each with its kind and byte range: one `findAll` by kind (one
+ * call into the engine) plus one `kind()` and `range()` per listed node. A caller that walks the same subtree
+ * many times keeps the list and hands it to {@link walkKinds}.
+ */
+export function kindEntries(n: SgNode, kinds: readonly string[]): KindEntry[] {
+  const top = n.range();
+  const topKind = n.kind() as string;
+  return nodesOfKinds(n, kinds).map((node, i) => {
+    const r = node.range();
+    const kind = node.kind() as string;
+    const start = r.start.index;
+    const end = r.end.index;
+    return { node, kind, start, end, isTop: i === 0 && start === top.start.index && end === top.end.index && kind === topKind };
+  });
+}
+
+/**
+ * {@link walk} restricted to the nodes of `kinds`: visits `n` and its descendants of those kinds in pre-order,
+ * skipping the subtree of a node the visitor returns false for, as `walk` with a visitor that does nothing for
+ * other kinds. The nodes come from one `findAll` by kind (`entries`, from {@link kindEntries} of the same `n` and
+ * `kinds` when the caller kept them) instead of one `children()` call per node of the tree; a pre-order list
+ * holds a skipped subtree as the run of nodes inside its range, and a zero-width node at its end (a token
+ * tree-sitter inserted to recover from an error) is checked by its ancestors. `isTop` is true for `n` itself.
+ */
+export function walkKinds(
+  n: SgNode,
+  kinds: readonly string[],
+  visit: (node: SgNode, kind: string, isTop: boolean) => WalkStep,
+  entries: readonly KindEntry[] = kindEntries(n, kinds),
+): void {
+  let skipped: SgNode | undefined;
+  let skipStart = -1;
+  let skipEnd = -1;
+  for (const { node: d, kind, start, end, isTop } of entries) {
+    if (skipped && start >= skipStart && end <= skipEnd) {
+      const inside = start < skipEnd || end > start || d.ancestors().some((a) => sameNode(a, skipped));
+      if (inside) continue;
+    }
+    const step = visit(d, kind, isTop);
+    if (step === 'stop') return;
+    if (step === false) {
+      skipped = d;
+      skipStart = start;
+      skipEnd = end;
+    }
+  }
 }
 
 /** Every descendant (and `n` itself) of one of `kinds`. */
@@ -311,12 +381,14 @@ const goSyntax: LangSyntax = {
   },
 };
 
+/** Kinds the Go binding index acts on: the functions it does not enter and the binding statements. */
+const GO_BINDING_WALK = ['function_declaration', 'method_declaration', 'func_literal', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
+
 /** Assignments directly inside `scope` (not in nested functions), by name: Go `:=`, `=`, `var`, `const`. */
 function goBindingIndex(scope: SgNode): BindingIndex {
   const out: BindingIndex = new Map();
-  walk(scope, (n) => {
-    if (n !== scope && (GO_FUNCTIONS.has(n.kind() as string) || n.kind() === 'func_literal')) return false;
-    const k = n.kind();
+  walkKinds(scope, GO_BINDING_WALK, (n, k, isTop) => {
+    if (!isTop && (GO_FUNCTIONS.has(k) || k === 'func_literal')) return false;
     if (k === 'short_var_declaration' || k === 'assignment_statement') {
       const left = n.field('left')?.children().filter((c) => c.isNamed()) ?? [];
       const right = n.field('right')?.children().filter((c) => c.isNamed()) ?? [];
@@ -480,15 +552,18 @@ function isNestedPyFunction(n: SgNode): boolean {
   return false;
 }
 
+/** Kinds the Python binding index acts on: the scopes it does not enter and the binding statements. */
+const PY_BINDING_WALK = ['function_definition', 'class_definition', 'lambda', 'assignment', 'augmented_assignment', 'as_pattern'];
+
 function pyBindingIndex(scope: SgNode): BindingIndex {
   const out: BindingIndex = new Map();
-  walk(scope, (n) => {
-    if (n !== scope && (n.kind() === 'function_definition' || n.kind() === 'class_definition' || n.kind() === 'lambda')) return false;
-    if (n.kind() === 'assignment' || n.kind() === 'augmented_assignment') {
+  walkKinds(scope, PY_BINDING_WALK, (n, k, isTop) => {
+    if (!isTop && (k === 'function_definition' || k === 'class_definition' || k === 'lambda')) return false;
+    if (k === 'assignment' || k === 'augmented_assignment') {
       const left = n.field('left');
       const right = n.field('right');
       if (left && right) addBinding(out, left.text(), { value: right, declaration: n });
-    } else if (n.kind() === 'as_pattern') {
+    } else if (k === 'as_pattern') {
       const target = n.children().find((c) => c.kind() === 'as_pattern_target');
       const value = n.children().find((c) => c.isNamed());
       if (target && value) addBinding(out, target.text(), { value, declaration: n });
@@ -628,18 +703,21 @@ const javaSyntax: LangSyntax = {
   },
 };
 
+/** Kinds the Java binding index acts on: the bodies it does not enter and the bindings. */
+const JAVA_BINDING_WALK = [...JAVA_FUNCTIONS, 'lambda_expression', 'class_declaration', 'variable_declarator', 'assignment_expression'];
+
 function javaBindingIndex(scope: SgNode): BindingIndex {
   const out: BindingIndex = new Map();
-  walk(scope, (n) => {
-    if (n !== scope && (JAVA_FUNCTIONS.has(n.kind() as string) || n.kind() === 'lambda_expression' || n.kind() === 'class_declaration')) {
+  walkKinds(scope, JAVA_BINDING_WALK, (n, k, isTop) => {
+    if (!isTop && (JAVA_FUNCTIONS.has(k) || k === 'lambda_expression' || k === 'class_declaration')) {
       // Field declarations are in the class body; do not descend into other methods' bodies.
       return false;
     }
-    if (n.kind() === 'variable_declarator') {
+    if (k === 'variable_declarator') {
       const id = n.field('name');
       const v = n.field('value');
       if (id && v) addBinding(out, id.text(), { value: v, declaration: n });
-    } else if (n.kind() === 'assignment_expression') {
+    } else if (k === 'assignment_expression') {
       const l = n.field('left');
       const r = n.field('right');
       if (l && r) {
@@ -654,6 +732,37 @@ function javaBindingIndex(scope: SgNode): BindingIndex {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Node kinds a language's scope predicates can accept: see {@link scopeKinds}. */
+export interface ScopeKinds {
+  /** Kinds `isLoop` can accept. */
+  loops: ReadonlySet<string>;
+  /** Kinds `isFunction` or `isClosure` can accept. */
+  functions: ReadonlySet<string>;
+  /** Kinds `isClassScope` can accept. */
+  classes: ReadonlySet<string>;
+  /** Kinds `callee` returns a node for. */
+  calls: ReadonlySet<string>;
+}
+
+/**
+ * The kinds each predicate of a language can accept (a superset: the predicate still decides), so that a walk
+ * over ancestors or descendants reads each node's kind once and asks a predicate only where it can hold.
+ */
+export function scopeKinds(lang: TsLanguage): ScopeKinds {
+  return SCOPE_KINDS[lang];
+}
+
+const SCOPE_KINDS: Readonly<Record<TsLanguage, ScopeKinds>> = {
+  go: { loops: new Set(goSyntax.kinds.loops), functions: new Set(goSyntax.kinds.functions), classes: new Set(), calls: new Set(goSyntax.kinds.calls) },
+  python: { loops: new Set(pySyntax.kinds.loops), functions: new Set(pySyntax.kinds.functions), classes: new Set(['class_definition']), calls: new Set(pySyntax.kinds.calls) },
+  java: {
+    loops: new Set(javaSyntax.kinds.loops),
+    functions: new Set(javaSyntax.kinds.functions),
+    classes: new Set(['class_body', 'enum_body', 'interface_body']),
+    calls: new Set(javaSyntax.kinds.calls),
+  },
+};
+
 /**
  * Resolution shared by the three languages: walk out from `at` through closures and functions; in each
  * function, a parameter or an enclosing loop variable wins, else the last assignment before `at` in that
@@ -666,12 +775,17 @@ function resolveGeneric(
   indexOf: (scope: SgNode) => BindingIndex,
 ): Binding | undefined {
   const atStart = at.range().start.index;
+  // The ancestors in one call, each kind read once; the predicates run only on the kinds they can accept.
+  const chain = at.ancestors();
+  const scopes = SCOPE_KINDS[syn.lang];
   let prev: SgNode = at;
-  for (let p = at.parent(); p; prev = p, p = p.parent()) {
-    if (syn.isLoop(p) && syn.loopVariables(p).includes(name) && contains(syn.loopBody(p) ?? p, prev)) {
+  for (let i = 0; i < chain.length; prev = chain[i]!, i++) {
+    const p = chain[i]!;
+    const k = p.kind() as string;
+    if (scopes.loops.has(k) && syn.isLoop(p) && syn.loopVariables(p).includes(name) && contains(syn.loopBody(p) ?? p, prev)) {
       return { kind: 'loop-variable', loop: p };
     }
-    if (syn.isFunction(p) || syn.isClosure(p)) {
+    if (scopes.functions.has(k) && (syn.isFunction(p) || syn.isClosure(p))) {
       const local = (indexOf(p).get(name) ?? []).filter((b) => b.declaration.range().start.index < atStart);
       if (local.length) {
         const last = local[local.length - 1]!;
@@ -679,7 +793,7 @@ function resolveGeneric(
       }
       if (syn.parameterNames(p).includes(name)) return { kind: 'parameter', fn: p };
     }
-    if (!p.parent() || syn.isClassScope(p)) {
+    if (i === chain.length - 1 || (scopes.classes.has(k) && syn.isClassScope(p))) {
       const all = indexOf(p).get(name) ?? [];
       if (all.length) {
         const last = all[all.length - 1]!;
