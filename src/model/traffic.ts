@@ -314,6 +314,8 @@ export interface RouteNotApplied {
   /** Why, e.g. `backendRef shop/prod not accessible to an HTTPRoute in namespace "web" (no ReferenceGrant in prod allows it)`. */
   message: string;
   unmodelled?: boolean;
+  /** What to change, when the adapter knows better than the rule's generic hint. */
+  hint?: string;
 }
 
 /** The ephemeral ports one scope has, and what a route draws from it. */
