@@ -35,10 +35,11 @@ describe('ambient', () => {
     assert.deepEqual(row.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
     assert.equal(row.retryPolicy, undefined);
     assert.deepEqual(result.findings.filter((f) => f.ruleId === 'keepalive-disabled'), []);
+    // Both what the user wrote for L7 are reported: the VirtualService retries and the DestinationRule pool field.
     const ignored = result.findings.filter((f) => f.ruleId === 'setting-ignored');
-    assert.equal(ignored.length, 1);
-    assert.match(ignored[0]!.message, /no waypoint: ambient L4 only/);
-    assert.equal(ignored[0]!.location.line, 47);
+    assert.deepEqual(ignored.map((f) => [f.location.line, f.message.split(' has no effect')[0]]), [[34, 'ignored: retries.attempts: 3'], [47, 'ignored: http.maxRequestsPerConnection: 1 (top level)']].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    for (const f of ignored) assert.match(f.message, /no waypoint: ambient L4 only/);
+    assert.match(ignored[0]!.message, /ztunnel applies no route retries; no istio\.io\/use-waypoint label on Service shop\/reviews or its namespace/);
     const explained = stylish(result, { color: false, explain: true, version: 'test' });
     assert.match(explained, /data plane: app → ztunnel \[app\], ztunnel → ztunnel reviews\.shop\.svc\.cluster\.local:9080 \[ztunnel\]/);
     assert.match(explained, /sidecar: no \(ambient: Namespace shop has istio\.io\/dataplane-mode=ambient\)/);

@@ -25,7 +25,7 @@ import type { ManifestObject } from '../../../load/objects.js';
 import { isClusterUri } from '../../../load/objects.js';
 import type { MeshModel, WorkloadView } from '../../mesh.js';
 import { podTemplatePath } from '../../mesh.js';
-import type { FieldRef, WaypointBinding } from '../../traffic.js';
+import type { ConnectionPolicy, FieldRef, RetryPolicy, WaypointBinding } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig } from '../../values.js';
 import { atLeast } from '../istio/versions.js';
 import { gatewaysByName } from '../gateway-api/routes.js';
@@ -268,4 +268,25 @@ export function ingressUseWaypoint(model: MeshModel, host: string): { enabled: b
   const value = label(owner, INGRESS_USE_WAYPOINT)!;
   const enabled = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
   return { enabled, at: { object: owner, path: ['metadata', 'labels', INGRESS_USE_WAYPOINT] }, reason: `${describe(owner)} has ${INGRESS_USE_WAYPOINT}=${value}` };
+}
+
+/**
+ * Records the route retries written for a destination that ambient carries without a waypoint as ignored on
+ * `policy` (rule `setting-ignored`): ztunnel is L4 only and applies no HTTP route, so a VirtualService `retries`
+ * block or an HTTPRoute `retry` does nothing there (istio/istio `architecture/ambient/ztunnel.md`: ztunnel does
+ * no L7 processing; istio.io "Use Layer 7 features": routes need a waypoint). Only written retries are recorded (the
+ * mesh default is nobody's setting), at `retries.attempts` when written, else at the block; once per field.
+ * `why` says why there is no waypoint.
+ */
+export function ignoreRouteRetriesAtL4(policy: ConnectionPolicy, retries: RetryPolicy | undefined, why: string): void {
+  const at = retries?.attempts.at ?? retries?.block;
+  if (!retries || !at) return;
+  const field = at.object.ref.kind === 'HTTPRoute' ? (retries.attempts.at ? 'retry.attempts' : 'retry') : retries.attempts.at ? 'retries.attempts' : 'retries';
+  if (policy.ignored.some((i) => i.at.object === at.object && i.at.path.join('.') === at.path.join('.'))) return;
+  policy.ignored.push({
+    field,
+    value: retries.attempts.value,
+    at,
+    reason: `no waypoint: ambient L4 only (ztunnel applies no route retries; ${why})`,
+  });
 }
