@@ -158,3 +158,22 @@ describe('ambient', () => {
     assert.equal(waypointFor(model, 'reviews.shop.svc.cluster.local').waypoint, undefined);
   });
 });
+
+describe('fixtures/ambient (the user-facing example): Gateway API routes in ambient mode', () => {
+  it('a GAMMA HTTPRoute on a Service with a waypoint is the waypoint\'s L7 leg; one parented on the waypoint is refused; the ingress client follows name-override and listener hostnames', async () => {
+    const yaml = readFileSync(join(ROOT, 'fixtures', 'ambient', 'shop.yaml'), 'utf8');
+    const result = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+    assert.deepEqual(result.errors, []);
+    const reviews = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(reviews.legs.map((l) => [l.name, l.dataPlane, l.tries, l.connectionsPerTry]), [
+      ['app → ztunnel', 'none', 1, 0],
+      ['ztunnel → waypoint shop/waypoint', 'ztunnel', 1, 0],
+      ['waypoint → reviews.shop.svc.cluster.local:9080', 'waypoint', 4, 1],
+    ]);
+    assert.equal(reviews.retryPolicy?.route.object.ref.name, 'reviews', 'the waypoint applies the GAMMA route\'s retry, not the one parented on the waypoint');
+    assert.deepEqual(result.routes.map((r) => r.client ?? r.clientNamespace).sort(), ['shop', 'shop/shop-edge']);
+    const refused = result.findings.filter((f) => f.ruleId === 'route-not-attached').map((f) => [f.location.line, f.message.split(':')[0]]);
+    assert.deepEqual(refused, [[119, 'NotAllowedByListeners'], [167, 'NoMatchingListenerHostname']]);
+    assert.ok(!result.findings.some((f) => f.ruleId === 'setting-ignored' || f.ruleId === 'gateway-unmodelled'));
+  });
+});
