@@ -108,6 +108,25 @@ export function gatewayView(model: MeshModel, gateway: ManifestObject | undefine
   };
 }
 
+/**
+ * The Gateways of the input that connect networks in an ambient multi-network mesh: class `istio-east-west` (this
+ * cluster's east-west gateway, which other networks' ztunnels reach over HBONE on 15008) and `istio-remote`
+ * (another network's east-west gateway as this cluster sees it; Istio programs nothing for it,
+ * deploymentcontroller.go `UnmanagedGatewayController`, "Remote to this cluster"). istio.io "Install ambient
+ * multi-primary on different networks": traffic to endpoints in another network goes through that network's
+ * east-west gateway. meshlint does not model that hop (`gateway-unmodelled` reports each such Gateway).
+ */
+export function multiNetworkGateways(model: MeshModel): { gateway: GatewayView; role: 'east-west' | 'remote' }[] {
+  const out: { gateway: GatewayView; role: 'east-west' | 'remote' }[] = [];
+  for (const o of model.gatewayApi) {
+    if (o.ref.kind !== 'Gateway') continue;
+    const className = asString(dig(o.raw, 'spec', 'gatewayClassName'));
+    if (className !== 'istio-east-west' && className !== 'istio-remote') continue;
+    out.push({ gateway: gatewayView(model, o)!, role: className === 'istio-east-west' ? 'east-west' : 'remote' });
+  }
+  return out;
+}
+
 /** Listener protocols whose routes are HTTPRoute/GRPCRoute (Gateway API `ProtocolType`: HTTP, HTTPS carry HTTP routes). */
 const HTTP_LISTENER_PROTOCOLS = new Set(['HTTP', 'HTTPS']);
 
