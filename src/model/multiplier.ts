@@ -19,7 +19,7 @@ import { ConnectionPolicies, addDestinationRulePolicies, addEnvoyFilterListenerP
 import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
-import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ignoreRouteRetriesAtL4, ingressUseWaypoint, waypointBindings, waypointFor } from './adapters/workloads/ambient.js';
+import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ignoreRouteRetriesAtL4, ingressUseWaypoint, l7InForce, waypointBindings, waypointFor } from './adapters/workloads/ambient.js';
 import { formatIstioVersion } from './adapters/istio/versions.js';
 import { formatNumber } from '../numbers.js';
 import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
@@ -191,7 +191,8 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   };
   for (const r of trafficRoutes) add(r.retryPolicy);
   for (const r of routes) add(r.retryPolicy);
-  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: linkerd.ignored };
+  const inForce = l7InForce(model, trafficRoutes, retryPolicies, routes);
+  return { routes, trafficRoutes: inForce.trafficRoutes, connectionPolicies: policies.all(), retryPolicies: inForce.retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: linkerd.ignored };
 }
 
 /**
@@ -887,7 +888,7 @@ function ambientLegs(
   // Nothing applies the destination's DestinationRule pool settings on this path: record them as ignored.
   const policy = policies.get({ clientNamespace: input.clientNamespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'ztunnel' });
   ignoreForAmbientL4(policy);
-  ignoreRouteRetriesAtL4(policy, input.retries, resolution.reason);
+  ignoreRouteRetriesAtL4(model, policy, input.retries, resolution.reason);
   return {};
 }
 

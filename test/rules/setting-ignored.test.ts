@@ -1,4 +1,4 @@
-import { HTTP_80, serviceEntry, TLS_443, type ServiceEntryPort } from '../helpers/manifests.js';
+import { ambientReviews, HTTP_80, serviceEntry, TLS_443, type ServiceEntryPort } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 import { gatewayRouteOnLinkerdService, linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
@@ -15,17 +15,7 @@ spec:
       http:
 ${http}`;
 
-/** Namespace shop in ambient (with `nsLabels` added), Service reviews, and `route` for it. */
-const ambient = (nsLabels: string, route: string) => `apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio.io/dataplane-mode: ambient${nsLabels} } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec: { ports: [{ name: http, port: 9080 }] }
----
-${route}`;
+const ambient = (nsLabels: string, route: string) => ambientReviews(nsLabels, route);
 const VS_RETRIES = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{ destination: { host: reviews } }]\n    retries: { attempts: 3 }\n';
 const httpRoute = (retry: string) => `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: reviews, namespace: shop }\nspec:\n  parentRefs: [{ group: "", kind: Service, name: reviews, port: 9080 }]\n  rules:\n  - backendRefs: [{ name: reviews, port: 9080 }]\n${retry}`;
 const WAYPOINT_GW = '---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { name: waypoint, namespace: shop }\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{ name: mesh, port: 15008, protocol: HBONE }]\n';
