@@ -548,7 +548,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
       });
     }
   }
-  const mirrors = input.mirrors.map((m) => {
+  // Ambient without a waypoint: ztunnel is L4 only and mirrors nothing (docs/model.md, "Legs of an ambient client").
+  const mirrors = (ambient.ambient && !waypointFor(model, input.destination).waypoint ? [] : input.mirrors).map((m) => {
     // A mirror without a port goes to the port the request came in on when the mirror host declares it, else its only port.
     const mirrorPorts = declaredPorts(model, m.host);
     const port = m.port ?? (input.port !== undefined && (mirrorPorts.length === 0 || mirrorPorts.some((p) => p.number === input.port)) ? input.port : mirrorPorts.length === 1 ? mirrorPorts[0]!.number : undefined);

@@ -11,6 +11,7 @@ import { check } from '../../src/pipeline.js';
 import { stylish } from '../../src/report/stylish.js';
 import { ROOT } from '../helpers/paths.js';
 import { objectsFromYaml } from '../helpers/model.js';
+import { ambientReviews } from '../helpers/manifests.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel } from '../../src/model/mesh.js';
 import { waypointFor } from '../../src/model/adapters/workloads/ambient.js';
 
@@ -175,5 +176,28 @@ describe('fixtures/ambient (the user-facing example): Gateway API routes in ambi
     const refused = result.findings.filter((f) => f.ruleId === 'route-not-attached').map((f) => [f.location.line, f.message.split(':')[0]]);
     assert.deepEqual(refused, [[119, 'NotAllowedByListeners'], [167, 'NoMatchingListenerHostname']]);
     assert.ok(!result.findings.some((f) => f.ruleId === 'setting-ignored' || f.ruleId === 'gateway-unmodelled'));
+  });
+});
+
+describe('ambient without a waypoint: no L7 route effects', () => {
+  const mirrorToShadow = 'apiVersion: v1\nkind: Service\nmetadata: { name: shadow, namespace: shop }\nspec: { ports: [{ name: http, port: 9080 }] }\n---\n' +
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{ destination: { host: reviews } }]\n    mirror: { host: shadow }\n---\n' +
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: shadow, namespace: shop }\nspec:\n  host: shadow\n  trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } }\n';
+  const run = async (yaml: string) => check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+
+  it('a mirror is not counted in the row (ztunnel mirrors nothing), and mirror-amplification and retries-implicit-default stay quiet', async () => {
+    const result = await run(ambientReviews('', mirrorToShadow));
+    assert.deepEqual(result.errors, []);
+    const row = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(row.mirrors, []);
+    assert.equal(row.total, 0);
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'mirror-amplification' || f.ruleId === 'retries-implicit-default'), []);
+  });
+
+  it('near miss: with a waypoint the mirror counts (keep-alive off to shadow: 1 new connection per request)', async () => {
+    const result = await run(ambientReviews(', istio.io/use-waypoint: waypoint', mirrorToShadow, { waypoint: true }));
+    const row = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(row.mirrors.map((m) => [m.host, m.connections]), [['shadow.shop.svc.cluster.local', 1]]);
+    assert.equal(result.findings.filter((f) => f.ruleId === 'mirror-amplification').length, 1);
   });
 });
