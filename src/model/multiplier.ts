@@ -22,7 +22,7 @@ import { declaredPorts } from './adapters/workloads/ports.js';
 import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ignoreRouteRetriesAtL4, ingressUseWaypoint, l7InForce, waypointBindings, waypointFor } from './adapters/workloads/ambient.js';
 import { formatIstioVersion } from './adapters/istio/versions.js';
 import { formatNumber } from '../numbers.js';
-import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
+import { gatewayApiRoutes, ingressClientOf, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 import { isLinkerdParent, linkerdTraffic } from './adapters/linkerd/routes.js';
 import { linkerdClient, opaquePortReason } from './adapters/linkerd/enrolment.js';
 
@@ -451,7 +451,7 @@ interface RowInput {
   /** No route of the input covers the host: `retries` is the mesh default (a waypoint applies it only from Istio 1.31). */
   noRoute?: boolean;
   /** The row of an ingress gateway's route to a Service with a waypoint (`ingressWaypointRowInputs`). */
-  ingress?: { gateways: string[]; route: FieldRef };
+  ingress?: { gateways: string[]; route: FieldRef; client?: string };
   /** Ingress rows: the retries of the host's mesh route, which its waypoint applies (absent: no mesh route). */
   meshRetries?: RetryPolicy;
   mirrors: readonly RouteMirror[];
@@ -568,7 +568,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
-    ...(input.gateway ? { client: `${input.gateway.namespace}/${input.gateway.deployment}` } : {}),
+    ...(input.gateway ? { client: `${input.gateway.namespace}/${input.gateway.deployment}` } : input.ingress?.client ? { client: input.ingress.client } : {}),
     sidecar: ambient.ambient || input.ingress || input.gateway ? false : sidecar,
     sidecarReason: input.gateway
       ? `north-south: gateway ${input.gateway.namespace}/${input.gateway.deployment} applies the route (Gateway ${input.gateway.key})`
@@ -972,7 +972,7 @@ function ingressWaypointRowInputs(model: MeshModel, meshSpecs: readonly RowInput
           protocol: 'http',
           definedBy: backend.at,
           retries: route.retryPolicy,
-          ingress: { gateways, route: route.at },
+          ingress: { gateways, route: route.at, ...ingressClientOf(route) },
           mirrors: [],
           ...(mesh?.retries ? { meshRetries: mesh.retries } : {}),
         });

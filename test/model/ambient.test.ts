@@ -126,6 +126,9 @@ describe('ambient', () => {
     const fromRoute = result.routes.filter((r) => r.definedBy.object.ref.kind === 'HTTPRoute');
     assert.equal(fromRoute.length, 1, fromRoute.map((r) => r.legs.map((l) => l.name).join(' + ')).join('\n'));
     assert.deepEqual(fromRoute[0]!.legs.map((l) => l.dataPlane), ['gateway', 'waypoint']);
+    assert.equal(fromRoute[0]!.client, 'istio-ingress/edge-istio', "the client is Istio's Deployment for the Gateway");
+    const overridden = await run('ambient-ingress-use-waypoint.yaml', (y) => httpRoute(y).replace('  name: edge\n  namespace: istio-ingress\n', '  name: edge\n  namespace: istio-ingress\n  annotations:\n    gateway.istio.io/name-override: public-edge\n'));
+    assert.deepEqual(overridden.result.routes.filter((r) => r.definedBy.object.ref.kind === 'HTTPRoute').map((r) => r.client), ['istio-ingress/public-edge']);
   });
 
   it('ingress-use-waypoint: the gateway retries to the waypoint and the waypoint retries again (3 × 4 tries)', async () => {

@@ -245,3 +245,14 @@ function retryOf(object: ManifestObject, path: FieldPath, retry: Record<string, 
     block,
   };
 }
+
+/**
+ * The gateway Deployment that applies a Gateway API route through an Istio ingress Gateway, as a row's `client`
+ * (`<namespace>/<deployment>`, the Deployment named as in {@link GatewayView}); nothing for other routes (a
+ * VirtualService bound to an Istio `Gateway` names no Deployment).
+ */
+export function ingressClientOf(route: TrafficRoute): { client?: string } {
+  const parents = (route as Partial<GatewayApiRoute>).parents;
+  const gateway = parents?.find((p) => p.kind === 'gateway' && p.applied && p.gateway?.implementation === 'istio')?.gateway;
+  return gateway ? { client: `${gateway.object.ref.namespace}/${gateway.deployment}` } : {};
+}
