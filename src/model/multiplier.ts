@@ -192,7 +192,7 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   for (const r of trafficRoutes) add(r.retryPolicy);
   for (const r of routes) add(r.retryPolicy);
   const inForce = l7InForce(model, trafficRoutes, retryPolicies, routes);
-  return { routes, trafficRoutes: inForce.trafficRoutes, connectionPolicies: policies.all(), retryPolicies: inForce.retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: linkerd.ignored };
+  return { routes, trafficRoutes: inForce.trafficRoutes, connectionPolicies: policies.all(), retryPolicies: inForce.retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: [...linkerd.ignored, ...inForce.ignored] };
 }
 
 /**

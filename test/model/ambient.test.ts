@@ -195,6 +195,8 @@ describe('ambient without a waypoint: no L7 route effects', () => {
     assert.deepEqual(row.mirrors, []);
     assert.equal(row.total, 0);
     assert.deepEqual(result.findings.filter((f) => f.ruleId === 'mirror-amplification' || f.ruleId === 'retries-implicit-default'), []);
+    // What the user wrote is said to do nothing, at the mirror.
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'setting-ignored').map((f) => [f.location.line, f.message]), [[22, 'ignored: mirror: "100% to shadow.shop.svc.cluster.local" has no effect: no waypoint: ambient L4 only (ztunnel mirrors no request)']]);
   });
 
   it('near miss: with a waypoint the mirror counts (keep-alive off to shadow: 1 new connection per request)', async () => {
@@ -202,5 +204,6 @@ describe('ambient without a waypoint: no L7 route effects', () => {
     const row = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
     assert.deepEqual(row.mirrors.map((m) => [m.host, m.connections]), [['shadow.shop.svc.cluster.local', 1]]);
     assert.equal(result.findings.filter((f) => f.ruleId === 'mirror-amplification').length, 1);
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'setting-ignored'), []);
   });
 });

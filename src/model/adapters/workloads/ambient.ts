@@ -25,7 +25,7 @@ import type { ManifestObject } from '../../../load/objects.js';
 import { isClusterUri } from '../../../load/objects.js';
 import type { MeshModel, WorkloadView } from '../../mesh.js';
 import { podTemplatePath } from '../../mesh.js';
-import type { ConnectionPolicy, FieldRef, RetryPolicy, TrafficRoute, WaypointBinding } from '../../traffic.js';
+import type { ConnectionPolicy, FieldRef, IgnoredSetting, RetryPolicy, TrafficRoute, WaypointBinding } from '../../traffic.js';
 import { fieldKey } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig } from '../../values.js';
 import { atLeast } from '../istio/versions.js';
@@ -307,7 +307,8 @@ function l4RoutesOf(model: MeshModel): Set<string> {
  * ({@link ignoreRouteRetriesAtL4}): ztunnel applies no HTTP route, so neither the route's retries, Istio's default
  * retry policy nor its mirrors happen, and `retries-aggressive`, `retries-implicit-default` or
  * `mirror-amplification` would describe traffic that never flows. Such a route stays in `trafficRoutes` (its
- * attachment findings still hold) without its `retryPolicy` and `mirrors`, and its policy leaves `retryPolicies`. A
+ * attachment findings still hold) without its `retryPolicy` and `mirrors` (each mirror becomes an `ignored` setting,
+ * reported by `setting-ignored`), and its policy leaves `retryPolicies`. A
  * route some sidecar, gateway or waypoint row applies (that row's `retryPolicy`) is kept whole, and so is a route
  * no row reached. `rows` are the multiplier rows (anything with an optional `retryPolicy`).
  */
@@ -316,9 +317,10 @@ export function l7InForce(
   trafficRoutes: TrafficRoute[],
   retryPolicies: RetryPolicy[],
   rows: readonly { retryPolicy?: RetryPolicy }[],
-): { trafficRoutes: TrafficRoute[]; retryPolicies: RetryPolicy[] } {
+): { trafficRoutes: TrafficRoute[]; retryPolicies: RetryPolicy[]; ignored: IgnoredSetting[] } {
   const reached = l4Routes.get(model);
-  if (!reached?.size) return { trafficRoutes, retryPolicies };
+  const ignored: IgnoredSetting[] = [];
+  if (!reached?.size) return { trafficRoutes, retryPolicies, ignored };
   const applied = new Set<string>();
   for (const r of rows) if (r.retryPolicy) applied.add(fieldKey(r.retryPolicy.route));
   const onlyL4 = (at: FieldRef) => {
@@ -328,9 +330,11 @@ export function l7InForce(
   return {
     trafficRoutes: trafficRoutes.map((r) => {
       if (!onlyL4(r.at)) return r;
+      for (const m of r.mirrors) ignored.push({ field: 'mirror', value: `${m.percentage}% to ${m.host}`, at: m.at, reason: 'no waypoint: ambient L4 only (ztunnel mirrors no request)' });
       const { retryPolicy: _skipped, ...rest } = r;
       return { ...rest, mirrors: [] };
     }),
     retryPolicies: retryPolicies.filter((p) => !onlyL4(p.route)),
+    ignored,
   };
 }
