@@ -23,6 +23,13 @@ export default defineRule({
     const effective = new Set<string>();
     const ignored = new Map<string, IgnoredSetting>();
     return {
+      // A route's retries that some row applies (a sidecar or waypoint client) are not ignored, even where an
+      // ambient client without a waypoint skips them.
+      route(row) {
+        const retries = row.retryPolicy;
+        if (retries?.attempts.at) effective.add(fieldKey(retries.attempts.at));
+        if (retries?.block) effective.add(fieldKey(retries.block));
+      },
       ConnectionPolicy(policy) {
         for (const figure of [...Object.values(policy.http), ...Object.values(policy.tcp)]) if (figure) effective.add(fieldKey(figure));
         for (const i of policy.ignored) {

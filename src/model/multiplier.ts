@@ -19,10 +19,10 @@ import { ConnectionPolicies, addDestinationRulePolicies, addEnvoyFilterListenerP
 import { defaultRetryPolicy, inboundRetriesFor, retryPolicyOf } from './adapters/istio/retries.js';
 import { allHttpRoutes, httpRoutesOf } from './adapters/istio/virtual-service.js';
 import { declaredPorts } from './adapters/workloads/ports.js';
-import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ingressUseWaypoint, waypointBindings, waypointFor } from './adapters/workloads/ambient.js';
+import { type AmbientEnrolment, type WaypointRef, ambientEnrolment, ignoreRouteRetriesAtL4, ingressUseWaypoint, l7InForce, waypointBindings, waypointFor } from './adapters/workloads/ambient.js';
 import { formatIstioVersion } from './adapters/istio/versions.js';
 import { formatNumber } from '../numbers.js';
-import { gatewayApiRoutes, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
+import { gatewayApiRoutes, ingressClientOf, ISTIO_GATEWAY_CLASS, type GatewayApiRoute } from './adapters/gateway-api/routes.js';
 import { isLinkerdParent, linkerdTraffic } from './adapters/linkerd/routes.js';
 import { linkerdClient, opaquePortReason } from './adapters/linkerd/enrolment.js';
 import { linkerdTimeoutTrace, type LinkerdTimeouts } from './adapters/linkerd/annotations.js';
@@ -195,7 +195,8 @@ export function buildTrafficModel(model: MeshModel, options: MultiplierOptions =
   };
   for (const r of trafficRoutes) add(r.retryPolicy);
   for (const r of routes) add(r.retryPolicy);
-  return { routes, trafficRoutes, connectionPolicies: policies.all(), retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: linkerd.ignored };
+  const inForce = l7InForce(model, trafficRoutes, retryPolicies, routes);
+  return { routes, trafficRoutes: inForce.trafficRoutes, connectionPolicies: policies.all(), retryPolicies: inForce.retryPolicies, waypointBindings: waypointBindings(model), timeWaitSeconds: options.timeWaitSeconds ?? TIME_WAIT_SECONDS, ignoredSettings: [...linkerd.ignored, ...inForce.ignored] };
 }
 
 /**
@@ -471,7 +472,7 @@ interface RowInput {
   /** No route of the input covers the host: `retries` is the mesh default (a waypoint applies it only from Istio 1.31). */
   noRoute?: boolean;
   /** The row of an ingress gateway's route to a Service with a waypoint (`ingressWaypointRowInputs`). */
-  ingress?: { gateways: string[]; route: FieldRef };
+  ingress?: { gateways: string[]; route: FieldRef; client?: string };
   /** Ingress rows: the retries of the host's mesh route, which its waypoint applies (absent: no mesh route). */
   meshRetries?: RetryPolicy;
   mirrors: readonly RouteMirror[];
@@ -572,7 +573,8 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
       });
     }
   }
-  const mirrors = input.mirrors.map((m) => {
+  // Ambient without a waypoint: ztunnel is L4 only and mirrors nothing (docs/model.md, "Legs of an ambient client").
+  const mirrors = (ambient.ambient && !waypointFor(model, input.destination).waypoint ? [] : input.mirrors).map((m) => {
     // A mirror without a port goes to the port the request came in on when the mirror host declares it, else its only port.
     const mirrorPorts = declaredPorts(model, m.host);
     const port = m.port ?? (input.port !== undefined && (mirrorPorts.length === 0 || mirrorPorts.some((p) => p.number === input.port)) ? input.port : mirrorPorts.length === 1 ? mirrorPorts[0]!.number : undefined);
@@ -591,7 +593,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   const total = legs.reduce((sum, leg) => sum + leg.tries * leg.connectionsPerTry, 0) + mirrors.reduce((s, m) => s + m.connections, 0);
   return {
     clientNamespace: input.clientNamespace,
-    ...(input.gateway ? { client: `${input.gateway.namespace}/${input.gateway.deployment}` } : {}),
+    ...(input.gateway ? { client: `${input.gateway.namespace}/${input.gateway.deployment}` } : input.ingress?.client ? { client: input.ingress.client } : {}),
     sidecar: ambient.ambient || input.ingress || input.gateway ? false : sidecar,
     sidecarReason: input.gateway
       ? `north-south: gateway ${input.gateway.namespace}/${input.gateway.deployment} applies the route (Gateway ${input.gateway.key})`
@@ -914,6 +916,7 @@ function ambientLegs(
   // Nothing applies the destination's DestinationRule pool settings on this path: record them as ignored.
   const policy = policies.get({ clientNamespace: input.clientNamespace, host: input.destination, subset: input.subset, port: input.port, dataPlane: 'ztunnel' });
   ignoreForAmbientL4(policy);
+  ignoreRouteRetriesAtL4(model, policy, input.retries, resolution.reason);
   return {};
 }
 
@@ -996,7 +999,7 @@ function ingressWaypointRowInputs(model: MeshModel, meshSpecs: readonly RowInput
           protocol: 'http',
           definedBy: backend.at,
           retries: route.retryPolicy,
-          ingress: { gateways, route: route.at },
+          ingress: { gateways, route: route.at, ...ingressClientOf(route) },
           mirrors: [],
           ...(mesh?.retries ? { meshRetries: mesh.retries } : {}),
         });

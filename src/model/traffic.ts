@@ -334,6 +334,8 @@ export interface RouteNotApplied {
   /** Why, e.g. `backendRef shop/prod not accessible to an HTTPRoute in namespace "web" (no ReferenceGrant in prod allows it)`. */
   message: string;
   unmodelled?: boolean;
+  /** What to change, when the adapter knows better than the rule's generic hint. */
+  hint?: string;
 }
 
 /** The ephemeral ports one scope has, and what a route draws from it. */
@@ -421,4 +423,20 @@ export interface MeshFacts {
    * namespace whose selector matches its pod labels. Empty for an object without a pod spec.
    */
   podListeningPorts(workload: ManifestObject): readonly ListeningPort[];
+  /**
+   * Each ambient multi-network Gateway of the input (Gateway API class `istio-east-west`: this network's east-west
+   * gateway; `istio-remote`: another network's), in input order. Traffic between networks through them is not
+   * modelled.
+   */
+  multiNetworkGateways(): readonly MultiNetworkGateway[];
+}
+
+/** An ambient multi-network Gateway (see {@link MeshFacts.multiNetworkGateways}). */
+export interface MultiNetworkGateway {
+  object: ManifestObject;
+  /** `<namespace>/<name>`. */
+  key: string;
+  /** `spec.gatewayClassName`. */
+  className: string;
+  role: 'east-west' | 'remote';
 }

@@ -160,3 +160,25 @@ ${gateways}  http:
         host: ${options.destination ?? host}
 ${options.port === undefined ? '' : `        port:\n          number: ${options.port}\n`}${options.routeLines ?? ''}`;
 }
+
+/**
+ * Namespace `namespace` enrolled in ambient (`istio.io/dataplane-mode: ambient`, plus `nsLabels`, e.g.
+ * `, istio.io/use-waypoint: waypoint`) with Service reviews (HTTP port 9080), then `rest` (routes for it), and with
+ * `waypoint` the waypoint Gateway shop/waypoint (class istio-waypoint, HBONE 15008).
+ */
+export function ambientReviews(nsLabels: string, rest: string, options: { namespace?: string; waypoint?: boolean } = {}): string {
+  const ns = options.namespace ?? 'shop';
+  const waypoint = options.waypoint
+    ? `---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { name: waypoint, namespace: ${ns} }\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{ name: mesh, port: 15008, protocol: HBONE }]\n`
+    : '';
+  return `apiVersion: v1
+kind: Namespace
+metadata: { name: ${ns}, labels: { istio.io/dataplane-mode: ambient${nsLabels} } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: ${ns} }
+spec: { ports: [{ name: http, port: 9080 }] }
+---
+${rest}${waypoint}`;
+}

@@ -11,6 +11,7 @@ import { check } from '../../src/pipeline.js';
 import { stylish } from '../../src/report/stylish.js';
 import { ROOT } from '../helpers/paths.js';
 import { objectsFromYaml } from '../helpers/model.js';
+import { ambientReviews } from '../helpers/manifests.js';
 import { DEFAULT_MESH_SETTINGS, MeshModel } from '../../src/model/mesh.js';
 import { waypointFor } from '../../src/model/adapters/workloads/ambient.js';
 
@@ -35,10 +36,11 @@ describe('ambient', () => {
     assert.deepEqual(row.legs.map((l) => l.dataPlane), ['none', 'ztunnel']);
     assert.equal(row.retryPolicy, undefined);
     assert.deepEqual(result.findings.filter((f) => f.ruleId === 'keepalive-disabled'), []);
+    // Both what the user wrote for L7 are reported: the VirtualService retries and the DestinationRule pool field.
     const ignored = result.findings.filter((f) => f.ruleId === 'setting-ignored');
-    assert.equal(ignored.length, 1);
-    assert.match(ignored[0]!.message, /no waypoint: ambient L4 only/);
-    assert.equal(ignored[0]!.location.line, 47);
+    assert.deepEqual(ignored.map((f) => [f.location.line, f.message.split(' has no effect')[0]]), [[34, 'ignored: retries.attempts: 3'], [47, 'ignored: http.maxRequestsPerConnection: 1 (top level)']].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    for (const f of ignored) assert.match(f.message, /no waypoint: ambient L4 only/);
+    assert.match(ignored[0]!.message, /ztunnel applies no route retries; no istio\.io\/use-waypoint label on Service shop\/reviews or its namespace/);
     const explained = stylish(result, { color: false, explain: true, version: 'test' });
     assert.match(explained, /data plane: app → ztunnel \[app\], ztunnel → ztunnel reviews\.shop\.svc\.cluster\.local:9080 \[ztunnel\]/);
     assert.match(explained, /sidecar: no \(ambient: Namespace shop has istio\.io\/dataplane-mode=ambient\)/);
@@ -124,6 +126,9 @@ describe('ambient', () => {
     const fromRoute = result.routes.filter((r) => r.definedBy.object.ref.kind === 'HTTPRoute');
     assert.equal(fromRoute.length, 1, fromRoute.map((r) => r.legs.map((l) => l.name).join(' + ')).join('\n'));
     assert.deepEqual(fromRoute[0]!.legs.map((l) => l.dataPlane), ['gateway', 'waypoint']);
+    assert.equal(fromRoute[0]!.client, 'istio-ingress/edge-istio', "the client is Istio's Deployment for the Gateway");
+    const overridden = await run('ambient-ingress-use-waypoint.yaml', (y) => httpRoute(y).replace('  name: edge\n  namespace: istio-ingress\n', '  name: edge\n  namespace: istio-ingress\n  annotations:\n    gateway.istio.io/name-override: public-edge\n'));
+    assert.deepEqual(overridden.result.routes.filter((r) => r.definedBy.object.ref.kind === 'HTTPRoute').map((r) => r.client), ['istio-ingress/public-edge']);
   });
 
   it('ingress-use-waypoint: the gateway retries to the waypoint and the waypoint retries again (3 × 4 tries)', async () => {
@@ -155,5 +160,50 @@ describe('ambient', () => {
     assert.equal(ratings.waypoint, undefined);
     assert.match(ratings.reason, /names waypoint shop\/missing-wp, which the cluster does not have: istiod gives it no waypoint \(WaypointIsNotReady\)/);
     assert.equal(waypointFor(model, 'reviews.shop.svc.cluster.local').waypoint, undefined);
+  });
+});
+
+describe('fixtures/ambient (the user-facing example): Gateway API routes in ambient mode', () => {
+  it('a GAMMA HTTPRoute on a Service with a waypoint is the waypoint\'s L7 leg; one parented on the waypoint is refused; the ingress client follows name-override and listener hostnames', async () => {
+    const yaml = readFileSync(join(ROOT, 'fixtures', 'ambient', 'shop.yaml'), 'utf8');
+    const result = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+    assert.deepEqual(result.errors, []);
+    const reviews = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(reviews.legs.map((l) => [l.name, l.dataPlane, l.tries, l.connectionsPerTry]), [
+      ['app → ztunnel', 'none', 1, 0],
+      ['ztunnel → waypoint shop/waypoint', 'ztunnel', 1, 0],
+      ['waypoint → reviews.shop.svc.cluster.local:9080', 'waypoint', 4, 1],
+    ]);
+    assert.equal(reviews.retryPolicy?.route.object.ref.name, 'reviews', 'the waypoint applies the GAMMA route\'s retry, not the one parented on the waypoint');
+    assert.deepEqual(result.routes.map((r) => r.client ?? r.clientNamespace).sort(), ['shop', 'shop/shop-edge']);
+    const refused = result.findings.filter((f) => f.ruleId === 'route-not-attached').map((f) => [f.location.line, f.message.split(':')[0]]);
+    assert.deepEqual(refused, [[119, 'NotAllowedByListeners'], [167, 'NoMatchingListenerHostname']]);
+    assert.ok(!result.findings.some((f) => f.ruleId === 'setting-ignored' || f.ruleId === 'gateway-unmodelled'));
+  });
+});
+
+describe('ambient without a waypoint: no L7 route effects', () => {
+  const mirrorToShadow = 'apiVersion: v1\nkind: Service\nmetadata: { name: shadow, namespace: shop }\nspec: { ports: [{ name: http, port: 9080 }] }\n---\n' +
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{ destination: { host: reviews } }]\n    mirror: { host: shadow }\n---\n' +
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: shadow, namespace: shop }\nspec:\n  host: shadow\n  trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } }\n';
+  const run = async (yaml: string) => check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+
+  it('a mirror is not counted in the row (ztunnel mirrors nothing), and mirror-amplification and retries-implicit-default stay quiet', async () => {
+    const result = await run(ambientReviews('', mirrorToShadow));
+    assert.deepEqual(result.errors, []);
+    const row = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(row.mirrors, []);
+    assert.equal(row.total, 0);
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'mirror-amplification' || f.ruleId === 'retries-implicit-default'), []);
+    // What the user wrote is said to do nothing, at the mirror.
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'setting-ignored').map((f) => [f.location.line, f.message]), [[22, 'ignored: mirror: "100% to shadow.shop.svc.cluster.local" has no effect: no waypoint: ambient L4 only (ztunnel mirrors no request)']]);
+  });
+
+  it('near miss: with a waypoint the mirror counts (keep-alive off to shadow: 1 new connection per request)', async () => {
+    const result = await run(ambientReviews(', istio.io/use-waypoint: waypoint', mirrorToShadow, { waypoint: true }));
+    const row = result.routes.find((r) => r.destination === 'reviews.shop.svc.cluster.local')!;
+    assert.deepEqual(row.mirrors.map((m) => [m.host, m.connections]), [['shadow.shop.svc.cluster.local', 1]]);
+    assert.equal(result.findings.filter((f) => f.ruleId === 'mirror-amplification').length, 1);
+    assert.deepEqual(result.findings.filter((f) => f.ruleId === 'setting-ignored'), []);
   });
 });

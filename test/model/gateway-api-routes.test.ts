@@ -81,6 +81,27 @@ describe('Gateway API north-south (routes on Istio gateways)', () => {
     assert.ok(!result.findings.some((f) => f.ruleId === 'route-not-attached' || f.ruleId === 'gateway-unmodelled'));
   });
 
+  it('gateway.istio.io/name-override names the client Deployment; without it <name>-<class>', async () => {
+    const yaml = readFileSync(join(FIXTURES, 'httproute-north-south-istio-gateway.yaml'), 'utf8').replace('  name: ingress\n  namespace: infra\n', '  name: ingress\n  namespace: infra\n  annotations:\n    gateway.istio.io/name-override: edge\n');
+    const result = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml) });
+    assert.deepEqual(result.routes.map((r) => [r.client, r.legs.map((l) => l.name)]), [['infra/edge', ['downstream → gateway infra/edge', 'gateway infra/edge → shop.shop.svc.cluster.local:8080']]]);
+    // Near miss: an empty override is not a name (GetOrDefault keeps the default).
+    const empty = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(yaml.replace('name-override: edge', 'name-override: ""')) });
+    assert.deepEqual(empty.routes.map((r) => r.client), ['infra/ingress-istio']);
+  });
+
+  it('listener hostname: a route whose hostnames it does not cover gets no row and NoMatchingListenerHostname; a covered one attaches', async () => {
+    // The fixture's route has hostnames: [shop.example.com].
+    const withListenerHostname = (h: string) => readFileSync(join(FIXTURES, 'httproute-north-south-istio-gateway.yaml'), 'utf8').replace('    protocol: HTTP\n', `    protocol: HTTP\n    hostname: "${h}"\n`);
+    const refused = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(withListenerHostname('*.shop.example.com')) });
+    assert.deepEqual(refused.errors, []);
+    assert.deepEqual(refused.routes, []);
+    assert.deepEqual(refused.findings.filter((f) => f.ruleId === 'route-not-attached').map((f) => [f.location.line, f.message.split(':')[0]]), [[29, 'NoMatchingListenerHostname']]);
+    const covered = await check({ paths: ['-'], cwd: ROOT, defaultNamespace: 'default', stdin: () => Buffer.from(withListenerHostname('*.example.com')) });
+    assert.deepEqual(covered.routes.map((r) => r.client), ['infra/ingress-istio']);
+    assert.deepEqual(covered.findings.filter((f) => f.ruleId === 'route-not-attached'), []);
+  });
+
   it('an external backend (kind Hostname) is SNAT\'d onto the node; retry-budget-missing fires at the HTTPRoute rule', async () => {
     const { rows, result } = await run('httproute-north-south-external-backend-snat.yaml');
     assert.ok(rows.some((r) => r.startsWith('infra/egress-edge-istio → api.payments.example:80 | 1×pooled + 3×pooled | 0 | 0 | node (SNAT)')), rows.join('\n'));

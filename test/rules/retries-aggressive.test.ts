@@ -1,13 +1,18 @@
 import { virtualService } from '../helpers/manifests.js';
 import { ruleTester } from '../helpers/rule-tester.js';
+import { ambientReviews } from '../helpers/manifests.js';
 import { meshRoute } from '../helpers/gateway-api.js';
 import { linkerdService, serviceProfile } from '../helpers/linkerd.js';
 
 /** VirtualService pay routing to payments with `route` under its one route: `route` starts on line 13. */
 const vs = (route: string) => virtualService('pay', { host: 'payments', routeLines: route });
 
+/** A VirtualService for reviews in ambient namespace shop with retries.attempts 6. */
+const AMBIENT_SIX = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{ destination: { host: reviews } }]\n    retries: { attempts: 6, perTryTimeout: 1s }\n';
+
 ruleTester('retries-aggressive', {
   valid: [
+    { name: 'ambient without a waypoint: nothing applies the retries (setting-ignored says so)', yaml: ambientReviews('', AMBIENT_SIX) },
     { name: 'Linkerd: limit 3 with a retry timeout', yaml: linkerdService('{ retry.linkerd.io/http: 5xx, retry.linkerd.io/limit: "3", retry.linkerd.io/timeout: 1s }') },
     { name: 'Linkerd: near miss, codes that are not 5xx/gateway-error without a retry timeout', yaml: linkerdService('{ retry.linkerd.io/http: "503" }') },
     { name: 'Linkerd: retryRatio 0.2 and a route timeout', yaml: serviceProfile('  retryBudget: { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 10s }\n  routes: [{ name: r, condition: { method: GET }, isRetryable: true, timeout: 1s }]\n') },
@@ -24,6 +29,7 @@ ruleTester('retries-aggressive', {
     { name: 'near miss: a GRPCRoute (no retry field: the default, another rule)', yaml: meshRoute('GRPCRoute') },
   ],
   invalid: [
+    { name: 'near miss: ambient with a waypoint applies them', yaml: ambientReviews(', istio.io/use-waypoint: waypoint', AMBIENT_SIX, { waypoint: true }), errors: [{ line: 17, message: /^retries\.attempts: 6 allows 7 tries/ }] },
     { name: 'Linkerd: retry.linkerd.io/limit above maxAttempts', yaml: linkerdService('{ retry.linkerd.io/http: "503", retry.linkerd.io/limit: "4" }'), errors: [{ line: 3, message: /^retry\.linkerd\.io\/limit: 4 allows 5 tries per request/ }] },
     { name: 'Linkerd: 5xx without retry.linkerd.io/timeout', yaml: linkerdService('{ retry.linkerd.io/http: 5xx }'), errors: [{ line: 3, message: /^retry\.linkerd\.io\/http 5xx without retry\.linkerd\.io\/timeout/ }] },
     { name: 'Linkerd: retryRatio above 0.2, retryable route with a timeout', yaml: serviceProfile('  retryBudget: { retryRatio: 0.5, minRetriesPerSecond: 10, ttl: 10s }\n  routes: [{ name: r, condition: { method: GET }, isRetryable: true, timeout: 1s }]\n'), errors: [{ line: 5, message: /^retryBudget\.retryRatio: 0\.5 lets retries add up to 50% of the requests/ }] },

@@ -1,7 +1,10 @@
 import { ruleTester } from '../helpers/rule-tester.js';
+import { ambientReviews } from '../helpers/manifests.js';
 import { meshRoute } from '../helpers/gateway-api.js';
 import { gatewayRouteOnLinkerdService, linkerdService } from '../helpers/linkerd.js';
 
+/** A VirtualService for reviews in ambient namespace shop, without a retries block. */
+const AMBIENT_NO_RETRIES = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{ destination: { host: reviews } }]\n';
 const vs = (routes: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
@@ -15,6 +18,7 @@ ${routes}`;
 
 ruleTester('retries-implicit-default', {
   valid: [
+    { name: 'ambient without a waypoint: ztunnel applies no default retries either', yaml: ambientReviews('', AMBIENT_NO_RETRIES) },
     { name: 'Linkerd: a Service without retry annotations routed by a Gateway API HTTPRoute (Linkerd does not retry by default)', yaml: gatewayRouteOnLinkerdService('') },
     { name: 'Linkerd: timeout annotations only', yaml: linkerdService('{ timeout.linkerd.io/request: 3s }') },
     { name: 'explicit retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n    retries:\n      attempts: 1\n      perTryTimeout: 1s\n') },
@@ -27,6 +31,7 @@ ruleTester('retries-implicit-default', {
     { name: 'near miss: HTTPRoute retry attempts 0 (retries off)', yaml: meshRoute('HTTPRoute', '    retry:\n      attempts: 0\n') },
   ],
   invalid: [
+    { name: 'near miss: ambient with a waypoint, which applies the default', yaml: ambientReviews(', istio.io/use-waypoint: waypoint', AMBIENT_NO_RETRIES, { waypoint: true }), errors: [{ line: 16, message: /default of 2 retries applies/ }] },
     { name: 'route without retries', yaml: vs('  - route:\n    - destination:\n        host: reviews\n'), errors: [{ line: 10, column: 5, severity: 'info', message: /default of 2 retries applies, up to 3 tries/ }] },
     {
       name: 'only the second of two routes',

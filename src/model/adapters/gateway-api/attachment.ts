@@ -6,14 +6,18 @@
  * - Gateway implementation: Istio's gateway controller owns GatewayClass `istio`, and any GatewayClass whose
  *   `spec.controllerName` is `istio.io/gateway-controller` (istio/istio `pilot/pkg/config/kube/gateway`
  *   `deploymentcontroller.go`, `Reconcile`: "We found the gateway class, but we do not implement it. Skip").
- *   For a managed Gateway it deploys `<gateway name>-<gatewayClassName>` (`GetDefaultName`), e.g. `ingress-istio`.
- *   Other Istio-owned classes (`istio-waypoint`, `istio-remote`, `istio-east-west`) are not ingress gateways.
- * - Listeners (Gateway API spec, `ParentReference.sectionName` / `port`, `Listener.allowedRoutes`): a parentRef
- *   with `sectionName` binds to the listener of that name, with `port` to listeners on that port, else to every
- *   listener. A listener accepts the route when its protocol carries HTTP (`HTTP`, `HTTPS`), its
+ *   For a managed Gateway it deploys `<gateway name>-<gatewayClassName>` (`GetDefaultName`), e.g. `ingress-istio`,
+ *   unless the Gateway's `gateway.istio.io/name-override` annotation names it (`configureIstioGateway`). Other
+ *   Istio-owned classes (`istio-waypoint`, `istio-remote`, `istio-east-west`) are not ingress gateways; waypoints
+ *   and east-west gateways listen on HBONE, which takes no routes.
+ * - Listeners (Gateway API spec, `ParentReference.sectionName` / `port`, `Listener.hostname`, `Listener.allowedRoutes`):
+ *   a parentRef with `sectionName` binds to the listener of that name, with `port` to listeners on that port, else to
+ *   every listener. A listener accepts the route when its `hostname` (when written) overlaps one of the route's
+ *   `hostnames` (none written: `*`; {@link hostnamesOverlap}), its protocol carries HTTP (`HTTP`, `HTTPS`), its
  *   `allowedRoutes.kinds` (when written) lists the route's kind, and `allowedRoutes.namespaces.from` allows the
  *   route's namespace (`Same`, the default; `All`; `Selector` over the Namespace's labels). No listener of that
- *   name or port: Istio reports `NoMatchingParent`; listeners that all refuse: `NotAllowedByListeners`.
+ *   name or port: Istio reports `NoMatchingParent`; listeners that all refuse: `NotAllowedByListeners`, or
+ *   `NoMatchingListenerHostname` when every refusal is the hostname.
  * - ReferenceGrant (istio/istio `pilot/pkg/config/kube/gateway/conversion.go`, `buildDestination`: "backendRef
  *   %v/%v not accessible to a %s in namespace %q (missing a ReferenceGrant?)", reason `RefNotPermitted`): a
  *   backendRef (or RequestMirror backendRef) to another namespace needs a ReferenceGrant in that namespace whose
@@ -28,8 +32,19 @@ import { asArray, asRecord, asString, dig } from '../../values.js';
 export const ISTIO_GATEWAY_CLASS = 'istio';
 /** `spec.controllerName` of GatewayClasses Istio's gateway controller implements (deploymentcontroller.go `ControllerName`). */
 export const ISTIO_GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
+/** `spec.controllerName` of Istio's waypoint GatewayClass (`istio-waypoint`; deploymentcontroller.go `ManagedGatewayMeshController`). */
+export const ISTIO_MESH_CONTROLLER = 'istio.io/mesh-controller';
 /** Istio-owned classes that are not ingress gateways (waypoints, remote and east-west gateways): no north-south rows. */
 const ISTIO_NON_INGRESS_CLASSES = new Set(['istio-waypoint', 'istio-remote', 'istio-east-west']);
+/**
+ * Istio classes whose Gateways listen on HBONE only (waypoints, ambient east-west gateways): Istio's
+ * `generateSupportedKinds` gives an HBONE listener no route kinds, so no HTTPRoute or GRPCRoute attaches to them
+ * (`conversion.go`, `referenceAllowed`: "kind … is not allowed"), and the deployment controller names their
+ * Deployment after the Gateway alone (`disableNameSuffix`).
+ */
+const ISTIO_HBONE_CLASSES = new Set(['istio-waypoint', 'istio-east-west']);
+/** Gateway annotation that names the Deployment and Service Istio creates (istio/api `annotation/annotations.yaml`). */
+export const NAME_OVERRIDE = 'gateway.istio.io/name-override';
 /** The Gateway API group of routes and Gateways. */
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -43,8 +58,14 @@ export interface GatewayView {
   key: string;
   className: string;
   implementation: GatewayImplementation;
-  /** The Deployment Istio runs for it, `<name>-<gatewayClassName>` (deploymentcontroller.go `GetDefaultName`). */
+  /**
+   * The Deployment (and Service) Istio runs for it: the `gateway.istio.io/name-override` annotation when set, else
+   * `<name>-<gatewayClassName>`, or `<name>` for waypoint and east-west classes (deploymentcontroller.go
+   * `configureIstioGateway`: `DeploymentName: GetOrDefault(annotations[GatewayNameOverride], getDefaultName(...))`).
+   */
   deployment: string;
+  /** A waypoint or ambient east-west gateway: its only listener is HBONE, and no route attaches to it. */
+  hbone: boolean;
 }
 
 const classIndex = new WeakMap<MeshModel, Map<string, ManifestObject>>();
@@ -59,6 +80,7 @@ export function gatewayImplementation(model: MeshModel, className: string): Gate
   const gatewayClass = classes.get(className);
   if (gatewayClass) {
     const controller = asString(dig(gatewayClass.raw, 'spec', 'controllerName'));
+    if (controller === ISTIO_MESH_CONTROLLER) return 'istio-other';
     if (controller !== ISTIO_GATEWAY_CONTROLLER) return 'other';
     return ISTIO_NON_INGRESS_CLASSES.has(className) ? 'istio-other' : 'istio';
   }
@@ -72,13 +94,37 @@ export function gatewayImplementation(model: MeshModel, className: string): Gate
 export function gatewayView(model: MeshModel, gateway: ManifestObject | undefined): GatewayView | undefined {
   if (!gateway) return undefined;
   const className = asString(dig(gateway.raw, 'spec', 'gatewayClassName')) ?? '';
+  const implementation = gatewayImplementation(model, className);
+  const controller = asString(dig(classIndex.get(model)?.get(className)?.raw, 'spec', 'controllerName'));
+  const hbone = implementation === 'istio-other' && (ISTIO_HBONE_CLASSES.has(className) || controller === ISTIO_MESH_CONTROLLER);
+  const override = asString(dig(gateway.raw, 'metadata', 'annotations', NAME_OVERRIDE));
   return {
     object: gateway,
     key: `${gateway.ref.namespace}/${gateway.ref.name}`,
     className,
-    implementation: gatewayImplementation(model, className),
-    deployment: `${gateway.ref.name}-${className}`,
+    implementation,
+    deployment: override || (hbone ? gateway.ref.name : `${gateway.ref.name}-${className}`),
+    hbone,
   };
+}
+
+/**
+ * The Gateways of the input that connect networks in an ambient multi-network mesh: class `istio-east-west` (this
+ * cluster's east-west gateway, which other networks' ztunnels reach over HBONE on 15008) and `istio-remote`
+ * (another network's east-west gateway as this cluster sees it; Istio programs nothing for it,
+ * deploymentcontroller.go `UnmanagedGatewayController`, "Remote to this cluster"). istio.io "Install ambient
+ * multi-primary on different networks": traffic to endpoints in another network goes through that network's
+ * east-west gateway. meshlint does not model that hop (`gateway-unmodelled` reports each such Gateway).
+ */
+export function multiNetworkGateways(model: MeshModel): { gateway: GatewayView; role: 'east-west' | 'remote' }[] {
+  const out: { gateway: GatewayView; role: 'east-west' | 'remote' }[] = [];
+  for (const o of model.gatewayApi) {
+    if (o.ref.kind !== 'Gateway') continue;
+    const className = asString(dig(o.raw, 'spec', 'gatewayClassName'));
+    if (className !== 'istio-east-west' && className !== 'istio-remote') continue;
+    out.push({ gateway: gatewayView(model, o)!, role: className === 'istio-east-west' ? 'east-west' : 'remote' });
+  }
+  return out;
 }
 
 /** Listener protocols whose routes are HTTPRoute/GRPCRoute (Gateway API `ProtocolType`: HTTP, HTTPS carry HTTP routes). */
@@ -91,15 +137,22 @@ export function listenerAttachment(
   parentRef: unknown,
   routeKind: string,
   routeNamespace: string,
-): { attached: true; listeners: { index: number; port?: number }[] } | { attached: false; condition: 'NoMatchingParent' | 'NotAllowedByListeners'; message: string } {
+  routeHostnames: readonly string[] = [],
+): { attached: true; listeners: { index: number; port?: number }[] } | { attached: false; condition: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname'; message: string } {
   const sectionName = asString(dig(parentRef, 'sectionName'));
   const port = dig(parentRef, 'port');
   const listeners = asArray(dig(gateway.raw, 'spec', 'listeners')).map((l, index) => ({ l, index })).filter(({ l }) => (sectionName === undefined || asString(dig(l, 'name')) === sectionName) && (port === undefined || dig(l, 'port') === port));
   const where = `${sectionName !== undefined ? `sectionName ${sectionName}` : ''}${sectionName !== undefined && port !== undefined ? ', ' : ''}${port !== undefined ? `port ${String(port)}` : ''}`;
   if (!listeners.length) return { attached: false, condition: 'NoMatchingParent', message: `Gateway ${gateway.ref.namespace}/${gateway.ref.name} has no listener ${where || 'at all'}` };
   const refusals: string[] = [];
+  let hostnameRefusals = 0;
   const accepting = listeners.filter(({ l }) => {
     const name = asString(dig(l, 'name')) ?? '?';
+    const listenerHostname = asString(dig(l, 'hostname'))?.toLowerCase();
+    if (listenerHostname !== undefined && !(routeHostnames.length ? routeHostnames : ['*']).some((h) => hostnamesOverlap(listenerHostname, h))) {
+      hostnameRefusals++;
+      return refusals.push(`listener ${name}'s hostname ${listenerHostname} matches none of the route's hostnames (${routeHostnames.join(', ')})`), false;
+    }
     const protocol = (asString(dig(l, 'protocol')) ?? '').toUpperCase();
     if (!HTTP_LISTENER_PROTOCOLS.has(protocol)) return refusals.push(`listener ${name} is ${protocol || 'of no protocol'}`), false;
     const kinds = asArray(dig(l, 'allowedRoutes', 'kinds'));
@@ -117,8 +170,28 @@ export function listenerAttachment(
     }
     return refusals.push(`listener ${name} allowedRoutes.namespaces.from: ${from}`), false;
   });
-  if (!accepting.length) return { attached: false, condition: 'NotAllowedByListeners', message: `Gateway ${gateway.ref.namespace}/${gateway.ref.name} refuses the ${routeKind}: ${refusals.join('; ')}` };
+  if (!accepting.length) {
+    // Every listener refused on hostname alone: Gateway API's NoMatchingListenerHostname (Istio ParentErrorNoHostname).
+    const condition = hostnameRefusals === refusals.length ? 'NoMatchingListenerHostname' : 'NotAllowedByListeners';
+    return { attached: false, condition, message: `Gateway ${gateway.ref.namespace}/${gateway.ref.name} refuses the ${routeKind}: ${refusals.join('; ')}` };
+  }
   return { attached: true, listeners: accepting.map(({ l, index }) => ({ index, ...(typeof dig(l, 'port') === 'number' ? { port: dig(l, 'port') as number } : {}) })) };
+}
+
+/**
+ * Whether a listener `hostname` and a route hostname overlap, as Istio decides it (istio/istio
+ * `pilot/pkg/config/kube/gateway/conversion.go`, `referenceAllowed`, with `pkg/config/host/name.go` `Name.Matches`):
+ * equal names, or a wildcard (`*`, `*.example.com`) whose suffix the other name (wildcard or not) ends with. Istio
+ * compares strings, not labels (its own TODO there): `*.example.com` covers `a.b.example.com`, and neither
+ * `*.example.com` nor `example.com` covers the other.
+ */
+export function hostnamesOverlap(a: string, b: string): boolean {
+  const aWild = a.startsWith('*');
+  const bWild = b.startsWith('*');
+  if (aWild && bWild) return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
+  if (aWild) return b.endsWith(a.slice(1));
+  if (bWild) return a.endsWith(b.slice(1));
+  return a === b;
 }
 
 /** A Kubernetes label selector (`matchLabels`, `matchExpressions` In/NotIn/Exists/DoesNotExist) against labels. */

@@ -15,7 +15,8 @@
  *
  * Attachment decides who applies the route: a `parentRefs` entry of kind `Service` (or `ServiceEntry`) is a GAMMA
  * mesh route, applied by the client's sidecar (or the Service's waypoint in ambient); a `Gateway` parent
- * (default kind) is north-south, applied by that Gateway's proxy (Istio's Deployment `<name>-<class>`). Which
+ * (default kind) is north-south, applied by that Gateway's proxy (Istio's Deployment `<name>-<class>`, or the
+ * Gateway's `gateway.istio.io/name-override`); a waypoint Gateway takes no routes (attach them to the Service). Which
  * Gateways are Istio's, which listeners accept the route and which cross-namespace backendRefs a ReferenceGrant
  * allows is decided in `attachment.ts`; what Istio refuses, or another implementation applies, is recorded in
  * the rule's `notApplied` (rules `route-not-attached`, `gateway-unmodelled`), and a rule no modelled parent applies
@@ -105,6 +106,7 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
   const parents: RouteParent[] = [];
   const notApplied: RouteNotApplied[] = [];
   const kind = object.ref.kind;
+  const hostnames = asArray(dig(object.raw, 'spec', 'hostnames')).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase());
   asArray(dig(object.raw, 'spec', 'parentRefs')).forEach((ref, i) => {
     const at = { object, path: ['spec', 'parentRefs', i] as FieldPath };
     const parentKind = asString(dig(ref, 'kind')) ?? 'Gateway';
@@ -129,8 +131,18 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
         notApplied.push({ at, condition: 'UnmodelledImplementation', message: `Gateway ${key} is of class ${gateway.className || '(none)'}, which another controller implements: meshlint models Istio's gateways only, so this ${kind} has no figures through it`, unmodelled: true });
         return;
       }
+      if (gateway.hbone) {
+        // A waypoint (or east-west gateway) applies routes attached to the Services that use it, never its own.
+        notApplied.push({
+          at,
+          condition: 'NotAllowedByListeners',
+          message: `Gateway ${key} is ${gateway.className === 'istio-east-west' ? 'an east-west gateway' : 'a waypoint'} (class ${gateway.className}): its HBONE listener takes no ${kind} (Istio gives HBONE listeners no route kinds), so the route is not applied through it`,
+          hint: 'attach the route to the Service that uses the waypoint (parentRefs: group "", kind: Service, with istio.io/use-waypoint on the Service or its Namespace): the waypoint applies it there',
+        });
+        return;
+      }
       if (gateway.implementation !== 'istio') return;
-      const attachment = listenerAttachment(model, gateway.object, ref, kind, ns);
+      const attachment = listenerAttachment(model, gateway.object, ref, kind, ns, hostnames);
       if (!attachment.attached) {
         notApplied.push({ at, condition: attachment.condition, message: attachment.message });
         return;
@@ -141,7 +153,6 @@ function extract(model: MeshModel, object: ManifestObject): GatewayApiRoute[] {
   });
   const anyApplied = parents.length === 0 || parents.some((p) => p.applied);
   const meshHosts = parents.filter((p) => p.kind === 'mesh').map((p) => p.name);
-  const hostnames = asArray(dig(object.raw, 'spec', 'hostnames')).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase());
   const hosts = [...meshHosts, ...(parents.some((p) => p.kind === 'gateway') ? (hostnames.length ? hostnames : ['*']) : [])];
   const matchPorts = parents.filter((p) => p.kind === 'mesh').map((p) => p.port);
   const matchPort = matchPorts.length && matchPorts.every((p) => p !== undefined && p === matchPorts[0]) ? matchPorts[0] : undefined;
@@ -236,4 +247,15 @@ function retryOf(object: ManifestObject, path: FieldPath, retry: Record<string, 
     retryOn: { value: retryOn, ...(codes.length ? { at: { object, path: [...block.path, 'codes'] } } : {}) },
     block,
   };
+}
+
+/**
+ * The gateway Deployment that applies a Gateway API route through an Istio ingress Gateway, as a row's `client`
+ * (`<namespace>/<deployment>`, the Deployment named as in {@link GatewayView}); nothing for other routes (a
+ * VirtualService bound to an Istio `Gateway` names no Deployment).
+ */
+export function ingressClientOf(route: TrafficRoute): { client?: string } {
+  const parents = (route as Partial<GatewayApiRoute>).parents;
+  const gateway = parents?.find((p) => p.kind === 'gateway' && p.applied && p.gateway?.implementation === 'istio')?.gateway;
+  return gateway ? { client: `${gateway.object.ref.namespace}/${gateway.deployment}` } : {};
 }

@@ -8,6 +8,7 @@ import type { MeshModel } from '../../mesh.js';
 import type { ListeningPort, MeshFacts } from '../../traffic.js';
 import { nodeListeningPorts, podListeningPorts } from '../workloads/listening-ports.js';
 import { formatIstioVersion } from './versions.js';
+import { multiNetworkGateways } from '../gateway-api/attachment.js';
 
 /**
  * The facts of `model` for the rule context. The EnvoyFilter index is read on the first
@@ -23,5 +24,6 @@ export function meshFacts(model: MeshModel): MeshFacts {
     unmodelledPatches: () => model.envoyFilterIndex().unmodelled,
     nodeListeningPorts: () => (nodePorts ??= nodeListeningPorts(model)),
     podListeningPorts: (workload: ManifestObject) => podListeningPorts(model, workload),
+    multiNetworkGateways: () => multiNetworkGateways(model).map(({ gateway, role }) => ({ object: gateway.object, key: gateway.key, className: gateway.className, role })),
   };
 }

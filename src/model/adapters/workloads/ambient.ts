@@ -25,7 +25,8 @@ import type { ManifestObject } from '../../../load/objects.js';
 import { isClusterUri } from '../../../load/objects.js';
 import type { MeshModel, WorkloadView } from '../../mesh.js';
 import { podTemplatePath } from '../../mesh.js';
-import type { FieldRef, WaypointBinding } from '../../traffic.js';
+import type { ConnectionPolicy, FieldRef, IgnoredSetting, RetryPolicy, TrafficRoute, WaypointBinding } from '../../traffic.js';
+import { fieldKey } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig } from '../../values.js';
 import { atLeast } from '../istio/versions.js';
 import { gatewaysByName } from '../gateway-api/routes.js';
@@ -268,4 +269,72 @@ export function ingressUseWaypoint(model: MeshModel, host: string): { enabled: b
   const value = label(owner, INGRESS_USE_WAYPOINT)!;
   const enabled = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
   return { enabled, at: { object: owner, path: ['metadata', 'labels', INGRESS_USE_WAYPOINT] }, reason: `${describe(owner)} has ${INGRESS_USE_WAYPOINT}=${value}` };
+}
+
+/**
+ * Records the route retries written for a destination that ambient carries without a waypoint as ignored on
+ * `policy` (rule `setting-ignored`): ztunnel is L4 only and applies no HTTP route, so a VirtualService `retries`
+ * block or an HTTPRoute `retry` does nothing there (istio/istio `architecture/ambient/ztunnel.md`: ztunnel does
+ * no L7 processing; istio.io "Use Layer 7 features": routes need a waypoint). Only written retries are recorded (the
+ * mesh default is nobody's setting), at `retries.attempts` when written, else at the block; once per field.
+ * `why` says why there is no waypoint.
+ */
+export function ignoreRouteRetriesAtL4(model: MeshModel, policy: ConnectionPolicy, retries: RetryPolicy | undefined, why: string): void {
+  if (retries) l4RoutesOf(model).add(fieldKey(retries.route));
+  const at = retries?.attempts.at ?? retries?.block;
+  if (!retries || !at) return;
+  const field = at.object.ref.kind === 'HTTPRoute' ? (retries.attempts.at ? 'retry.attempts' : 'retry') : retries.attempts.at ? 'retries.attempts' : 'retries';
+  if (policy.ignored.some((i) => i.at.object === at.object && i.at.path.join('.') === at.path.join('.'))) return;
+  policy.ignored.push({
+    field,
+    value: retries.attempts.value,
+    at,
+    reason: `no waypoint: ambient L4 only (ztunnel applies no route retries; ${why})`,
+  });
+}
+
+/** Routes (by `fieldKey` of the route) that some ambient client reaches without a waypoint, per model. */
+const l4Routes = new WeakMap<MeshModel, Set<string>>();
+
+function l4RoutesOf(model: MeshModel): Set<string> {
+  let keys = l4Routes.get(model);
+  if (!keys) l4Routes.set(model, (keys = new Set()));
+  return keys;
+}
+
+/**
+ * The L7 records rules should judge, less what only ambient clients without a waypoint reach
+ * ({@link ignoreRouteRetriesAtL4}): ztunnel applies no HTTP route, so neither the route's retries, Istio's default
+ * retry policy nor its mirrors happen, and `retries-aggressive`, `retries-implicit-default` or
+ * `mirror-amplification` would describe traffic that never flows. Such a route stays in `trafficRoutes` (its
+ * attachment findings still hold) without its `retryPolicy` and `mirrors` (each mirror becomes an `ignored` setting,
+ * reported by `setting-ignored`), and its policy leaves `retryPolicies`. A
+ * route some sidecar, gateway or waypoint row applies (that row's `retryPolicy`) is kept whole, and so is a route
+ * no row reached. `rows` are the multiplier rows (anything with an optional `retryPolicy`).
+ */
+export function l7InForce(
+  model: MeshModel,
+  trafficRoutes: TrafficRoute[],
+  retryPolicies: RetryPolicy[],
+  rows: readonly { retryPolicy?: RetryPolicy }[],
+): { trafficRoutes: TrafficRoute[]; retryPolicies: RetryPolicy[]; ignored: IgnoredSetting[] } {
+  const reached = l4Routes.get(model);
+  const ignored: IgnoredSetting[] = [];
+  if (!reached?.size) return { trafficRoutes, retryPolicies, ignored };
+  const applied = new Set<string>();
+  for (const r of rows) if (r.retryPolicy) applied.add(fieldKey(r.retryPolicy.route));
+  const onlyL4 = (at: FieldRef) => {
+    const key = fieldKey(at);
+    return reached.has(key) && !applied.has(key);
+  };
+  return {
+    trafficRoutes: trafficRoutes.map((r) => {
+      if (!onlyL4(r.at)) return r;
+      for (const m of r.mirrors) ignored.push({ field: 'mirror', value: `${m.percentage}% to ${m.host}`, at: m.at, reason: 'no waypoint: ambient L4 only (ztunnel mirrors no request)' });
+      const { retryPolicy: _skipped, ...rest } = r;
+      return { ...rest, mirrors: [] };
+    }),
+    retryPolicies: retryPolicies.filter((p) => !onlyL4(p.route)),
+    ignored,
+  };
 }
