@@ -18,10 +18,12 @@
  *
  * Exits 1 with one line on failure.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { BUNDLED_PACKAGES, CACHE_INDEX_FILE, ENGINE_DIR, ENGINE_FILE, type CodeCacheIndex, type CompiledModule, loadBundledEngine } from '../src/source/eslint/engine.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 /** Where the bundle goes: `dist/bundle/main.js` and its chunks, side by side. */
@@ -61,7 +63,59 @@ async function main(): Promise<void> {
     metafile: true,
   });
   const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-  process.stdout.write(`bundled the CLI: ${outputs.length} files in ${path.relative(process.cwd(), BUNDLE_DIR) || BUNDLE_DIR}\n`);
+  await bundleEngine();
+  process.stdout.write(`bundled the CLI: ${outputs.length} files, and the JS/TS engine with its code caches, in ${path.relative(process.cwd(), BUNDLE_DIR) || BUNDLE_DIR}\n`);
+}
+
+/**
+ * Sample code linted once at build time so that the functions a scan runs (parser, scope analysis, ESLint's
+ * traversal) are compiled when the code caches are made: a cache holds only what was compiled before it was made.
+ */
+const SAMPLES: readonly [string, string][] = [
+  [
+    'sample.ts',
+    `import https from 'node:https';\nimport axios from 'axios';\nconst agent = new https.Agent({ keepAlive: true });\nexport class C<T> { #x: T | undefined; constructor(private readonly y: number) {} get x(): T | undefined { return this.#x; } }\nexport async function handler(req: { url?: string }, res: { end(s: string): void }): Promise<void> {\n  for (const u of [req.url ?? '']) { const r = await axios.get(u, { httpsAgent: agent }); res.end(String(r.status)); }\n  try { await fetch('http://a/'); } catch (e: unknown) { if (e instanceof Error) throw e; }\n}\ntype U = { [k: string]: number } & Partial<Record<'a' | 'b', string>>;\nexport const u: U = { a: 'x', z: 1 } as U;\n`,
+  ],
+  ['sample.jsx', `const http = require('http');\nmodule.exports = function App(props) { http.get({ agent: new http.Agent() }, () => {}); return <div a={props.a}>{[1, 2].map((n) => <b key={n}>{n}</b>)}</div>; };\n`],
+];
+
+/**
+ * Writes `dist/bundle/eslint-engine.cjs` (ESLint's Linter and @typescript-eslint/parser as one CommonJS file,
+ * `typescript` left to its package) and the V8 code caches of it and of the installed `typescript`, with their
+ * index (engine.ts says how they are used and checked).
+ */
+async function bundleEngine(): Promise<void> {
+  const root = path.join(DIST, '..');
+  await build({
+    stdin: { contents: `module.exports = { Linter: require('eslint/universal').Linter, parser: require('@typescript-eslint/parser') };`, resolveDir: root, loader: 'js', sourcefile: 'eslint-engine-entry.cjs' },
+    outfile: path.join(ENGINE_DIR, ENGINE_FILE),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['typescript'],
+    logLevel: 'warning',
+  });
+  const require = createRequire(path.join(ENGINE_DIR, ENGINE_FILE));
+  const bundled: Record<string, string> = {};
+  for (const name of BUNDLED_PACKAGES) bundled[name] = (require(`${name}/package.json`) as { version: string }).version;
+  const loaded = loadBundledEngine({ bundled, caches: {} });
+  if (!loaded) throw new Error('the engine bundle does not load');
+  const { Linter, parser } = loaded.engine;
+  for (const [file, code] of SAMPLES) {
+    const linter = new Linter({ configType: 'flat' });
+    const config: Parameters<typeof linter.verify>[1] = [{ files: ['**/*'], languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true }, jsDocParsingMode: 'none' } }, rules: {} }];
+    const fatal = linter.verify(code, config, file).find((m) => m.fatal);
+    if (fatal) throw new Error(`the build's sample ${file} does not parse: ${fatal.message}`);
+  }
+  const caches: CodeCacheIndex['caches'] = {};
+  const write = (key: string, cache: string, compiled: CompiledModule, version?: string): void => {
+    writeFileSync(path.join(ENGINE_DIR, cache), compiled.script.createCachedData());
+    caches[key] = { bytes: Buffer.byteLength(compiled.text), ...(version ? { version } : {}), cache };
+  };
+  write('typescript', 'typescript.v8-cache', loaded.typescript, (require('typescript/package.json') as { version: string }).version);
+  write(ENGINE_FILE, 'eslint-engine.v8-cache', loaded.bundle);
+  writeFileSync(path.join(ENGINE_DIR, CACHE_INDEX_FILE), `${JSON.stringify({ bundled, caches } satisfies CodeCacheIndex, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {
