@@ -110,6 +110,7 @@ async function bundleEngine(): Promise<void> {
   }
   const caches: CodeCacheIndex['caches'] = {};
   const write = (key: string, cache: string, compiled: CompiledModule, version?: string): void => {
+    if (!compiled.script) throw new Error(`${key} was loaded before the build could compile it`);
     writeFileSync(path.join(ENGINE_DIR, cache), compiled.script.createCachedData());
     caches[key] = { bytes: Buffer.byteLength(compiled.text), ...(version ? { version } : {}), cache };
   };

@@ -60,7 +60,8 @@ export interface CodeCacheEntry {
 /** A CommonJS module compiled with `vm.Script` (with a code cache when one is given and fits). */
 export interface CompiledModule {
   exports: unknown;
-  script: vm.Script;
+  /** The compiled script; undefined when the module was already loaded (in `require.cache`) and is not run again. */
+  script: vm.Script | undefined;
   /** The module's text. */
   text: string;
   /** True when V8 took the given cache. */
@@ -73,11 +74,11 @@ export interface CompiledModule {
  * A file already in `require.cache` is not run again.
  */
 export function runCommonJs(file: string, cachedData?: Buffer, text: string = readFileSync(file, 'utf8')): CompiledModule {
-  const script = new vm.Script(Module.wrap(text), { filename: file, cachedData });
-  const cacheAccepted = cachedData !== undefined && !script.cachedDataRejected;
   const requireFrom = createRequire(file);
   const existing = requireFrom.cache[file];
-  if (existing) return { exports: existing.exports, script, text, cacheAccepted };
+  if (existing) return { exports: existing.exports, script: undefined, text, cacheAccepted: false };
+  const script = new vm.Script(Module.wrap(text), { filename: file, cachedData });
+  const cacheAccepted = cachedData !== undefined && !script.cachedDataRejected;
   const mod = new Module(file);
   mod.filename = file;
   mod.paths = (Module as unknown as { _nodeModulePaths?: (dir: string) => string[] })._nodeModulePaths?.(path.dirname(file)) ?? [];
