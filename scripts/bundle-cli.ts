@@ -35,6 +35,9 @@ const keepModuleUrls: Plugin = {
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, (args) => {
       let contents = readFileSync(args.path, 'utf8');
+      // These would name the bundle's directory, not the module's: refuse them rather than bundle a wrong path.
+      const other = /import\.meta\.(dirname|filename)\b/.exec(contents);
+      if (other) throw new Error(`${path.relative(DIST, args.path)} uses ${other[0]}: derive the path from import.meta.url, which the bundle keeps per module`);
       if (contents.includes('import.meta.url')) {
         const rel = path.relative(BUNDLE_DIR, args.path).split(path.sep).join('/');
         contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
