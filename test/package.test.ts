@@ -33,13 +33,15 @@ describe('the npm package', () => {
     }
     for (const lang of ['go', 'python', 'java']) assert.ok(files.some((f) => f.startsWith(`rules/ast-grep/${lang}/`) && f.endsWith('.yml')), `ast-grep rules for ${lang} are packed`);
     assert.ok(files.some((f) => f.startsWith('dist/src/validate/compiled/')), 'precompiled Istio validators are packed');
+    for (const bundled of ['dist/bundle/main.js', 'dist/bundle/main.js.map', 'dist/bundle/eslint-engine.cjs', 'dist/bundle/code-cache.json']) assert.ok(files.includes(bundled), `${bundled} is packed (the CLI and JS/TS engine bundles)`);
     assert.ok(!files.some((f) => f.startsWith('dist/test/') || f.startsWith('fixtures/') || f.startsWith('test/')), 'no tests or fixtures');
   });
 
-  it('the unpacked CLI checks manifests and Go source from outside the repository', () => {
+  it('the unpacked CLI checks manifests, Go and TypeScript source from outside the repository', () => {
     const work = join(t.dir, 'work');
     execFileSync('mkdir', ['-p', work]);
     writeFileSync(join(work, 'dr.yaml'), 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  host: api.example.com\n  trafficPolicy:\n    connectionPool:\n      http:\n        maxRequestsPerConnection: 1\n');
+    writeFileSync(join(work, 'client.ts'), "import https from 'node:https';\nexport async function handler(): Promise<void> {\n  await fetch('http://api.example.com/', { agent: new https.Agent() } as RequestInit);\n}\n");
     writeFileSync(join(work, 'main.go'), 'package main\n\nimport "net/http"\n\nfunc handler(w http.ResponseWriter, r *http.Request) {\n\tc := &http.Client{Transport: &http.Transport{}}\n\tresp, _ := c.Get("http://api.example.com/")\n\tdefer resp.Body.Close()\n}\n');
     const r = spawnSync(process.execPath, [join(pkg, 'bin', 'meshlint.js'), 'check', '.', '-f', 'json'], { cwd: work, encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
@@ -47,6 +49,7 @@ describe('the npm package', () => {
     const rules = report.findings.map((f) => `${f.file} ${f.ruleId}`);
     assert.ok(rules.includes('dr.yaml keepalive-disabled'), rules.join(', '));
     assert.ok(rules.includes('main.go client-per-request'), rules.join(', '));
+    assert.ok(rules.includes('client.ts client-per-request'), rules.join(', '));
   });
 
   it('the main export and the ESLint plugin export load from the unpacked package', async () => {

@@ -29,6 +29,18 @@ function loadedBy(args: string[], cwd: string): string[] {
   return loaded;
 }
 
+/**
+ * The ES modules `bin/meshlint.js` loads for `args` (file URLs, in load order), recorded by a module-loading hook
+ * (`module.register`) that prints each URL it is asked to load.
+ */
+function esmModulesLoadedByBin(args: string[], cwd: string): string[] {
+  const hook = `export async function load(url, context, next) { if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n'); return next(url, context); }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, join(ROOT, 'bin', 'meshlint.js'), ...args], { cwd, encoding: 'utf8' });
+  assert.ok(r.status === 0 || r.status === 1, r.stderr);
+  return r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));
+}
+
 describe('cold start: heavy dependencies load only when the input needs them', () => {
   let dir: string;
   let cleanup: () => void;
@@ -53,11 +65,19 @@ describe('cold start: heavy dependencies load only when the input needs them', (
     assert.ok(loaded.some((f) => f.includes('/node_modules/@ast-grep/')), 'the Go file is scanned with ast-grep');
   });
 
-  it('check of one TypeScript file loads ESLint’s Linter but not its ESLint class and configuration loading, nor tree-sitter (issue 17)', () => {
+  it('check of one TypeScript file loads ESLint’s Linter and the parser from the build’s engine bundle, with typescript, nothing else of ESLint, nor tree-sitter (issue 17)', () => {
     writeFileSync(join(dir, 'one.ts'), 'export async function f(): Promise<number> { return (await fetch("http://a/")).status; }\n');
     const loaded = loadedBy(['check', 'one.ts'], dir);
-    assert.ok(loaded.some((f) => f.includes('/node_modules/eslint/lib/linter/linter.js')), 'the Linter is loaded');
-    assert.deepEqual(loaded.filter((f) => ['/node_modules/eslint/lib/eslint/', '/node_modules/@ast-grep/'].some((h) => f.includes(h))), []);
+    assert.ok(loaded.some((f) => f.endsWith('/dist/bundle/eslint-engine.cjs')), 'the Linter and the parser come from the engine bundle');
+    assert.ok(loaded.some((f) => f.endsWith('/node_modules/typescript/lib/typescript.js')), 'typescript is loaded (the parser needs it)');
+    assert.deepEqual(loaded.filter((f) => ['/node_modules/eslint/', '/node_modules/@typescript-eslint/', '/node_modules/@ast-grep/'].some((h) => f.includes(h))), []);
+  });
+
+  it('bin/meshlint.js runs the CLI bundle: a check of one Go file loads no module of dist/src (issue 17)', () => {
+    writeFileSync(join(dir, 'one.go'), 'package main\n\nimport "net/http"\n\nfunc main() { _, _ = http.Get("http://a/") }\n');
+    const modules = esmModulesLoadedByBin(['check', 'one.go'], dir);
+    assert.ok(modules.some((f) => f.includes('/dist/bundle/main.js')), `the bundle did not run (missing, or older than dist/src: \`npm run build\` makes it): ${modules.join(' ')}`);
+    assert.deepEqual(modules.filter((f) => f.includes('/dist/src/')), []);
   });
 
   it('the same modules do load when the input needs them (the check above can fail)', () => {

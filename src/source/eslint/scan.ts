@@ -51,19 +51,18 @@ let loading: Promise<Loaded> | undefined;
 /** Imports ESLint, the TypeScript parser and the rules on first use. */
 function load(): Promise<Loaded> {
   loading ??= (async () => {
-    const [eslint, parser, plugin, callsites, crossFile, crossFileJoin] = await Promise.all([
-      // `eslint/universal` is the Linter alone (the same class `eslint` exports), without the ESLint class's file
-      // and configuration machinery: ~50 ms less to load (issue 17, one-file pre-commit run).
-      import('eslint/universal'),
-      import('@typescript-eslint/parser'),
+    const [engine, plugin, callsites, crossFile, crossFileJoin] = await Promise.all([
+      // ESLint's Linter alone (`eslint/universal`, without the ESLint class's file and configuration machinery)
+      // and the parser, from the build's bundle with V8 code caches when it fits this install (engine.ts).
+      import('./engine.js').then((m) => m.loadEslintEngine()),
       import('./plugin.js'),
       import('./callsites.js'),
       import('./cross-file.js'),
       import('../cross-file.js'),
     ]);
     return {
-      Linter: eslint.Linter,
-      parser: parser as unknown as LinterType.Parser,
+      Linter: engine.Linter,
+      parser: engine.parser,
       rules: plugin.rules,
       callSiteCollector: callsites.callSiteCollector,
       crossFileCollector: crossFile.crossFileCollector,
