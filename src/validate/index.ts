@@ -63,10 +63,10 @@ function gatewayApiFindings(object: ManifestObject, severity: Severity): Finding
 /**
  * Served versions of the policy.linkerd.io kinds meshlint validates, from linkerd/linkerd2's CRDs at commit
  * 111fc98d7bef30c5a2e95502d8b0738aebfefab5 (`charts/linkerd-crds/templates/policy/egress-network.yaml`: v1alpha1;
- * `policy/httproute.yaml`: v1beta1, v1beta2 and v1beta3, all served). Only HTTPRoute v1beta3 has a generated
- * schema (schemas/linkerd/README.md): v1beta1 and v1beta2 routes are served but not validated.
+ * `policy/httproute.yaml`: v1alpha1, v1beta1, v1beta2 and v1beta3, all `served: true`). Only HTTPRoute v1beta3 has a
+ * generated schema (schemas/linkerd/README.md): routes in the other served versions are read but not validated.
  */
-const LINKERD_POLICY_SERVED: Readonly<Record<string, readonly string[]>> = { EgressNetwork: ['v1alpha1'], HTTPRoute: ['v1beta1', 'v1beta2', 'v1beta3'] };
+const LINKERD_POLICY_SERVED: Readonly<Record<string, readonly string[]>> = { EgressNetwork: ['v1alpha1'], HTTPRoute: ['v1alpha1', 'v1beta1', 'v1beta2', 'v1beta3'] };
 
 /**
  * Why a policy.linkerd.io object without a generated schema is not served, e.g. `Linkerd serves it in

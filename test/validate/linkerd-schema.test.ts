@@ -135,11 +135,12 @@ describe('Linkerd policy.linkerd.io HTTPRoute schema (v1beta3)', () => {
     assert.deepEqual(await schemaFindings(onBackend), []);
   });
 
-  it('v1beta2 and v1beta1 are served but have no generated schema: not validated, not reported; other versions are unserved', async () => {
+  it('v1beta2, v1beta1 and v1alpha1 are served but have no generated schema: not validated, not reported; other versions are unserved', async () => {
     const misspelt = ROUTE.replace('      method: GET', '      methods: GET');
     assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1beta2')), []);
     assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1beta1')), []);
-    assert.deepEqual(await schemaFindings(ROUTE.replace('v1beta3', 'v1')), ['1:1 HTTPRoute is not served in policy.linkerd.io/v1 (Linkerd serves it in policy.linkerd.io/v1beta1, policy.linkerd.io/v1beta2, policy.linkerd.io/v1beta3)']);
+    assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1alpha1')), []);
+    assert.deepEqual(await schemaFindings(ROUTE.replace('v1beta3', 'v1')), ['1:1 HTTPRoute is not served in policy.linkerd.io/v1 (Linkerd serves it in policy.linkerd.io/v1alpha1, policy.linkerd.io/v1beta1, policy.linkerd.io/v1beta2, policy.linkerd.io/v1beta3)']);
   });
 });
 
