@@ -106,7 +106,7 @@ spec:
     timeouts: { request: 5s, backendRequest: 2s }
 `;
 
-describe('Linkerd policy.linkerd.io HTTPRoute schema (v1beta3)', () => {
+describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2)', () => {
   it('a valid route has no finding', async () => {
     assert.deepEqual(await schemaFindings(ROUTE), []);
   });
@@ -135,9 +135,18 @@ describe('Linkerd policy.linkerd.io HTTPRoute schema (v1beta3)', () => {
     assert.deepEqual(await schemaFindings(onBackend), []);
   });
 
-  it('v1beta2, v1beta1 and v1alpha1 are served but have no generated schema: not validated, not reported; other versions are unserved', async () => {
+  it('v1beta2: the same schema without rules[].timeouts (Linkerd added timeouts in v1beta3)', async () => {
+    const v1beta2 = ROUTE.replace('v1beta3', 'v1beta2');
+    assert.deepEqual(await schemaFindings(v1beta2.replace('    timeouts: { request: 5s, backendRequest: 2s }\n', '')), []);
+    assert.deepEqual(await schemaFindings(v1beta2), ['28:5 HTTPRoute shop/web-canary: unknown field "timeouts" in spec.rules[0]']);
+    assert.deepEqual(await schemaFindings(v1beta2.replace('      method: GET', '      methods: GET')), [
+      '16:7 HTTPRoute shop/web-canary: unknown field "methods" in spec.rules[0].matches[0]',
+      '28:5 HTTPRoute shop/web-canary: unknown field "timeouts" in spec.rules[0]',
+    ]);
+  });
+
+  it('v1beta1 and v1alpha1 are served but have no generated schema: not validated, not reported; other versions are unserved', async () => {
     const misspelt = ROUTE.replace('      method: GET', '      methods: GET');
-    assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1beta2')), []);
     assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1beta1')), []);
     assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1alpha1')), []);
     assert.deepEqual(await schemaFindings(ROUTE.replace('v1beta3', 'v1')), ['1:1 HTTPRoute is not served in policy.linkerd.io/v1 (Linkerd serves it in policy.linkerd.io/v1alpha1, policy.linkerd.io/v1beta1, policy.linkerd.io/v1beta2, policy.linkerd.io/v1beta3)']);
