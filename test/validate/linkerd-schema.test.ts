@@ -106,7 +106,7 @@ spec:
     timeouts: { request: 5s, backendRequest: 2s }
 `;
 
-describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2)', () => {
+describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2, v1beta1)', () => {
   it('a valid route has no finding', async () => {
     assert.deepEqual(await schemaFindings(ROUTE), []);
   });
@@ -145,9 +145,21 @@ describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2)', () =>
     ]);
   });
 
-  it('v1beta1 and v1alpha1 are served but have no generated schema: not validated, not reported; other versions are unserved', async () => {
+  it('v1beta1: no timeouts, a parentRefs port without bounds, backendRefs of name, port, namespace and filters only', async () => {
+    const v1beta1 = ROUTE.replace('v1beta3', 'v1beta1').replace('    timeouts: { request: 5s, backendRequest: 2s }\n', '').replace(/      weight: \d+\n/g, '');
+    assert.deepEqual(await schemaFindings(v1beta1), []);
+    // v1beta1 puts no bound on parentRefs[].port (v1beta2 and v1beta3 do: 1..65535).
+    assert.deepEqual(await schemaFindings(v1beta1.replace('    port: 8080\n  rules', '    port: 70000\n  rules')), []);
+    assert.deepEqual(await schemaFindings(ROUTE.replace('    port: 8080\n  rules', '    port: 70000\n  rules')), ['9:5 HTTPRoute shop/web-canary: spec.parentRefs[0].port must be <= 65535']);
+    assert.deepEqual(await schemaFindings(ROUTE.replace('v1beta3', 'v1beta1').replace('    timeouts: { request: 5s, backendRequest: 2s }\n', '')), [
+      '24:7 HTTPRoute shop/web-canary: unknown field "weight" in spec.rules[0].backendRefs[0]',
+      '27:7 HTTPRoute shop/web-canary: unknown field "weight" in spec.rules[0].backendRefs[1]',
+    ]);
+    assert.deepEqual(await schemaFindings(v1beta1.replace('      method: GET', '      methods: GET')), ['16:7 HTTPRoute shop/web-canary: unknown field "methods" in spec.rules[0].matches[0]']);
+  });
+
+  it('v1alpha1 is served but has no generated schema: not validated, not reported; other versions are unserved', async () => {
     const misspelt = ROUTE.replace('      method: GET', '      methods: GET');
-    assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1beta1')), []);
     assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1alpha1')), []);
     assert.deepEqual(await schemaFindings(ROUTE.replace('v1beta3', 'v1')), ['1:1 HTTPRoute is not served in policy.linkerd.io/v1 (Linkerd serves it in policy.linkerd.io/v1alpha1, policy.linkerd.io/v1beta1, policy.linkerd.io/v1beta2, policy.linkerd.io/v1beta3)']);
   });
