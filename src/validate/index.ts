@@ -7,7 +7,7 @@ import { validateGatewayApiObject } from './gateway-api-schema.js';
 /**
  * The validate stage: Istio networking objects against Istio's published CRD schemas, Gateway API objects against
  * `@kubernetes-models/gateway-api`, Linkerd ServiceProfiles, EgressNetworks and policy.linkerd.io HTTPRoutes
- * (v1beta3, v1beta2, v1beta1) against Linkerd's CRD schemas, and documents that
+ * (v1beta3, v1beta2, v1beta1, v1alpha1) against Linkerd's CRD schemas, and documents that
  * are not mappings. Each problem is a `schema-invalid` finding at the offending field's line; the object
  * still goes on to the model, which reads what it can.
  */
@@ -63,8 +63,8 @@ function gatewayApiFindings(object: ManifestObject, severity: Severity): Finding
 /**
  * Served versions of the policy.linkerd.io kinds meshlint validates, from linkerd/linkerd2's CRDs at commit
  * 111fc98d7bef30c5a2e95502d8b0738aebfefab5 (`charts/linkerd-crds/templates/policy/egress-network.yaml`: v1alpha1;
- * `policy/httproute.yaml`: v1alpha1, v1beta1, v1beta2 and v1beta3, all `served: true`). HTTPRoute v1beta3, v1beta2 and v1beta1
- * have generated schemas (schemas/linkerd/README.md): a v1alpha1 route is read but not validated.
+ * `policy/httproute.yaml`: v1alpha1, v1beta1, v1beta2 and v1beta3, all `served: true`). Each has a generated schema
+ * (schemas/linkerd/README.md); this list names the served versions when an object's version has none.
  */
 const LINKERD_POLICY_SERVED: Readonly<Record<string, readonly string[]>> = { EgressNetwork: ['v1alpha1'], HTTPRoute: ['v1alpha1', 'v1beta1', 'v1beta2', 'v1beta3'] };
 

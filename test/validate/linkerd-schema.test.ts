@@ -106,7 +106,7 @@ spec:
     timeouts: { request: 5s, backendRequest: 2s }
 `;
 
-describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2, v1beta1)', () => {
+describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2, v1beta1, v1alpha1)', () => {
   it('a valid route has no finding', async () => {
     assert.deepEqual(await schemaFindings(ROUTE), []);
   });
@@ -158,9 +158,10 @@ describe('Linkerd policy.linkerd.io HTTPRoute schemas (v1beta3, v1beta2, v1beta1
     assert.deepEqual(await schemaFindings(v1beta1.replace('      method: GET', '      methods: GET')), ['16:7 HTTPRoute shop/web-canary: unknown field "methods" in spec.rules[0].matches[0]']);
   });
 
-  it('v1alpha1 is served but has no generated schema: not validated, not reported; other versions are unserved', async () => {
-    const misspelt = ROUTE.replace('      method: GET', '      methods: GET');
-    assert.deepEqual(await schemaFindings(misspelt.replace('v1beta3', 'v1alpha1')), []);
+  it('v1alpha1 has the v1beta1 schema; a version Linkerd does not serve is reported at apiVersion', async () => {
+    const v1alpha1 = ROUTE.replace('v1beta3', 'v1alpha1').replace('    timeouts: { request: 5s, backendRequest: 2s }\n', '').replace(/      weight: \d+\n/g, '');
+    assert.deepEqual(await schemaFindings(v1alpha1), []);
+    assert.deepEqual(await schemaFindings(v1alpha1.replace('      method: GET', '      methods: GET')), ['16:7 HTTPRoute shop/web-canary: unknown field "methods" in spec.rules[0].matches[0]']);
     assert.deepEqual(await schemaFindings(ROUTE.replace('v1beta3', 'v1')), ['1:1 HTTPRoute is not served in policy.linkerd.io/v1 (Linkerd serves it in policy.linkerd.io/v1alpha1, policy.linkerd.io/v1beta1, policy.linkerd.io/v1beta2, policy.linkerd.io/v1beta3)']);
   });
 });
