@@ -9,7 +9,8 @@
  * - `<crd.yaml>`: a CRD file of linkerd/linkerd2 `charts/linkerd-crds/templates/` (a Helm template: lines with
  *   `{{ … }}` only fill metadata and are dropped before parsing). The schemas committed here were made from
  *   `charts/linkerd-crds/templates/serviceprofile.yaml` at commit 0c510f2a93dd7321073660987fb7f023ea196a97, and
- *   from `charts/linkerd-crds/templates/policy/egress-network.yaml` at commit 111fc98d7bef30c5a2e95502d8b0738aebfefab5.
+ *   from `charts/linkerd-crds/templates/policy/egress-network.yaml` at commit 111fc98d7bef30c5a2e95502d8b0738aebfefab5
+ *   (and, for HTTPRoute, from a hand copy of `policy/httproute.yaml` at the same commit: schemas/linkerd/README.md).
  * - `--commit` and `--path` name the source in each schema's `$comment`; both are required.
  * - `--out` defaults to `schemas/linkerd` in the repository root.
  *
