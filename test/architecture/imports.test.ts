@@ -29,6 +29,14 @@ const TOP = '^src/(cli/|audit/|pipeline\\.ts$|index\\.ts$)';
  * the neutral model"), with no exception.
  */
 const ADAPTERS = '^src/model/(adapters/|mesh\\.ts$)';
+/**
+ * The model stage has two parts (docs/architecture.md, "The model stage"): the builder (`build-traffic.ts`) reads the
+ * adapters and the Istio index; the multiplier's arithmetic (`multiplier.ts`) reads only the neutral records of
+ * `traffic.ts` (with `trace.ts`) and the shared kernel. Anything else it imports breaks the split: an adapter,
+ * `mesh.ts`, the builder, call-site linking (`link.ts`, which reads `MeshModel`), or a package.
+ */
+const MULTIPLIER = '^src/model/multiplier\\.ts$';
+const MULTIPLIER_MAY_IMPORT = '^src/model/(traffic|trace)\\.ts$|^src/(facts|numbers|types)\\.ts$';
 
 /** The rule set of docs/architecture.md, as dependency-cruiser `forbidden` rules. */
 function architectureRules(): IForbiddenRuleType[] {
@@ -42,6 +50,7 @@ function architectureRules(): IForbiddenRuleType[] {
   // cli/main.ts registers the commands; a command uses the shared option modules, never the entry point.
   rules.push({ name: 'audit-not-cli-main', severity: 'error', from: { path: '^src/audit/' }, to: { path: '^src/cli/main\\.ts$' } });
   rules.push({ name: 'rules-read-neutral-model', severity: 'error', from: { path: STAGES[3].path }, to: { path: ADAPTERS } });
+  rules.push({ name: 'multiplier-reads-neutral-model', severity: 'error', from: { path: MULTIPLIER }, to: { pathNot: MULTIPLIER_MAY_IMPORT } });
   return rules;
 }
 
@@ -98,6 +107,38 @@ describe('architecture: imports of src/ and rules/', () => {
       assert.ok(found.includes('rules-read-neutral-model: src/rules/engine.ts → src/model/mesh.ts'), found.join('\n'));
       // The neutral model itself is what rules read: no violation for it.
       assert.ok(!found.some((v) => v.includes('src/model/traffic.ts')), found.join('\n'));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('the check finds the multiplier (arithmetic) reading an adapter or the Istio index, and lets the builder read them', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const d of ['src/model/adapters/workloads', 'src/model/adapters/istio']) mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, 'src/facts.ts'), 'export const TIME_WAIT_SECONDS = 60;\n');
+      writeFileSync(join(dir, 'src/model/adapters/workloads/ports.ts'), 'export const declaredPorts = () => [80];\n');
+      writeFileSync(join(dir, 'src/model/adapters/istio/retries.ts'), 'export const attempts = 2;\n');
+      writeFileSync(join(dir, 'src/model/mesh.ts'), 'export interface MeshModel { objects: unknown[] }\n');
+      writeFileSync(join(dir, 'src/model/traffic.ts'), 'export interface Leg { tries: number; connectionsPerTry: number }\n');
+      writeFileSync(join(dir, 'src/model/trace.ts'), 'export const traceAt = (text: string) => ({ text });\n');
+      // The builder reads the adapters and the index, and hands the rows to the arithmetic: allowed.
+      writeFileSync(
+        join(dir, 'src/model/build-traffic.ts'),
+        "import { declaredPorts } from './adapters/workloads/ports.js';\nimport type { MeshModel } from './mesh.js';\nimport { multiplierOf } from './multiplier.js';\nexport const build = (m: MeshModel) => multiplierOf([{ tries: declaredPorts().length, connectionsPerTry: m.objects.length }]);\n",
+      );
+      // The arithmetic: the neutral records, the trace helper and the shared kernel are allowed; an adapter (value
+      // import) and the Istio index (type-only import) are not.
+      writeFileSync(
+        join(dir, 'src/model/multiplier.ts'),
+        "import { TIME_WAIT_SECONDS } from '../facts.js';\nimport type { Leg } from './traffic.js';\nimport { traceAt } from './trace.js';\nimport { attempts } from './adapters/istio/retries.js';\nimport type { MeshModel } from './mesh.js';\nexport const multiplierOf = (legs: Leg[], m?: MeshModel) => legs.length * attempts * TIME_WAIT_SECONDS + (m ? 0 : traceAt('x').text.length);\n",
+      );
+      const found = await violations(dir, ['src']);
+      assert.ok(found.includes('multiplier-reads-neutral-model: src/model/multiplier.ts → src/model/adapters/istio/retries.ts'), found.join('\n'));
+      assert.ok(found.includes('multiplier-reads-neutral-model: src/model/multiplier.ts → src/model/mesh.ts'), found.join('\n'));
+      // Exactly those two: the neutral records, trace.ts and facts.ts are allowed, and the builder's imports are not the arithmetic's.
+      assert.equal(found.filter((v) => v.startsWith('multiplier-reads-neutral-model:')).length, 2, found.join('\n'));
+      assert.ok(!found.some((v) => v.includes('src/model/build-traffic.ts →')), found.join('\n'));
     } finally {
       cleanup();
     }
