@@ -363,7 +363,6 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
   } else if (!hasSidecar) {
     legs.push({ name: `app → ${input.host}`, dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: external ? 'node' : 'pod', snat: external, carriedBy: { text: `no sidecar: ${reason}; not ambient: ${ambient.reason}` }, trace: [...appTrace, { text: `no sidecar: ${reason}; mesh settings do not apply` }] });
   } else {
-    legs.push({ name: 'app → sidecar', dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: 'pod', snat: false, trace: appTrace });
     const http = input.protocol === 'http';
     if (http && input.retries) retryPolicy = input.retries;
     const sidecarTries = http && input.retries ? appTries * (1 + input.retries.attempts.value) : appTries;
@@ -376,6 +375,10 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
       connectionPolicy = policies.get({ clientNamespace: input.clientNamespace, clientWorkload, host: input.destination, subset: input.subset, port: input.port, ...(protocol && (input.port === undefined || declaredHttp(model, input.destination, input.port)) ? { protocol } : {}) });
       conns = connectionPolicy.protocol === 'http' && http ? { value: connectionPolicy.connectionsPerTry, trace: connectionPolicy.connectionsTrace } : { value: appConns, trace: { text: `${connectionPolicy.protocol === 'http' ? 'TCP/opaque TLS' : connectionPolicy.protocol.toUpperCase()} (${connectionPolicy.protocolReason}): one upstream connection per app connection` } };
     }
+    // HTTP connection manager idle timeouts (EnvoyFilter NETWORK_FILTER): the outbound listener's close the app's
+    // connections to its sidecar, the destination's inbound listener's close this hop's (traffic.ts ListenerFigures).
+    const appItems = connectionPolicy ? listenerTrace(connectionPolicy, 'outbound') : [];
+    legs.push({ name: 'app → sidecar', dataPlane: 'none', tries: appTries, connectionsPerTry: appConns, budget: 'pod', snat: false, trace: appItems.length ? [...appTrace, ...appItems] : appTrace });
     const trace: TraceItem[] = [];
     if (retryPolicy) trace.push(retryPolicy.attempts.trace);
     trace.push(conns.trace);
@@ -384,13 +387,7 @@ function buildRow(model: MeshModel, policies: ConnectionPolicies, input: RowInpu
     // Istio ≥ 1.24: the receiving sidecar retries requests reset before they reached its application (versions.ts).
     const inbound = http && !input.passthrough && !viaGateway ? inboundRetriesOf(model, input.destination, input.port) : undefined;
     if (inbound) trace.push(inbound.trace);
-    // HTTP connection manager idle timeouts (EnvoyFilter NETWORK_FILTER): the outbound listener's close the app's
-    // connections to its sidecar, the destination's inbound listener's close this hop's (traffic.ts ListenerFigures).
-    if (connectionPolicy) {
-      const appItems = listenerTrace(connectionPolicy, 'outbound');
-      if (appItems.length) legs[legs.length - 1] = { ...legs[legs.length - 1]!, trace: [...legs[legs.length - 1]!.trace, ...appItems] };
-      for (const t of listenerTrace(connectionPolicy, 'inbound')) trace.push(t);
-    }
+    if (connectionPolicy) for (const t of listenerTrace(connectionPolicy, 'inbound')) trace.push(t);
     legs.push({ name: `sidecar → ${target}`, dataPlane: 'sidecar', tries: sidecarTries, connectionsPerTry: conns.value, budget: snat ? 'node' : 'pod', snat, ...(connectionPolicy ? { policy: connectionPolicy } : {}), carriedBy: { text: `sidecar: ${reason}` }, trace, ...(inbound ? { inboundRetries: { attempts: inbound.attempts, retryOn: inbound.retryOn } } : {}) });
     if (viaGateway) {
       const gw = gatewayRoute(model, input.host);
