@@ -19,6 +19,6 @@ export { FORMATS, type Format, type ReportOptions } from './report/format.js';
 export { allRules, ruleMeta } from './rules/registry.js';
 export type { Rule, RuleSetting } from './rules/engine.js';
 export type { RuleMeta, RuleFamily } from './rules/meta.js';
-export type { RouteMultiplier, Leg, TraceItem } from './model/multiplier.js';
+export type { RouteMultiplier, Leg, TraceItem } from './model/traffic.js';
 export type { Finding, Location, ObjectRef, RunError, Severity, ConfiguredSeverity, FieldPath } from './types.js';
 export { DEFAULT_EPHEMERAL_PORTS, TIME_WAIT_SECONDS } from './facts.js';

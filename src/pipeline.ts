@@ -11,7 +11,8 @@ import { DEFAULT_MESH_SETTINGS, MeshModel, type MeshSettings } from './model/mes
 import { findMeshConfigMap, meshSettingsFromConfigMap } from './model/mesh-config.js';
 import { chooseIstioSemantics, readIstioInstall } from './model/adapters/istio/install.js';
 import { meshFacts } from './model/adapters/istio/mesh-facts.js';
-import { buildTrafficModel, type RouteMultiplier } from './model/multiplier.js';
+import { buildTrafficModel } from './model/build-traffic.js';
+import type { RouteMultiplier } from './model/traffic.js';
 import type { UnlinkedCallSite } from './model/link.js';
 import { NodeSettings, type NodeOptions } from './node/settings.js';
 import type { SysctlSetting } from './node/sysctl.js';

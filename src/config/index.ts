@@ -7,7 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/mesh.js';
 import { hostMatches, hostSpecificity } from '../model/hosts.js';
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier } from '../model/traffic.js';
 import { portBudgetFromValues } from '../node/sysctl.js';
 import type { RuleSetting } from '../rules/engine.js';
 import { allRules } from '../rules/registry.js';

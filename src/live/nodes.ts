@@ -14,7 +14,7 @@
  * destination (weighted destinations, several `http[]` matches), the row with the most connections per request
  * is used (worst case).
  */
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier } from '../model/traffic.js';
 import type { Location } from '../types.js';
 import { routeBudgetOf, type RouteBudget } from './route-budget.js';
 import type { LiveTraffic, NodeMeasurement } from './types.js';

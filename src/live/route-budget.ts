@@ -3,7 +3,7 @@
  * they are, only this adapter changes.
  */
 import { locate } from '../load/objects.js';
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier } from '../model/traffic.js';
 import type { Location } from '../types.js';
 
 /** What the per-node arithmetic needs of one route row. */

@@ -3,7 +3,7 @@
  * its client namespace and host (`istio_requests_total{reporter="source"}`, summed over the namespace's
  * workloads), so the report's ports held in TIME_WAIT and the rules use measured traffic instead of `--rps`.
  */
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier } from '../model/traffic.js';
 import { PrometheusClient, PrometheusError, type PrometheusConnection } from './prometheus.js';
 import { namespaceRateQuery, peakOf, type QueryScope } from './queries.js';
 

@@ -10,6 +10,7 @@
  * the client's proxy applies on that port after every layering, precedence, protocol and override rule.
  */
 import type { ManifestObject } from '../load/objects.js';
+import type { AppCallSite } from '../source/types.js';
 import type { FieldPath, Location } from '../types.js';
 
 /** A value read from an object, with where it was read (for traces and findings). */
@@ -439,4 +440,118 @@ export interface MultiNetworkGateway {
   /** `spec.gatewayClassName`. */
   className: string;
   role: 'east-west' | 'remote';
+}
+
+/**
+ * One TCP leg of a request (`docs/model.md`, "Legs"): who opens it, how often, and whose ephemeral ports its
+ * new connections consume.
+ */
+export interface Leg {
+  /** e.g. `app → sidecar`, `sidecar → api.example.com:80`, `egress gateway → api.example.com:443`. */
+  name: string;
+  /** Which proxy opens this leg's connections (`none`: the application itself). */
+  dataPlane: DataPlane;
+  /** Tries on this leg per logical request: the product of every retry factor at or before it. */
+  tries: number;
+  /** New TCP connections per try: 1 when keep-alive is off, 1/N for `maxRequestsPerConnection: N`, 0 when pooled. */
+  connectionsPerTry: number;
+  /** The port budget the leg's connections are charged to: the pod's network namespace, or the node's SNAT address. */
+  budget: BudgetScope;
+  /** True when this leg leaves the node towards an external address: SNAT'd onto the node's ports (`budget` is `node`). */
+  snat: boolean;
+  /** The effective connection policy the proxy applies on this leg (proxy legs only; not PassthroughCluster). */
+  policy?: ConnectionPolicy;
+  /**
+   * Why `dataPlane` carries this leg: the label or annotation that decided (ambient enrolment, `istio.io/use-waypoint`,
+   * `istio.io/ingress-use-waypoint`) with its object and line, or the sidecar decision. `explain` prints it.
+   */
+  carriedBy?: TraceItem;
+  trace: TraceItem[];
+  /**
+   * The receiving sidecar's own retries (Istio ≥ 1.24: `reset-before-request`, 2 retries) on the last leg of an
+   * in-mesh HTTP route: up to `tries × (1 + attempts)` tries from the server's sidecar to its application. They
+   * open connections in the server's pod, so they multiply that hop, not this row's budgets.
+   */
+  inboundRetries?: { attempts: number; retryOn: string };
+}
+
+/** The connection multiplier of one route: a client scope (and call site) calling one destination port. */
+export interface RouteMultiplier {
+  /** Client namespace; rows are computed for clients in the namespace of the VirtualService (or ServiceEntry) that defines the route. */
+  clientNamespace: string;
+  /** North-south rows: the gateway proxy that is the client, `<namespace>/<deployment>` (e.g. `infra/ingress-istio`). */
+  client?: string;
+  sidecar: boolean | undefined;
+  sidecarReason: string;
+  /** Destination host (FQDN) the client calls. */
+  host: string;
+  /** Destination the route sends to, when it differs from `host` (e.g. an egress gateway). */
+  destination: string;
+  subset?: string;
+  /** Destination port: `destination.port.number`, else each port the destination declares (one row per port). */
+  port?: number;
+  /** `http` when the sidecar sees HTTP (retries and `http` pool settings apply), else `tcp` (opaque TLS, TCP). */
+  protocol: 'http' | 'tcp';
+  external: boolean;
+  /** The object and field that defines the route: a VirtualService `http[i]` or a ServiceEntry host. */
+  definedBy: { object: ManifestObject; path: FieldPath };
+  legs: Leg[];
+  /** Extra new connections per request from mirroring: mirrorPercentage × the mirror destination's figure. */
+  mirrors: { host: string; subset?: string; port?: number; percentage: number; connections: number; budget: BudgetScope; trace: TraceItem[] }[];
+  /** Worst-case new connections per logical request, M: Σ legs tries × connectionsPerTry + mirrors. */
+  total: number;
+  /** New connections per request SNAT'd onto the node's ports (the share of M on `node`-budget legs). */
+  snatConnections: number;
+  /** Each budget the route draws from, with its exhaustion rate; set by `chargeRows` (`multiplier.ts`). */
+  budgets: PortBudget[];
+  /** The tightest budget (lowest exhaustion rate; with no churn, `node` when any leg is SNAT'd, else `pod`). */
+  budgetScope: BudgetScope;
+  /** New connections per request that draw on the tightest budget. */
+  budgetConnections: number;
+  /** Usable ephemeral ports of the tightest budget (range less reserved); set by `chargeRows` (`multiplier.ts`). */
+  budgetPorts?: number;
+  /** Where `budgetPorts` came from: each sysctl with its file:line, or the default that applied. */
+  budgetTrace?: TraceItem[];
+  /** Requests/s at which TIME_WAIT fills the tightest budget: ports / (budgetConnections × TIME_WAIT seconds); null when nothing churns. */
+  exhaustionRps: number | null;
+  /** Request rate of this route, requests/s (`--rps`, or the configuration's `rps` entry for its host or workload); absent when none is given. */
+  rps?: number;
+  /** Ports held in TIME_WAIT at the route's request rate on the tightest budget: rps × budgetConnections × TIME_WAIT seconds; absent without a rate. */
+  portsHeld?: number;
+  /** The application call site of this row (one row per linked call site), or null when the app leg was not analysed. */
+  appLeg: AppCallSite | null;
+  /** The client calls a port the host does not declare: PassthroughCluster, no DestinationRule or VirtualService applies. */
+  passthrough?: boolean;
+  /** The effective policy of the client proxy's upstream hop, when a proxy makes it (not for PassthroughCluster). */
+  connectionPolicy?: ConnectionPolicy;
+  /** The retry policy of the route, for HTTP routes through a proxy. */
+  retryPolicy?: RetryPolicy;
+  /** Human notes (assumptions that applied). */
+  notes: string[];
+}
+
+/** Usable ephemeral ports for a route's budget, with the facts behind the figure and notes (e.g. `tcp_tw_reuse = 1`). */
+export interface PortBudgetFigure {
+  /** Ports (range less reserved). */
+  ports: number;
+  trace: TraceItem[];
+  notes: string[];
+}
+
+/**
+ * The traffic model of one run: the multiplier rows and every effective connection and retry policy the
+ * rules visit. `timeWaitSeconds` is the TIME_WAIT the arithmetic used (findings quote it).
+ */
+export interface TrafficModel {
+  routes: RouteMultiplier[];
+  /** Every HTTP route of the input (mesh- and gateway-bound), extracted once. */
+  trafficRoutes: TrafficRoute[];
+  connectionPolicies: ConnectionPolicy[];
+  retryPolicies: RetryPolicy[];
+  /** Every `istio.io/use-waypoint` label of the input and what it binds (`adapters/workloads/ambient.ts`). */
+  waypointBindings: readonly WaypointBinding[];
+  /** Seconds (`--time-wait`, default 60). */
+  timeWaitSeconds: number;
+  /** Route and retry settings written where the data plane does not read them (pool fields are on each {@link ConnectionPolicy}). */
+  ignoredSettings?: IgnoredSetting[];
 }

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_PORT_RANGE_HIGH, DEFAULT_PORT_RANGE_LOW } from '../facts.js';
 import type { ManifestObject } from '../load/objects.js';
-import type { PortBudgetFigure, TraceItem } from '../model/multiplier.js';
+import type { PortBudgetFigure, TraceItem } from '../model/traffic.js';
 import {
   portBudgetFromValues,
   formatLocation,

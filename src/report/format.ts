@@ -1,5 +1,5 @@
 import type { AnalysisResult } from './result.js';
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier } from '../model/traffic.js';
 import type { Finding, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 import { formatNumber, groupThousands } from '../numbers.js';

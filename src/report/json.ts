@@ -1,6 +1,6 @@
 import { locate } from '../load/objects.js';
 import type { AnalysisResult } from './result.js';
-import type { TraceItem } from '../model/multiplier.js';
+import type { TraceItem } from '../model/traffic.js';
 import { ruleMeta } from '../rules/registry.js';
 import { nodePortsJson } from './nodes.js';
 import { countBySeverity, type ReportOptions } from './format.js';

@@ -5,7 +5,7 @@
  */
 import type { LoadStats } from '../load/index.js';
 import type { UnlinkedCallSite } from '../model/link.js';
-import type { RouteMultiplier, TraceItem } from '../model/multiplier.js';
+import type { RouteMultiplier, TraceItem } from '../model/traffic.js';
 import type { SourceLanguage } from '../source/types.js';
 import type { BaselineSummary } from '../baseline/index.js';
 import type { NodePortReport } from '../live/nodes.js';

@@ -1,6 +1,6 @@
 import { styleText } from 'node:util';
 import type { AnalysisResult } from './result.js';
-import type { RouteMultiplier } from '../model/multiplier.js';
+import type { RouteMultiplier } from '../model/traffic.js';
 import type { Finding, RenderedPosition, Severity } from '../types.js';
 import { isClusterUri } from '../load/objects.js';
 import { nodePortLines } from './nodes.js';

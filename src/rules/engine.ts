@@ -1,7 +1,6 @@
 import type { ManifestObject } from '../load/objects.js';
 import { locate } from '../load/objects.js';
-import type { RouteMultiplier, TrafficModel } from '../model/multiplier.js';
-import type { ConnectionPolicy, MeshFacts, RetryPolicy, TrafficRoute, WaypointBinding } from '../model/traffic.js';
+import type { ConnectionPolicy, MeshFacts, RetryPolicy, RouteMultiplier, TrafficModel, TrafficRoute, WaypointBinding } from '../model/traffic.js';
 import type { NodePortRow } from '../live/nodes.js';
 import { TIME_WAIT_SECONDS } from '../facts.js';
 import type { NodeSettings } from '../node/settings.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { locate } from '../../src/load/objects.js';
 import { describeOverride, EnvoyFilterIndex, parseClusterName } from '../../src/model/adapters/istio/envoyfilter-index.js';
-import { buildTrafficModel } from '../../src/model/multiplier.js';
+import { buildTrafficModel } from '../../src/model/build-traffic.js';
 import { httpProtocolOptionsValue } from '../helpers/manifests.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { linkCallSites, servicePortProtocol } from '../../src/model/link.js';
-import { computeMultipliers } from '../../src/model/multiplier.js';
+import { computeMultipliers } from '../../src/model/build-traffic.js';
 import type { AppCallSite } from '../../src/source/types.js';
 import { dedent, docs, modelFromYaml } from '../helpers/model.js';
 

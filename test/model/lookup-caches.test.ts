@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { locate } from '../../src/load/objects.js';
-import { computeMultipliers, traceAt, type RouteMultiplier } from '../../src/model/multiplier.js';
+import { computeMultipliers } from '../../src/model/build-traffic.js';
+import { traceAt } from '../../src/model/trace.js';
+import type { RouteMultiplier } from '../../src/model/traffic.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
 
 const vs = dedent(`

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findMeshConfigMap, meshSettingsFromConfigMap, parseMeshConfig } from '../../src/model/mesh-config.js';
-import { computeMultipliers } from '../../src/model/multiplier.js';
+import { computeMultipliers } from '../../src/model/build-traffic.js';
 import { findingsOf } from '../helpers/rule-tester.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';
 import { serviceEntry, virtualService } from '../helpers/manifests.js';

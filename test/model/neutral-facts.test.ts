@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { meshFacts } from '../../src/model/adapters/istio/mesh-facts.js';
 import { istioSemantics } from '../../src/model/adapters/istio/versions.js';
 import { meshSettingsFromConfigMap } from '../../src/model/mesh-config.js';
-import { buildTrafficModel } from '../../src/model/multiplier.js';
+import { buildTrafficModel } from '../../src/model/build-traffic.js';
 import type { ConnectionPolicy } from '../../src/model/traffic.js';
 import { httpProtocolOptionsValue, routedService } from '../helpers/manifests.js';
 import { dedent, docs, modelFromYaml, objectsFromYaml } from '../helpers/model.js';

@@ -21,9 +21,9 @@ describe('sarif output', () => {
       assert.ok(rule.help.text.includes('docs/rules/'));
       assert.ok(['error', 'warning', 'note'].includes(rule.defaultConfiguration.level));
     }
-    // The first keep-alive finding of the api-gateway example (other fixture directories have their own).
-    type SarifResult = { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] };
-    const ka = log.runs[0].results.find((x: SarifResult) => x.ruleId === 'keepalive-disabled' && x.locations[0]!.physicalLocation.artifactLocation.uri.startsWith('fixtures/api-gateway/'));
+    // fixtures/ holds several keep-alive-off DestinationRules (fixtures/ambient too): pick api-gateway's by its object.
+    type Result = { ruleId: string; locations: { logicalLocations: { fullyQualifiedName: string }[] }[] };
+    const ka = log.runs[0].results.find((x: Result) => x.ruleId === 'keepalive-disabled' && x.locations[0]!.logicalLocations[0]!.fullyQualifiedName.startsWith('DestinationRule/api-gateway/payments-provider#'));
     assert.equal(ka.level, 'error');
     assert.equal(ka.locations[0].physicalLocation.artifactLocation.uri, 'fixtures/api-gateway/egress.yaml');
     assert.equal(ka.locations[0].physicalLocation.region.startLine, 30);

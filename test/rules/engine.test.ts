@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { meshFacts } from '../../src/model/adapters/istio/mesh-facts.js';
-import { buildTrafficModel } from '../../src/model/multiplier.js';
+import { buildTrafficModel } from '../../src/model/build-traffic.js';
 import { NodeSettings } from '../../src/node/settings.js';
 import { defineRule, runRules, type Rule, type RuleVisitors } from '../../src/rules/engine.js';
 import { docs, modelFromYaml } from '../helpers/model.js';
