@@ -65,6 +65,25 @@ describe('audit: Linkerd kinds', () => {
     assert.deepEqual(srv.unexpected, []);
   });
 
+  it('an old Linkerd (policy.linkerd.io served in v1alpha1 only): HTTPRoute read in v1alpha1, its lowest preference', async () => {
+    const objects = linkerdObjects('v1alpha1').filter((o) => o.kind !== 'EgressNetwork');
+    const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { policy: ['v1alpha1'] }, linkerdMissing: ['egressnetworks'] });
+    const read = await readCluster({ kubeconfig, env: isolatedEnv(home) as Record<string, string> });
+    assert.deepEqual(linkerdKinds(read.objects), ['HTTPRoute policy.linkerd.io/v1alpha1', 'ServiceProfile linkerd.io/v1alpha2']);
+    assert.deepEqual(read.coverage.filter((n) => n.resource.endsWith('linkerd.io')).map((n) => [n.kind, n.status]), [['EgressNetwork', 'not-installed']]);
+    assert.ok(srv.requests.some((r) => r.path === '/apis/policy.linkerd.io/v1alpha1/httproutes'), 'HTTPRoute listed in v1alpha1');
+    assert.deepEqual(srv.unexpected, []);
+  });
+
+  it('a Linkerd serving v1beta1 and v1alpha1: v1beta1 is preferred over v1alpha1', async () => {
+    const objects = linkerdObjects('v1beta1').filter((o) => o.kind !== 'EgressNetwork');
+    const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { policy: ['v1alpha1', 'v1beta1'] }, linkerdMissing: ['egressnetworks'] });
+    const read = await readCluster({ kubeconfig, env: isolatedEnv(home) as Record<string, string> });
+    assert.deepEqual(linkerdKinds(read.objects), ['HTTPRoute policy.linkerd.io/v1beta1', 'ServiceProfile linkerd.io/v1alpha2']);
+    assert.ok(!srv.requests.some((r) => r.path.startsWith('/apis/policy.linkerd.io/v1alpha1/httproutes')), 'no list in the less preferred v1alpha1');
+    assert.deepEqual(srv.unexpected, []);
+  });
+
   it('Linkerd CRDs not installed: one not-installed note per Linkerd kind, no list call, the rest is analysed', async () => {
     const objects = linkerdObjects().filter((o) => !o.apiVersion.includes('linkerd.io/'));
     const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { profiles: [], policy: [] } });
