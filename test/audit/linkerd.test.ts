@@ -65,24 +65,23 @@ describe('audit: Linkerd kinds', () => {
     assert.deepEqual(srv.unexpected, []);
   });
 
-  it('an old Linkerd (policy.linkerd.io served in v1alpha1 only): HTTPRoute read in v1alpha1, its lowest preference', async () => {
-    const objects = linkerdObjects('v1alpha1').filter((o) => o.kind !== 'EgressNetwork');
-    const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { policy: ['v1alpha1'] }, linkerdMissing: ['egressnetworks'] });
-    const read = await readCluster({ kubeconfig, env: isolatedEnv(home) as Record<string, string> });
-    assert.deepEqual(linkerdKinds(read.objects), ['HTTPRoute policy.linkerd.io/v1alpha1', 'ServiceProfile linkerd.io/v1alpha2']);
-    assert.deepEqual(read.coverage.filter((n) => n.resource.endsWith('linkerd.io')).map((n) => [n.kind, n.status]), [['EgressNetwork', 'not-installed']]);
-    assert.ok(srv.requests.some((r) => r.path === '/apis/policy.linkerd.io/v1alpha1/httproutes'), 'HTTPRoute listed in v1alpha1');
-    assert.deepEqual(srv.unexpected, []);
-  });
-
-  it('a Linkerd serving v1beta1 and v1alpha1: v1beta1 is preferred over v1alpha1', async () => {
-    const objects = linkerdObjects('v1beta1').filter((o) => o.kind !== 'EgressNetwork');
-    const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { policy: ['v1alpha1', 'v1beta1'] }, linkerdMissing: ['egressnetworks'] });
-    const read = await readCluster({ kubeconfig, env: isolatedEnv(home) as Record<string, string> });
-    assert.deepEqual(linkerdKinds(read.objects), ['HTTPRoute policy.linkerd.io/v1beta1', 'ServiceProfile linkerd.io/v1alpha2']);
-    assert.ok(!srv.requests.some((r) => r.path.startsWith('/apis/policy.linkerd.io/v1alpha1/httproutes')), 'no list in the less preferred v1alpha1');
-    assert.deepEqual(srv.unexpected, []);
-  });
+  // HTTPRoute v1alpha1 is still served by Linkerd's CRD (policy/httproute.yaml): read when it is all the cluster
+  // serves, never when a v1beta version is served too, whatever the group's preferredVersion says.
+  for (const { served, read: version } of [
+    { served: ['v1alpha1'], read: 'v1alpha1' },
+    { served: ['v1alpha1', 'v1beta1'], read: 'v1beta1' },
+  ]) {
+    it(`policy.linkerd.io served in ${served.join(', ')}: HTTPRoute read in ${version} (v1alpha1 is the lowest preference)`, async () => {
+      const objects = linkerdObjects(version).filter((o) => o.kind !== 'EgressNetwork');
+      const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { policy: served }, linkerdMissing: ['egressnetworks'] });
+      const read = await readCluster({ kubeconfig, env: isolatedEnv(home) as Record<string, string> });
+      assert.deepEqual(linkerdKinds(read.objects), [`HTTPRoute policy.linkerd.io/${version}`, 'ServiceProfile linkerd.io/v1alpha2']);
+      assert.deepEqual(read.coverage.filter((n) => n.resource.endsWith('linkerd.io')).map((n) => [n.kind, n.status]), [['EgressNetwork', 'not-installed']]);
+      const lists = srv.requests.filter((r) => r.path.startsWith('/apis/policy.linkerd.io/') && r.path.endsWith('/httproutes')).map((r) => r.path);
+      assert.deepEqual(lists, [`/apis/policy.linkerd.io/${version}/httproutes`], 'HTTPRoute listed once, in the preferred served version');
+      assert.deepEqual(srv.unexpected, []);
+    });
+  }
 
   it('Linkerd CRDs not installed: one not-installed note per Linkerd kind, no list call, the rest is analysed', async () => {
     const objects = linkerdObjects().filter((o) => !o.apiVersion.includes('linkerd.io/'));
