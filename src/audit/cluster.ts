@@ -229,9 +229,10 @@ export const READ_RESOURCES: readonly ReadResource[] = [
   { kind: 'XBackendTrafficPolicy', group: GATEWAY_API_X_GROUP, resource: 'xbackendtrafficpolicies', namespaced: true, versions: ['v1alpha1'] },
   // Linkerd (CRDs of linkerd/linkerd2 charts/linkerd-crds, optional like Gateway API's): ServiceProfile is served in
   // v1alpha2 and v1alpha1 (serviceprofile.yaml); policy.linkerd.io HTTPRoute in v1beta3 (the storage version),
-  // v1beta2, v1beta1 (policy/httproute.yaml); EgressNetwork in v1alpha1 (Linkerd 2.18+, policy/egress-network.yaml).
+  // v1beta2, v1beta1 and v1alpha1 (policy/httproute.yaml; v1alpha1, the oldest, is the lowest preference);
+  // EgressNetwork in v1alpha1 (Linkerd 2.18+, policy/egress-network.yaml).
   { kind: 'ServiceProfile', group: LINKERD_GROUP, resource: 'serviceprofiles', namespaced: true, versions: ['v1alpha2', 'v1alpha1'] },
-  { kind: 'HTTPRoute', group: LINKERD_POLICY_GROUP, resource: 'httproutes', namespaced: true, versions: ['v1beta3', 'v1beta2', 'v1beta1'] },
+  { kind: 'HTTPRoute', group: LINKERD_POLICY_GROUP, resource: 'httproutes', namespaced: true, versions: ['v1beta3', 'v1beta2', 'v1beta1', 'v1alpha1'] },
   { kind: 'EgressNetwork', group: LINKERD_POLICY_GROUP, resource: 'egressnetworks', namespaced: true, versions: ['v1alpha1'] },
 ];
 

@@ -32,7 +32,7 @@ export const LINKERD_GROUP = 'linkerd.io';
 export const LINKERD_POLICY_GROUP = 'policy.linkerd.io';
 /**
  * Linkerd kinds meshlint analyses, by API group: `ServiceProfile` (linkerd.io v1alpha2, v1alpha1; its name is the
- * Service FQDN), `HTTPRoute` / `GRPCRoute` of policy.linkerd.io (HTTPRoute v1beta1–v1beta3; linkerd/linkerd2
+ * Service FQDN), `HTTPRoute` / `GRPCRoute` of policy.linkerd.io (HTTPRoute v1alpha1 and v1beta1–v1beta3; linkerd/linkerd2
  * `charts/linkerd-crds/templates/serviceprofile.yaml` and `policy/httproute.yaml`; linkerd-crds ships no
  * policy.linkerd.io GRPCRoute, Linkerd reads the Gateway API one, but one written that way is read too), and
  * `EgressNetwork` (policy.linkerd.io v1alpha1, Linkerd 2.18+, `policy/egress-network.yaml`).

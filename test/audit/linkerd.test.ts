@@ -65,6 +65,24 @@ describe('audit: Linkerd kinds', () => {
     assert.deepEqual(srv.unexpected, []);
   });
 
+  // HTTPRoute v1alpha1 is still served by Linkerd's CRD (policy/httproute.yaml): read when it is all the cluster
+  // serves, never when a v1beta version is served too, whatever the group's preferredVersion says.
+  for (const { served, read: version } of [
+    { served: ['v1alpha1'], read: 'v1alpha1' },
+    { served: ['v1alpha1', 'v1beta1'], read: 'v1beta1' },
+  ]) {
+    it(`policy.linkerd.io served in ${served.join(', ')}: HTTPRoute read in ${version} (v1alpha1 is the lowest preference)`, async () => {
+      const objects = linkerdObjects(version).filter((o) => o.kind !== 'EgressNetwork');
+      const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { policy: served }, linkerdMissing: ['egressnetworks'] });
+      const read = await readCluster({ kubeconfig, env: isolatedEnv(home) as Record<string, string> });
+      assert.deepEqual(linkerdKinds(read.objects), [`HTTPRoute policy.linkerd.io/${version}`, 'ServiceProfile linkerd.io/v1alpha2']);
+      assert.deepEqual(read.coverage.filter((n) => n.resource.endsWith('linkerd.io')).map((n) => [n.kind, n.status]), [['EgressNetwork', 'not-installed']]);
+      const lists = srv.requests.filter((r) => r.path.startsWith('/apis/policy.linkerd.io/') && r.path.endsWith('/httproutes')).map((r) => r.path);
+      assert.deepEqual(lists, [`/apis/policy.linkerd.io/${version}/httproutes`], 'HTTPRoute listed once, in the preferred served version');
+      assert.deepEqual(srv.unexpected, []);
+    });
+  }
+
   it('Linkerd CRDs not installed: one not-installed note per Linkerd kind, no list call, the rest is analysed', async () => {
     const objects = linkerdObjects().filter((o) => !o.apiVersion.includes('linkerd.io/'));
     const { srv, kubeconfig, home } = await cluster({ objects, linkerdVersions: { profiles: [], policy: [] } });

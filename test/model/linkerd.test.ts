@@ -5,10 +5,13 @@
  * shows, with its expected rows in its header comment) through the real `check` pipeline.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runFixture } from '../helpers/fixture-rows.js';
 import { modelFromYaml, docs } from '../helpers/model.js';
 import { linkerdTraffic } from '../../src/model/adapters/linkerd/routes.js';
+import { ROOT } from '../helpers/paths.js';
 
 const run = (fixture: string, options = {}) => runFixture('linkerd', fixture, options);
 const ids = (findings: { ruleId: string; location: { line: number } }[], rule: string) => findings.filter((f) => f.ruleId === rule).map((f) => f.location.line);
@@ -120,6 +123,29 @@ describe('Linkerd: retry and timeout annotations', () => {
     assert.match(rows[0]!, /^shop → cart\.shop\.svc\.cluster\.local:80 \| 1×pooled \+ 1×pooled \+ 1×pooled \| 0 \|/);
     assert.equal(result.routes[0]!.retryPolicy, undefined);
     assert.deepEqual(result.findings, []);
+  });
+
+  it('HTTPRoute timeouts as Linkerd 2.16+ reads them: request applied, backendRequest and Gateway API timeouts not, the annotation over the field', async () => {
+    const { result, explained } = await run('policy-httproute-backend-request.yaml');
+    const model = modelFromYaml(readFileSync(path.join(ROOT, 'test/fixtures/linkerd/policy-httproute-backend-request.yaml'), 'utf8'));
+    const routeTimeout = (host: string) => linkerdTraffic(model).routes.find((r) => r.service === host)?.timeout?.value;
+    const ignored = result.findings.filter((f) => f.ruleId === 'setting-ignored');
+    // backendRequest 0s (line 63) means "no timeout": nothing to report.
+    assert.deepEqual(ignored.map((f) => [f.location.line, f.value]), [[38, 'timeouts.backendRequest'], [62, 'timeouts.request'], [84, 'timeouts']]);
+    assert.match(ignored[0]!.message, /timeouts\.backendRequest: "1s" has no effect: Linkerd 2\.16\+ does not read timeouts\.backendRequest/);
+    assert.match(ignored[1]!.message, /timeout\.linkerd\.io\/request \(3s, on HTTPRoute search\) takes priority over the HTTPRoute's timeouts\.request/);
+    assert.deepEqual(result.findings.filter((f) => f.ruleId !== 'setting-ignored'), []);
+    const leg = (host: string) => result.routes.find((r) => r.host === host)!.legs[1]!;
+    const timeoutLines = (host: string) => leg(host).trace.filter((t) => /timeout/.test(t.text.split(':')[0]!)).map((t) => [t.text.split(':')[0], t.location?.line]);
+    for (const host of ['cart', 'search', 'maps']) assert.equal(leg(`${host}.shop.svc.cluster.local`).tries, 1, `${host}: timeouts add no tries`);
+    assert.deepEqual(timeoutLines('cart.shop.svc.cluster.local'), [['spec.rules.0.timeouts.request', 37], ['spec.rules.0.timeouts.backendRequest', 38]]);
+    assert.equal(routeTimeout('cart.shop.svc.cluster.local'), 5);
+    assert.deepEqual(timeoutLines('search.shop.svc.cluster.local'), [['timeout.linkerd.io/request', 56], ['spec.rules.0.timeouts.request', 62]]);
+    assert.equal(routeTimeout('search.shop.svc.cluster.local'), 3, 'the annotation wins');
+    assert.deepEqual(timeoutLines('maps.shop.svc.cluster.local'), [['spec.rules.0.timeouts.request', 85], ['spec.rules.0.timeouts.backendRequest', 86]]);
+    assert.equal(routeTimeout('maps.shop.svc.cluster.local'), undefined, 'a Gateway API route timeout is not in force');
+    assert.match(explained, /spec\.rules\.0\.timeouts\.backendRequest: 1s is not applied by the client proxy \(no effect on this leg's tries or connections\): Linkerd 2\.16\+ does not read/);
+    assert.match(explained, /spec\.rules\.0\.timeouts\.request: 4s is not applied by the client proxy .*convert_gateway_rule/);
   });
 });
 

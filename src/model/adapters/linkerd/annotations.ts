@@ -90,6 +90,19 @@ export interface LinkerdTimeouts {
   request?: Sourced<number>;
   response?: Sourced<number>;
   idle?: Sourced<number>;
+  /** Timeout fields written on the route that the client proxy does not apply, each with why: shown on the leg so explain says why they are absent. */
+  unapplied?: UnappliedTimeout[];
+}
+
+/**
+ * A route timeout field (seconds, non-zero) that Linkerd does not hand to the client proxy: a `policy.linkerd.io`
+ * HTTPRoute's `timeouts.backendRequest`, its `timeouts.request` under a `timeout.linkerd.io/request` annotation, or
+ * a Gateway API HTTPRoute's `timeouts` (linkerd/linkerd2 `policy-controller/k8s/index/src/outbound/index/http.rs`).
+ */
+export interface UnappliedTimeout {
+  timeout: Sourced<number>;
+  /** Why the proxy does not apply it, with the source. */
+  reason: string;
 }
 
 /** `timeout.linkerd.io/response` and `timeout.linkerd.io/idle` of `object`, each when written and non-zero. */
@@ -128,6 +141,9 @@ export function linkerdTimeoutTrace(timeouts: LinkerdTimeouts, leg: { http: bool
     if (!t) continue;
     const field = t.path.at(-1);
     out.push(traceAt(`${typeof field === 'string' && field.includes('/') ? field : t.path.join('.')}: ${what[kind]} ${t.value}s, not retried; ${effect} (Linkerd 2.16 timeouts reference)`, t.object, t.path));
+  }
+  for (const { timeout: t, reason } of timeouts.unapplied ?? []) {
+    out.push(traceAt(`${t.path.join('.')}: ${t.value}s is not applied by the client proxy (no effect on this leg's tries or connections): ${reason}`, t.object, t.path));
   }
   return out;
 }

@@ -13,7 +13,10 @@ export interface LinkerdRoute extends TrafficRoute {
   service: string;
   /** The parent port the route is limited to, when its parentRef names one. */
   port?: number;
-  /** `timeout.linkerd.io/response` and `…/idle` in force for the route (the request timeout is {@link TrafficRoute.timeout}). */
-  streamTimeouts?: Pick<LinkerdTimeouts, 'response' | 'idle'>;
+  /**
+   * `timeout.linkerd.io/response` and `…/idle` in force for the route (the request timeout is
+   * {@link TrafficRoute.timeout}), and the route's timeout fields Linkerd does not apply (`unapplied`, for explain).
+   */
+  streamTimeouts?: Pick<LinkerdTimeouts, 'response' | 'idle' | 'unapplied'>;
 }
 

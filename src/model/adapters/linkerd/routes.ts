@@ -19,7 +19,7 @@ import type { FieldPath } from '../../../types.js';
 import type { MeshModel } from '../../mesh.js';
 import type { IgnoredSetting, RetryPolicy, RouteBackend, Sourced, TrafficRoute } from '../../traffic.js';
 import { asArray, asNumber, asRecord, asString, dig, parseDurationSeconds } from '../../values.js';
-import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationStreamTimeouts, annotationTimeout, prefixed } from './annotations.js';
+import { RETRY_PREFIX, TIMEOUT_PREFIX, annotationPath, annotationRetryPolicy, annotationStreamTimeouts, annotationTimeout, prefixed, type UnappliedTimeout } from './annotations.js';
 import { annotationsOf, namespaceLinkerdInjection } from './injection.js';
 import { profileHost, serviceProfileRoutes } from './profiles.js';
 import type { LinkerdRoute } from './route.js';
@@ -220,16 +220,13 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
     });
     if (!backends.length) backends.push({ host, ...(attached.port !== undefined ? { port: attached.port } : {}), at: { object, path } });
     const retryPolicy: RetryPolicy | undefined = annotationRetryPolicy(retrySource, { object, path }, { clientNamespace: ns, host }, grpc);
-    let timeout: Sourced<number> | undefined = annotated;
-    if (!timeout && !gatewayApi) {
-      const request = parseDurationSeconds(dig(rule, 'timeouts', 'request'));
-      if (request !== undefined && request > 0) timeout = { value: request, object, path: [...path, 'timeouts', 'request'] };
-    }
+    const { timeout, unapplied } = ruleTimeouts(object, path, rule, annotated, ignored);
     if (gatewayApi) {
       const reason = `Linkerd does not read ${object.ref.kind} rules[].%s (policy-controller outbound/index/http.rs, convert_gateway_rule): its client proxies use the retry.linkerd.io and timeout.linkerd.io annotations`;
       if (rule.retry !== undefined) ignored.push({ field: 'retry', value: rule.retry, at: { object, path: [...path, 'retry'] }, reason: reason.replace('%s', 'retry'), hint: 'use retry.linkerd.io/http (or /grpc) and retry.linkerd.io/limit annotations on the route or its Service' });
       if (rule.timeouts !== undefined) ignored.push({ field: 'timeouts', value: rule.timeouts, at: { object, path: [...path, 'timeouts'] }, reason: reason.replace('%s', 'timeouts'), hint: 'use the timeout.linkerd.io/request annotation on the route or its Service' });
     }
+    const ruleStreamTimeouts = unapplied.length ? { ...streamTimeouts, unapplied } : streamTimeouts;
     return {
       kind: grpc ? 'GRPCRoute' : 'HTTPRoute',
       service: host,
@@ -244,9 +241,49 @@ function routeRules(model: MeshModel, attached: AttachedRoute, svc: ManifestObje
       mirrors: [],
       ...(retryPolicy ? { retryPolicy } : {}),
       ...(timeout ? { timeout } : {}),
-      ...(Object.keys(streamTimeouts).length ? { streamTimeouts } : {}),
+      ...(Object.keys(ruleStreamTimeouts).length ? { streamTimeouts: ruleStreamTimeouts } : {}),
       // gRPC requests are all POSTs: a GRPCRoute's matches name gRPC methods, not HTTP ones.
       ...(grpc ? {} : routeMatchLimits(rule.matches, httpRouteMatch, { object, path: [...path, 'matches'] })),
     };
   });
+}
+
+/**
+ * The request timeout (seconds) one route rule gets from its `timeouts` field, and the timeout fields the client
+ * proxy does not apply, as Linkerd 2.16+ reads them (linkerd/linkerd2 `policy-controller/k8s/index/src/outbound/
+ * index/http.rs`; Linkerd 2.16 timeouts reference):
+ * - a `policy.linkerd.io` HTTPRoute's `timeouts.request` is the route's request timeout unless a
+ *   `timeout.linkerd.io/request` annotation is in force (`annotated`), which takes priority (`convert_linkerd_rule`);
+ *   `0s` means no timeout (GEP-1742);
+ * - its `timeouts.backendRequest` is not read: the policy controller's route timeouts are request, response and idle
+ *   only (Linkerd 2.14 and 2.15 applied it per backend request; 2.16 moved timeouts to annotations);
+ * - a Gateway API route's `timeouts` are not read at all (`convert_gateway_rule`): the caller records the field.
+ * Each unread non-zero field is returned in `unapplied` (for explain); those of a `policy.linkerd.io` route are also
+ * pushed to `ignored` (for `setting-ignored`).
+ */
+function ruleTimeouts(object: ManifestObject, path: FieldPath, rule: Record<string, unknown>, annotated: Sourced<number> | undefined, ignored: IgnoredSetting[]): { timeout: Sourced<number> | undefined; unapplied: UnappliedTimeout[] } {
+  const gatewayApi = object.group !== 'policy.linkerd.io';
+  const unapplied: UnappliedTimeout[] = [];
+  const field = (name: 'request' | 'backendRequest'): Sourced<number> | undefined => {
+    const value = parseDurationSeconds(dig(rule, 'timeouts', name));
+    return value !== undefined && value > 0 ? { value, object, path: [...path, 'timeouts', name] } : undefined;
+  };
+  const request = field('request');
+  const backendRequest = field('backendRequest');
+  if (gatewayApi) {
+    const reason = `Linkerd does not read ${object.ref.kind} rules[].timeouts (policy-controller outbound/index/http.rs, convert_gateway_rule)`;
+    for (const t of [request, backendRequest]) if (t) unapplied.push({ timeout: t, reason });
+    return { timeout: annotated, unapplied };
+  }
+  if (request && annotated) {
+    const reason = `timeout.linkerd.io/request (${annotated.value}s, on ${annotated.object.ref.kind} ${annotated.object.ref.name}) takes priority over the HTTPRoute's timeouts.request (Linkerd 2.16 timeouts reference; policy-controller outbound/index/http.rs, convert_linkerd_rule)`;
+    unapplied.push({ timeout: request, reason });
+    ignored.push({ field: 'timeouts.request', value: dig(rule, 'timeouts', 'request'), at: { object, path: request.path }, reason, hint: 'delete one of the two so the configuration says which request timeout applies' });
+  }
+  if (backendRequest) {
+    const reason = 'Linkerd 2.16+ does not read timeouts.backendRequest: its route timeouts are timeouts.request and the timeout.linkerd.io/request, /response and /idle annotations (policy-controller outbound/index/http.rs, convert_linkerd_rule; Linkerd 2.16 timeouts reference)';
+    unapplied.push({ timeout: backendRequest, reason });
+    ignored.push({ field: 'timeouts.backendRequest', value: dig(rule, 'timeouts', 'backendRequest'), at: { object, path: backendRequest.path }, reason, hint: 'for a bound on each try, retried, use retry.linkerd.io/timeout; for one backend response, not retried, use timeout.linkerd.io/response' });
+  }
+  return { timeout: annotated ?? request, unapplied };
 }
