@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Linter } from 'eslint';
+import { parseSync } from 'oxc-parser';
 import { type EslintEngine, loadBundledEngine } from '../../src/source/eslint/engine.js';
+import type { OxcParse } from '../../src/source/eslint/oxc-parser.js';
 import plugin from '../../src/source/eslint/plugin.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -40,18 +42,18 @@ function lint(engine: Pick<EslintEngine, 'Linter' | 'parser'>, file: string): Li
 
 describe('the JS/TS engine bundle with code caches (dist/bundle/eslint-engine.cjs)', () => {
   it('loads from the build with both code caches accepted by this Node.js', () => {
-    const bundled = loadBundledEngine();
+    const bundled = loadBundledEngine(parseSync as unknown as OxcParse);
     assert.ok(bundled, 'no engine bundle: `npm run build` makes dist/bundle/eslint-engine.cjs');
     assert.equal(bundled.engine.loadedFrom, 'bundle+cache');
     assert.equal(typeof (bundled.engine.parser as { parseForESLint?: unknown }).parseForESLint, 'function');
   });
 
   it('is not used when it was made from another version of eslint or the parser than the installed one', () => {
-    assert.equal(loadBundledEngine({ bundled: { eslint: '0.0.1', '@typescript-eslint/parser': '0.0.1' }, caches: {} }), undefined);
+    assert.equal(loadBundledEngine(parseSync as unknown as OxcParse, { bundled: { eslint: '0.0.1', '@typescript-eslint/parser': '0.0.1' }, caches: {} }), undefined);
   });
 
   it('gives the same messages as the packages on every JS/TS file of fixtures/source/javascript', async () => {
-    const bundled = loadBundledEngine();
+    const bundled = loadBundledEngine(parseSync as unknown as OxcParse);
     assert.ok(bundled);
     const [eslint, parser] = await Promise.all([import('eslint/universal'), import('@typescript-eslint/parser')]);
     const packages = { Linter: eslint.Linter, parser: parser as unknown as Linter.Parser };
