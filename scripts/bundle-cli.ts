@@ -111,9 +111,10 @@ async function bundleEngine(): Promise<void> {
   // Both parsers: oxc's (every file) and the typescript-estree fallback (files oxc reports an error in).
   const fallback = loaded.typescriptParser();
   for (const [file, code] of SAMPLES) for (const parser of [loaded.engine.parser, fallback.parser]) {
-    const linter = new Linter({ configType: 'flat' });
-    const config: Parameters<typeof linter.verify>[1] = [{ files: ['**/*'], languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true }, jsDocParsingMode: 'none' } }, rules: {} }];
-    const fatal = linter.verify(code, config, file).find((m) => m.fatal);
+    const linter = new Linter({ configType: 'flat', cwd: '/' });
+    // `files` names the extension: ESLint matches a `.ts`/`.jsx` file to no configuration with `**/*` alone.
+    const config: Parameters<typeof linter.verify>[1] = [{ files: [`**/*${path.extname(file)}`], languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true }, jsDocParsingMode: 'none' } }, rules: {} }];
+    const fatal = linter.verify(code, config, `/${file}`).find((m) => m.fatal || m.ruleId === null);
     if (fatal) throw new Error(`the build's sample ${file} does not parse: ${fatal.message}`);
   }
   const caches: CodeCacheIndex['caches'] = {};
