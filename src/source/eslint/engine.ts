@@ -192,13 +192,22 @@ export async function loadEslintEngine(): Promise<EslintEngine> {
     bundled = undefined;
   }
   if (bundled) return bundled.engine;
-  const [eslint, scopeManager, keys] = await Promise.all([import('eslint/universal'), import('@typescript-eslint/scope-manager'), import('@typescript-eslint/visitor-keys')]);
+  const [eslint, parser] = await Promise.all([import('eslint/universal'), oxcParserFromPackages()]);
+  return { Linter: eslint.Linter, parser, loadedFrom: 'packages' };
+}
+
+/**
+ * The scanner's parser (oxc-parser, @typescript-eslint/parser as the fallback on syntax errors) built from the
+ * installed packages rather than the build's bundle. `npm run bench`'s bare ESLint uses it too, so that the
+ * bench compares meshlint with ESLint running the same parser.
+ */
+export async function oxcParserFromPackages(): Promise<LinterType.Parser> {
+  const [oxc, scopeManager, keys] = await Promise.all([import('oxc-parser'), import('@typescript-eslint/scope-manager'), import('@typescript-eslint/visitor-keys')]);
   const requireHere = createRequire(import.meta.url);
-  const parser = createOxcParser({
-    parseSync: parseSync as unknown as OxcParse,
+  return createOxcParser({
+    parseSync: oxc.parseSync as unknown as OxcParse,
     analyze: scopeManager.analyze as unknown as OxcParserParts['analyze'],
     visitorKeys: keys.visitorKeys as OxcParserParts['visitorKeys'],
     fallback: () => requireHere('@typescript-eslint/parser') as LinterType.Parser,
   });
-  return { Linter: eslint.Linter, parser, loadedFrom: 'packages' };
 }
