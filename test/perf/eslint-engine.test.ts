@@ -73,6 +73,16 @@ describe('the JS/TS engine bundle with code caches (dist/bundle/eslint-engine.cj
     assert.ok(reports > 20, `the rules report on the corpus (${reports} messages)`);
   });
 
+  it('parses every file with @typescript-eslint/parser when oxc-parser cannot load (no binary for the platform)', async () => {
+    const bundled = loadBundledEngine(undefined);
+    assert.ok(bundled);
+    const [eslint, parser] = await Promise.all([import('eslint/universal'), import('@typescript-eslint/parser')]);
+    assert.equal(bundled.engine.parser, bundled.typescriptParser().parser);
+    for (const file of corpusFiles().filter((f) => f.endsWith('.ts')).slice(0, 5)) {
+      assert.deepEqual(lint(bundled.engine, file), lint({ Linter: eslint.Linter, parser: parser as unknown as Linter.Parser }, file), file);
+    }
+  });
+
   it('reports a syntax error with typescript-estree\'s message, line and column (the fallback parser)', async () => {
     const bundled = loadBundledEngine(parseSync as unknown as OxcParse);
     assert.ok(bundled);

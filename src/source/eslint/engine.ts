@@ -155,9 +155,9 @@ interface EngineBundleExports {
  * Loads the engine from `dist/bundle/eslint-engine.cjs` with its code cache; `typescript` is loaded (with its
  * cache) only if a file needs the fallback parser. Undefined when there is no bundle or it was made from other
  * versions of the bundled packages than those installed. `parseSync` is oxc-parser's (an ES module, imported
- * by the caller). `index` defaults to the build's `code-cache.json`; the build passes an empty one to make the caches.
+ * by the caller); undefined when oxc-parser cannot load here, and then every file is parsed by @typescript-eslint/parser. `index` defaults to the build's `code-cache.json`; the build passes an empty one to make the caches.
  */
-export function loadBundledEngine(parseSync: OxcParse, index: CodeCacheIndex | undefined = readIndex()): BundledEngine | undefined {
+export function loadBundledEngine(parseSync: OxcParse | undefined, index: CodeCacheIndex | undefined = readIndex()): BundledEngine | undefined {
   const engineFile = path.join(ENGINE_DIR, ENGINE_FILE);
   if (!index || BUNDLED_PACKAGES.some((name) => installedVersion(engineFile, name) !== index.bundled[name])) return undefined;
   let typescriptFile: string;
@@ -177,16 +177,18 @@ export function loadBundledEngine(parseSync: OxcParse, index: CodeCacheIndex | u
     };
     return typescriptLoaded;
   };
-  const parser = createOxcParser({ parseSync, analyze: exported.analyze, visitorKeys: exported.visitorKeys, fallback: () => typescriptParser().parser });
+  const parser = parseSync
+    ? createOxcParser({ parseSync, analyze: exported.analyze, visitorKeys: exported.visitorKeys, fallback: () => typescriptParser().parser })
+    : typescriptParser().parser;
   return { engine: { Linter: exported.Linter, parser, loadedFrom: bundle.cacheAccepted ? 'bundle+cache' : 'bundle' }, bundle, typescriptParser };
 }
 
 /** Loads the engine: the build's bundle with its code caches when it fits this install, else the packages. */
 export async function loadEslintEngine(): Promise<EslintEngine> {
-  const { parseSync } = await import('oxc-parser');
+  const parseSync = await importOxcParse();
   let bundled: BundledEngine | undefined;
   try {
-    bundled = loadBundledEngine(parseSync as unknown as OxcParse);
+    bundled = loadBundledEngine(parseSync);
   } catch {
     // A bundle or cache that cannot be read or run (a partial dist/): the packages below are the same code.
     bundled = undefined;
@@ -197,15 +199,28 @@ export async function loadEslintEngine(): Promise<EslintEngine> {
 }
 
 /**
+ * oxc-parser's `parseSync`, or undefined when its native binary cannot load (a platform it ships none for, or an
+ * install with `--omit=optional`): the scanner then parses every file with @typescript-eslint/parser, as before.
+ */
+async function importOxcParse(): Promise<OxcParse | undefined> {
+  try {
+    return (await import('oxc-parser')).parseSync as unknown as OxcParse;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The scanner's parser (oxc-parser, @typescript-eslint/parser as the fallback on syntax errors) built from the
  * installed packages rather than the build's bundle. `npm run bench`'s bare ESLint uses it too, so that the
  * bench compares meshlint with ESLint running the same parser.
  */
 export async function oxcParserFromPackages(): Promise<LinterType.Parser> {
-  const [oxc, scopeManager, keys] = await Promise.all([import('oxc-parser'), import('@typescript-eslint/scope-manager'), import('@typescript-eslint/visitor-keys')]);
+  const [parseSync, scopeManager, keys] = await Promise.all([importOxcParse(), import('@typescript-eslint/scope-manager'), import('@typescript-eslint/visitor-keys')]);
   const requireHere = createRequire(import.meta.url);
+  if (!parseSync) return requireHere('@typescript-eslint/parser') as LinterType.Parser;
   return createOxcParser({
-    parseSync: oxc.parseSync as unknown as OxcParse,
+    parseSync,
     analyze: scopeManager.analyze as unknown as OxcParserParts['analyze'],
     visitorKeys: keys.visitorKeys as OxcParserParts['visitorKeys'],
     fallback: () => requireHere('@typescript-eslint/parser') as LinterType.Parser,
