@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { BUNDLED_PACKAGES, CACHE_INDEX_FILE, ENGINE_DIR, ENGINE_FILE, type CodeCacheIndex, type CompiledModule, loadBundledEngine } from '../src/source/eslint/engine.js';
+import type { OxcParse } from '../src/source/eslint/oxc-parser.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 /** Where the bundle goes: `dist/bundle/main.js` and its chunks, side by side. */
@@ -90,25 +91,33 @@ const SAMPLES: readonly [string, string][] = [
 async function bundleEngine(): Promise<void> {
   const root = path.join(DIST, '..');
   await build({
-    stdin: { contents: `module.exports = { Linter: require('eslint/universal').Linter, parser: require('@typescript-eslint/parser') };`, resolveDir: root, loader: 'js', sourcefile: 'eslint-engine-entry.cjs' },
+    // The parser is a getter: it loads `typescript`, which only a file oxc cannot parse needs (engine.ts).
+    stdin: { contents: `module.exports = { Linter: require('eslint/universal').Linter, analyze: require('@typescript-eslint/scope-manager').analyze, visitorKeys: require('@typescript-eslint/visitor-keys').visitorKeys, get parser() { return require('@typescript-eslint/parser'); } };`, resolveDir: root, loader: 'js', sourcefile: 'eslint-engine-entry.cjs' },
     outfile: path.join(ENGINE_DIR, ENGINE_FILE),
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
     external: ['typescript'],
+    // ESLint's ~290 built-in rules (1.9 MB of the bundle) are left out: the scanner runs only meshlint's rules,
+    // with inline configuration off, so it never looks one up (a lookup finds none, as for an unknown rule).
+    plugins: [{ name: 'no-eslint-builtin-rules', setup: (b) => b.onLoad({ filter: /[\\/]eslint[\\/]lib[\\/]rules[\\/]index\.js$/ }, () => ({ contents: 'module.exports = new Map();', loader: 'js' })) }],
     logLevel: 'warning',
   });
   const require = createRequire(path.join(ENGINE_DIR, ENGINE_FILE));
   const bundled: Record<string, string> = {};
   for (const name of BUNDLED_PACKAGES) bundled[name] = (require(`${name}/package.json`) as { version: string }).version;
-  const loaded = loadBundledEngine({ bundled, caches: {} });
+  const { parseSync } = await import('oxc-parser');
+  const loaded = loadBundledEngine(parseSync as unknown as OxcParse, { bundled, caches: {} });
   if (!loaded) throw new Error('the engine bundle does not load');
-  const { Linter, parser } = loaded.engine;
-  for (const [file, code] of SAMPLES) {
-    const linter = new Linter({ configType: 'flat' });
-    const config: Parameters<typeof linter.verify>[1] = [{ files: ['**/*'], languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true }, jsDocParsingMode: 'none' } }, rules: {} }];
-    const fatal = linter.verify(code, config, file).find((m) => m.fatal);
+  const { Linter } = loaded.engine;
+  // Both parsers: oxc's (every file) and the typescript-estree fallback (files oxc reports an error in).
+  const fallback = loaded.typescriptParser();
+  for (const [file, code] of SAMPLES) for (const parser of [loaded.engine.parser, fallback.parser]) {
+    const linter = new Linter({ configType: 'flat', cwd: '/' });
+    // `files` names the extension: ESLint matches a `.ts`/`.jsx` file to no configuration with `**/*` alone.
+    const config: Parameters<typeof linter.verify>[1] = [{ files: [`**/*${path.extname(file)}`], languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true }, jsDocParsingMode: 'none' } }, rules: {} }];
+    const fatal = linter.verify(code, config, `/${file}`).find((m) => m.fatal || m.ruleId === null);
     if (fatal) throw new Error(`the build's sample ${file} does not parse: ${fatal.message}`);
   }
   const caches: CodeCacheIndex['caches'] = {};
@@ -117,7 +126,7 @@ async function bundleEngine(): Promise<void> {
     writeFileSync(path.join(ENGINE_DIR, cache), compiled.script.createCachedData());
     caches[key] = { bytes: Buffer.byteLength(compiled.text), ...(version ? { version } : {}), cache };
   };
-  write('typescript', 'typescript.v8-cache', loaded.typescript, (require('typescript/package.json') as { version: string }).version);
+  write('typescript', 'typescript.v8-cache', fallback.typescript, (require('typescript/package.json') as { version: string }).version);
   write(ENGINE_FILE, 'eslint-engine.v8-cache', loaded.bundle);
   writeFileSync(path.join(ENGINE_DIR, CACHE_INDEX_FILE), `${JSON.stringify({ bundled, caches } satisfies CodeCacheIndex, null, 2)}\n`);
 }

@@ -65,12 +65,18 @@ describe('cold start: heavy dependencies load only when the input needs them', (
     assert.ok(loaded.some((f) => f.includes('/node_modules/@ast-grep/')), 'the Go file is scanned with ast-grep');
   });
 
-  it('check of one TypeScript file loads ESLint’s Linter and the parser from the build’s engine bundle, with typescript, nothing else of ESLint, nor tree-sitter (issue 17)', () => {
+  it('check of one TypeScript file loads ESLint’s Linter from the build’s engine bundle and oxc-parser, not typescript, nothing else of ESLint, nor tree-sitter (issue 17)', () => {
     writeFileSync(join(dir, 'one.ts'), 'export async function f(): Promise<number> { return (await fetch("http://a/")).status; }\n');
     const loaded = loadedBy(['check', 'one.ts'], dir);
-    assert.ok(loaded.some((f) => f.endsWith('/dist/bundle/eslint-engine.cjs')), 'the Linter and the parser come from the engine bundle');
-    assert.ok(loaded.some((f) => f.endsWith('/node_modules/typescript/lib/typescript.js')), 'typescript is loaded (the parser needs it)');
-    assert.deepEqual(loaded.filter((f) => ['/node_modules/eslint/', '/node_modules/@typescript-eslint/', '/node_modules/@ast-grep/'].some((h) => f.includes(h))), []);
+    assert.ok(loaded.some((f) => f.endsWith('/dist/bundle/eslint-engine.cjs')), 'the Linter and the scope manager come from the engine bundle');
+    assert.ok(loaded.some((f) => f.includes('/node_modules/@oxc-parser/binding-')), 'oxc-parser parses the file');
+    assert.deepEqual(loaded.filter((f) => ['/node_modules/eslint/', '/node_modules/@typescript-eslint/', '/node_modules/typescript/', '/node_modules/@ast-grep/'].some((h) => f.includes(h))), []);
+  });
+
+  it('check of one TypeScript file with a syntax error loads typescript for @typescript-eslint/parser, which reports it (issue 17)', () => {
+    writeFileSync(join(dir, 'broken.ts'), 'export const n: = 1;\n');
+    const loaded = loadedBy(['check', 'broken.ts'], dir);
+    assert.ok(loaded.some((f) => f.endsWith('/node_modules/typescript/lib/typescript.js')), 'typescript is loaded for the fallback parser');
   });
 
   it('bin/meshlint.js runs the CLI bundle: a check of one Go file loads no module of dist/src (issue 17)', () => {

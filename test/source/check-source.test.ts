@@ -282,24 +282,29 @@ app.get('/a', async (req, res) => {
 });
 
 describe('start-up cost', () => {
-  it('does not load ESLint or the TypeScript parser when no JS/TS file is given, and does when one is', () => {
+  it('does not load ESLint or a JS/TS parser when no JS/TS file is given; loads `typescript` only for a file oxc-parser cannot parse', () => {
     const { dir, cleanup } = tempDir('meshlint-lazy-');
     try {
       writeFileSync(join(dir, 'dr.yaml'), 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: x\nspec:\n  host: a.example.com\n');
       writeFileSync(join(dir, 'app.js'), "fetch('http://a.example.com');\n");
+      writeFileSync(join(dir, 'app.ts'), "const url: string = 'http://a.example.com';\nfetch(url);\n");
+      writeFileSync(join(dir, 'broken.ts'), "const url: = 'http://a.example.com';\n");
       const probe = `
         import { createRequire } from 'node:module';
         const require = createRequire(import.meta.url);
         const { check } = await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'pipeline.js'))});
         await check({ paths: [process.argv[1]], cwd: ${JSON.stringify(dir)}, defaultNamespace: 'default' });
         const keys = Object.keys(require.cache);
-        // ESLint and the parser load from the build's engine bundle (src/source/eslint/engine.ts) or, without one, their packages.
+        // ESLint loads from the build's engine bundle (src/source/eslint/engine.ts) or, without one, its package;
+        // oxc-parser's native binding is a CommonJS require; typescript-estree needs the \`typescript\` package.
         const engine = keys.some((k) => k.endsWith('/dist/bundle/eslint-engine.cjs'));
-        console.log(JSON.stringify({ eslint: engine || keys.some((k) => k.includes('/node_modules/eslint/')), parser: (engine && keys.some((k) => k.includes('/node_modules/typescript/'))) || keys.some((k) => k.includes('/@typescript-eslint/')) }));
+        console.log(JSON.stringify({ eslint: engine || keys.some((k) => k.includes('/node_modules/eslint/')), oxc: keys.some((k) => k.includes('/@oxc-parser/binding-')), typescript: keys.some((k) => k.includes('/node_modules/typescript/')) }));
       `;
       const run = (path: string) => JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', probe, path], { encoding: 'utf8' }).stdout);
-      assert.deepEqual(run('dr.yaml'), { eslint: false, parser: false });
-      assert.deepEqual(run('app.js'), { eslint: true, parser: true }, 'the probe sees ESLint when it is loaded');
+      assert.deepEqual(run('dr.yaml'), { eslint: false, oxc: false, typescript: false });
+      assert.deepEqual(run('app.js'), { eslint: true, oxc: true, typescript: false }, 'the probe sees ESLint and oxc-parser when they are loaded');
+      assert.deepEqual(run('app.ts'), { eslint: true, oxc: true, typescript: false });
+      assert.deepEqual(run('broken.ts'), { eslint: true, oxc: true, typescript: true }, 'a syntax error is reported by typescript-estree');
     } finally {
       cleanup();
     }

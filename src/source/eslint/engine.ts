@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import type { Linter as LinterType } from 'eslint';
+import { createOxcParser, type OxcParse, type OxcParserParts } from './oxc-parser.js';
 
 /** What the scanner needs from ESLint and typescript-eslint. */
 export interface EslintEngine {
@@ -130,19 +131,33 @@ function loadCached(index: CodeCacheIndex, key: string, file: string, version?: 
   return runCommonJs(file, cachedData, bytes.toString('utf8'));
 }
 
-/** What {@link loadBundledEngine} returns: the engine and its two compiled modules (the build makes caches of them). */
+/** What {@link loadBundledEngine} returns: the engine and its compiled modules (the build makes caches of them). */
 export interface BundledEngine {
   engine: EslintEngine;
-  typescript: CompiledModule;
   bundle: CompiledModule;
+  /**
+   * Loads `typescript` (with its code cache) and returns @typescript-eslint/parser from the bundle: what the
+   * engine's parser falls back to when oxc reports a syntax error. The build calls it to make the cache.
+   */
+  typescriptParser: () => { parser: LinterType.Parser; typescript: CompiledModule };
+}
+
+/** What the engine bundle exports (scripts/bundle-cli.ts writes its entry). */
+interface EngineBundleExports {
+  Linter: typeof LinterType;
+  analyze: OxcParserParts['analyze'];
+  visitorKeys: OxcParserParts['visitorKeys'];
+  /** A getter: @typescript-eslint/parser (and so `typescript`) is loaded on first read. */
+  readonly parser: LinterType.Parser;
 }
 
 /**
- * Loads the engine from `dist/bundle/eslint-engine.cjs` and `typescript` with their code caches; undefined when
- * there is no bundle or it was made from other versions of the bundled packages than those installed.
- * `index` defaults to the build's `code-cache.json`; the build passes an empty one to make the caches.
+ * Loads the engine from `dist/bundle/eslint-engine.cjs` with its code cache; `typescript` is loaded (with its
+ * cache) only if a file needs the fallback parser. Undefined when there is no bundle or it was made from other
+ * versions of the bundled packages than those installed. `parseSync` is oxc-parser's (an ES module, imported
+ * by the caller); undefined when oxc-parser cannot load here, and then every file is parsed by @typescript-eslint/parser. `index` defaults to the build's `code-cache.json`; the build passes an empty one to make the caches.
  */
-export function loadBundledEngine(index: CodeCacheIndex | undefined = readIndex()): BundledEngine | undefined {
+export function loadBundledEngine(parseSync: OxcParse | undefined, index: CodeCacheIndex | undefined = readIndex()): BundledEngine | undefined {
   const engineFile = path.join(ENGINE_DIR, ENGINE_FILE);
   if (!index || BUNDLED_PACKAGES.some((name) => installedVersion(engineFile, name) !== index.bundled[name])) return undefined;
   let typescriptFile: string;
@@ -151,24 +166,63 @@ export function loadBundledEngine(index: CodeCacheIndex | undefined = readIndex(
   } catch {
     return undefined;
   }
-  // typescript first, so that the bundle's `require('typescript')` finds this instance in require.cache.
-  const typescript = loadCached(index, 'typescript', typescriptFile, installedVersion(engineFile, 'typescript'));
   const bundle = loadCached(index, ENGINE_FILE, engineFile);
-  const { Linter, parser } = bundle.exports as { Linter: typeof LinterType; parser: LinterType.Parser };
-  const loadedFrom = typescript.cacheAccepted && bundle.cacheAccepted ? 'bundle+cache' : 'bundle';
-  return { engine: { Linter, parser, loadedFrom }, typescript, bundle };
+  const exported = bundle.exports as EngineBundleExports;
+  let typescriptLoaded: { parser: LinterType.Parser; typescript: CompiledModule } | undefined;
+  const typescriptParser = (): { parser: LinterType.Parser; typescript: CompiledModule } => {
+    // typescript first, so that the bundle's `require('typescript')` finds this instance in require.cache.
+    typescriptLoaded ??= {
+      typescript: loadCached(index, 'typescript', typescriptFile, installedVersion(engineFile, 'typescript')),
+      parser: exported.parser,
+    };
+    return typescriptLoaded;
+  };
+  const parser = parseSync
+    ? createOxcParser({ parseSync, analyze: exported.analyze, visitorKeys: exported.visitorKeys, fallback: () => typescriptParser().parser })
+    : typescriptParser().parser;
+  return { engine: { Linter: exported.Linter, parser, loadedFrom: bundle.cacheAccepted ? 'bundle+cache' : 'bundle' }, bundle, typescriptParser };
 }
 
 /** Loads the engine: the build's bundle with its code caches when it fits this install, else the packages. */
 export async function loadEslintEngine(): Promise<EslintEngine> {
+  const parseSync = await importOxcParse();
   let bundled: BundledEngine | undefined;
   try {
-    bundled = loadBundledEngine();
+    bundled = loadBundledEngine(parseSync);
   } catch {
     // A bundle or cache that cannot be read or run (a partial dist/): the packages below are the same code.
     bundled = undefined;
   }
   if (bundled) return bundled.engine;
-  const [eslint, parser] = await Promise.all([import('eslint/universal'), import('@typescript-eslint/parser')]);
-  return { Linter: eslint.Linter, parser: parser as unknown as LinterType.Parser, loadedFrom: 'packages' };
+  const [eslint, parser] = await Promise.all([import('eslint/universal'), oxcParserFromPackages()]);
+  return { Linter: eslint.Linter, parser, loadedFrom: 'packages' };
+}
+
+/**
+ * oxc-parser's `parseSync`, or undefined when its native binary cannot load (a platform it ships none for, or an
+ * install with `--omit=optional`): the scanner then parses every file with @typescript-eslint/parser, as before.
+ */
+async function importOxcParse(): Promise<OxcParse | undefined> {
+  try {
+    return (await import('oxc-parser')).parseSync as unknown as OxcParse;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The scanner's parser (oxc-parser, @typescript-eslint/parser as the fallback on syntax errors) built from the
+ * installed packages rather than the build's bundle. `npm run bench`'s bare ESLint uses it too, so that the
+ * bench compares meshlint with ESLint running the same parser.
+ */
+export async function oxcParserFromPackages(): Promise<LinterType.Parser> {
+  const [parseSync, scopeManager, keys] = await Promise.all([importOxcParse(), import('@typescript-eslint/scope-manager'), import('@typescript-eslint/visitor-keys')]);
+  const requireHere = createRequire(import.meta.url);
+  if (!parseSync) return requireHere('@typescript-eslint/parser') as LinterType.Parser;
+  return createOxcParser({
+    parseSync,
+    analyze: scopeManager.analyze as unknown as OxcParserParts['analyze'],
+    visitorKeys: keys.visitorKeys as OxcParserParts['visitorKeys'],
+    fallback: () => requireHere('@typescript-eslint/parser') as LinterType.Parser,
+  });
 }
