@@ -16,7 +16,7 @@ import { runCliAsync, type CliRun } from '../helpers/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../helpers/fake-apiserver.js';
 import { incidentCluster, incidentSeries, PAYMENTS_HOST } from '../helpers/incident.js';
 import { isolatedEnv, singleContextKubeconfig, TOKEN } from '../helpers/kube.js';
-import { havePrometheus, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
+import { counterSamples, havePrometheus, startPrometheus, type Series, type TestPrometheus } from '../helpers/prometheus.js';
 import { ROOT } from '../helpers/paths.js';
 
 const skip = havePrometheus() ? false : 'prometheus/promtool not installed (apt-get install -y prometheus)';
@@ -213,7 +213,16 @@ describe('audit --prometheus (real Prometheus, loopback API server)', { skip }, 
   });
 
   it('a query that times out in Prometheus: one line naming the timeout', async () => {
-    const slow = await startPrometheus(incidentSeries(END), ['--query.timeout=1ms']);
+    // 1 ms is the smallest timeout Prometheus takes; over the small incident data alone a query can finish within
+    // it on a quiet machine. 400 more request series (two hours at 30 s steps: ~96,000 samples) make every query
+    // the audit sends read far more than 1 ms of data.
+    const padding: Series[] = Array.from({ length: 400 }, (_, i) => ({
+      name: 'istio_requests_total',
+      type: 'counter' as const,
+      labels: { reporter: 'source', source_workload: `filler-${i}`, source_workload_namespace: 'filler', destination_service: `svc-${i}.filler.svc.cluster.local`, response_code: '200' },
+      samples: counterSamples(END - 2 * 3600, END, 30, () => 1),
+    }));
+    const slow = await startPrometheus([...incidentSeries(END), ...padding], ['--query.timeout=1ms']);
     try {
       const r = await audit(['--prometheus', slow.url, '--at', String(END), '-f', 'json']);
       assert.equal(r.code, 2);
