@@ -4,9 +4,8 @@
  * `kubectl edit` command that opens it.
  */
 import type { ManifestObject } from '../load/objects.js';
-import { isMeshConfigMap } from '../model/mesh-config.js';
 import type { ObjectRef } from '../types.js';
-import { GATEWAY_API_GROUP, GATEWAY_API_KINDS, GATEWAY_API_X_GROUP, GATEWAY_API_X_KINDS, ISTIO_NETWORKING_KINDS, LINKERD_KINDS, WORKLOAD_KINDS } from '../load/objects.js';
+import { isAnalysedKind } from '../load/objects.js';
 
 /**
  * URI of an object read from a cluster: `cluster://<context>/<kind>/<namespace>/<name>`, or
@@ -64,16 +63,7 @@ export function manifestObjectsOf(raw: readonly Record<string, unknown>[], conte
     const slash = apiVersion.indexOf('/');
     const group = slash === -1 ? '' : apiVersion.slice(0, slash);
     const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
-    const wanted = group === 'networking.istio.io'
-      ? ISTIO_NETWORKING_KINDS.has(kind)
-      : group === GATEWAY_API_GROUP
-        ? GATEWAY_API_KINDS.has(kind)
-        : group === GATEWAY_API_X_GROUP
-          ? GATEWAY_API_X_KINDS.has(kind)
-          : LINKERD_KINDS.has(group)
-            ? LINKERD_KINDS.get(group)!.has(kind)
-            : WORKLOAD_KINDS.has(kind) || isMeshConfigMap(apiVersion, kind, metadata.name);
-    if (!wanted) {
+    if (!isAnalysedKind(apiVersion, kind, metadata.name)) {
       skipped[kind || '(not a Kubernetes object)'] = (skipped[kind || '(not a Kubernetes object)'] ?? 0) + 1;
       return;
     }

@@ -118,17 +118,7 @@ export function objectsOf(file: string, documents: readonly ParsedDocument[], de
     const group = slash === -1 ? '' : apiVersion.slice(0, slash);
     const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
     const metadata = (raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {}) as Record<string, unknown>;
-    const wanted =
-      group === 'networking.istio.io'
-        ? ISTIO_NETWORKING_KINDS.has(kind)
-        : group === GATEWAY_API_GROUP
-          ? GATEWAY_API_KINDS.has(kind)
-          : group === GATEWAY_API_X_GROUP
-            ? GATEWAY_API_X_KINDS.has(kind)
-            : LINKERD_KINDS.has(group)
-              ? LINKERD_KINDS.get(group)!.has(kind)
-              : ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, metadata.name) || (group === 'install.istio.io' && kind === 'IstioOperator');
-    if (!wanted) {
+    if (!isAnalysedKind(apiVersion, kind, metadata.name)) {
       count(kind);
       return;
     }
@@ -181,4 +171,20 @@ export function locateIn(origin: Origin, path: FieldPath, ref?: ObjectRef): Loca
   if (ref) location.object = ref;
   if (path.length) location.fieldPath = formatFieldPath(path);
   return location;
+}
+
+/**
+ * True for an object meshlint analyses, by its `apiVersion`, `kind` and `metadata.name`: the Istio networking,
+ * Gateway API and Linkerd kinds it models, workloads of the core, `apps` and `batch` groups, the mesh-config
+ * ConfigMap and an `IstioOperator`. Everything else is counted and skipped, from files and from a cluster alike.
+ */
+export function isAnalysedKind(apiVersion: string, kind: string, name: unknown): boolean {
+  const slash = apiVersion.indexOf('/');
+  const group = slash === -1 ? '' : apiVersion.slice(0, slash);
+  if (group === 'networking.istio.io') return ISTIO_NETWORKING_KINDS.has(kind);
+  if (group === GATEWAY_API_GROUP) return GATEWAY_API_KINDS.has(kind);
+  if (group === GATEWAY_API_X_GROUP) return GATEWAY_API_X_KINDS.has(kind);
+  const linkerd = LINKERD_KINDS.get(group);
+  if (linkerd) return linkerd.has(kind);
+  return ((group === '' || group === 'apps' || group === 'batch') && WORKLOAD_KINDS.has(kind)) || isMeshConfigMap(apiVersion, kind, name) || (group === 'install.istio.io' && kind === 'IstioOperator');
 }
