@@ -20,7 +20,8 @@ function mtime(url) {
 
 if (process.env.MESHLINT_DEBUG) process.setSourceMapsEnabled(true);
 // npm pack gives every file of the tarball the same time, so an installed package runs the bundle.
-const entry = mtime(bundle) >= mtime(modules) && mtime(bundle) >= 0 ? bundle : modules;
+const bundleTime = mtime(bundle);
+const entry = bundleTime >= 0 && bundleTime >= mtime(modules) ? bundle : modules;
 import(entry.href).then(
   async ({ main }) => {
     process.exitCode = await main(process.argv);
